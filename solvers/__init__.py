@@ -1,0 +1,1 @@
+"""Optimisation: turn a candidate graph into proposed exchanges with OR-Tools."""

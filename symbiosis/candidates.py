@@ -1,0 +1,268 @@
+"""Candidate arcs: every feasible offer -> need pair within reach, found with a spatial index.
+
+For each compatible material group (one rule and one need material) the offers and needs are put
+in haversine ball trees; each listing looks up its ``max_candidates`` nearest partners on the
+other side. The union of both directions is kept, so the number of arcs grows linearly with the
+number of listings, never with their product. Pairs are then checked exactly: geodesic distance
+times the mode's detour factor within the tightest of the rule's and both listings' limits,
+different companies, and overlapping availability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from symbiosis.geo import build_index, geodesic_km, query_nearest
+from symbiosis.materials import MaterialCatalog, default_catalog
+from symbiosis.registry import Registry
+from symbiosis.rules import FACTOR_COLUMNS, SAME_CODE_RULE, RuleBook, default_rulebook
+from symbiosis.transport import default_transport_modes
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CandidateParams:
+    """How candidates are searched.
+
+    Attributes
+    ----------
+    max_candidates
+        Nearest partners each listing looks up per compatible material group (both directions
+        are united, so a listing can end with more arcs than this).
+    check_availability
+        Require the offer's and the need's availability windows to overlap.
+    """
+
+    max_candidates: int = 25
+    check_availability: bool = True
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate graph as tables.
+
+    Attributes
+    ----------
+    arcs
+        One row per feasible offer -> need pair: ids, ``rule_id``, ``material``, ``need_material``,
+        ``yield``, ``geodesic_km``, ``distance_km`` (road or pipe), ``max_distance_km`` (the limit
+        that applied), ``transport_mode``, per-unit factors (per canonical unit of offer),
+        per-unit transport emissions and cost, and ``upper`` (the most offer units it can carry).
+    offers, needs
+        The offer and need listings (rows of the registry) by listing id.
+    unmatched
+        Listings without any arc, by listing id: ``reason``, ``nearest_id``, ``nearest_km``.
+    """
+
+    arcs: pd.DataFrame
+    offers: pd.DataFrame
+    needs: pd.DataFrame
+    unmatched: pd.DataFrame
+
+    def graph(self, attributes: tuple[str, ...] = ("yield", "distance_km", "upper", "rule_id")) -> nx.DiGraph:
+        """A networkx view: offer and need listings as nodes, candidate arcs as edges."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self.offers.index, kind="offer")
+        g.add_nodes_from(self.needs.index, kind="need")
+        columns = ["offer_id", "need_id", *attributes]
+        for row in self.arcs[columns].itertuples(index=False):
+            g.add_edge(row[0], row[1], **dict(zip(attributes, row[2:])))
+        return g
+
+
+def _tonnes_per_unit(material: pd.Series, catalog: MaterialCatalog) -> pd.Series:
+    """Tonnes moved per canonical unit: mass 1, volume by density, energy flows none."""
+    values = {}
+    for key in material.unique():
+        m = catalog.get(key)
+        values[key] = {"mass": 1.0, "volume": m.density_t_per_m3 or 0.0, "energy": 0.0}[m.dimension]
+    return material.map(values).astype(float)
+
+
+def build_candidates(
+    registry: Registry,
+    params: CandidateParams | None = None,
+    *,
+    rulebook: RuleBook | None = None,
+    transport: pd.DataFrame | None = None,
+    catalog: MaterialCatalog | None = None,
+    progress: Progress | None = None,
+) -> Candidates:
+    """Find every feasible offer -> need arc of a registry.
+
+    Parameters
+    ----------
+    registry
+        Validated companies and listings.
+    params
+        Search parameters; defaults to :class:`CandidateParams`.
+    progress
+        Called as ``progress(done, total)`` after each material group.
+    """
+    params = params or CandidateParams()
+    rulebook = rulebook or default_rulebook()
+    transport = default_transport_modes() if transport is None else transport
+    catalog = catalog or default_catalog()
+    offers, needs = registry.offers, registry.needs
+    rules = rulebook.rule_table()
+
+    matches = rulebook.match_offers(offers["material"].unique())
+    matches = matches[matches["need_material"].isin(needs["material"].unique())]
+    groups = list(matches.groupby(["rule_id", "need_material"], sort=True))
+
+    offer_pos_by_material = pd.Series(np.arange(len(offers))).groupby(offers["material"].to_numpy()).apply(np.asarray)
+    need_pos_by_material = pd.Series(np.arange(len(needs))).groupby(needs["material"].to_numpy()).apply(np.asarray)
+    o_lat, o_lon = offers["lat"].to_numpy(), offers["lon"].to_numpy()
+    n_lat, n_lon = needs["lat"].to_numpy(), needs["lon"].to_numpy()
+
+    parts_o, parts_n, parts_rule = [], [], []
+    for done, ((rule_id, need_material), group) in enumerate(groups, start=1):
+        o_pos = np.concatenate([offer_pos_by_material[m] for m in group["offer_material"]])
+        n_pos = need_pos_by_material[need_material]
+        k = params.max_candidates
+        q, hit = query_nearest(build_index(n_lat[n_pos], n_lon[n_pos]), o_lat[o_pos], o_lon[o_pos], k)
+        pairs_o, pairs_n = [o_pos[q]], [n_pos[hit]]
+        q, hit = query_nearest(build_index(o_lat[o_pos], o_lon[o_pos]), n_lat[n_pos], n_lon[n_pos], k)
+        pairs_o.append(o_pos[hit])
+        pairs_n.append(n_pos[q])
+        parts_o.extend(pairs_o)
+        parts_n.extend(pairs_n)
+        parts_rule.append(np.full(sum(len(p) for p in pairs_o), rule_id, dtype=object))
+        if progress:
+            progress(done, len(groups))
+
+    empty = np.zeros(0, dtype=np.int64)
+    pairs = pd.DataFrame({
+        "o": np.concatenate(parts_o) if parts_o else empty,
+        "n": np.concatenate(parts_n) if parts_n else empty,
+        "rule_id": np.concatenate(parts_rule) if parts_rule else np.zeros(0, dtype=object),
+    }).drop_duplicates(["o", "n"], ignore_index=True)
+
+    o_rows, n_rows = offers.iloc[pairs["o"]], needs.iloc[pairs["n"]]
+    rule_rows = rules.loc[pairs["rule_id"]]
+    pairs["offer_id"] = o_rows.index.to_numpy()
+    pairs["need_id"] = n_rows.index.to_numpy()
+    pairs["supplier_id"] = o_rows["company_id"].to_numpy()
+    pairs["receiver_id"] = n_rows["company_id"].to_numpy()
+    pairs["material"] = o_rows["material"].to_numpy()
+    pairs["need_material"] = n_rows["material"].to_numpy()
+    mode = np.where(
+        o_rows["transport_mode"].to_numpy() != "", o_rows["transport_mode"].to_numpy(),
+        np.where(n_rows["transport_mode"].to_numpy() != "", n_rows["transport_mode"].to_numpy(),
+                 rule_rows["transport_mode"].to_numpy()),
+    )
+    pairs["transport_mode"] = mode
+    pairs["geodesic_km"] = geodesic_km(o_rows["lat"], o_rows["lon"], n_rows["lat"], n_rows["lon"])
+    modes = transport.loc[mode]
+    pairs["distance_km"] = pairs["geodesic_km"].to_numpy() * modes["detour_factor"].to_numpy()
+    pairs["max_distance_km"] = np.fmin(
+        rule_rows["max_distance_km"].to_numpy(),
+        np.fmin(o_rows["max_distance_km"].to_numpy(), n_rows["max_distance_km"].to_numpy()),
+    )
+    within = pairs["distance_km"].to_numpy() <= pairs["max_distance_km"].to_numpy()
+    other_company = pairs["supplier_id"].to_numpy() != pairs["receiver_id"].to_numpy()
+    if params.check_availability:
+        start = np.maximum(_days(o_rows["available_from"], -np.inf), _days(n_rows["available_from"], -np.inf))
+        end = np.minimum(_days(o_rows["available_to"], np.inf), _days(n_rows["available_to"], np.inf))
+        overlap = start <= end
+    else:
+        overlap = np.ones(len(pairs), dtype=bool)
+    pairs["_within"], pairs["_other"], pairs["_overlap"] = within, other_company, overlap
+    feasible = within & other_company & overlap
+
+    arcs = pairs[feasible].drop(columns=["o", "n", "_within", "_other", "_overlap"]).reset_index(drop=True)
+    arc_rules = rules.loc[arcs["rule_id"]]
+    arc_modes = transport.loc[arcs["transport_mode"]]
+    arcs["yield"] = arc_rules["yield"].to_numpy()
+    for column in FACTOR_COLUMNS:
+        arcs[column] = arc_rules[column].to_numpy()
+    tonne_km = _tonnes_per_unit(arcs["material"], catalog).to_numpy() * arcs["distance_km"].to_numpy()
+    arcs["transport_ttw_t_per_unit"] = tonne_km * arc_modes["kg_co2e_per_tkm_ttw"].to_numpy() / 1000.0
+    arcs["transport_wtt_t_per_unit"] = tonne_km * arc_modes["kg_co2e_per_tkm_wtt"].to_numpy() / 1000.0
+    arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
+    arcs["transport_cost_eur_per_unit"] = tonne_km * arc_modes["cost_eur_per_tkm"].to_numpy()
+    offer_cap = offers["quantity_canonical"].reindex(arcs["offer_id"]).to_numpy()
+    need_cap = needs["quantity_canonical"].reindex(arcs["need_id"]).to_numpy()
+    arcs["upper"] = np.minimum(offer_cap, need_cap / arcs["yield"].to_numpy())
+
+    unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
+    return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
+
+
+def _days(dates: pd.Series, missing: float) -> np.ndarray:
+    values = dates.to_numpy(dtype="datetime64[D]").astype("float64")
+    values[np.isnat(dates.to_numpy(dtype="datetime64[D]"))] = missing
+    return values
+
+
+def _explain_unmatched(
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    matches: pd.DataFrame,
+    rulebook: RuleBook,
+    pairs: pd.DataFrame,
+    arcs: pd.DataFrame,
+) -> pd.DataFrame:
+    """Why each listing without an arc has none, with its nearest compatible partner if any."""
+    rule_needs = set(rulebook.rules["need_material"])
+    all_matches = rulebook.match_offers(offers["material"].unique())
+    takers = all_matches.groupby("offer_material")["need_material"].apply(lambda s: sorted(set(s)))
+    servable = set(all_matches["need_material"]) | rule_needs
+    suppliers_for = matches.groupby("need_material")["offer_material"].apply(set)
+    frames = []
+    for side, listings, own, other in (("offer", offers, "offer_id", "need_id"), ("need", needs, "need_id", "offer_id")):
+        lonely = listings.index.difference(pd.Index(arcs[own].unique()))
+        if lonely.empty:
+            continue
+        reasons = pd.Series("", index=lonely, dtype=object)
+        nearest_id = pd.Series("", index=lonely, dtype=object)
+        nearest_km = pd.Series(np.nan, index=lonely)
+        material = listings.loc[lonely, "material"]
+        if side == "offer":
+            no_rule = ~material.isin(takers.index)
+            reasons[no_rule] = "no compatibility rule takes " + material[no_rule]
+            no_partner = ~no_rule & ~material.isin(matches["offer_material"])
+            reasons[no_partner] = "nobody listed a need it can serve (" + material[no_partner].map(
+                lambda m: ", ".join(takers.get(m, []))) + ")"
+        else:
+            is_ewc = listings.loc[lonely, "is_ewc"]
+            no_rule = ~is_ewc & ~material.isin(servable)
+            reasons[no_rule] = "no compatibility rule serves " + material[no_rule]
+            no_partner = ~no_rule & ~material.isin(suppliers_for.index)
+            reasons[no_partner] = "nobody offers a material that can serve " + material[no_partner]
+        tried = pairs[pairs[own].isin(lonely)]
+        if not tried.empty:
+            tried = tried.assign(
+                _rank=np.select([tried["_within"] & tried["_other"], tried["_within"]], [0, 1], 2),
+            ).sort_values(["_rank", "distance_km"])
+            best = tried.drop_duplicates(own).set_index(own)
+            for listing, row in best.iterrows():
+                if reasons[listing]:
+                    continue
+                nearest_id[listing] = row[other]
+                nearest_km[listing] = row["distance_km"]
+                if row["_rank"] == 0:
+                    reasons[listing] = f"availability does not overlap with the compatible partner in reach ({row[other]})"
+                elif row["_rank"] == 1:
+                    reasons[listing] = "the only compatible partners in reach belong to the same company"
+                else:
+                    reasons[listing] = (
+                        f"no compatible partner within reach: nearest is {row[other]} at "
+                        f"{row['distance_km']:.1f} km, limit {row['max_distance_km']:.1f} km"
+                    )
+        frames.append(pd.DataFrame({
+            "kind": side, "company_id": listings.loc[lonely, "company_id"], "material": material,
+            "reason": reasons, "nearest_id": nearest_id, "nearest_km": nearest_km,
+        }))
+    columns = ["kind", "company_id", "material", "reason", "nearest_id", "nearest_km"]
+    if not frames:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="listing_id"))
+    result = pd.concat(frames)[columns]
+    result.index.name = "listing_id"
+    return result

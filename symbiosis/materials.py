@@ -1,0 +1,181 @@
+"""Materials: European List of Waste codes, resource classes, and unit conversion with pint."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+import pint
+
+from symbiosis.data import read_dataset
+from symbiosis.errors import DataError
+
+#: Canonical rate units, one per dimension; every quantity inside the engine is one of these.
+CANONICAL_UNITS: dict[str, str] = {"mass": "t", "volume": "m3", "energy": "MWh"}
+#: The period every canonical quantity refers to.
+CANONICAL_PERIOD = "yr"
+
+_EWC_RE = re.compile(r"^(\d{2})\s*(\d{2})\s*(\d{2})\s*(\*?)$")
+_UNIT_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])([23])(?![0-9])")
+
+
+@cache
+def unit_registry() -> pint.UnitRegistry:
+    """The pint registry used for every conversion ('m3' and 'm2' are read as m**3 and m**2)."""
+    registry = pint.UnitRegistry(preprocessors=[lambda s: _UNIT_EXPONENT_RE.sub(r"**\1", s)])
+    return registry
+
+
+@dataclass(frozen=True)
+class Material:
+    """A material as the engine knows it: an EWC code or a resource class."""
+
+    key: str  # "10 01 05" for an EWC code, the class id for a class
+    is_ewc: bool
+    name: str
+    dimension: str  # mass, volume or energy
+    canonical_unit: str  # t, m3 or MWh (per year)
+    density_t_per_m3: float | None
+    energy_mwh_per_t: float | None
+    hazardous: bool = False
+
+
+def format_ewc(code: str) -> str:
+    """Return a six-digit EWC code written with spaces: '100105' -> '10 01 05'."""
+    return f"{code[0:2]} {code[2:4]} {code[4:6]}"
+
+
+def _float_or_none(text: str) -> float | None:
+    text = text.strip()
+    return float(text) if text else None
+
+
+class MaterialCatalog:
+    """Every material a listing may name, read from ``materials.csv`` and ``ewc.csv``."""
+
+    def __init__(self, classes: pd.DataFrame | None = None, ewc: pd.DataFrame | None = None):
+        classes = read_dataset("materials.csv") if classes is None else classes
+        ewc = read_dataset("ewc.csv") if ewc is None else ewc
+        self.classes: dict[str, Material] = {}
+        for row in classes.itertuples(index=False):
+            if row.dimension not in CANONICAL_UNITS or CANONICAL_UNITS[row.dimension] != row.canonical_unit:
+                raise DataError(
+                    f"materials.csv: class {row.material_id!r} has dimension {row.dimension!r} and "
+                    f"unit {row.canonical_unit!r}; expected one of {CANONICAL_UNITS}"
+                )
+            self.classes[row.material_id] = Material(
+                key=row.material_id,
+                is_ewc=False,
+                name=row.name,
+                dimension=row.dimension,
+                canonical_unit=row.canonical_unit,
+                density_t_per_m3=_float_or_none(row.density_t_per_m3),
+                energy_mwh_per_t=_float_or_none(row.energy_mwh_per_t),
+            )
+        self.ewc: dict[str, Material] = {}
+        for row in ewc.itertuples(index=False):
+            key = format_ewc(row.code)
+            self.ewc[key] = Material(
+                key=key,
+                is_ewc=True,
+                name=row.description,
+                dimension="mass",
+                canonical_unit="t",
+                density_t_per_m3=None,
+                energy_mwh_per_t=None,
+                hazardous=row.is_hazardous.strip().lower() == "true",
+            )
+
+    def get(self, key: str) -> Material:
+        """Return the material for a normalised key (see :meth:`normalise`)."""
+        return self.classes[key] if key in self.classes else self.ewc[key]
+
+    def normalise(self, text: str) -> str:
+        """Return the canonical key of a material as written in a listing.
+
+        Accepts a class id (any case) or an EWC code as ``10 01 05``, ``100105`` or ``10 01 05*``.
+
+        Raises
+        ------
+        ValueError
+            With a reason a person can act on, when the text names no known material.
+        """
+        cleaned = text.strip()
+        if not cleaned:
+            raise ValueError("is empty")
+        if cleaned.lower() in self.classes:
+            return cleaned.lower()
+        match = _EWC_RE.match(cleaned)
+        if match is None:
+            raise ValueError(
+                f"{cleaned!r} is neither a European List of Waste code (like '10 01 05') nor a "
+                "material class id from datasets/materials.csv"
+            )
+        key = " ".join(match.group(1, 2, 3))
+        if key not in self.ewc:
+            raise ValueError(f"{key} is not a code of the European List of Waste")
+        if match.group(4) and not self.ewc[key].hazardous:
+            raise ValueError(f"{key} is marked hazardous with '*' but the List of Waste entry is not hazardous")
+        return key
+
+
+@cache
+def default_catalog() -> MaterialCatalog:
+    """The catalog built from the shipped data files."""
+    return MaterialCatalog()
+
+
+def unit_factor(unit: str, material: Material) -> float:
+    """Return the factor that turns a quantity in ``unit`` into the material's canonical rate.
+
+    Mass, volume and energy convert into each other only where the material has a density
+    (t per m3) or an energy content (MWh per t).
+
+    Raises
+    ------
+    ValueError
+        When the unit is unknown, not a rate, or of a dimension the material cannot take.
+    """
+    registry = unit_registry()
+    try:
+        quantity = registry.Quantity(1.0, unit.strip())
+    except (pint.errors.PintError, AttributeError, TypeError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{unit!r} is not a unit pint understands ({exc.__class__.__name__})") from None
+    per_year = {
+        dim: registry.Quantity(1.0, f"{canonical}/{CANONICAL_PERIOD}")
+        for dim, canonical in CANONICAL_UNITS.items()
+    }
+    given = next((dim for dim, q in per_year.items() if quantity.is_compatible_with(q)), None)
+    if given is None:
+        for dim, canonical in CANONICAL_UNITS.items():
+            if quantity.is_compatible_with(registry.Quantity(1.0, canonical)):
+                raise ValueError(
+                    f"{unit!r} is an amount, not a rate: write it per period, e.g. '{canonical}/yr'"
+                )
+        raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
+    factor = float(quantity.to(per_year[given].units).magnitude)
+    target = material.dimension
+    if given == target:
+        return factor
+    # Convert through tonnes: volume -> mass by density, energy -> mass by energy content.
+    to_tonnes = {"mass": 1.0, "volume": material.density_t_per_m3, "energy": None}
+    if material.energy_mwh_per_t:
+        to_tonnes["energy"] = 1.0 / material.energy_mwh_per_t
+    from_tonnes = {
+        "mass": 1.0,
+        "volume": 1.0 / material.density_t_per_m3 if material.density_t_per_m3 else None,
+        "energy": material.energy_mwh_per_t,
+    }
+    if to_tonnes[given] is None or from_tonnes[target] is None:
+        missing = "density" if "volume" in (given, target) else "energy content"
+        raise ValueError(
+            f"{unit!r} is a {given} rate but {material.key!r} is measured in "
+            f"{material.canonical_unit}/yr and no {missing} is known for it"
+        )
+    result = factor * to_tonnes[given] * from_tonnes[target]
+    if not math.isfinite(result) or result <= 0:
+        raise DataError(f"conversion of {unit!r} for {material.key!r} gave {result}")
+    return result
