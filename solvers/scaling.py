@@ -9,8 +9,8 @@ import numpy as np
 MAX_SCALED_COST = 1e9
 #: Bound on (total supply in flow units) x (largest scaled cost): keeps every cost sum in int64.
 MAX_TOTAL_COST = 1e18
-#: Finest quantity resolution: at most this many flow units per canonical unit (1 kg per tonne).
-MAX_QUANTITY_SCALE = 1e3
+#: Finest quantity resolution: at most this many flow units per canonical unit (1 g per tonne).
+MAX_QUANTITY_SCALE = 1e6
 #: Relative weight of the tie-break (transport emissions) against the objective per unit.
 TIE_BREAK_WEIGHT = 1e-3
 

@@ -284,7 +284,7 @@ def validate_tables(
     if problems:
         raise InputError(problems)
 
-    comp = comp.set_index("company_id", verify_integrity=True)
+    comp = comp.set_index("company_id")
     lst["material"] = material
     lst["quantity"] = quantity
     lst["unit_factor"] = factor.astype(float)
@@ -295,6 +295,6 @@ def validate_tables(
     lst["max_distance_km"] = max_km
     lst["available_from"] = date_from
     lst["available_to"] = date_to
-    lst = lst.set_index("listing_id", verify_integrity=True)
+    lst = lst.set_index("listing_id")
     lst = lst.join(comp[["lat", "lon"]], on="company_id")
     return Registry(companies=comp, listings=lst, notices=notices)

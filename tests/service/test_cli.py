@@ -1,0 +1,114 @@
+"""The command line end to end, as a facilitator runs it."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from symbiosis.impacts import EXCHANGE_COLUMNS, INDICATORS
+
+runner = CliRunner()
+
+
+def test_demo_prints_kalundborg_exchanges_indicators_and_unmatched():
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "asnaes-gypsum" in result.output and "gyproc-gypsum" in result.output
+    assert "Effect indicators per year" in result.output
+    assert "Unmatched listings" in result.output
+    assert "optimal by" in result.output
+
+
+def test_generate_then_match_writes_the_three_files(tmp_path):
+    region = tmp_path / "region"
+    assert runner.invoke(app, ["generate", "--companies", "60", "--seed", "7", "--out", str(region)]).exit_code == 0
+    companies = pd.read_csv(region / "companies.csv")
+    assert len(companies) == 60
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["match", "--companies", str(region / "companies.csv"),
+                                 "--listings", str(region / "listings.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    exchanges = pd.read_csv(out / "exchanges.csv")
+    assert list(exchanges.columns) == list(EXCHANGE_COLUMNS)
+    assert len(exchanges) > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["counts"]["exchanges"] == len(exchanges)
+    assert set(INDICATORS) <= set(summary["totals"])
+    assert summary["totals"]["waste_t"] == pytest.approx(exchanges["waste_t"].sum(), rel=1e-6)
+    assert summary["objective"]["value"] == pytest.approx(exchanges["objective_contribution"].sum(), rel=1e-6)
+    unmatched = pd.read_csv(out / "unmatched.csv")
+    assert {"listing_id", "reason"} <= set(unmatched.columns)
+    listings = pd.read_csv(region / "listings.csv")
+    used = set(exchanges["offer_id"]) | set(exchanges["need_id"])
+    assert used | set(unmatched["listing_id"]) == set(listings["listing_id"])
+
+
+def test_same_seed_generates_the_same_region(tmp_path):
+    for name in ("a", "b"):
+        runner.invoke(app, ["generate", "--listings", "200", "--seed", "3", "--out", str(tmp_path / name)])
+    assert (tmp_path / "a" / "listings.csv").read_text() == (tmp_path / "b" / "listings.csv").read_text()
+    assert len(pd.read_csv(tmp_path / "a" / "listings.csv")) == 200
+
+
+@pytest.mark.parametrize("objective", ["diverted", "co2", "value"])
+@pytest.mark.parametrize("solver", ["auto", "lp", "greedy"])
+def test_every_objective_and_solver_runs_on_the_workbook(tmp_path, objective, solver):
+    from service.pipeline import kalundborg_paths
+
+    paths = kalundborg_paths()
+    workbook = tmp_path / "k.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        pd.read_csv(paths["companies"], dtype=str).to_excel(writer, sheet_name="companies", index=False)
+        pd.read_csv(paths["listings"], dtype=str).to_excel(writer, sheet_name="listings", index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["match", "--workbook", str(workbook), "--out", str(out),
+                                 "--objective", objective, "--solver", solver])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objective"]["name"] == objective
+    assert summary["counts"]["exchanges"] > 0
+
+
+def test_bad_input_lists_every_problem_exits_2_and_writes_nothing(tmp_path):
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n")
+    (tmp_path / "l.csv").write_text(
+        "listing_id,company_id,kind,material,quantity,unit\n"
+        "x,a,offer,10 01 05,many,t/yr\n"
+        "y,b,need,gypsum,5,t\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["match", "--companies", str(tmp_path / "c.csv"), "--listings",
+                                 str(tmp_path / "l.csv"), "--out", str(out)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    for fragment in ("3 problem(s)", "'many' is not a number", "'b' is not a company_id", "not a rate", "nothing was written"):
+        assert fragment in text
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_a_failed_run_leaves_earlier_results_untouched(tmp_path):
+    from service.pipeline import kalundborg_paths
+
+    paths = kalundborg_paths()
+    out = tmp_path / "out"
+    ok = runner.invoke(app, ["match", "--companies", str(paths["companies"]), "--listings", str(paths["listings"]), "--out", str(out)])
+    assert ok.exit_code == 0
+    before = (out / "exchanges.csv").read_text()
+    (tmp_path / "bad.csv").write_text("listing_id,company_id,kind,material,quantity,unit\nx,nobody,offer,steam,1,MWh/yr\n")
+    bad = runner.invoke(app, ["match", "--companies", str(paths["companies"]), "--listings", str(tmp_path / "bad.csv"), "--out", str(out)])
+    assert bad.exit_code == 2
+    assert (out / "exchanges.csv").read_text() == before
+
+
+def test_missing_inputs_are_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["match", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "give --companies and --listings" in result.output
+
+
+def test_template_command_writes_the_workbook(tmp_path):
+    result = runner.invoke(app, ["template", "--out", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 0
+    assert set(pd.read_excel(tmp_path / "t.xlsx", sheet_name=None)) == {"companies", "listings", "columns", "materials"}

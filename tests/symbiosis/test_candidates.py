@@ -1,0 +1,73 @@
+"""Candidate search: distance limits, rules, availability, and the reasons for no candidate."""
+
+import numpy as np
+import pytest
+from geopy.distance import geodesic
+
+from symbiosis.candidates import build_candidates
+from symbiosis.geo import geodesic_km
+from symbiosis.rules import default_rulebook
+from tests.conftest import make_registry, make_rulebook, make_transport
+
+RULES = make_rulebook([
+    {"rule_id": "ash", "offer_material": "10 01 *", "need_material": "cement-raw-material", "max_distance_km": 50, "waste_t": 1},
+    {"rule_id": "fly", "offer_material": "10 01 02", "need_material": "cement-raw-material", "max_distance_km": 80, "waste_t": 1},
+])
+
+
+def test_geodesic_distances_agree_with_geopy():
+    rng = np.random.default_rng(1)
+    pts = rng.uniform([54.5, 8.0, 54.5, 8.0], [57.7, 15.0, 57.7, 15.0], size=(50, 4))
+    ours = geodesic_km(pts[:, 0], pts[:, 1], pts[:, 2], pts[:, 3])
+    reference = [geodesic((a, b), (c, d)).km for a, b, c, d in pts]
+    assert np.allclose(ours, reference, rtol=0, atol=1e-6)
+
+
+def test_the_most_specific_rule_applies_and_its_limit_decides_reach():
+    """10 01 02 matches both the chapter pattern (50 km) and the exact code (80 km): 80 km wins."""
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.6, 9.0)], [
+        ("fly", "p", "offer", "10 01 02", 10, "t/yr"), ("bottom", "p", "offer", "10 01 01", 10, "t/yr"),
+        ("need", "c", "need", "cement-raw-material", 10, "t/yr")])
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport())
+    assert list(cands.arcs["offer_id"]) == ["fly"]
+    assert cands.arcs["rule_id"].iloc[0] == "fly"
+    assert cands.arcs["distance_km"].iloc[0] == pytest.approx(66.8, abs=0.2)
+    assert cands.unmatched.loc["bottom", "reason"].startswith("no compatible partner within reach: nearest is need at 66.")
+    assert cands.unmatched.loc["bottom", "nearest_km"] == pytest.approx(66.8, abs=0.2)
+
+
+def test_detour_factor_and_listing_limit_tighten_reach():
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.3, 9.0)], [
+        ("fly", "p", "offer", "10 01 02", 10, "t/yr"),
+        ("need", "c", "need", "cement-raw-material", 10, "t/yr", {"max_distance_km": 40})])
+    assert build_candidates(reg, rulebook=RULES, transport=make_transport()).arcs.shape[0] == 1
+    assert build_candidates(reg, rulebook=RULES, transport=make_transport(detour=1.3)).arcs.empty  # 33 km x 1.3 > 40
+
+
+def test_same_company_and_disjoint_availability_are_not_candidates():
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.01, 9.0)], [
+        ("fly", "p", "offer", "10 01 02", 10, "t/yr", {"available_to": "2025-12-31"}),
+        ("own", "p", "need", "cement-raw-material", 10, "t/yr"),
+        ("late", "c", "need", "cement-raw-material", 10, "t/yr", {"available_from": "2026-01-01"})])
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport())
+    assert cands.arcs.empty
+    assert "availability does not overlap" in cands.unmatched.loc["fly", "reason"]
+    assert cands.unmatched.loc["own", "reason"] == "the only compatible partners in reach belong to the same company"
+
+
+def test_same_ewc_code_is_always_compatible_and_unknown_pairs_are_explained():
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.01, 9.0)], [
+        ("o", "p", "offer", "19 08 05", 10, "t/yr"), ("n", "c", "need", "19 08 05", 10, "t/yr"),
+        ("lonely", "p", "offer", "16 01 03", 10, "t/yr"), ("want", "c", "need", "sulphur", 5, "t/yr")])
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport())
+    assert cands.arcs[["offer_id", "need_id", "rule_id"]].values.tolist() == [["o", "n", "same-ewc-code"]]
+    assert cands.unmatched.loc["lonely", "reason"] == "nobody listed a need it can serve (16 01 03)"
+    assert cands.unmatched.loc["want", "reason"] == "no compatibility rule serves sulphur"
+
+
+def test_bundled_rules_cover_the_documented_symbiosis_exchanges():
+    table = default_rulebook().match_offers(["10 01 02", "10 01 05", "steam", "fuel-gas", "02 07 04"])
+    pairs = set(zip(table["offer_material"], table["need_material"]))
+    assert {("10 01 02", "cement-raw-material"), ("10 01 05", "gypsum"), ("steam", "hot-water"),
+            ("steam", "steam"), ("fuel-gas", "fuel-gas"), ("02 07 04", "animal-feed")} <= pairs
+    assert len(default_rulebook().rules) >= 60

@@ -1,0 +1,124 @@
+"""Reading and validating input: every problem reported with row and column, nothing half-read."""
+
+import pandas as pd
+import pytest
+
+from symbiosis.errors import InputError
+from symbiosis.registry import read_registry
+from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
+from symbiosis.template import write_template
+
+COMPANIES = """company_id,name,nace,lat,lon
+a,Alpha,35.11,55.66,11.08
+b,Beta,23.62,55.67,11.10
+"""
+
+
+def _write(tmp_path, companies: str, listings: str):
+    (tmp_path / "companies.csv").write_text(companies)
+    (tmp_path / "listings.csv").write_text(listings)
+    return tmp_path / "companies.csv", tmp_path / "listings.csv"
+
+
+def test_valid_input_is_converted_to_canonical_yearly_quantities(tmp_path):
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit\n"
+                  "g,a,offer,10 01 05*,1000,kg/month\nn,b,need,Gypsum,10,t/yr\n".replace("*", ""))
+    reg = read_registry(companies=c, listings=l)
+    assert reg.listings.loc["g", "quantity_canonical"] == pytest.approx(12.0)
+    assert reg.listings.loc["g", "material"] == "10 01 05"
+    assert reg.listings.loc["n", "material"] == "gypsum"
+    assert list(reg.offers.index) == ["g"] and list(reg.needs.index) == ["n"]
+    assert reg.listings.loc["n", "lat"] == pytest.approx(55.67)
+
+
+def test_every_problem_is_listed_with_row_and_column(tmp_path):
+    c, l = _write(
+        tmp_path,
+        COMPANIES + "b,Gamma,99.99,95,11\n",
+        "listing_id,company_id,kind,material,quantity,unit,available_from,available_to\n"
+        "x,zz,offer,10 01 05,-1,t/yr,,\n"
+        "x,a,gift,rubbish,abc,m3/yr,,\n"
+        "y,a,need,gypsum,5,t,2026-05-01,2026-01-01\n",
+    )
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l)
+    found = {(p.table, p.row, p.column) for p in info.value.problems}
+    assert found == {
+        ("companies.csv", 4, "company_id"), ("companies.csv", 4, "lat"), ("companies.csv", 4, "nace"),
+        ("listings.csv", 2, "company_id"), ("listings.csv", 2, "quantity"),
+        ("listings.csv", 3, "listing_id"), ("listings.csv", 3, "kind"), ("listings.csv", 3, "material"),
+        ("listings.csv", 3, "quantity"),
+        ("listings.csv", 4, "unit"), ("listings.csv", 4, "available_to"),
+    }
+    text = str(info.value)
+    assert "'zz' is not a company_id" in text and "'t' is an amount, not a rate" in text
+
+
+def test_missing_required_columns_and_empty_cells_are_reported(tmp_path):
+    c, l = _write(tmp_path, "company_id,name,lat,lon\na,,55,11\n", "listing_id,company_id,kind,material,quantity\n")
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l)
+    problems = {(p.row, p.column, p.reason) for p in info.value.problems}
+    assert (None, "nace", "required column is missing") in problems
+    assert (2, "name", "is empty but required") in problems
+    assert (None, "unit", "required column is missing") in problems
+    assert (None, None, "has no data rows") in problems
+
+
+def test_energy_flows_refuse_a_truck(tmp_path):
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit,transport_mode\n"
+                  "s,a,offer,steam,10,MWh/yr,truck\n")
+    with pytest.raises(InputError, match="use pipeline"):
+        read_registry(companies=c, listings=l)
+
+
+def test_unknown_columns_are_ignored_with_a_notice(tmp_path):
+    c, l = _write(tmp_path, COMPANIES.replace("lon\n", "lon,contact\n").replace("11.08\n", "11.08,Ann\n").replace("11.10\n", "11.10,Bo\n"),
+                  "listing_id,company_id,kind,material,quantity,unit\ns,a,offer,steam,10,MWh/yr\n")
+    reg = read_registry(companies=c, listings=l)
+    assert any("contact" in n for n in reg.notices)
+
+
+def test_missing_file_is_an_input_error_naming_it(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_registry(companies=tmp_path / "nope.csv", listings=tmp_path / "nope2.csv")
+
+
+def test_workbook_input_reads_the_two_sheets_and_names_sheet_rows(tmp_path):
+    path = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "23.62"],
+                      "lat": [55.66, 55.67], "lon": [11.08, 11.1]}).to_excel(writer, sheet_name="companies", index=False)
+        pd.DataFrame({"listing_id": ["g", "n"], "company_id": ["a", "b"], "kind": ["offer", "need"],
+                      "material": ["10 01 05", "gypsum"], "quantity": [100, "lots"], "unit": ["t/yr", "t/yr"]}
+                     ).to_excel(writer, sheet_name="listings", index=False)
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=path)
+    [problem] = info.value.problems
+    assert (problem.table, problem.row, problem.column) == ("w.xlsx [listings]", 3, "quantity")
+
+
+def test_workbook_without_listings_sheet_is_reported(tmp_path):
+    path = tmp_path / "w.xlsx"
+    pd.DataFrame({"company_id": ["a"]}).to_excel(path, sheet_name="companies", index=False)
+    with pytest.raises(InputError, match="no sheet named 'listings'"):
+        read_registry(workbook=path)
+
+
+def test_template_has_every_schema_column_and_explains_it(tmp_path):
+    path = write_template(tmp_path / "t.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets["companies"].columns) == [c.name for c in COMPANY_COLUMNS]
+    assert list(sheets["listings"].columns) == [c.name for c in LISTING_COLUMNS]
+    guide = sheets["columns"]
+    assert len(guide) == len(COMPANY_COLUMNS) + len(LISTING_COLUMNS)
+    assert guide["description"].notna().all()
+    assert "steam" in set(sheets["materials"]["material_id"])
+
+
+def test_shipped_template_matches_the_schema():
+    from symbiosis.data import dataset_path
+
+    sheets = pd.read_excel(dataset_path("template.xlsx"), sheet_name=None)
+    assert list(sheets["listings"].columns) == [c.name for c in LISTING_COLUMNS]
+    assert list(sheets["companies"].columns) == [c.name for c in COMPANY_COLUMNS]
