@@ -121,6 +121,7 @@ def build_candidates(
     o_lat, o_lon = offers["lat"].to_numpy(), offers["lon"].to_numpy()
     n_lat, n_lon = needs["lat"].to_numpy(), needs["lon"].to_numpy()
 
+    rule_pos = {rule_id: i for i, rule_id in enumerate(rules.index)}
     parts_o, parts_n, parts_rule = [], [], []
     for done, ((rule_id, need_material), group) in enumerate(groups, start=1):
         o_pos = np.concatenate([offer_pos_by_material[m] for m in group["offer_material"]])
@@ -133,7 +134,7 @@ def build_candidates(
         pairs_n.append(n_pos[q])
         parts_o.extend(pairs_o)
         parts_n.extend(pairs_n)
-        parts_rule.append(np.full(sum(len(p) for p in pairs_o), rule_id, dtype=object))
+        parts_rule.append(np.full(sum(len(p) for p in pairs_o), rule_pos[rule_id], dtype=np.int32))
         if progress:
             progress(done, len(groups))
 
@@ -141,54 +142,52 @@ def build_candidates(
     pairs = pd.DataFrame({
         "o": np.concatenate(parts_o) if parts_o else empty,
         "n": np.concatenate(parts_n) if parts_n else empty,
-        "rule_id": np.concatenate(parts_rule) if parts_rule else np.zeros(0, dtype=object),
+        "r": np.concatenate(parts_rule) if parts_rule else np.zeros(0, dtype=np.int32),
     }).drop_duplicates(["o", "n"], ignore_index=True)
-
-    o_rows, n_rows = offers.iloc[pairs["o"]], needs.iloc[pairs["n"]]
-    rule_rows = rules.loc[pairs["rule_id"]]
-    pairs["offer_id"] = o_rows.index.to_numpy()
-    pairs["need_id"] = n_rows.index.to_numpy()
-    pairs["supplier_id"] = o_rows["company_id"].to_numpy()
-    pairs["receiver_id"] = n_rows["company_id"].to_numpy()
-    pairs["material"] = o_rows["material"].to_numpy()
-    pairs["need_material"] = n_rows["material"].to_numpy()
-    mode = np.where(
-        o_rows["transport_mode"].to_numpy() != "", o_rows["transport_mode"].to_numpy(),
-        np.where(n_rows["transport_mode"].to_numpy() != "", n_rows["transport_mode"].to_numpy(),
-                 rule_rows["transport_mode"].to_numpy()),
-    )
+    # Look listing and rule attributes up as plain arrays: no frame copy per pair.
+    o, n, r = pairs["o"].to_numpy(), pairs["n"].to_numpy(), pairs["r"].to_numpy()
+    col = lambda frame, name, pos: frame[name].to_numpy()[pos]  # noqa: E731
+    pairs["rule_id"] = rules.index.to_numpy()[r]
+    pairs["offer_id"] = offers.index.to_numpy()[o]
+    pairs["need_id"] = needs.index.to_numpy()[n]
+    pairs["supplier_id"] = col(offers, "company_id", o)
+    pairs["receiver_id"] = col(needs, "company_id", n)
+    pairs["material"] = col(offers, "material", o)
+    pairs["need_material"] = col(needs, "material", n)
+    o_mode, n_mode = col(offers, "transport_mode", o), col(needs, "transport_mode", n)
+    mode = np.where(o_mode != "", o_mode, np.where(n_mode != "", n_mode, col(rules, "transport_mode", r)))
     pairs["transport_mode"] = mode
-    pairs["geodesic_km"] = geodesic_km(o_rows["lat"], o_rows["lon"], n_rows["lat"], n_rows["lon"])
-    modes = transport.loc[mode]
-    pairs["distance_km"] = pairs["geodesic_km"].to_numpy() * modes["detour_factor"].to_numpy()
+    pairs["geodesic_km"] = geodesic_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
+    mode_pos = transport.index.get_indexer(mode)
+    pairs["distance_km"] = pairs["geodesic_km"].to_numpy() * transport["detour_factor"].to_numpy()[mode_pos]
     pairs["max_distance_km"] = np.fmin(
-        rule_rows["max_distance_km"].to_numpy(),
-        np.fmin(o_rows["max_distance_km"].to_numpy(), n_rows["max_distance_km"].to_numpy()),
+        col(rules, "max_distance_km", r),
+        np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
     )
     within = pairs["distance_km"].to_numpy() <= pairs["max_distance_km"].to_numpy()
     other_company = pairs["supplier_id"].to_numpy() != pairs["receiver_id"].to_numpy()
     if params.check_availability:
-        start = np.maximum(_days(o_rows["available_from"], -np.inf), _days(n_rows["available_from"], -np.inf))
-        end = np.minimum(_days(o_rows["available_to"], np.inf), _days(n_rows["available_to"], np.inf))
+        start = np.maximum(_days(offers["available_from"], -np.inf)[o], _days(needs["available_from"], -np.inf)[n])
+        end = np.minimum(_days(offers["available_to"], np.inf)[o], _days(needs["available_to"], np.inf)[n])
         overlap = start <= end
     else:
         overlap = np.ones(len(pairs), dtype=bool)
     pairs["_within"], pairs["_other"], pairs["_overlap"] = within, other_company, overlap
     feasible = within & other_company & overlap
 
-    arcs = pairs[feasible].drop(columns=["o", "n", "_within", "_other", "_overlap"]).reset_index(drop=True)
-    arc_rules = rules.loc[arcs["rule_id"]]
-    arc_modes = transport.loc[arcs["transport_mode"]]
-    arcs["yield"] = arc_rules["yield"].to_numpy()
+    kept = pairs[feasible]
+    r, mode_pos = kept["r"].to_numpy(), mode_pos[feasible]
+    arcs = kept.drop(columns=["o", "n", "r", "_within", "_other", "_overlap"]).reset_index(drop=True)
+    arcs["yield"] = col(rules, "yield", r)
     for column in FACTOR_COLUMNS:
-        arcs[column] = arc_rules[column].to_numpy()
+        arcs[column] = col(rules, column, r)
     tonne_km = _tonnes_per_unit(arcs["material"], catalog).to_numpy() * arcs["distance_km"].to_numpy()
-    arcs["transport_ttw_t_per_unit"] = tonne_km * arc_modes["kg_co2e_per_tkm_ttw"].to_numpy() / 1000.0
-    arcs["transport_wtt_t_per_unit"] = tonne_km * arc_modes["kg_co2e_per_tkm_wtt"].to_numpy() / 1000.0
+    arcs["transport_ttw_t_per_unit"] = tonne_km * transport["kg_co2e_per_tkm_ttw"].to_numpy()[mode_pos] / 1000.0
+    arcs["transport_wtt_t_per_unit"] = tonne_km * transport["kg_co2e_per_tkm_wtt"].to_numpy()[mode_pos] / 1000.0
     arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
-    arcs["transport_cost_eur_per_unit"] = tonne_km * arc_modes["cost_eur_per_tkm"].to_numpy()
-    offer_cap = offers["quantity_canonical"].reindex(arcs["offer_id"]).to_numpy()
-    need_cap = needs["quantity_canonical"].reindex(arcs["need_id"]).to_numpy()
+    arcs["transport_cost_eur_per_unit"] = tonne_km * transport["cost_eur_per_tkm"].to_numpy()[mode_pos]
+    offer_cap = col(offers, "quantity_canonical", kept["o"].to_numpy())
+    need_cap = col(needs, "quantity_canonical", kept["n"].to_numpy())
     arcs["upper"] = np.minimum(offer_cap, need_cap / arcs["yield"].to_numpy())
 
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
