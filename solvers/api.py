@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
 from solvers.greedy import solve_greedy

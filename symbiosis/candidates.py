@@ -20,7 +20,7 @@ import pandas as pd
 from symbiosis.geo import build_index, geodesic_km, query_nearest
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import Registry
-from symbiosis.rules import FACTOR_COLUMNS, SAME_CODE_RULE, RuleBook, default_rulebook
+from symbiosis.rules import FACTOR_COLUMNS, RuleBook, default_rulebook
 from symbiosis.transport import default_transport_modes
 
 Progress = Callable[[int, int], None]
