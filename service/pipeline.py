@@ -45,6 +45,20 @@ def kalundborg_paths() -> dict[str, Path]:
     return {"companies": dataset_path("kalundborg/companies.csv"), "listings": dataset_path("kalundborg/listings.csv")}
 
 
+def match_registry(
+    registry: Registry,
+    candidate_params: CandidateParams | None = None,
+    solve_params: SolveParams | None = None,
+    progress: Stage | None = None,
+) -> tuple[Candidates, MatchResult]:
+    """Find candidates and solve for an already validated registry (files, API or database)."""
+    candidates = build_candidates(
+        registry, candidate_params or CandidateParams(),
+        progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
+    )
+    return candidates, solve(candidates, solve_params or SolveParams())
+
+
 def run_match(
     *,
     companies: str | Path | None = None,
