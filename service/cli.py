@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,7 +36,12 @@ SolverOpt = Annotated[SolverName, typer.Option("--solver", help="Which engine so
 CandidatesOpt = Annotated[
     int, typer.Option("--max-candidates", min=1, help="Nearest partners each listing looks up per material group.")
 ]
-TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds per LP solve.")]
+TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds per LP or MILP solve.")]
+
+
+class MilpEngine(str, Enum):
+    SCIP = "scip"
+    HIGHS = "highs"
 
 
 def _progress() -> Progress:
@@ -45,8 +51,7 @@ def _progress() -> Progress:
     )
 
 
-def _run(out: Path | None, objective: Objective, solver: SolverName, max_candidates: int,
-         time_limit: float | None, **inputs) -> Run:
+def _run(out: Path | None, candidate_params: CandidateParams, solve_params: SolveParams, **inputs) -> Run:
     try:
         with _progress() as bar:
             tasks: dict[str, int] = {}
@@ -58,8 +63,7 @@ def _run(out: Path | None, objective: Objective, solver: SolverName, max_candida
 
             return run_match(
                 **inputs, out_dir=out,
-                candidate_params=CandidateParams(max_candidates=max_candidates),
-                solve_params=SolveParams(objective=objective, solver=solver, time_limit_s=time_limit),
+                candidate_params=candidate_params, solve_params=solve_params,
                 progress=stage,
             )
     except InputError as exc:
@@ -136,7 +140,7 @@ def demo(
 ) -> None:
     """Match the bundled Kalundborg Symbiosis dataset and print the result."""
     paths = kalundborg_paths()
-    run = _run(out, objective, solver, CandidateParams().max_candidates, None,
+    run = _run(out, CandidateParams(), SolveParams(objective=objective, solver=solver),
                companies=paths["companies"], listings=paths["listings"])
     print_run(run)
 
@@ -151,6 +155,14 @@ def match(
     solver: SolverOpt = SolverName.AUTO,
     max_candidates: CandidatesOpt = CandidateParams().max_candidates,
     time_limit: TimeLimitOpt = None,
+    directives: Annotated[Optional[Path], typer.Option(
+        "--directives", help="CSV of lock/forbid directives (action, offer_id, need_id, supplier_id, receiver_id, min_quantity).")] = None,
+    weights: Annotated[Optional[Path], typer.Option(
+        "--weights", help="CSV of objective weights (kind: indicator or material, name, weight).")] = None,
+    milp_engine: Annotated[MilpEngine, typer.Option("--milp-engine", help="Engine for the MILP.")] = MilpEngine.SCIP,
+    gap: Annotated[float, typer.Option("--gap", min=0.0, max=0.99, help="Relative gap at which the MILP stops.")] = 1e-4,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads for the MILP engine (HiGHS).")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the MILP engine.")] = 0,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
     if workbook is None and (companies is None or listings is None):
@@ -159,9 +171,55 @@ def match(
     if workbook is not None and (companies is not None or listings is not None):
         err.print("[bold red]error:[/] give either --workbook or --companies/--listings, not both")
         raise typer.Exit(code=2)
-    run = _run(out, objective, solver, max_candidates, time_limit,
-               companies=companies, listings=listings, workbook=workbook)
+    params = SolveParams(objective=objective, solver=solver, time_limit_s=time_limit, milp_engine=milp_engine.value,
+                         relative_gap=gap, workers=workers, seed=seed)
+    run = _run(out, CandidateParams(max_candidates=max_candidates), params,
+               companies=companies, listings=listings, workbook=workbook, directives=directives, weights=weights)
     print_run(run)
+
+
+@app.command()
+def explain(
+    listing_id: Annotated[str, typer.Argument(help="The listing to explain.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of a finished matching run.")],
+) -> None:
+    """Explain one listing from a run's files: its exchanges, or why it has none."""
+    import pandas as pd
+
+    try:
+        exchanges = pd.read_csv(out / "exchanges.csv", dtype={"offer_id": str, "need_id": str}, keep_default_na=False)
+        unmatched = pd.read_csv(out / "unmatched.csv", dtype={"listing_id": str}, keep_default_na=False)
+    except FileNotFoundError as exc:
+        err.print(f"[bold red]error:[/] {out} holds no results of a matching run ({exc.filename} is missing)")
+        raise typer.Exit(code=2) from None
+    mine = exchanges[(exchanges["offer_id"] == listing_id) | (exchanges["need_id"] == listing_id)]
+    if not mine.empty:
+        for _, r in mine.iterrows():
+            side = "supplies" if r["offer_id"] == listing_id else "receives"
+            partner = r["need_id"] if r["offer_id"] == listing_id else r["offer_id"]
+            table = Table(title=f"{listing_id} {side}: exchange with {partner}", title_justify="left", show_header=False)
+            table.add_column("field")
+            table.add_column("value", overflow="fold")
+            table.add_row("quantity", f"{_fmt(r['quantity'])} {r['unit']} -> {_fmt(r['need_quantity'])} {r['need_unit']}")
+            table.add_row("rule", f"{r['rule_id']} ({r['material']} -> {r['need_material']}), yield {r['yield']:g}")
+            table.add_row("distance", f"{r['distance_km']:.1f} km by {r['transport_mode']}, limit {r['max_distance_km']:.0f} km")
+            table.add_row("objective contribution", _fmt(r["objective_contribution"]))
+            for key in INDICATORS:
+                table.add_row(INDICATOR_LABELS[key], _fmt(r[key]))
+            table.add_row("transport emissions (t CO2e)", _fmt(r["transport_co2e_t"]))
+            table.add_row("link cost (EUR/yr)", _fmt(r["link_cost_eur"]))
+            table.add_row("value (EUR/yr, net)", _fmt(r["value_eur"]))
+            console.print(table)
+        return
+    row = unmatched[unmatched["listing_id"] == listing_id]
+    if row.empty:
+        err.print(f"[bold red]error:[/] listing {listing_id!r} is not in the results in {out}")
+        raise typer.Exit(code=2)
+    r = row.iloc[0]
+    console.print(f"[bold]{listing_id}[/] ({r['kind']}, {r['material']}, company {r['company_id']}): nothing exchanged.")
+    console.print(f"Why: {r['reason']}")
+    if r["nearest_id"]:
+        console.print(f"Nearest compatible partner: {r['nearest_id']} at {float(r['nearest_km']):.1f} km")
 
 
 @app.command()

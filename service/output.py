@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.candidates import Candidates
+from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import EXCHANGE_COLUMNS, total_indicators
 from symbiosis.registry import Registry
 from symbiosis.result import MatchResult
@@ -67,7 +68,9 @@ def write_outputs(result: MatchResult, summary: dict, out_dir: str | Path) -> li
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).to_csv(staging / "exchanges.csv", index=False)
+        exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
+        exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective.unit).to_numpy()
+        exchanges.to_csv(staging / "exchanges.csv", index=False)
         unmatched = result.unmatched.copy()
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
         unmatched.to_csv(staging / "unmatched.csv", index=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+import pandas as pd
 
 from solvers.api import solve
 from solvers.params import SolveParams
 from symbiosis.candidates import CandidateParams, Candidates, build_candidates
 from symbiosis.data import dataset_path
+from symbiosis.directives import Directives, read_directives, read_weights
 from symbiosis.registry import Registry, read_registry
 from symbiosis.result import MatchResult
 from service.output import build_summary, write_outputs
@@ -50,10 +53,17 @@ def match_registry(
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
     progress: Stage | None = None,
+    directives: Directives | pd.DataFrame | None = None,
 ) -> tuple[Candidates, MatchResult]:
-    """Find candidates and solve for an already validated registry (files, API or database)."""
+    """Find candidates and solve for an already validated registry (files, API or database).
+
+    ``directives`` is a :class:`Directives` or a table with the columns of a directives file
+    (``action``, ``offer_id``, ``need_id``, ``supplier_id``, ``receiver_id``, ``min_quantity``).
+    """
+    if isinstance(directives, pd.DataFrame):
+        directives = read_directives(directives, registry)
     candidates = build_candidates(
-        registry, candidate_params or CandidateParams(),
+        registry, candidate_params or CandidateParams(), directives=directives,
         progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
     )
     return candidates, solve(candidates, solve_params or SolveParams())
@@ -64,6 +74,8 @@ def run_match(
     companies: str | Path | None = None,
     listings: str | Path | None = None,
     workbook: str | Path | None = None,
+    directives: str | Path | None = None,
+    weights: str | Path | None = None,
     out_dir: str | Path | None = None,
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
@@ -81,9 +93,12 @@ def run_match(
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
         registry = read_registry(companies=companies, listings=listings, workbook=workbook)
+        rules = read_directives(directives, registry) if directives is not None else None
+        if weights is not None:
+            solve_params = replace(solve_params, weights=read_weights(weights))
     with _timed(timings, "candidates"):
         candidates = build_candidates(
-            registry, candidate_params,
+            registry, candidate_params, directives=rules,
             progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
         )
     with _timed(timings, "solve"):
@@ -93,7 +108,16 @@ def run_match(
         "objective": solve_params.objective.value,
         "solver": solve_params.solver.value,
         "lp_engine": solve_params.lp_engine,
+        "milp_engine": solve_params.milp_engine,
         "time_limit_s": solve_params.time_limit_s,
+        "relative_gap": solve_params.relative_gap,
+        "workers": solve_params.workers,
+        "seed": solve_params.seed,
+        "directives": None if directives is None else str(directives),
+        "locks": 0 if rules is None else int(len(rules.locks)),
+        "forbids": 0 if rules is None else int(len(rules.forbidden_pairs) + len(rules.forbidden_companies)),
+        "weights": None if solve_params.weights is None else {
+            "indicators": solve_params.weights.indicators, "materials": solve_params.weights.materials},
     }
     summary = build_summary(result, registry, candidates, timings, parameters)
     written: list[Path] = []

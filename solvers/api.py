@@ -5,17 +5,20 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
+from solvers.milp import MilpParams, add_warm_start, build_milp, repair_for_rules, solve_milp
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.scaling import TIE_BREAK_WEIGHT
 from symbiosis.candidates import Candidates
-from symbiosis.errors import SymbiosisError
+from symbiosis.errors import InfeasibleError, SymbiosisError
 from symbiosis.explain import explain_unmatched
-from symbiosis.impacts import arc_tiebreak, arc_weights, build_exchanges
+from symbiosis.impacts import arc_link_weights, arc_tiebreak, arc_weights, build_exchanges
+from symbiosis.options import ListingRules
 from symbiosis.result import MatchResult, Status
 
 
@@ -27,92 +30,189 @@ def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchRes
     """Propose exchanges for a candidate graph.
 
     ``auto`` solves each independent material component with OR-Tools min-cost flow when its
-    yields are consistent and with an OR-Tools LP otherwise; ``flow``, ``lp`` and ``greedy``
-    force one engine. The result's objective is the sum of the exchanges' contributions.
+    yields are consistent, with an OR-Tools LP otherwise, and the components touched by discrete
+    rules (minimum lots, partner limits, all or nothing, locks, link costs) together as one MILP.
+    ``flow``, ``lp``, ``milp`` and ``greedy`` force one engine. The result's objective is the sum
+    of the exchanges' contributions.
+
+    Raises
+    ------
+    InfeasibleError
+        When the locks cannot all hold; the message names a smallest conflicting set.
+    SolverError
+        When a forced engine cannot represent the model.
     """
     params = params or SolveParams()
     started = time.perf_counter()
     arcs = candidates.arcs
     offer_q = candidates.offers["quantity_canonical"]
     need_q = candidates.needs["quantity_canonical"]
-    primary = arc_weights(arcs, params.objective)
-    effective = primary + TIE_BREAK_WEIGHT * arc_tiebreak(arcs, params.objective)
-    useful = (primary > 0) & (effective > 0)
+    primary = arc_weights(arcs, params.objective, params.weights)
+    link = arc_link_weights(arcs, params.objective, params.weights)
+    effective = primary + TIE_BREAK_WEIGHT * arc_tiebreak(arcs, params.objective, params.weights)
+    locked = arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
+    rules = ListingRules.for_arcs(arcs, candidates.offers, candidates.needs)
+    usable = rules.usable(arcs["upper"].to_numpy(dtype=float), arcs["yield"].to_numpy(dtype=float))
+    useful = (((primary > 0) & (effective > 0)) & usable) | locked
+    discrete = (rules.discrete() | locked | (link != 0)) & useful
     flows = np.zeros(len(arcs))
     details: dict = {"arcs": int(len(arcs)), "useful_arcs": int(useful.sum()), "components": {}}
-    engines: set[str] = set()
-    statuses: list[Status] = []
-    bound_parts: list[float] = []
+    parts: list[tuple[str, Status, float, float]] = []  # engine, status, primary objective, bound
 
+    if locked.any():
+        _check_locks(arcs, locked, rules, params)
     idx = np.flatnonzero(useful)
-    sub = arcs.iloc[idx]
     if params.solver is SolverName.GREEDY:
-        flows[idx] = solve_greedy(sub, effective[idx], offer_q, need_q)
-        engines.add("greedy")
-        statuses.append(Status.FEASIBLE)
-        bound_parts.append(np.nan)
-    elif params.solver is SolverName.LP:
-        _solve_lp(sub, idx, effective, primary, offer_q, need_q, params, flows, engines, statuses, bound_parts)
+        sub = arcs.iloc[idx]
+        flows[idx] = solve_greedy(sub, effective[idx], offer_q, need_q, link_weights=link[idx],
+                                  rules=_subset(rules, idx), locked=locked[idx])
+        parts.append(("greedy", Status.FEASIBLE, float("nan"), float("nan")))
+    elif params.solver is SolverName.MILP:
+        parts.append(_solve_milp(arcs, idx, effective, primary, link, rules, offer_q, need_q, params, flows))
+        details["components"]["milp"] = 1
     else:
-        comps = find_material_components(sub)
-        for number, ok in comps.consistent.items():
-            members = np.flatnonzero(comps.label == number)
-            details["components"]["flow" if ok else "lp"] = details["components"].get("flow" if ok else "lp", 0) + 1
-            if not ok and params.solver is SolverName.FLOW:
-                materials = sorted(set(sub["material"].iloc[members]))
-                raise SolverError(
-                    "min-cost flow cannot represent the yields of materials "
-                    f"{', '.join(materials[:5])}: use --solver lp or auto"
-                )
-            if ok:
-                part = sub.iloc[members]
-                network = build_flow_network(
-                    part, effective[idx[members]], offer_q, need_q,
-                    comps.offer_scale[members], comps.need_scale[members],
-                )
-                optimal, net_flows = solve_flow_network(network)
-                if not optimal:
-                    raise SolverError("OR-Tools min-cost flow did not find an optimal flow")
-                flows[idx[members]] = flows_to_arcs(network, net_flows, len(members))
-                engines.add("flow")
-                statuses.append(Status.OPTIMAL)
-                bound_parts.append(float(np.dot(primary[idx[members]], flows[idx[members]])))
+        if params.solver in (SolverName.FLOW, SolverName.LP) and discrete.any():
+            raise SolverError(
+                "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "
+                "use --solver milp or auto"
+            )
+        comps = find_material_components(arcs.iloc[idx])
+        label = np.full(len(arcs), -1)
+        label[idx] = comps.label
+        milp_members: list[np.ndarray] = []
+        for number, consistent in comps.consistent.items():
+            members = idx[comps.label == number]
+            if discrete[members].any():
+                milp_members.append(members)
+                kind = "milp"
+            elif params.solver is SolverName.LP or not consistent:
+                if params.solver is SolverName.FLOW:
+                    materials = sorted(set(arcs["material"].iloc[members]))
+                    raise SolverError(
+                        "min-cost flow cannot represent the yields of materials "
+                        f"{', '.join(materials[:5])}: use --solver lp or auto"
+                    )
+                parts.append(_solve_lp(arcs.iloc[members], members, effective, primary, offer_q, need_q, params, flows))
+                kind = "lp"
             else:
-                _solve_lp(sub.iloc[members], idx[members], effective, primary, offer_q, need_q, params,
-                          flows, engines, statuses, bound_parts)
+                parts.append(_solve_flow(arcs.iloc[members], members, effective, primary, offer_q, need_q, comps,
+                                         idx, flows))
+                kind = "flow"
+            details["components"][kind] = details["components"].get(kind, 0) + 1
+        if milp_members:
+            parts.append(_solve_milp(arcs, np.concatenate(milp_members), effective, primary, link, rules,
+                                     offer_q, need_q, params, flows))
 
-    exchanges = build_exchanges(arcs, flows, candidates.offers, candidates.needs, params.objective)
+    exchanges = build_exchanges(arcs, flows, candidates.offers, candidates.needs, params.objective, params.weights)
     objective_value = float(exchanges["objective_contribution"].sum())
-    status = _combine(statuses)
-    if status is Status.OPTIMAL:
+    status = Status.OPTIMAL if all(p[1] is Status.OPTIMAL for p in parts) else Status.FEASIBLE
+    if any(p[1] is Status.NOT_SOLVED for p in parts):
+        status = Status.NOT_SOLVED
+    bounds = [p[3] for p in parts]
+    if status is Status.OPTIMAL and all(p[0] != "milp" for p in parts):
         bound = objective_value
-    elif np.isnan(bound_parts).any() if bound_parts else False:
+    elif not parts:
+        bound = objective_value
+    elif any(not np.isfinite(b) for b in bounds):
         bound = float("nan")
     else:
-        bound = float(np.sum(bound_parts)) if bound_parts else objective_value
+        bound = float(sum(bounds))
     gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
-    unmatched = explain_unmatched(candidates, exchanges, useful, params.objective.value)
+    details["engines"] = [{"engine": p[0], "status": p[1].value} for p in parts]
+    unmatched = explain_unmatched(candidates, exchanges, useful, params.objective.value, usable=usable)
     return MatchResult(
         status=status, objective=params.objective, objective_value=objective_value, bound=bound, gap=gap,
-        solver="+".join(sorted(engines)) or "none", solve_seconds=time.perf_counter() - started,
+        solver="+".join(sorted({p[0] for p in parts})) or "none", solve_seconds=time.perf_counter() - started,
         exchanges=exchanges, unmatched=unmatched, details=details,
     )
 
 
-def _solve_lp(sub, positions, effective, primary, offer_q, need_q, params, flows, engines, statuses, bounds) -> None:
-    model = build_linear_model(sub, effective[positions], offer_q, need_q)
-    solution = solve_linear_model(model, params.lp_engine, params.time_limit_s)
+def _subset(rules: ListingRules, positions: np.ndarray) -> ListingRules:
+    return ListingRules(**{name: getattr(rules, name)[positions] for name in rules.__dataclass_fields__})
+
+
+def _solve_flow(sub, members, effective, primary, offer_q, need_q, comps, idx, flows):
+    local = np.searchsorted(idx, members)
+    network = build_flow_network(sub, effective[members], offer_q, need_q,
+                                 comps.offer_scale[local], comps.need_scale[local])
+    optimal, net_flows = solve_flow_network(network)
+    if not optimal:
+        raise SolverError("OR-Tools min-cost flow did not find an optimal flow")
+    flows[members] = flows_to_arcs(network, net_flows, len(members))
+    value = float(np.dot(primary[members], flows[members]))
+    return ("flow", Status.OPTIMAL, value, value)
+
+
+def _continuous(sub, members, effective, offer_q, need_q, params) -> tuple:
+    solution = solve_linear_model(build_linear_model(sub, effective[members], offer_q, need_q),
+                                  params.lp_engine, params.time_limit_s)
     if not np.isfinite(solution.objective):
         raise SolverError(f"the LP engine {params.lp_engine} stopped with status {solution.status}")
-    flows[positions] = solution.flows
-    engines.add(params.lp_engine)
-    statuses.append(Status.OPTIMAL if solution.optimal else Status.FEASIBLE)
-    # The LP bound is on the effective (tie-broken) objective; it bounds the primary objective
-    # up to the tie-break term, which is at most TIE_BREAK_WEIGHT x transport emissions.
-    bounds.append(float(np.dot(primary[positions], solution.flows)) + max(solution.bound - solution.objective, 0.0))
+    return solution
 
 
-def _combine(statuses: list[Status]) -> Status:
-    if not statuses or all(s is Status.OPTIMAL for s in statuses):
-        return Status.OPTIMAL
-    return Status.FEASIBLE
+def _solve_lp(sub, members, effective, primary, offer_q, need_q, params, flows):
+    solution = _continuous(sub, members, effective, offer_q, need_q, params)
+    flows[members] = solution.flows
+    value = float(np.dot(primary[members], solution.flows))
+    # The LP bound is on the tie-broken objective; the tie-break term is tiny next to it.
+    bound = value + max(solution.bound - solution.objective, 0.0)
+    return (params.lp_engine, Status.OPTIMAL if solution.optimal else Status.FEASIBLE, value, bound)
+
+
+def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q, params, flows):
+    sub = arcs.iloc[members]
+    sub_rules = _subset(rules, members)
+    model = build_milp(sub, effective[members], link[members], sub_rules)
+    engine = params.milp_engine
+    if engine == "scip":  # OR-Tools passes hints to SCIP; its HiGHS interface does not take them
+        relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
+        add_warm_start(model, repair_for_rules(relaxed, sub, sub_rules))
+    milp = MilpParams(engine=engine, time_limit_s=params.time_limit_s, relative_gap=params.relative_gap,
+                      workers=params.workers, seed=params.seed)
+    solution = solve_milp(model, milp)
+    if not solution.has_solution:
+        if solution.status == "infeasible":
+            raise InfeasibleError("the exchange rules and locks admit no solution")
+        return ("milp", Status.NOT_SOLVED, float("nan"), float("nan"))
+    flows[members] = solution.flows
+    value = float(np.dot(primary[members], solution.flows) + link[members][solution.flows > 0].sum())
+    bound = value + max(solution.bound - solution.objective, 0.0)
+    return ("milp", Status.OPTIMAL if solution.optimal else Status.FEASIBLE, value, bound)
+
+
+def _check_locks(arcs: pd.DataFrame, locked: np.ndarray, rules: ListingRules, params: SolveParams) -> None:
+    """Raise InfeasibleError naming a smallest set of locks that cannot hold together.
+
+    Only the locked arcs and their listings' rules decide this, so a model with just those arcs
+    (objective zero) is solved, and a deletion filter shrinks the set to an irreducible conflict.
+    """
+    positions = np.flatnonzero(locked)
+    milp = MilpParams(engine="scip", time_limit_s=params.time_limit_s, relative_gap=0.0)
+
+    def feasible(subset: np.ndarray) -> bool:
+        sub = arcs.iloc[subset]
+        model = build_milp(sub, np.zeros(len(subset)), np.zeros(len(subset)), _subset(rules, subset),
+                           binaries=np.ones(len(subset), bool))
+        return solve_milp(model, milp).has_solution
+
+    usable = rules.usable(arcs["upper"].to_numpy(dtype=float), arcs["yield"].to_numpy(dtype=float))
+    lonely = [p for p in positions if not usable[p] or not feasible(np.array([p]))]
+    if lonely:
+        raise InfeasibleError("lock(s) that cannot hold on their own: " + "; ".join(_describe(arcs, p, rules) for p in lonely))
+    if feasible(positions):
+        return
+    conflict = list(positions)
+    for p in list(conflict):
+        trial = [q for q in conflict if q != p]
+        if trial and not feasible(np.array(trial)):
+            conflict = trial
+    raise InfeasibleError("these locks conflict: " + "; ".join(_describe(arcs, p, rules) for p in conflict))
+
+
+def _describe(arcs: pd.DataFrame, p: int, rules: ListingRules) -> str:
+    row = arcs.iloc[p]
+    text = f"{row['offer_id']} -> {row['need_id']} (min {row['lock_min']:g}, at most {row['upper']:g} possible"
+    if rules.offer_lot[p] or rules.need_lot[p]:
+        text += f", lots {rules.offer_lot[p]:g}/{rules.need_lot[p]:g}"
+    return text + ")"

@@ -5,28 +5,67 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from symbiosis.options import LOT_TOL, ListingRules
+
 
 def solve_greedy(
-    arcs: pd.DataFrame, weights: np.ndarray, offer_quantity: pd.Series, need_quantity: pd.Series
+    arcs: pd.DataFrame,
+    weights: np.ndarray,
+    offer_quantity: pd.Series,
+    need_quantity: pd.Series,
+    *,
+    link_weights: np.ndarray | None = None,
+    rules: ListingRules | None = None,
+    locked: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return canonical offer units per arc chosen greedily (best weight first, shorter first on ties)."""
-    flows = np.zeros(len(arcs))
-    if len(arcs) == 0:
+    """Canonical offer units per arc, chosen greedily: locked arcs first, then best weight per
+    unit (shorter first on ties). An arc is taken only if it respects both listings' minimum
+    lots, partner limits and all-or-nothing rule and gains more than its link cost."""
+    n_arcs = len(arcs)
+    flows = np.zeros(n_arcs)
+    if n_arcs == 0:
         return flows
+    weights = np.asarray(weights, dtype=float)
+    link = np.zeros(n_arcs) if link_weights is None else np.asarray(link_weights, dtype=float)
+    locked = np.zeros(n_arcs, bool) if locked is None else np.asarray(locked, dtype=bool)
     offer_codes, offer_ids = pd.factorize(arcs["offer_id"])
     need_codes, need_ids = pd.factorize(arcs["need_id"])
-    left_offer = offer_quantity.reindex(offer_ids).to_numpy(dtype=float).copy()
-    left_need = need_quantity.reindex(need_ids).to_numpy(dtype=float).copy()
-    order = np.lexsort((arcs["distance_km"].to_numpy(), -np.asarray(weights)))
+    total_offer = offer_quantity.reindex(offer_ids).to_numpy(dtype=float)
+    total_need = need_quantity.reindex(need_ids).to_numpy(dtype=float)
+    left_offer, left_need = total_offer.copy(), total_need.copy()
+    partners_offer = np.zeros(len(offer_ids))
+    partners_need = np.zeros(len(need_ids))
+    zeros, infs, false = np.zeros(n_arcs), np.full(n_arcs, np.inf), np.zeros(n_arcs, bool)
+    o_lot = rules.offer_lot if rules else zeros
+    n_lot = rules.need_lot if rules else zeros
+    o_cap = np.where(rules.offer_aon, np.minimum(rules.offer_partners, 1), rules.offer_partners) if rules else infs
+    n_cap = np.where(rules.need_aon, np.minimum(rules.need_partners, 1), rules.need_partners) if rules else infs
+    o_aon = rules.offer_aon if rules else false
+    n_aon = rules.need_aon if rules else false
     yields = arcs["yield"].to_numpy(dtype=float)
     upper = arcs["upper"].to_numpy(dtype=float)
-    for a, o, n, y, u, w in zip(order, offer_codes[order], need_codes[order], yields[order], upper[order],
-                                np.asarray(weights)[order]):
-        if w <= 0:
+    lock_min = arcs["lock_min"].to_numpy(dtype=float) if "lock_min" in arcs else zeros
+    order = np.lexsort((arcs["distance_km"].to_numpy(), -weights, ~locked))
+    for a in order:
+        o, n, y = offer_codes[a], need_codes[a], yields[a]
+        if not locked[a] and weights[a] <= 0:
             break
-        q = min(left_offer[o], left_need[n] / y, u)
-        if q > 0:
-            flows[a] = q
-            left_offer[o] -= q
-            left_need[n] -= q * y
+        if partners_offer[o] >= o_cap[a] or partners_need[n] >= n_cap[a]:
+            continue
+        q = min(left_offer[o], left_need[n] / y, upper[a])
+        if o_aon[a] and q < total_offer[o] * (1 - LOT_TOL):
+            continue
+        if n_aon[a] and q * y < total_need[n] * (1 - LOT_TOL):
+            continue
+        if q < o_lot[a] * (1 - LOT_TOL) or q * y < n_lot[a] * (1 - LOT_TOL) or q <= 0:
+            continue
+        if not locked[a] and weights[a] * q + link[a] <= 0:
+            continue
+        if locked[a] and q < lock_min[a]:
+            continue
+        flows[a] = q
+        left_offer[o] -= q
+        left_need[n] -= q * y
+        partners_offer[o] += 1
+        partners_need[n] += 1
     return flows

@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from symbiosis.directives import Weights
 from symbiosis.impacts import Objective
+
+#: MILP engines reachable through OR-Tools model_builder.
+MILP_ENGINES: tuple[str, ...] = ("scip", "highs")
 
 
 class SolverName(str, Enum):
     """Which engine solves the model."""
 
-    AUTO = "auto"  #: min-cost flow where yields allow it, an LP elsewhere
-    FLOW = "flow"  #: OR-Tools min-cost flow only (fails if yields do not allow it)
-    LP = "lp"  #: OR-Tools linear programme (GLOP) for everything
+    AUTO = "auto"  #: min-cost flow or LP per component; the MILP only where discrete rules apply
+    FLOW = "flow"  #: OR-Tools min-cost flow only (fails if yields or discrete rules need more)
+    LP = "lp"  #: OR-Tools linear programme (GLOP) for everything (fails with discrete rules)
+    MILP = "milp"  #: OR-Tools MILP (SCIP or HiGHS) for everything
     GREEDY = "greedy"  #: best arc first, for comparison
 
 
@@ -27,19 +32,40 @@ class SolveParams:
         What to maximise.
     solver
         Which engine.
+    weights
+        A region's indicator and material weights (see :func:`symbiosis.directives.read_weights`).
     lp_engine
         OR-Tools model_builder LP engine: ``"glop"`` (simplex) or ``"pdlp"`` (first order).
+    milp_engine
+        ``"scip"`` (default; takes the warm start) or ``"highs"``.
     time_limit_s
-        Wall-clock limit for each LP solve, or ``None``.
+        Wall-clock limit for each LP or MILP solve, or ``None``.
+    relative_gap
+        The MILP stops once its relative gap to the best bound is at most this.
+    workers
+        Threads the MILP engine may use (HiGHS; SCIP in OR-Tools runs on one).
+    seed
+        Random seed of the MILP engine.
     """
 
     objective: Objective = Objective.DIVERTED
     solver: SolverName = SolverName.AUTO
+    weights: Weights | None = None
     lp_engine: str = "glop"
+    milp_engine: str = "scip"
     time_limit_s: float | None = None
+    relative_gap: float = 1e-4
+    workers: int = 1
+    seed: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
         object.__setattr__(self, "solver", SolverName(self.solver))
         if self.lp_engine not in ("glop", "pdlp"):
             raise ValueError(f"lp_engine must be 'glop' or 'pdlp', not {self.lp_engine!r}")
+        if self.milp_engine not in MILP_ENGINES:
+            raise ValueError(f"milp_engine must be one of {MILP_ENGINES}, not {self.milp_engine!r}")
+        if not 0 <= self.relative_gap < 1:
+            raise ValueError("relative_gap must be in [0, 1)")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")

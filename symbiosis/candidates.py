@@ -21,7 +21,9 @@ from symbiosis.geo import build_index, geodesic_km, query_nearest
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import Registry
 from symbiosis.rules import FACTOR_COLUMNS, RuleBook, default_rulebook
-from symbiosis.transport import default_transport_modes
+from symbiosis.directives import Directives
+from symbiosis.errors import InputError, Problem
+from symbiosis.transport import default_link_costs, default_transport_modes
 
 Progress = Callable[[int, int], None]
 
@@ -92,6 +94,8 @@ def build_candidates(
     rulebook: RuleBook | None = None,
     transport: pd.DataFrame | None = None,
     catalog: MaterialCatalog | None = None,
+    link_costs: pd.DataFrame | None = None,
+    directives: Directives | None = None,
     progress: Progress | None = None,
 ) -> Candidates:
     """Find every feasible offer -> need arc of a registry.
@@ -102,13 +106,23 @@ def build_candidates(
         Validated companies and listings.
     params
         Search parameters; defaults to :class:`CandidateParams`.
+    directives
+        Locked pairs become arcs whatever their distance or availability (they must still be
+        compatible and between two companies); forbidden pairs and company pairs are left out.
     progress
         Called as ``progress(done, total)`` after each material group.
+
+    Raises
+    ------
+    InputError
+        When a locked pair is not compatible or within one company.
     """
     params = params or CandidateParams()
     rulebook = rulebook or default_rulebook()
     transport = default_transport_modes() if transport is None else transport
     catalog = catalog or default_catalog()
+    link_costs = default_link_costs() if link_costs is None else link_costs
+    directives = directives or Directives()
     offers, needs = registry.offers, registry.needs
     rules = rulebook.rule_table()
 
@@ -138,6 +152,10 @@ def build_candidates(
         if progress:
             progress(done, len(groups))
 
+    locked_o, locked_n, locked_r = _lock_triples(directives, offers, needs, matches, rule_pos)
+    parts_o.append(locked_o)
+    parts_n.append(locked_n)
+    parts_rule.append(locked_r)
     empty = np.zeros(0, dtype=np.int64)
     pairs = pd.DataFrame({
         "o": np.concatenate(parts_o) if parts_o else empty,
@@ -172,12 +190,17 @@ def build_candidates(
         overlap = start <= end
     else:
         overlap = np.ones(len(pairs), dtype=bool)
+    forbidden = directives.forbidden_mask(pairs["offer_id"], pairs["need_id"], pairs["supplier_id"], pairs["receiver_id"])
+    locked = pd.MultiIndex.from_arrays([pairs["offer_id"], pairs["need_id"]]).isin(
+        pd.MultiIndex.from_frame(directives.locks[["offer_id", "need_id"]])) if len(directives.locks) else np.zeros(len(pairs), bool)
+    locked = np.asarray(locked, dtype=bool)
     pairs["_within"], pairs["_other"], pairs["_overlap"] = within, other_company, overlap
-    feasible = within & other_company & overlap
+    pairs["_forbidden"] = forbidden
+    feasible = (within & other_company & overlap & ~forbidden) | locked
 
     kept = pairs[feasible]
     r, mode_pos = kept["r"].to_numpy(), mode_pos[feasible]
-    arcs = kept.drop(columns=["o", "n", "r", "_within", "_other", "_overlap"]).reset_index(drop=True)
+    arcs = kept.drop(columns=["o", "n", "r", "_within", "_other", "_overlap", "_forbidden"]).reset_index(drop=True)
     arcs["yield"] = col(rules, "yield", r)
     for column in FACTOR_COLUMNS:
         arcs[column] = col(rules, column, r)
@@ -189,9 +212,44 @@ def build_candidates(
     offer_cap = col(offers, "quantity_canonical", kept["o"].to_numpy())
     need_cap = col(needs, "quantity_canonical", kept["n"].to_numpy())
     arcs["upper"] = np.minimum(offer_cap, need_cap / arcs["yield"].to_numpy())
+    arcs["link_cost_eur"] = (
+        link_costs["fixed_eur_per_yr"].to_numpy()[link_costs.index.get_indexer(arcs["transport_mode"])]
+        + link_costs["eur_per_km_per_yr"].to_numpy()[link_costs.index.get_indexer(arcs["transport_mode"])]
+        * arcs["distance_km"].to_numpy()
+    )
+    lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
+    keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
+    arcs["locked"] = locked[feasible]
+    arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float) if len(lock_min) else 0.0
 
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
+
+
+def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFrame, matches: pd.DataFrame,
+                  rule_pos: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offer, need and rule positions of each locked pair; an incompatible lock is an input error."""
+    if directives.locks.empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.int32)
+    rule_of = matches.set_index(["offer_material", "need_material"])["rule_id"]
+    o_pos, n_pos, r_pos, problems = [], [], [], []
+    for lock in directives.locks.itertuples(index=False):
+        table, row = lock.label.rsplit(" row ", 1)
+        o_material, n_material = offers.at[lock.offer_id, "material"], needs.at[lock.need_id, "material"]
+        rule = rule_of.get((o_material, n_material))
+        if rule is None:
+            problems.append(Problem(table, int(row), None, f"lock {lock.offer_id} -> {lock.need_id}: no compatibility "
+                                    f"rule lets {o_material} serve {n_material}"))
+        elif offers.at[lock.offer_id, "company_id"] == needs.at[lock.need_id, "company_id"]:
+            problems.append(Problem(table, int(row), None, f"lock {lock.offer_id} -> {lock.need_id}: both belong to the same company"))
+        else:
+            o_pos.append(offers.index.get_loc(lock.offer_id))
+            n_pos.append(needs.index.get_loc(lock.need_id))
+            r_pos.append(rule_pos[rule])
+    if problems:
+        raise InputError(problems)
+    return np.array(o_pos, dtype=np.int64), np.array(n_pos, dtype=np.int64), np.array(r_pos, dtype=np.int32)
 
 
 def _days(dates: pd.Series, missing: float) -> np.ndarray:
@@ -238,7 +296,9 @@ def _explain_unmatched(
         tried = pairs[pairs[own].isin(lonely)]
         if not tried.empty:
             tried = tried.assign(
-                _rank=np.select([tried["_within"] & tried["_other"], tried["_within"]], [0, 1], 2),
+                _rank=np.select(
+                    [tried["_within"] & tried["_other"] & tried["_overlap"] & tried["_forbidden"],
+                     tried["_within"] & tried["_other"], tried["_within"]], [0, 1, 2], 3),
             ).sort_values(["_rank", "distance_km"])
             best = tried.drop_duplicates(own).set_index(own)
             for listing, row in best.iterrows():
@@ -247,8 +307,10 @@ def _explain_unmatched(
                 nearest_id[listing] = row[other]
                 nearest_km[listing] = row["distance_km"]
                 if row["_rank"] == 0:
-                    reasons[listing] = f"availability does not overlap with the compatible partner in reach ({row[other]})"
+                    reasons[listing] = f"the facilitator forbade its exchange with the partner in reach ({row[other]})"
                 elif row["_rank"] == 1:
+                    reasons[listing] = f"availability does not overlap with the compatible partner in reach ({row[other]})"
+                elif row["_rank"] == 2:
                     reasons[listing] = "the only compatible partners in reach belong to the same company"
                 else:
                     reasons[listing] = (

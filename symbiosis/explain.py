@@ -1,4 +1,4 @@
-"""Explanations: why a listing ended with nothing exchanged."""
+"""Explanations: why a listing ended with nothing exchanged, and what each exchange is made of."""
 
 from __future__ import annotations
 
@@ -6,53 +6,81 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.candidates import Candidates
+from symbiosis.impacts import INDICATORS
 
 #: How many competing exchanges an "outbid" explanation names.
 NAMED_COMPETITORS = 3
 
 
 def explain_unmatched(
-    candidates: Candidates, exchanges: pd.DataFrame, useful: np.ndarray, objective: str
+    candidates: Candidates,
+    exchanges: pd.DataFrame,
+    useful: np.ndarray,
+    objective: str,
+    *,
+    usable: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every listing with nothing exchanged, with the reason.
 
-    Listings without candidate arcs keep the candidate search's reason. Listings whose arcs all
-    lose under the objective are "not worth it"; the rest were outbid: the partners they could
-    reach used their capacity on exchanges worth more, which the reason names.
+    Listings without candidate arcs keep the candidate search's reason. For the others, in this
+    order: every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
+    quantity); every candidate gains nothing under the objective; the partners it could reach
+    reached their partner limit; or it was outbid: the partners used their capacity on exchanges
+    worth more, which the reason names.
     """
     arcs = candidates.arcs
+    usable = np.ones(len(arcs), bool) if usable is None else usable
     frames = [candidates.unmatched]
-    used_offers = set(exchanges["offer_id"])
-    used_needs = set(exchanges["need_id"])
-    for side, listings, own, other, used in (
-        ("offer", candidates.offers, "offer_id", "need_id", used_offers),
-        ("need", candidates.needs, "need_id", "offer_id", used_needs),
+    partner_count = pd.concat([exchanges["offer_id"], exchanges["need_id"]]).value_counts()
+    listings_all = pd.concat([candidates.offers, candidates.needs])
+    limits = listings_all["max_partners"] if "max_partners" in listings_all else pd.Series(np.nan, index=listings_all.index)
+    aon = listings_all["all_or_nothing"] if "all_or_nothing" in listings_all else pd.Series(False, index=listings_all.index)
+    limits = limits.where(~aon.astype(bool), np.fmin(limits.fillna(np.inf), 1.0)).replace(np.inf, np.nan)
+    full = limits.dropna()
+    full = set(full.index[partner_count.reindex(full.index).fillna(0).to_numpy() >= full.to_numpy()])
+    taken = exchanges.assign(_pair=exchanges["offer_id"] + " -> " + exchanges["need_id"])
+    for side, listings, own, other in (
+        ("offer", candidates.offers, "offer_id", "need_id"),
+        ("need", candidates.needs, "need_id", "offer_id"),
     ):
         with_arcs = pd.Index(arcs[own].unique())
-        idle = with_arcs.difference(pd.Index(list(used)))
+        idle = with_arcs.difference(pd.Index(exchanges[own].unique()))
         if idle.empty:
             continue
-        mine = arcs.assign(_useful=useful)[arcs[own].isin(idle)]
-        worth = mine.groupby(own)["_useful"].any()
-        partners = mine.groupby(own)[other].agg(list)
-        taken = exchanges.assign(_pair=exchanges["offer_id"] + " -> " + exchanges["need_id"])
+        mine = arcs.assign(_useful=useful, _usable=usable)[arcs[own].isin(idle)]
+        grouped = mine.groupby(own)
+        any_usable = grouped["_usable"].any()
+        any_useful = grouped["_useful"].any()
+        partners = grouped[other].agg(list)
         rivals_of = taken.groupby(other)["_pair"].agg(list)
         nearest = mine.sort_values("distance_km").drop_duplicates(own).set_index(own)
+        own_lot = listings["min_lot"] if "min_lot" in listings else pd.Series(np.nan, index=listings.index)
         reasons = {}
         for listing in idle:
             reach = partners[listing]
-            if not worth[listing]:
+            if not any_usable[listing]:
+                lot = own_lot.get(listing, np.nan)
+                most = float(mine.loc[mine[own] == listing, "upper"].max())
+                reasons[listing] = (
+                    f"below a minimum lot: the {len(reach)} partner(s) in reach can take at most "
+                    f"{most:,.6g} {listings.at[listing, 'canonical_unit']}/yr"
+                    + (f", its own minimum lot is {lot:g} {listings.at[listing, 'unit']}" if pd.notna(lot) else
+                       ", below their minimum lot or all-or-nothing quantity")
+                )
+            elif not any_useful[listing]:
                 reasons[listing] = f"its {len(reach)} candidate(s) in reach gain nothing under objective '{objective}'"
-                continue
-            named: list[str] = []
-            for partner in reach:
-                named.extend(rivals_of.get(partner, []))
-                if len(named) >= NAMED_COMPETITORS:
-                    break
-            reasons[listing] = (
-                f"outbid: its {len(reach)} candidate partner(s) in reach went to exchanges worth more"
-                + (f" ({', '.join(named[:NAMED_COMPETITORS])})" if named else "")
-            )
+            elif all(p in full for p in reach):
+                reasons[listing] = f"partner limit reached: {', '.join(reach[:NAMED_COMPETITORS])} already have their maximum number of partners"
+            else:
+                named: list[str] = []
+                for partner in reach:
+                    named.extend(rivals_of.get(partner, []))
+                    if len(named) >= NAMED_COMPETITORS:
+                        break
+                reasons[listing] = (
+                    f"outbid: its {len(reach)} candidate partner(s) in reach went to exchanges worth more"
+                    + (f" ({', '.join(named[:NAMED_COMPETITORS])})" if named else "")
+                )
         frames.append(pd.DataFrame({
             "kind": side,
             "company_id": listings.loc[idle, "company_id"],
@@ -64,3 +92,19 @@ def explain_unmatched(
     result = pd.concat([f for f in frames if not f.empty]) if any(not f.empty for f in frames) else candidates.unmatched
     result.index.name = "listing_id"
     return result
+
+
+def explain_exchanges(exchanges: pd.DataFrame, objective_unit: str) -> pd.Series:
+    """One sentence per exchange: the rule, distance against its limit, yield, and contributions."""
+    if exchanges.empty:
+        return pd.Series(dtype=str)
+    parts = (
+        "rule " + exchanges["rule_id"] + " (" + exchanges["material"] + " -> " + exchanges["need_material"] + "); "
+        + exchanges["distance_km"].map("{:.1f}".format) + " km by " + exchanges["transport_mode"] + " of "
+        + exchanges["max_distance_km"].map("{:.0f}".format) + " km allowed; yield "
+        + exchanges["yield"].map("{:g}".format) + "; objective +"
+        + exchanges["objective_contribution"].map("{:,.4g}".format) + f" {objective_unit}"
+    )
+    for name in INDICATORS:
+        parts = parts + f"; {name} " + exchanges[name].map("{:,.4g}".format)
+    return parts + "; transport_co2e_t " + exchanges["transport_co2e_t"].map("{:,.4g}".format)

@@ -16,7 +16,7 @@ import pandas as pd
 from symbiosis.data import read_dataset
 from symbiosis.errors import InputError, Problem
 from symbiosis.materials import MaterialCatalog, default_catalog, unit_factor
-from symbiosis.schema import TABLES, Column
+from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
 
 #: Row number a person sees for the first data row (the header is row 1).
 FIRST_DATA_ROW = 2
@@ -234,6 +234,22 @@ def validate_tables(
     lc.add(quantity.notna() & (quantity <= 0), "quantity", lambda p: f"{quantity.iloc[p]} is not positive")
     max_km = _parse_floats(lst, "max_distance_km", lc)
     lc.add(max_km.notna() & (max_km <= 0), "max_distance_km", lambda p: f"{max_km.iloc[p]} is not positive")
+    min_lot = _parse_floats(lst, "min_lot", lc)
+    lc.add(min_lot.notna() & (min_lot <= 0), "min_lot", lambda p: f"{min_lot.iloc[p]} is not positive")
+    lc.add(
+        min_lot.notna() & quantity.notna() & (min_lot > quantity), "min_lot",
+        lambda p: f"{min_lot.iloc[p]} is larger than the quantity {quantity.iloc[p]}",
+    )
+    partners = _parse_floats(lst, "max_partners", lc)
+    lc.add(
+        partners.notna() & ((partners < 1) | (partners != partners.round())), "max_partners",
+        lambda p: f"{lst['max_partners'].iloc[p]!r} is not a whole number of at least 1",
+    )
+    aon_text = lst["all_or_nothing"].str.lower()
+    lc.add(
+        ~aon_text.isin(TRUE_WORDS + FALSE_WORDS), "all_or_nothing",
+        lambda p: f"{lst['all_or_nothing'].iloc[p]!r} is not yes or no",
+    )
     date_from = _parse_dates(lst, "available_from", lc)
     date_to = _parse_dates(lst, "available_to", lc)
     lc.add(
@@ -293,6 +309,10 @@ def validate_tables(
     lst["canonical_unit"] = material.map({k: catalog.get(k).canonical_unit for k in distinct})
     lst["is_ewc"] = material.map({k: catalog.get(k).is_ewc for k in distinct}).astype(bool)
     lst["max_distance_km"] = max_km
+    lst["min_lot"] = min_lot
+    lst["min_lot_canonical"] = min_lot * lst["unit_factor"]
+    lst["max_partners"] = partners
+    lst["all_or_nothing"] = aon_text.isin(TRUE_WORDS)
     lst["available_from"] = date_from
     lst["available_to"] = date_to
     lst = lst.set_index("listing_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["id", "text", "float", "date", "choice"]
+ColumnType = Literal["id", "text", "float", "integer", "boolean", "date", "choice"]
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,21 @@ LISTING_COLUMNS: tuple[Column, ...] = (
         "How it travels: truck, rail, ship or pipeline (default: the compatibility rule's mode).",
         "truck", TRANSPORT_MODES,
     ),
+    Column(
+        "min_lot", "float", False,
+        "Smallest exchange worth a contract, in the listing's unit: an exchange is zero or at least this.", "5000",
+    ),
+    Column("max_partners", "integer", False, "At most this many exchanges for this listing.", "2"),
+    Column(
+        "all_or_nothing", "boolean", False,
+        "yes: the whole quantity goes to (or comes from) a single partner, or nothing does.", "no",
+    ),
     Column("source", "text", False, "Where the listing's data comes from.", "Jacobsen 2006"),
 )
+
+#: Words accepted for yes/no cells.
+TRUE_WORDS = ("yes", "y", "true", "1", "ja", "x")
+FALSE_WORDS = ("no", "n", "false", "0", "nej", "")
 
 TABLES: dict[str, tuple[Column, ...]] = {"companies": COMPANY_COLUMNS, "listings": LISTING_COLUMNS}
 

@@ -52,3 +52,29 @@ def read_transport_modes(table: pd.DataFrame) -> pd.DataFrame:
     if (modes["detour_factor"] < 1).any():
         raise DataError("transport_modes.csv: a detour factor below 1 would make roads shorter than the geodesic")
     return modes
+
+
+@cache
+def default_link_costs() -> pd.DataFrame:
+    """Yearly cost of establishing one exchange, by mode (see :func:`read_link_costs`)."""
+    return read_link_costs(read_dataset("link_costs.csv"))
+
+
+def read_link_costs(table: pd.DataFrame) -> pd.DataFrame:
+    """Validate ``link_costs.csv``: per mode ``fixed_eur_per_yr`` and ``eur_per_km_per_yr``.
+
+    Raises
+    ------
+    DataError
+        When a mode is missing or a cost is not a non-negative number.
+    """
+    costs = table.set_index("mode").copy()
+    missing = [m for m in TRANSPORT_MODES if m not in costs.index]
+    if missing:
+        raise DataError(f"link_costs.csv has no row for mode(s) {missing}")
+    for column in ("fixed_eur_per_yr", "eur_per_km_per_yr"):
+        values = pd.to_numeric(costs[column].astype(str).str.strip().replace("", "0"), errors="coerce")
+        if values.isna().any() or (values < 0).any():
+            raise DataError(f"link_costs.csv: {column} must be a non-negative number for every mode")
+        costs[column] = values.astype(float)
+    return costs

@@ -52,3 +52,13 @@ def make_registry(companies: list[tuple], listings: list[tuple]) -> Registry:
 @pytest.fixture
 def zero_transport() -> pd.DataFrame:
     return make_transport()
+
+
+def make_link_costs(fixed_eur: float = 0.0, per_km_eur: float = 0.0) -> pd.DataFrame:
+    """A link-cost table with the same yearly costs for every mode."""
+    from symbiosis.transport import read_link_costs
+
+    return read_link_costs(pd.DataFrame([
+        {"mode": m, "fixed_eur_per_yr": str(fixed_eur), "eur_per_km_per_yr": str(per_km_eur), "source": "test"}
+        for m in ("truck", "rail", "ship", "pipeline")
+    ]))

@@ -31,7 +31,8 @@ def test_generate_then_match_writes_the_three_files(tmp_path):
                                  "--listings", str(region / "listings.csv"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     exchanges = pd.read_csv(out / "exchanges.csv")
-    assert list(exchanges.columns) == list(EXCHANGE_COLUMNS)
+    assert list(exchanges.columns) == [*EXCHANGE_COLUMNS, "explanation"]
+    assert exchanges["explanation"].str.startswith("rule ").all()
     assert len(exchanges) > 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
@@ -54,7 +55,7 @@ def test_same_seed_generates_the_same_region(tmp_path):
 
 
 @pytest.mark.parametrize("objective", ["diverted", "co2", "value"])
-@pytest.mark.parametrize("solver", ["auto", "lp", "greedy"])
+@pytest.mark.parametrize("solver", ["auto", "lp", "milp", "greedy"])
 def test_every_objective_and_solver_runs_on_the_workbook(tmp_path, objective, solver):
     from service.pipeline import kalundborg_paths
 
@@ -66,6 +67,10 @@ def test_every_objective_and_solver_runs_on_the_workbook(tmp_path, objective, so
     out = tmp_path / "out"
     result = runner.invoke(app, ["match", "--workbook", str(workbook), "--out", str(out),
                                  "--objective", objective, "--solver", solver])
+    if (solver, objective) == ("lp", "value"):  # link costs count in the value objective: binaries needed
+        assert result.exit_code == 1 and "need the MILP" in " ".join(result.output.split())
+        assert not out.exists()
+        return
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["objective"]["name"] == objective
@@ -112,3 +117,46 @@ def test_template_command_writes_the_workbook(tmp_path):
     result = runner.invoke(app, ["template", "--out", str(tmp_path / "t.xlsx")])
     assert result.exit_code == 0
     assert set(pd.read_excel(tmp_path / "t.xlsx", sheet_name=None)) == {"companies", "listings", "columns", "materials"}
+
+
+def test_explain_prints_an_exchange_or_the_reason_for_none(tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["demo", "--out", str(out)]).exit_code == 0
+    exchanges = pd.read_csv(out / "exchanges.csv")
+    first = exchanges.iloc[0]
+    shown = runner.invoke(app, ["explain", "--out", str(out), first["offer_id"]])
+    text = " ".join(shown.output.split())
+    assert shown.exit_code == 0
+    assert first["rule_id"] in text and f"limit {first['max_distance_km']:.0f} km" in text
+    assert "waste diverted (t)" in text
+    unmatched = pd.read_csv(out / "unmatched.csv")
+    lonely = unmatched.iloc[0]
+    shown = runner.invoke(app, ["explain", "--out", str(out), lonely["listing_id"]])
+    assert shown.exit_code == 0 and lonely["reason"][:40] in " ".join(shown.output.split())
+    missing = runner.invoke(app, ["explain", "--out", str(out), "no-such-listing"])
+    assert missing.exit_code == 2 and "not in the results" in missing.output
+
+
+def test_directives_file_locks_and_infeasible_locks_exit_with_their_names(tmp_path):
+    from service.pipeline import kalundborg_paths
+
+    paths = kalundborg_paths()
+    base = ["match", "--companies", str(paths["companies"]), "--listings", str(paths["listings"])]
+    forbid = tmp_path / "forbid.csv"
+    forbid.write_text("action,offer_id,need_id,supplier_id,receiver_id,min_quantity\n"
+                      "forbid,asnaes-gypsum,gyproc-gypsum,,,\n")
+    out = tmp_path / "out"
+    assert runner.invoke(app, [*base, "--out", str(out), "--directives", str(forbid)]).exit_code == 0
+    exchanges = pd.read_csv(out / "exchanges.csv")
+    assert not ((exchanges["offer_id"] == "asnaes-gypsum") & (exchanges["need_id"] == "gyproc-gypsum")).any()
+    assert json.loads((out / "summary.json").read_text())["parameters"]["forbids"] == 1
+    impossible = tmp_path / "locks.csv"
+    impossible.write_text("action,offer_id,need_id,supplier_id,receiver_id,min_quantity\n"
+                          "lock,asnaes-gypsum,gyproc-gypsum,,,999999999\n")
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "o2"), "--directives", str(impossible)])
+    assert result.exit_code == 1 and "asnaes-gypsum -> gyproc-gypsum" in result.output
+    assert not (tmp_path / "o2").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("action,offer_id,need_id\nlock,asnaes-gypsum,no-such-need\n")
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "o3"), "--directives", str(bad)])
+    assert result.exit_code == 2 and "'no-such-need' is not a listing_id" in " ".join(result.output.split())

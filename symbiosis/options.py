@@ -1,0 +1,57 @@
+"""Discrete listing options (minimum lots, partner limits, all or nothing) as arrays per arc."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Numerical slack used when checking that an arc can carry a lot.
+LOT_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class ListingRules:
+    """Discrete options of the listings in a model, as arrays aligned with the arcs."""
+
+    offer_lot: np.ndarray
+    need_lot: np.ndarray  # in need units
+    offer_partners: np.ndarray  # inf where unlimited
+    need_partners: np.ndarray
+    offer_aon: np.ndarray
+    need_aon: np.ndarray
+    offer_qty: np.ndarray
+    need_qty: np.ndarray
+
+    @classmethod
+    def for_arcs(cls, arcs: pd.DataFrame, offers: pd.DataFrame, needs: pd.DataFrame) -> ListingRules:
+        o = offers.loc[arcs["offer_id"]]
+        n = needs.loc[arcs["need_id"]]
+        column = lambda frame, name, default: (frame[name].to_numpy(dtype=float) if name in frame else np.full(len(frame), default))  # noqa: E731
+        return cls(
+            offer_lot=np.nan_to_num(column(o, "min_lot_canonical", np.nan), nan=0.0),
+            need_lot=np.nan_to_num(column(n, "min_lot_canonical", np.nan), nan=0.0),
+            offer_partners=np.nan_to_num(column(o, "max_partners", np.nan), nan=np.inf),
+            need_partners=np.nan_to_num(column(n, "max_partners", np.nan), nan=np.inf),
+            offer_aon=(o["all_or_nothing"].to_numpy(dtype=bool) if "all_or_nothing" in o else np.zeros(len(o), bool)),
+            need_aon=(n["all_or_nothing"].to_numpy(dtype=bool) if "all_or_nothing" in n else np.zeros(len(n), bool)),
+            offer_qty=o["quantity_canonical"].to_numpy(dtype=float),
+            need_qty=n["quantity_canonical"].to_numpy(dtype=float),
+        )
+
+    def discrete(self) -> np.ndarray:
+        """Arcs whose listings carry a discrete option."""
+        return ((self.offer_lot > 0) | (self.need_lot > 0) | np.isfinite(self.offer_partners)
+                | np.isfinite(self.need_partners) | self.offer_aon | self.need_aon)
+
+    def usable(self, upper: np.ndarray, yields: np.ndarray) -> np.ndarray:
+        """Arcs that can carry their listings' lots and all-or-nothing quantities at all."""
+        carried = upper * (1 + LOT_TOL)
+        return (
+            (carried >= self.offer_lot) & (carried * yields >= self.need_lot)
+            & (~self.offer_aon | (carried >= self.offer_qty))
+            & (~self.need_aon | (carried * yields >= self.need_qty))
+        )
+
+

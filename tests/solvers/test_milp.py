@@ -1,0 +1,178 @@
+"""Discrete exchange rules solved by the MILP: each option changes the hand-solved optimum."""
+
+import pandas as pd
+import pytest
+
+from solvers.api import SolverError, solve
+from solvers.params import SolveParams
+from symbiosis.candidates import build_candidates
+from symbiosis.directives import read_directives, read_weights
+from symbiosis.errors import InfeasibleError, InputError
+from tests.conftest import make_link_costs, make_registry, make_rulebook, make_transport
+from tests.solvers.test_differential import random_instance
+
+NEAR = [("s", 55.60, 9.50), ("t", 55.6005, 9.5005), ("r", 55.601, 9.501), ("q", 55.602, 9.502)]
+RULES = make_rulebook([
+    {"rule_id": "g-c", "offer_material": "gypsum", "need_material": "cement-raw-material", "waste_t": 2, "value_eur": 10},
+    {"rule_id": "g-w", "offer_material": "gypsum", "need_material": "wood", "waste_t": 1, "value_eur": 10},
+])
+
+
+def _case(offer_extra=None, n1_extra=None, n2_extra=None, directives=None, link=0.0):
+    """Offer a (100 t) can serve n1 (30 t, 2 per t) and n2 (100 t, 1 per t): optimum 130."""
+    reg = make_registry(NEAR, [
+        ("a", "s", "offer", "gypsum", 100, "t/yr", offer_extra or {}),
+        ("n1", "r", "need", "cement-raw-material", 30, "t/yr", n1_extra or {}),
+        ("n2", "q", "need", "wood", 100, "t/yr", n2_extra or {}),
+    ])
+    rules = read_directives(pd.DataFrame(directives), reg) if directives else None
+    return reg, build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs(link),
+                                 directives=rules)
+
+
+def _ex(result):
+    return {(r.offer_id, r.need_id): round(r.quantity_canonical, 6) for r in result.exchanges.itertuples()}
+
+
+def test_without_discrete_rules_auto_does_not_use_the_milp():
+    _, cands = _case()
+    result = solve(cands)
+    assert result.solver == "flow" and result.objective_value == pytest.approx(130)
+    assert _ex(result) == {("a", "n1"): 30, ("a", "n2"): 70}
+
+
+@pytest.mark.parametrize("engine", ["scip", "highs"])
+def test_a_minimum_lot_on_the_need_moves_quantity_to_meet_it(engine):
+    """n2 takes 0 or at least 80 t: a -> n2 80 and a -> n1 the remaining 20: 2*20 + 80 = 120."""
+    _, cands = _case(n2_extra={"min_lot": 80})
+    result = solve(cands, SolveParams(milp_engine=engine))
+    assert result.solver == "milp" and result.status.value == "optimal"
+    assert result.objective_value == pytest.approx(120)
+    assert _ex(result) == {("a", "n1"): 20, ("a", "n2"): 80}
+    assert result.gap == pytest.approx(0, abs=1e-4)
+
+
+def test_a_minimum_lot_on_the_offer_drops_the_small_exchange():
+    """Every exchange of a is at least 40 t: n1 can only take 30, so a -> n2 100: 100."""
+    _, cands = _case(offer_extra={"min_lot": 40})
+    result = solve(cands)
+    assert _ex(result) == {("a", "n2"): 100}
+    assert result.objective_value == pytest.approx(100)
+    reason = result.unmatched.loc["n1", "reason"]
+    assert reason.startswith("below a minimum lot") and "at most 30 t/yr" in reason
+
+
+def test_a_partner_limit_of_one_keeps_the_best_single_partner():
+    _, cands = _case(offer_extra={"max_partners": 1})
+    result = solve(cands)
+    assert _ex(result) == {("a", "n2"): 100} and result.objective_value == pytest.approx(100)
+    assert result.unmatched.loc["n1", "reason"].startswith("partner limit reached: a")
+
+
+def test_all_or_nothing_sends_the_whole_offer_to_one_need():
+    _, cands = _case(offer_extra={"all_or_nothing": "yes"}, n2_extra={"quantity": 90})
+    result = solve(cands)  # n2 can take 90 only, n1 30: nobody takes all 100
+    assert result.exchanges.empty and result.objective_value == 0
+    _, cands = _case(offer_extra={"all_or_nothing": "yes"})
+    assert _ex(solve(cands)) == {("a", "n2"): 100}
+
+
+def test_link_costs_drop_exchanges_that_do_not_pay_for_their_link():
+    """Value objective: 10 EUR/t; a link costs 400 EUR/yr. n1 (30 t) earns 300 - 400 < 0."""
+    _, cands = _case(link=400.0)
+    result = solve(cands, SolveParams(objective="value"))
+    assert _ex(result) == {("a", "n2"): 100}
+    assert result.objective_value == pytest.approx(1000 - 400)
+    assert result.exchanges["value_eur"].sum() == pytest.approx(600)
+    with pytest.raises(SolverError, match="need the MILP"):
+        solve(cands, SolveParams(objective="value", solver="lp"))
+
+
+def test_a_lock_with_a_minimum_quantity_is_honoured():
+    lock = [{"action": "lock", "offer_id": "a", "need_id": "n2", "min_quantity": "80"}]
+    _, cands = _case(directives=lock)
+    result = solve(cands)
+    assert _ex(result) == {("a", "n1"): 20, ("a", "n2"): 80}
+    assert result.objective_value == pytest.approx(120)
+
+
+def test_a_lock_beyond_the_distance_limit_is_still_proposed():
+    reg = make_registry([("s", 55.0, 9.0), ("far", 57.0, 9.0)], [
+        ("a", "s", "offer", "gypsum", 10, "t/yr"), ("n", "far", "need", "wood", 10, "t/yr")])
+    free = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs())
+    assert free.arcs.empty
+    locks = read_directives(pd.DataFrame([{"action": "lock", "offer_id": "a", "need_id": "n"}]), reg)
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs(), directives=locks)
+    assert _ex(solve(cands)) == {("a", "n"): 10}
+
+
+def test_forbidding_a_pair_or_two_companies_removes_their_exchanges():
+    _, cands = _case(directives=[{"action": "forbid", "offer_id": "a", "need_id": "n1"}])
+    assert _ex(solve(cands)) == {("a", "n2"): 100}
+    assert "forbade" in cands.unmatched.loc["n1", "reason"]
+    _, cands = _case(directives=[{"action": "forbid", "supplier_id": "q", "receiver_id": "s"}])  # either way round
+    assert _ex(solve(cands)) == {("a", "n1"): 30}
+
+
+def test_conflicting_locks_are_reported_by_name():
+    reg = make_registry(NEAR, [
+        ("a", "s", "offer", "gypsum", 100, "t/yr"), ("b", "t", "offer", "gypsum", 100, "t/yr"),
+        ("n", "q", "need", "wood", 100, "t/yr"), ("m", "r", "need", "wood", 100, "t/yr")])
+    rows = [{"action": "lock", "offer_id": "a", "need_id": "n", "min_quantity": "60"},
+            {"action": "lock", "offer_id": "b", "need_id": "n", "min_quantity": "60"},
+            {"action": "lock", "offer_id": "b", "need_id": "m", "min_quantity": "10"}]
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs(),
+                             directives=read_directives(pd.DataFrame(rows), reg))
+    with pytest.raises(InfeasibleError) as info:
+        solve(cands)
+    message = str(info.value)
+    assert "these locks conflict" in message and "a -> n" in message and "b -> n" in message
+    assert "b -> m" not in message
+
+
+def test_a_lock_asking_more_than_the_listing_has_is_reported():
+    with pytest.raises(InfeasibleError, match="cannot hold on their own: a -> n1"):
+        solve(_case(directives=[{"action": "lock", "offer_id": "a", "need_id": "n1", "min_quantity": "50"}])[1])
+
+
+def test_bad_directives_are_input_errors_with_rows():
+    reg, _ = _case()
+    rows = pd.DataFrame([
+        {"action": "keep", "offer_id": "a", "need_id": "n1"},
+        {"action": "lock", "offer_id": "n1", "need_id": "a"},
+        {"action": "forbid", "offer_id": "a", "need_id": "", "supplier_id": "", "receiver_id": ""},
+        {"action": "lock", "offer_id": "a", "need_id": "n1", "min_quantity": "lots"},
+    ])
+    with pytest.raises(InputError) as info:
+        read_directives(rows, reg, label="d.csv")
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert found == {(2, "action"), (3, "offer_id"), (3, "need_id"), (4, None), (5, "min_quantity")}
+
+
+def test_locking_and_forbidding_the_same_pair_is_an_input_error():
+    reg, _ = _case()
+    rows = pd.DataFrame([{"action": "lock", "offer_id": "a", "need_id": "n1"},
+                         {"action": "forbid", "supplier_id": "s", "receiver_id": "r"}])
+    with pytest.raises(InputError, match="also forbidden"):
+        read_directives(rows, reg)
+
+
+def test_material_and_indicator_weights_change_the_choice():
+    """Weight wood x3: a -> n2 is worth 3 per t against 2 for n1: all 100 t go to n2."""
+    _, cands = _case()
+    weights = read_weights(pd.DataFrame([{"kind": "material", "name": "wood", "weight": "3"}]))
+    result = solve(cands, SolveParams(weights=weights))
+    assert _ex(result) == {("a", "n2"): 100} and result.objective_value == pytest.approx(300)
+    only_value = read_weights(pd.DataFrame([{"kind": "indicator", "name": "waste_t", "weight": "0"},
+                                            {"kind": "indicator", "name": "value_eur", "weight": "1"}]))
+    assert solve(cands, SolveParams(weights=only_value, objective="value")).objective_value == pytest.approx(1000)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("engine", ["scip", "highs"])
+def test_milp_without_discrete_rules_equals_the_flow_objective(seed, engine):
+    cands = random_instance(seed)
+    flow = solve(cands, SolveParams(solver="flow"))
+    milp = solve(cands, SolveParams(solver="milp", milp_engine=engine, relative_gap=0.0))
+    assert milp.solver == "milp" and milp.status.value == "optimal"
+    assert milp.objective_value == pytest.approx(flow.objective_value, rel=1e-6)
