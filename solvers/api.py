@@ -10,7 +10,7 @@ import pandas as pd
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import MilpParams, add_warm_start, build_milp, repair_for_rules, solve_milp
+from solvers.milp import MilpParams, build_milp, repair_for_rules, solve_milp, warm_start
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.scaling import TIE_BREAK_WEIGHT
@@ -164,13 +164,11 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
     sub = arcs.iloc[members]
     sub_rules = _subset(rules, members)
     model = build_milp(sub, effective[members], link[members], sub_rules)
-    engine = params.milp_engine
-    if engine == "scip":  # OR-Tools passes hints to SCIP; its HiGHS interface does not take them
-        relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
-        add_warm_start(model, repair_for_rules(relaxed, sub, sub_rules))
-    milp = MilpParams(engine=engine, time_limit_s=params.time_limit_s, relative_gap=params.relative_gap,
-                      workers=params.workers, seed=params.seed)
-    solution = solve_milp(model, milp)
+    relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
+    start = warm_start(model, repair_for_rules(relaxed, sub, sub_rules))
+    milp = MilpParams(engine=params.milp_engine, time_limit_s=params.time_limit_s,
+                      relative_gap=params.relative_gap, workers=params.workers, seed=params.seed)
+    solution = solve_milp(model, milp, start)
     if not solution.has_solution:
         if solution.status == "infeasible":
             raise InfeasibleError("the exchange rules and locks admit no solution")

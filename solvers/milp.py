@@ -1,4 +1,4 @@
-"""Mixed-integer model (OR-Tools model_builder with SCIP or HiGHS) for discrete exchange rules.
+"""Mixed-integer model (SCIP or HiGHS through OR-Tools model_builder) for discrete exchange rules.
 
 Per candidate arc ``a`` a continuous quantity ``x_a`` (canonical offer units) and, where a
 discrete rule touches the arc, a binary ``y_a`` (the exchange is established):
@@ -11,8 +11,11 @@ subject to sum_{a out of o} x_a <= S_o,  sum_{a into n} yield_a x_a <= D_n
            sum_{a of listing} y_a <= P                          (partner limits; 1 for all or nothing)
            y_a = 1, x_a >= m_a                                  (locks)
 Arcs that cannot meet a lot or an all-or-nothing quantity are left out before the model is built.
-The model is filled from sparse arrays in one call; the solution of the continuous relaxation,
-repaired to respect the discrete rules, is passed to SCIP as a hint (warm start).
+The model is kept as sparse arrays and handed to SCIP or HiGHS through OR-Tools model_builder in
+one call. The continuous relaxation's solution, repaired to respect the discrete rules, is SCIP's
+warm start. Through OR-Tools, HiGHS takes no start (hints crash it) and returns no incumbent when
+it stops at its time limit; highspy cannot stand in, because its HiGHS library and the one inside
+OR-Tools clash when loaded in one process.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from ortools.linear_solver.python import model_builder as mb
 
 from solvers.params import MILP_ENGINES
 from symbiosis.options import LOT_TOL, ListingRules
-
-#: Engines this module drives through model_builder.
 
 
 @dataclass(frozen=True)
@@ -45,20 +46,42 @@ class MilpParams:
         if self.engine not in MILP_ENGINES:
             raise ValueError(f"MILP engine must be one of {MILP_ENGINES}, not {self.engine!r}")
 
-    def solver_specific(self) -> str:
-        if self.engine == "scip":
-            return f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"
-        return f"mip_rel_gap={self.relative_gap}\nrandom_seed={self.seed}\nthreads={self.workers}"
+    def scip_parameters(self) -> str:
+        """SCIP parameters in its own file format (SCIP in OR-Tools runs on one thread)."""
+        return f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"
 
 
 @dataclass(frozen=True)
 class MilpModel:
-    """The built model and the meaning of its columns."""
+    """The model as sparse arrays (engine-neutral) and the meaning of its columns.
 
-    model: mb.Model
+    Columns ``0..num_arcs-1`` are the quantities of the arcs given, then one binary per entry of
+    ``binary_arcs``; rows are ``row_lower <= matrix @ v <= row_upper``; the objective is maximised.
+    """
+
     num_arcs: int
-    binary_arcs: np.ndarray  # positions (in the arcs given) that have a binary, in column order
-    objective_offset: float = 0.0
+    binary_arcs: np.ndarray
+    var_lower: np.ndarray
+    var_upper: np.ndarray
+    objective: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: sp.csr_matrix
+
+    @property
+    def num_variables(self) -> int:
+        return len(self.objective)
+
+    def to_model_builder(self) -> mb.Model:
+        """The same model as an OR-Tools model_builder model."""
+        model = mb.Model()
+        model.helper.fill_model_from_sparse_data(
+            self.var_lower, self.var_upper, self.objective, self.row_lower, self.row_upper, self.matrix
+        )
+        for j in range(self.num_arcs, self.num_variables):
+            model.helper.set_var_integrality(j, True)
+        model.helper.set_maximize(True)
+        return model
 
 
 @dataclass(frozen=True)
@@ -140,51 +163,64 @@ def build_milp(
         (np.concatenate(vals) if vals else np.zeros(0), (np.concatenate(rows), np.concatenate(cols))),
         shape=(row, n_vars),
     )
-    var_lo = np.concatenate([np.where(locked, lock_min, 0.0), locked[b].astype(float)])
-    var_hi = np.concatenate([upper, np.ones(k)])
-    objective = np.concatenate([np.asarray(weights, dtype=float), np.asarray(link_weights, dtype=float)[b]])
-    model = mb.Model()
-    model.helper.fill_model_from_sparse_data(var_lo, var_hi, objective, np.concatenate(lo), np.concatenate(hi), matrix)
-    for j in range(m, n_vars):
-        model.helper.set_var_integrality(j, True)
-    model.helper.set_maximize(True)
-    return MilpModel(model=model, num_arcs=m, binary_arcs=b)
+    return MilpModel(
+        num_arcs=m, binary_arcs=b,
+        var_lower=np.concatenate([np.where(locked, lock_min, 0.0), locked[b].astype(float)]),
+        var_upper=np.concatenate([upper, np.ones(k)]),
+        objective=np.concatenate([np.asarray(weights, dtype=float), np.asarray(link_weights, dtype=float)[b]]),
+        row_lower=np.concatenate(lo), row_upper=np.concatenate(hi), matrix=matrix,
+    )
 
 
-def add_warm_start(mm: MilpModel, flows: np.ndarray) -> None:
-    """Hint a feasible-looking start: the given flows and their links."""
-    variables = mm.model.get_variables()
-    for j in range(mm.num_arcs):
-        mm.model.add_hint(variables[j], float(flows[j]))
-    for i, a in enumerate(mm.binary_arcs):
-        mm.model.add_hint(variables[mm.num_arcs + i], 1.0 if flows[a] > 0 else 0.0)
+def warm_start(mm: MilpModel, flows: np.ndarray) -> np.ndarray:
+    """A full start vector: the given flows and, for the binaries, whether their arc carries any."""
+    flows = np.asarray(flows, dtype=float)
+    return np.concatenate([flows, (flows[mm.binary_arcs] > 0).astype(float)])
 
 
-def solve_milp(mm: MilpModel, params: MilpParams) -> MilpSolution:
-    """Solve with the chosen engine; flows are zero where no solution was found."""
-    solver = mb.Solver(params.engine)
-    if params.time_limit_s is not None:
-        solver.set_time_limit_in_seconds(params.time_limit_s)
-    solver.set_solver_specific_parameters(params.solver_specific())
+def solve_milp(mm: MilpModel, params: MilpParams, start: np.ndarray | None = None) -> MilpSolution:
+    """Solve with the chosen engine, from ``start`` if given; flows are zero without a solution."""
     started = time.perf_counter()
-    status = solver.solve(mm.model)
-    seconds = time.perf_counter() - started
-    has = status in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE)
-    m = mm.num_arcs
-    if has and mm.model.num_variables:
-        values = solver.values(mm.model.get_variables()).to_numpy(dtype=float)
-        flows = np.clip(values[:m], 0.0, None)
-        established = flows > 0
-        objective, bound = float(solver.objective_value), float(solver.best_objective_bound)
-    else:
-        flows, established = np.zeros(m), np.zeros(m, bool)
-        objective = bound = 0.0 if not mm.model.num_variables else float("nan")
-        has = has or not mm.model.num_variables
+    if mm.num_variables == 0:
+        return MilpSolution("optimal", True, True, np.zeros(0), np.zeros(0, bool), 0.0, 0.0, 0.0, 0.0)
+    solve_with = _solve_scip if params.engine == "scip" else _solve_highs
+    status, values, objective, bound = solve_with(mm, params, start)
+    has = values is not None
+    flows = np.clip(values[: mm.num_arcs], 0.0, None) if has else np.zeros(mm.num_arcs)
     gap = abs(bound - objective) / max(abs(bound), 1e-9) if has and np.isfinite(bound) else float("nan")
     return MilpSolution(
-        status=status.name.lower(), has_solution=has, optimal=status == mb.SolveStatus.OPTIMAL,
-        flows=flows, established=established, objective=objective, bound=bound, gap=gap, seconds=seconds,
+        status=status, has_solution=has, optimal=status == "optimal", flows=flows, established=flows > 0,
+        objective=objective if has else float("nan"), bound=bound, gap=gap, seconds=time.perf_counter() - started,
     )
+
+
+def _solve_scip(mm: MilpModel, params: MilpParams, start):
+    return _solve_model_builder(mm, params, start, "scip", params.scip_parameters())
+
+
+def _solve_highs(mm: MilpModel, params: MilpParams, start):
+    # OR-Tools' HiGHS interface crashes on hints, so HiGHS starts cold.
+    options = (f"mip_rel_gap={params.relative_gap}\nrandom_seed={params.seed}\nthreads={params.workers}\n"
+               "output_flag=false\nlog_to_console=false")
+    return _solve_model_builder(mm, params, None, "highs", options)
+
+
+def _solve_model_builder(mm: MilpModel, params: MilpParams, start, engine: str, options: str):
+    model = mm.to_model_builder()
+    if start is not None:
+        variables = model.get_variables()
+        for j, value in enumerate(start):
+            model.add_hint(variables[j], float(value))
+    solver = mb.Solver(engine)
+    solver.enable_output(False)
+    if params.time_limit_s is not None:
+        solver.set_time_limit_in_seconds(params.time_limit_s)
+    solver.set_solver_specific_parameters(options)
+    status = solver.solve(model)
+    if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
+        return status.name.lower(), None, float("nan"), float("nan")
+    values = solver.values(model.get_variables()).to_numpy(dtype=float)
+    return status.name.lower(), values, float(solver.objective_value), float(solver.best_objective_bound)
 
 
 def repair_for_rules(flows: np.ndarray, arcs: pd.DataFrame, rules: ListingRules) -> np.ndarray:

@@ -142,7 +142,7 @@ def _clean(frame: pd.DataFrame, columns: tuple[Column, ...], check: _Checker, no
             if col.required:
                 check.table("required column is missing", col.name)
             frame[col.name] = ""
-    frame = frame[[c.name for c in columns]].astype(str)
+    frame = frame[[c.name for c in columns]].astype(object).where(frame[[c.name for c in columns]].notna(), "").astype(str)
     for name in frame.columns:
         frame[name] = frame[name].str.strip()
     if frame.empty:
