@@ -12,7 +12,7 @@ from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
 from solvers.milp import MilpParams, build_milp, repair_for_rules, solve_milp, warm_start
 from solvers.network import find_material_components
-from solvers.params import SolveParams, SolverName
+from solvers.params import DEFAULT_MILP_TIME_LIMIT_S, SolveParams, SolverName
 from solvers.scaling import TIE_BREAK_WEIGHT
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SymbiosisError
@@ -166,7 +166,8 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
     model = build_milp(sub, effective[members], link[members], sub_rules)
     relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
     start = warm_start(model, repair_for_rules(relaxed, sub, sub_rules))
-    milp = MilpParams(engine=params.milp_engine, time_limit_s=params.time_limit_s,
+    limit = DEFAULT_MILP_TIME_LIMIT_S if params.time_limit_s is None else params.time_limit_s
+    milp = MilpParams(engine=params.milp_engine, time_limit_s=limit,
                       relative_gap=params.relative_gap, workers=params.workers, seed=params.seed)
     solution = solve_milp(model, milp, start)
     if not solution.has_solution:

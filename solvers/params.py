@@ -10,6 +10,9 @@ from symbiosis.impacts import Objective
 
 #: MILP engines reachable through OR-Tools model_builder.
 MILP_ENGINES: tuple[str, ...] = ("scip", "highs")
+#: Wall-clock limit of a MILP solve when none is given: the best solution found by then is
+#: returned with its gap.
+DEFAULT_MILP_TIME_LIMIT_S = 60.0
 
 
 class SolverName(str, Enum):
@@ -39,7 +42,8 @@ class SolveParams:
     milp_engine
         ``"scip"`` (default; takes the warm start) or ``"highs"``.
     time_limit_s
-        Wall-clock limit for each LP or MILP solve, or ``None``.
+        Wall-clock limit for each LP or MILP solve; ``None`` means none for the LP and
+        :data:`DEFAULT_MILP_TIME_LIMIT_S` for the MILP.
     relative_gap
         The MILP stops once its relative gap to the best bound is at most this.
     workers
