@@ -161,12 +161,13 @@ def _solve_lp(sub, members, effective, primary, offer_q, need_q, params, flows):
 
 
 def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q, params, flows):
+    started = time.perf_counter()
     sub = arcs.iloc[members]
     sub_rules = _subset(rules, members)
     model = build_milp(sub, effective[members], link[members], sub_rules)
-    relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
-    start = warm_start(model, repair_for_rules(relaxed, sub, sub_rules))
+    start = _best_start(model, sub, members, effective, link, locked_of(sub), sub_rules, offer_q, need_q, params)
     limit = DEFAULT_MILP_TIME_LIMIT_S if params.time_limit_s is None else params.time_limit_s
+    limit = max(limit - (time.perf_counter() - started), 1.0)  # building and the warm start count too
     milp = MilpParams(engine=params.milp_engine, time_limit_s=limit,
                       relative_gap=params.relative_gap, workers=params.workers, seed=params.seed)
     solution = solve_milp(model, milp, start)
@@ -178,6 +179,30 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
     value = float(np.dot(primary[members], solution.flows) + link[members][solution.flows > 0].sum())
     bound = value + max(solution.bound - solution.objective, 0.0)
     return ("milp", Status.OPTIMAL if solution.optimal else Status.FEASIBLE, value, bound)
+
+
+def locked_of(arcs: pd.DataFrame) -> np.ndarray:
+    return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
+
+
+def _best_start(model, sub, members, effective, link, locked, sub_rules, offer_q, need_q, params) -> np.ndarray | None:
+    """Warm start: the better of the greedy solution and the continuous optimum repaired to
+    respect the discrete rules, among those that satisfy every constraint of the model."""
+    relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
+    greedy = solve_greedy(sub, effective[members], offer_q, need_q, link_weights=link[members],
+                          rules=sub_rules, locked=locked)
+    best, best_value = None, -np.inf
+    for flows in (repair_for_rules(relaxed, sub, sub_rules), greedy):
+        start = warm_start(model, flows)
+        activity = model.matrix @ start
+        feasible = (
+            np.all(activity >= model.row_lower - 1e-6) and np.all(activity <= model.row_upper + 1e-6)
+            and np.all(start >= model.var_lower - 1e-9) and np.all(start <= model.var_upper + 1e-9)
+        )
+        value = float(model.objective @ start)
+        if feasible and value > best_value:
+            best, best_value = start, value
+    return best
 
 
 def _check_locks(arcs: pd.DataFrame, locked: np.ndarray, rules: ListingRules, params: SolveParams) -> None:

@@ -41,7 +41,7 @@ class CandidateParams:
         Require the offer's and the need's availability windows to overlap.
     """
 
-    max_candidates: int = 25
+    max_candidates: int = 10
     check_availability: bool = True
 
 
