@@ -17,7 +17,7 @@ from solvers.scaling import TIE_BREAK_WEIGHT
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SymbiosisError
 from symbiosis.explain import explain_unmatched
-from symbiosis.impacts import arc_link_weights, arc_tiebreak, arc_weights, build_exchanges
+from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, arc_link_weights, arc_tiebreak, arc_weights, build_exchanges
 from symbiosis.options import ListingRules
 from symbiosis.result import MatchResult, Status
 
@@ -176,7 +176,7 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
             raise InfeasibleError("the exchange rules and locks admit no solution")
         return ("milp", Status.NOT_SOLVED, float("nan"), float("nan"))
     flows[members] = solution.flows
-    value = float(np.dot(primary[members], solution.flows) + link[members][solution.flows > 0].sum())
+    value = float(np.dot(primary[members], solution.flows) + link[members][solution.flows > EXCHANGE_MIN_QUANTITY].sum())
     bound = value + max(solution.bound - solution.objective, 0.0)
     return ("milp", Status.OPTIMAL if solution.optimal else Status.FEASIBLE, value, bound)
 

@@ -187,6 +187,8 @@ def solve_milp(mm: MilpModel, params: MilpParams, start: np.ndarray | None = Non
     status, values, objective, bound = solve_with(mm, params, start)
     has = values is not None
     flows = np.clip(values[: mm.num_arcs], 0.0, None) if has else np.zeros(mm.num_arcs)
+    if has:  # an arc whose link is off carries nothing (not the solver's tolerance-sized residue)
+        flows[mm.binary_arcs[values[mm.num_arcs:] < 0.5]] = 0.0
     gap = abs(bound - objective) / max(abs(bound), 1e-9) if has and np.isfinite(bound) else float("nan")
     return MilpSolution(
         status=status, has_solution=has, optimal=status == "optimal", flows=flows, established=flows > 0,

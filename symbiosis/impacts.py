@@ -90,6 +90,9 @@ def arc_tiebreak(arcs: pd.DataFrame, objective: Objective | str, weights=None) -
     return -arcs["transport_co2e_t_per_unit"].to_numpy(dtype=float)
 
 
+#: Smallest quantity (canonical units per year) that counts as an exchange; below it is solver noise.
+EXCHANGE_MIN_QUANTITY = 1e-9
+
 EXCHANGE_COLUMNS: tuple[str, ...] = (
     "offer_id", "need_id", "supplier_id", "receiver_id", "material", "quantity", "unit",
     "need_material", "need_quantity", "need_unit", "distance_km", "transport_mode", "transport_co2e_t",
@@ -106,7 +109,7 @@ def build_exchanges(
     objective: Objective | str,
     weights=None,
     *,
-    min_quantity: float = 1e-9,
+    min_quantity: float = EXCHANGE_MIN_QUANTITY,
 ) -> pd.DataFrame:
     """Turn solver flows (canonical offer units per arc) into the exchanges table.
 

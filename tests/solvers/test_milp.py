@@ -176,3 +176,43 @@ def test_milp_without_discrete_rules_equals_the_flow_objective(seed, engine):
     milp = solve(cands, SolveParams(solver="milp", milp_engine=engine, relative_gap=0.0))
     assert milp.solver == "milp" and milp.status.value == "optimal"
     assert milp.objective_value == pytest.approx(flow.objective_value, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_milp_with_lots_and_link_costs_beats_greedy_and_stays_under_its_bound(seed):
+    """Random instances with minimum lots, partner limits and link costs: the MILP respects every
+    rule, reaches at least the greedy objective, and never reports a bound below its objective."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    companies = [(f"c{i}", 55 + rng.uniform(0, 0.3), 9 + rng.uniform(0, 0.5)) for i in range(20)]
+    listings = []
+    for j in range(40):
+        kind = "offer" if j % 2 == 0 else "need"
+        quantity = round(float(rng.uniform(10, 200)), 3)
+        extra = {}
+        if rng.random() < 0.4:
+            extra["min_lot"] = round(quantity * float(rng.uniform(0.2, 0.7)), 3)
+        if rng.random() < 0.3:
+            extra["max_partners"] = int(rng.integers(1, 3))
+        material = "gypsum" if kind == "offer" else str(rng.choice(["cement-raw-material", "wood"]))
+        listings.append((f"l{j}", f"c{rng.integers(20)}", kind, material, quantity, "t/yr", extra))
+    reg = make_registry(companies, listings)
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport(kg_per_tkm=0.1),
+                             link_costs=make_link_costs(fixed_eur=150.0))
+    best = solve(cands, SolveParams(objective="value", relative_gap=0.0))
+    greedy = solve(cands, SolveParams(objective="value", solver="greedy"))
+    assert best.solver == "milp" and best.status.value == "optimal"
+    assert best.objective_value >= greedy.objective_value - 1e-6
+    assert best.bound >= best.objective_value - 1e-6 * max(1.0, abs(best.objective_value))
+    for result in (best, greedy):
+        ex = result.exchanges
+        listing = reg.listings
+        offer_lot = listing["min_lot"].reindex(ex["offer_id"]).to_numpy()
+        need_lot = listing["min_lot"].reindex(ex["need_id"]).to_numpy()
+        sent, received = ex["quantity_canonical"].to_numpy(), (ex["quantity_canonical"] * ex["yield"]).to_numpy()
+        assert (np.isnan(offer_lot) | (sent >= offer_lot * (1 - 1e-6))).all()
+        assert (np.isnan(need_lot) | (received >= need_lot * (1 - 1e-6))).all()
+        counts = pd.concat([result.exchanges["offer_id"], result.exchanges["need_id"]]).value_counts()
+        limits = listing["max_partners"].reindex(counts.index)
+        assert (limits.isna() | (counts <= limits)).all()
