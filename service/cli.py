@@ -17,6 +17,7 @@ from symbiosis.candidates import CandidateParams
 from symbiosis.errors import InputError, SymbiosisError
 from symbiosis.impacts import INDICATOR_LABELS, INDICATORS, Objective
 from service.pipeline import Run, kalundborg_paths, run_match
+from service.server_cli import register as register_server_commands
 
 app = typer.Typer(
     name="symbiosis",
@@ -253,6 +254,8 @@ def template(out: Annotated[Path, typer.Option("--out", help="Where to write the
 
     console.print(f"Wrote {write_template(out)}")
 
+
+register_server_commands(app)
 
 def main() -> None:
     """Entry point of the ``symbiosis`` command."""

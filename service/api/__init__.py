@@ -1,0 +1,1 @@
+"""The HTTP API: company registry, listings, matching rounds, proposals and exchanges."""

@@ -1,0 +1,62 @@
+"""The FastAPI application factory: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.errors import install_error_handlers
+from service.api.jobs import RoundJobs, fail_interrupted_rounds
+from service.api.limits import BodySizeLimit
+from service.api.routes import audit, companies, exchanges, imports, keys, listings, proposals, rounds, stats
+from service.db.engine import create_db_engine, create_session_factory
+from service.db.migrate import upgrade_database
+from service.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Companies list their byproducts (offers) and inputs (needs); a facilitator runs matching rounds over
+a region and sends the proposals out; both sides accept or decline, and accepted proposals become
+exchanges. Every call needs an API key: `Authorization: Bearer sym_...`.
+
+Roles: **company** (its own listings, proposals that involve it; the other side stays anonymous
+until both accept), **facilitator** (companies, listings, rounds, proposals, exchanges, audit log),
+**planner** (read-only aggregates without single companies' names or quantities), **admin** (keys).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; the database engine is created here, migrations run on start."""
+    settings = settings or Settings()
+    engine = create_db_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.migrate_on_start:
+            upgrade_database(engine)
+        fail_interrupted_rounds(sessions)
+        app.state.jobs = RoundJobs(sessions, settings.round_workers)
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Industrial symbiosis matching service",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
+                       upload_prefix=f"{API_PREFIX}/imports")
+    for module in (keys, companies, listings, imports, rounds, proposals, exchanges, stats, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,120 @@
+"""Between database rows and the engine's input contract: text tables validated by validate_tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from service.api.errors import ProblemsError
+from service.db.models import Company, Listing
+from symbiosis.errors import InputError
+from symbiosis.registry import Registry, validate_tables
+from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
+
+COMPANY_FIELDS = tuple(c.name for c in COMPANY_COLUMNS)
+LISTING_FIELDS = tuple(c.name for c in LISTING_COLUMNS)
+
+
+def to_text(value: Any) -> str:
+    """A cell as the input contract reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def company_record(company: Company | dict) -> dict[str, str]:
+    get = company.get if isinstance(company, dict) else lambda name: getattr(company, name)
+    return {name: to_text(get(name)) for name in COMPANY_FIELDS}
+
+
+def listing_record(listing: Listing | dict) -> dict[str, str]:
+    get = listing.get if isinstance(listing, dict) else lambda name: getattr(listing, name)
+    return {name: to_text(get(name)) for name in LISTING_FIELDS}
+
+
+def frame(records: list[dict[str, str]], fields: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(records, columns=list(fields), dtype=str).fillna("")
+
+
+def _none_if_nan(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def validate_company(data: dict[str, Any]) -> dict[str, Any]:
+    """Check one company as the engine would; return its typed fields.
+
+    Raises
+    ------
+    ProblemsError
+        Every problem with the company, by field.
+    """
+    listings = frame([], LISTING_FIELDS)
+    try:
+        validate_tables(frame([company_record(data)], COMPANY_FIELDS), listings,
+                        labels={"companies": "company", "listings": "listings"})
+    except InputError as exc:
+        problems = [p for p in exc.problems if p.table == "company"]
+        if problems:
+            raise ProblemsError(problems) from None
+    return {name: data.get(name) for name in COMPANY_FIELDS}
+
+
+def validate_listing(company: Company, data: dict[str, Any]) -> dict[str, Any]:
+    """Check one listing of ``company`` as the engine would; return the fields to store.
+
+    The stored fields add the material's catalog key and the quantity in its canonical unit.
+
+    Raises
+    ------
+    ProblemsError
+        Every problem with the listing, by field.
+    """
+    try:
+        registry = validate_tables(
+            frame([company_record(company)], COMPANY_FIELDS), frame([listing_record(data)], LISTING_FIELDS),
+            labels={"companies": "company", "listings": "listing"},
+        )
+    except InputError as exc:
+        raise ProblemsError(exc.problems) from None
+    row = registry.listings.iloc[0]
+    return stored_listing_fields(row, data)
+
+
+def stored_listing_fields(row: pd.Series, data: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a Listing row from a validated registry row (typed by the column spec)."""
+    fields: dict[str, Any] = {}
+    for column in LISTING_COLUMNS:
+        name = column.name
+        value = row.name if name == "listing_id" else row[name]
+        if column.type == "float":
+            fields[name] = _none_if_nan(float(value))
+        elif column.type == "integer":
+            fields[name] = None if pd.isna(value) else int(value)
+        elif column.type == "boolean":
+            fields[name] = bool(value)
+        elif column.type == "date":
+            fields[name] = None if pd.isna(value) else value.date()
+        elif column.type in ("choice",):
+            fields[name] = value or None
+        elif name == "material":
+            fields[name] = data.get(name)
+        else:
+            fields[name] = None if value == "" else value
+    fields["material_key"] = row["material"]
+    fields["quantity_canonical"] = float(row["quantity_canonical"])
+    fields["canonical_unit"] = row["canonical_unit"]
+    return fields
+
+
+def registry_from_records(companies: list[dict[str, str]], listings: list[dict[str, str]]) -> Registry:
+    """Validate text records (a round's snapshot) into a Registry."""
+    return validate_tables(frame(companies, COMPANY_FIELDS), frame(listings, LISTING_FIELDS),
+                           labels={"companies": "snapshot companies", "listings": "snapshot listings"})

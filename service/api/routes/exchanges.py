@@ -1,0 +1,121 @@
+"""Exchanges (accepted proposals): active and ended, with their indicators and totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import or_, select
+
+from service.api.auth import Role
+from service.api.deps import (
+    FacilitatorOrCompanyDep, FacilitatorOrPlannerDep, IdFilter, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
+)
+from service.api.errors import conflict, not_found
+from service.api.paging import page
+from service.api.schemas import (
+    ExchangePublic, ExchangesPublic, ExchangeStatus, Indicators, TotalsPublic, TotalsRow, indicators_of,
+)
+from service.db.models import Company, Exchange, utcnow
+from symbiosis.impacts import INDICATORS
+
+router = APIRouter(prefix="/exchanges", tags=["exchanges"])
+
+_SUMMED = (*INDICATORS, "value_eur", "transport_co2e_t")
+
+
+def exchange_view(e: Exchange) -> ExchangePublic:
+    return ExchangePublic.model_validate({
+        **{c.key: getattr(e, c.key) for c in Exchange.__table__.columns}, "indicators": indicators_of(e)})
+
+
+def disclosable(companies: set[str], consenting: set[str], minimum: int) -> bool:
+    """Whether a planner may see a figure made of these companies' data.
+
+    Companies that consent to planner access are always fine; the others must be at least
+    ``minimum`` in number, so no single company's figure can be read or subtracted out.
+    """
+    others = companies - consenting
+    return not others or len(others) >= minimum
+
+
+@router.get("/totals", response_model=TotalsPublic)
+def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
+                    by: Literal["round", "municipality"] = "round",
+                    status_: Annotated[ExchangeStatus | Literal["all"], Query(alias="status")] = "active",
+                    ) -> TotalsPublic:
+    """The five indicators, value and transport emissions summed per round or per supplier's municipality.
+
+    Planners see a group's figures only when enough companies contribute (or all consent).
+    """
+    query = select(Exchange)
+    if status_ != "all":
+        query = query.where(Exchange.status == status_)
+    rows = list(session.scalars(query))
+    companies = {c.company_id: c for c in session.scalars(select(Company).where(Company.company_id.in_(
+        {e.supplier_id for e in rows} | {e.receiver_id for e in rows})))}
+    consenting = {cid for cid, c in companies.items() if c.consent_planner}
+    groups: dict[object, list[Exchange]] = defaultdict(list)
+    for e in rows:
+        key = e.round_id if by == "round" else (companies[e.supplier_id].municipality
+                                                 if e.supplier_id in companies else None)
+        groups[key].append(e)
+    planner = principal.role is Role.PLANNER
+
+    def summed(items: list[Exchange]) -> Indicators:
+        return Indicators(**{name: float(sum(getattr(e, name) for e in items)) for name in _SUMMED})
+
+    def involved(items: list[Exchange]) -> set[str]:
+        return {e.supplier_id for e in items} | {e.receiver_id for e in items}
+
+    data = []
+    for key in sorted(groups, key=lambda k: (k is None, str(k))):
+        items = groups[key]
+        who = involved(items)
+        hidden = planner and not disclosable(who, consenting, settings.planner_min_companies)
+        data.append(TotalsRow(key=key, exchanges=len(items), companies=len(who), suppressed=hidden,
+                              indicators=None if hidden else summed(items)))
+    everyone = involved(rows)
+    hidden_total = planner and not disclosable(everyone, consenting, settings.planner_min_companies)
+    return TotalsPublic(by=by, data=data, total=None if hidden_total else summed(rows))
+
+
+@router.get("", response_model=ExchangesPublic)
+def list_exchanges(session: SessionDep, principal: FacilitatorOrCompanyDep, round_id: IdFilter = None,
+                   status_: Annotated[ExchangeStatus | None, Query(alias="status")] = None,
+                   limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ExchangesPublic:
+    query = select(Exchange).order_by(Exchange.id)
+    if principal.role is Role.COMPANY:
+        query = query.where(or_(Exchange.supplier_id == principal.company_id,
+                                Exchange.receiver_id == principal.company_id))
+    if round_id is not None:
+        query = query.where(Exchange.round_id == round_id)
+    if status_ is not None:
+        query = query.where(Exchange.status == status_)
+    rows, total = page(session, query, limit, offset)
+    return ExchangesPublic(data=[exchange_view(e) for e in rows], count=total)
+
+
+def _visible(session, principal, exchange_id: int, *, lock: bool = False) -> Exchange:
+    e = session.get(Exchange, exchange_id, with_for_update=lock)
+    if e is None or (principal.role is Role.COMPANY and principal.company_id not in (e.supplier_id, e.receiver_id)):
+        raise not_found("exchange", exchange_id)
+    return e
+
+
+@router.get("/{exchange_id}", response_model=ExchangePublic)
+def read_exchange(exchange_id: IntId, session: SessionDep, principal: FacilitatorOrCompanyDep) -> ExchangePublic:
+    return exchange_view(_visible(session, principal, exchange_id))
+
+
+@router.post("/{exchange_id}/end", response_model=ExchangePublic)
+def end_exchange(exchange_id: IntId, session: SessionDep, principal: FacilitatorOrCompanyDep) -> ExchangePublic:
+    """End an active exchange (either company or a facilitator); its quantities are open again."""
+    e = _visible(session, principal, exchange_id, lock=True)
+    if e.status != "active":
+        raise conflict(f"exchange {exchange_id} has already ended")
+    e.status, e.ended_at = "ended", utcnow()
+    record(session, principal, "end", "exchange", exchange_id)
+    session.commit()
+    return exchange_view(e)

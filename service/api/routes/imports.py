@@ -1,0 +1,131 @@
+"""Imports: the same CSV files or workbook as the command line, applied all or nothing."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path, PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from fastapi.encoders import jsonable_encoder
+
+from service.api.deps import FacilitatorDep, SessionDep, record
+from service.api.errors import ProblemsError
+from service.api.records import stored_listing_fields
+from service.api.schemas import ImportResult
+from service.db.models import Company, Listing
+from service.db.queries import used_quantities
+from symbiosis.errors import InputError, Problem
+from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
+from symbiosis.schema import COMPANY_COLUMNS
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+def _label(upload: UploadFile, fallback: str) -> str:
+    name = PurePath(upload.filename or fallback).name[:100]
+    return name or fallback
+
+
+def _save(upload: UploadFile, folder: Path, name: str) -> Path:
+    path = folder / name
+    with path.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            out.write(chunk)
+    return path
+
+
+def _relabel(problems: list[Problem], label: str) -> list[Problem]:
+    """Name the upload as the client named it, not the temporary file."""
+    return [replace(p, table=label) for p in problems]
+
+
+def _text_or_none(value: str) -> str | None:
+    return value if value != "" else None
+
+
+@router.post("", response_model=ImportResult)
+def import_tables(
+    session: SessionDep,
+    principal: FacilitatorDep,
+    companies: Annotated[UploadFile | None, File(description="Companies CSV (with `listings`).")] = None,
+    listings: Annotated[UploadFile | None, File(description="Listings CSV (with `companies`).")] = None,
+    workbook: Annotated[UploadFile | None, File(description="An .xlsx workbook with sheets companies and listings.")] = None,
+) -> ImportResult:
+    """Create or update the companies and listings in the upload: every row, or none if any is bad.
+
+    Every bad row is reported (422) with file or sheet, row, column and reason, as the command line does.
+    Companies and listings already stored under the same id are updated.
+    """
+    if workbook is None and (companies is None or listings is None):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"type": "missing", "loc": ["body", "companies" if companies is None else "listings"],
+             "msg": "upload both companies and listings CSV files, or one workbook"}])
+    if workbook is not None and (companies is not None or listings is not None):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"type": "value_error", "loc": ["body", "workbook"],
+             "msg": "upload either a workbook or the two CSV files, not both"}])
+    with tempfile.TemporaryDirectory(prefix="symbiosis-import-") as folder:
+        if workbook is not None:
+            label = _label(workbook, "workbook.xlsx")
+            path = _save(workbook, Path(folder), "workbook.xlsx")
+            try:
+                tables = read_workbook_tables(path)
+            except InputError as exc:
+                raise ProblemsError(_relabel(exc.problems, label), location="file") from None
+            labels = {name: f"{label} [{name}]" for name in tables}
+        else:
+            labels = {"companies": _label(companies, "companies.csv"), "listings": _label(listings, "listings.csv")}
+            tables = {}
+            for name, upload in (("companies", companies), ("listings", listings)):
+                path = _save(upload, Path(folder), f"{name}.csv")
+                try:
+                    tables[name] = read_csv_table(path)
+                except InputError as exc:
+                    raise ProblemsError(_relabel(exc.problems, labels[name]), location="file") from None
+    try:
+        registry = validate_tables(tables["companies"], tables["listings"], labels=labels)
+    except InputError as exc:
+        raise ProblemsError(exc.problems, location="file") from None
+    raw = tables["listings"].rename(columns=lambda c: str(c).strip())
+    raw_material = dict(zip(raw["listing_id"].astype(str).str.strip(), raw["material"].astype(str).str.strip()))
+    row_of = {lid: pos + FIRST_DATA_ROW for pos, lid in enumerate(raw["listing_id"].astype(str).str.strip())}
+
+    used = used_quantities(session, list(registry.listings.index))
+    problems = [
+        Problem(labels["listings"], row_of[lid], "quantity",
+                f"active exchanges already use {used[lid]:g} {row['canonical_unit']}/yr of this listing")
+        for lid, row in registry.listings.iterrows()
+        if lid in used and row["quantity_canonical"] < used[lid] * (1 - 1e-9)
+    ]
+    if problems:
+        raise ProblemsError(problems, location="file")
+
+    counts = {"companies_created": 0, "companies_updated": 0, "listings_created": 0, "listings_updated": 0}
+    for company_id, row in registry.companies.iterrows():
+        fields = {c.name: row[c.name] for c in COMPANY_COLUMNS if c.name != "company_id"}
+        fields = {k: (float(v) if k in ("lat", "lon") else _text_or_none(v)) for k, v in fields.items()}
+        company = session.get(Company, company_id)
+        if company is None:
+            session.add(Company(company_id=company_id, **fields))
+            counts["companies_created"] += 1
+        else:
+            for name, value in fields.items():
+                setattr(company, name, value)
+            counts["companies_updated"] += 1
+    session.flush()
+    for listing_id, row in registry.listings.iterrows():
+        fields = stored_listing_fields(row, {"material": raw_material[listing_id]})
+        listing = session.get(Listing, listing_id)
+        if listing is None:
+            session.add(Listing(**fields))
+            counts["listings_created"] += 1
+        else:
+            for name, value in fields.items():
+                setattr(listing, name, value)
+            counts["listings_updated"] += 1
+    record(session, principal, "import", "import", ",".join(labels.values())[:100],
+           jsonable_encoder({**counts, "companies": list(registry.companies.index)[:1000],
+                             "listings": list(registry.listings.index)[:1000]}))
+    session.commit()
+    return ImportResult(**counts, notices=list(registry.notices))

@@ -1,0 +1,132 @@
+"""Listings (offers and needs): a company manages its own, a facilitator all of them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from service.api.auth import Principal, Role
+from service.api.deps import (
+    FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version, etag,
+    expected_version, record,
+)
+from service.api.errors import ProblemsError, conflict, forbidden, not_found
+from service.api.paging import page
+from service.api.records import LISTING_FIELDS, validate_listing
+from service.api.schemas import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
+from service.db.models import Company, Exchange, Listing
+from service.db.queries import open_quantity, used_quantities
+from symbiosis.errors import Problem
+
+router = APIRouter(prefix="/listings", tags=["listings"])
+
+_COLUMNS = tuple(c.key for c in Listing.__table__.columns)
+
+
+def listing_public(listing: Listing, used: dict[str, float]) -> ListingPublic:  # type: ignore[valid-type]
+    data = {name: getattr(listing, name) for name in _COLUMNS}
+    data["open_quantity"] = open_quantity(listing.quantity, listing.quantity_canonical,
+                                          used.get(listing.listing_id, 0.0))
+    return ListingPublic.model_validate(data)
+
+
+def visible_listing(session: Session, principal: Principal, listing_id: str) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None or (principal.role is Role.COMPANY and listing.company_id != principal.company_id):
+        raise not_found("listing", listing_id)
+    return listing
+
+
+def _company_for(session: Session, principal: Principal, company_id: str) -> Company:
+    if principal.role is Role.COMPANY and company_id != principal.company_id:
+        raise forbidden(f"a company key may only list for its own company ({principal.company_id!r})")
+    company = session.get(Company, company_id)
+    if company is None:
+        raise ProblemsError([Problem("listing", None, "company_id", f"{company_id!r} is not a company_id")])
+    return company
+
+
+@router.post("", response_model=ListingPublic, status_code=status.HTTP_201_CREATED)
+def create_listing(body: ListingCreate, session: SessionDep, principal: FacilitatorOrCompanyDep,  # type: ignore[valid-type]
+                   response: Response) -> ListingPublic:  # type: ignore[valid-type]
+    data = body.model_dump()
+    company = _company_for(session, principal, data["company_id"])
+    if session.get(Listing, data["listing_id"]) is not None:
+        raise conflict(f"listing {data['listing_id']!r} already exists")
+    listing = Listing(**validate_listing(company, data))
+    session.add(listing)
+    record(session, principal, "create", "listing", listing.listing_id, jsonable_encoder(data))
+    session.commit()
+    response.headers["ETag"] = etag(listing.version)
+    response.headers["Location"] = f"{router.prefix}/{listing.listing_id}"
+    return listing_public(listing, {})
+
+
+@router.get("", response_model=ListingsPublic)
+def list_listings(session: SessionDep, principal: FacilitatorOrCompanyDep, company_id: TextFilter = None,
+                  kind: TextFilter = None, material: TextFilter = None, municipality: TextFilter = None,
+                  limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ListingsPublic:
+    """Listings, filtered by company, kind (offer/need), material key, or the company's municipality."""
+    query = select(Listing).order_by(Listing.listing_id)
+    if principal.role is Role.COMPANY:
+        query = query.where(Listing.company_id == principal.company_id)
+    if company_id is not None:
+        query = query.where(Listing.company_id == company_id)
+    if kind is not None:
+        query = query.where(Listing.kind == kind.lower())
+    if material is not None:
+        query = query.where(or_(Listing.material_key == material.lower(), Listing.material == material))
+    if municipality is not None:
+        query = query.where(Listing.company_id.in_(
+            select(Company.company_id).where(Company.municipality == municipality)))
+    rows, total = page(session, query, limit, offset)
+    used = used_quantities(session, [r.listing_id for r in rows])
+    return ListingsPublic(data=[listing_public(r, used) for r in rows], count=total)
+
+
+@router.get("/{listing_id}", response_model=ListingPublic)
+def read_listing(listing_id: TextId, session: SessionDep, principal: FacilitatorOrCompanyDep,
+                 response: Response) -> ListingPublic:  # type: ignore[valid-type]
+    listing = visible_listing(session, principal, listing_id)
+    response.headers["ETag"] = etag(listing.version)
+    return listing_public(listing, used_quantities(session, [listing_id]))
+
+
+@router.patch("/{listing_id}", response_model=ListingPublic)
+def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,  # type: ignore[valid-type]
+                   principal: FacilitatorOrCompanyDep, response: Response,
+                   if_match: IfMatch = None) -> ListingPublic:  # type: ignore[valid-type]
+    """Change some fields. Send the version you edited (If-Match or ``version``); 409 if it moved on."""
+    listing = visible_listing(session, principal, listing_id)
+    changes = body.model_dump(exclude_unset=True)
+    check_version(listing.version, expected_version(if_match, changes.pop("version", None)), f"listing {listing_id!r}")
+    current = {name: getattr(listing, name) for name in LISTING_FIELDS}
+    company = session.get(Company, listing.company_id)
+    fields = validate_listing(company, {**current, **changes})
+    used = used_quantities(session, [listing_id]).get(listing_id, 0.0)
+    if fields["quantity_canonical"] < used * (1 - 1e-9):
+        raise conflict(f"active exchanges use {used:g} {fields['canonical_unit']}/yr of listing {listing_id!r}; "
+                       "end them before lowering the quantity below that")
+    for name, value in fields.items():
+        setattr(listing, name, value)
+    record(session, principal, "update", "listing", listing_id,
+           jsonable_encoder({"before": {n: current[n] for n in changes}, "after": changes}))
+    session.commit()
+    response.headers["ETag"] = etag(listing.version)
+    return listing_public(listing, {listing_id: used})
+
+
+@router.delete("/{listing_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_listing(listing_id: TextId, session: SessionDep, principal: FacilitatorOrCompanyDep) -> Response:
+    """Delete a listing; refused while an active exchange uses it."""
+    listing = visible_listing(session, principal, listing_id)
+    active = session.scalar(select(Exchange.id).where(
+        Exchange.status == "active", or_(Exchange.offer_id == listing_id, Exchange.need_id == listing_id)))
+    if active is not None:
+        raise conflict(f"listing {listing_id!r} is used by active exchange {active}; end it first")
+    session.delete(listing)
+    record(session, principal, "delete", "listing", listing_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

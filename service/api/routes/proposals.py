@@ -1,0 +1,155 @@
+"""Proposals: facilitators see them all; each company sees its own with the other side anonymous
+until both have accepted, and accepts or declines. Two acceptances make an exchange."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from service.api.auth import Principal, Role
+from service.api.deps import IdFilter, CompanyDep, FacilitatorOrCompanyDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
+from service.api.errors import conflict, not_found
+from service.api.paging import page
+from service.api.schemas import (
+    Counterpart, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus, indicators_of,
+)
+from service.db.models import Company, Exchange, Listing, Proposal, utcnow
+from service.db.queries import used_quantities
+from symbiosis.data import read_dataset
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+
+_FLOW = ("offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
+         "quantity_canonical", "need_quantity", "need_unit", "need_quantity_canonical", "distance_km",
+         "transport_mode", "transport_co2e_t", "resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t",
+         "value_eur")
+
+
+@cache
+def nace_divisions() -> dict[str, str]:
+    table = read_dataset("nace_rev2.csv")
+    divisions = table[table["level"] == "2"]
+    return dict(zip(divisions["code"], divisions["description_en"]))
+
+
+def facilitator_view(p: Proposal) -> ProposalPublic:
+    return ProposalPublic.model_validate({
+        **{c.key: getattr(p, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
+        "yield": p.yield_, "indicators": indicators_of(p),
+    })
+
+
+def company_view(session: Session, p: Proposal, company_id: str) -> ProposalCompanyView:
+    side: Literal["supplier", "receiver"] = "supplier" if p.supplier_id == company_id else "receiver"
+    other_id, other_listing = (p.receiver_id, p.need_id) if side == "supplier" else (p.supplier_id, p.offer_id)
+    other = session.get(Company, other_id)
+    both = p.status == "accepted"
+    branch = other.nace[:2] if other is not None else None
+    counterpart = Counterpart(
+        nace_branch=branch, nace_branch_name=nace_divisions().get(branch or ""),
+        municipality=other.municipality if other is not None else None, distance_km=p.distance_km,
+        company_id=other_id if both else None, name=(other.name if other is not None else None) if both else None,
+        listing_id=other_listing if both else None,
+    )
+    mine, theirs = (p.supplier_decision, p.receiver_decision) if side == "supplier" else (
+        p.receiver_decision, p.supplier_decision)
+    return ProposalCompanyView(
+        id=p.id, round_id=p.round_id, status=p.status, side=side,
+        your_listing_id=p.offer_id if side == "supplier" else p.need_id,
+        your_decision=mine, counterpart_decision=theirs, counterpart=counterpart, explanation=p.explanation,
+        version=p.version, created_at=p.created_at, material=p.material, need_material=p.need_material,
+        quantity=p.quantity, unit=p.unit, need_quantity=p.need_quantity, need_unit=p.need_unit,
+        distance_km=p.distance_km, transport_mode=p.transport_mode, indicators=indicators_of(p),
+    )
+
+
+def view(session: Session, principal: Principal, p: Proposal) -> ProposalPublic | ProposalCompanyView:
+    return company_view(session, p, principal.company_id) if principal.role is Role.COMPANY else facilitator_view(p)
+
+
+def visible_proposal(session: Session, principal: Principal, proposal_id: int, *, lock: bool = False) -> Proposal:
+    p = session.get(Proposal, proposal_id, with_for_update=lock)
+    if p is None or (principal.role is Role.COMPANY and (
+            principal.company_id not in (p.supplier_id, p.receiver_id) or p.sent_at is None)):
+        raise not_found("proposal", proposal_id)
+    return p
+
+
+@router.get("", response_model=ProposalsPublic)
+def list_proposals(session: SessionDep, principal: FacilitatorOrCompanyDep, round_id: IdFilter = None,
+                   status_: Annotated[ProposalStatus | None, Query(alias="status")] = None,
+                   limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ProposalsPublic:
+    """Proposals (a company sees the ones sent to it), filtered by round and status."""
+    query = select(Proposal).order_by(Proposal.id)
+    if principal.role is Role.COMPANY:
+        query = query.where(or_(Proposal.supplier_id == principal.company_id,
+                                Proposal.receiver_id == principal.company_id), Proposal.sent_at.is_not(None))
+    if round_id is not None:
+        query = query.where(Proposal.round_id == round_id)
+    if status_ is not None:
+        query = query.where(Proposal.status == status_)
+    rows, total = page(session, query, limit, offset)
+    return ProposalsPublic(data=[view(session, principal, p) for p in rows], count=total)
+
+
+@router.get("/{proposal_id}", response_model=ProposalPublic | ProposalCompanyView)
+def read_proposal(proposal_id: IntId, session: SessionDep, principal: FacilitatorOrCompanyDep):
+    return view(session, principal, visible_proposal(session, principal, proposal_id))
+
+
+def _decide(session: Session, principal: Principal, proposal_id: int, decision: str) -> ProposalCompanyView:
+    p = visible_proposal(session, principal, proposal_id, lock=True)
+    side = "supplier" if p.supplier_id == principal.company_id else "receiver"
+    current = p.supplier_decision if side == "supplier" else p.receiver_decision
+    if current == decision:
+        return company_view(session, p, principal.company_id)  # the same answer twice changes nothing
+    if p.status != "sent":
+        raise conflict(f"proposal {proposal_id} is {p.status}; only a sent proposal can be accepted or declined")
+    if current is not None:
+        raise conflict(f"you already {current} proposal {proposal_id}")
+    if side == "supplier":
+        p.supplier_decision = decision
+    else:
+        p.receiver_decision = decision
+    p.decided_at = utcnow()
+    record(session, principal, decision, "proposal", proposal_id, {"side": side})
+    if decision == "declined":
+        p.status = "declined"
+    elif p.supplier_decision == p.receiver_decision == "accepted":
+        _start_exchange(session, principal, p)
+    session.commit()
+    return company_view(session, p, principal.company_id)
+
+
+def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None:
+    """Both sides accepted: the proposal becomes an active exchange, if the listings still have room."""
+    used = used_quantities(session, [p.offer_id, p.need_id])
+    for listing_id, amount in ((p.offer_id, p.quantity_canonical), (p.need_id, p.need_quantity_canonical)):
+        listing = session.get(Listing, listing_id)
+        if listing is None:
+            raise conflict(f"listing {listing_id} of this proposal no longer exists; the round must be run again")
+        if used.get(listing_id, 0.0) + amount > listing.quantity_canonical * (1 + 1e-9):
+            raise conflict(f"listing {listing_id} no longer has enough open quantity for this proposal "
+                           "(another exchange took it); the round must be run again")
+    p.status = "accepted"
+    exchange = Exchange(**{name: getattr(p, name) for name in _FLOW}, proposal_id=p.id, round_id=p.round_id,
+                        status="active")
+    session.add(exchange)
+    session.flush()
+    record(session, principal, "start", "exchange", exchange.id, {"proposal_id": p.id})
+
+
+@router.post("/{proposal_id}/accept", response_model=ProposalCompanyView)
+def accept_proposal(proposal_id: IntId, session: SessionDep, principal: CompanyDep) -> ProposalCompanyView:
+    """Accept for your company. When the other side has accepted too, the exchange starts."""
+    return _decide(session, principal, proposal_id, "accepted")
+
+
+@router.post("/{proposal_id}/decline", response_model=ProposalCompanyView)
+def decline_proposal(proposal_id: IntId, session: SessionDep, principal: CompanyDep) -> ProposalCompanyView:
+    """Decline for your company. A re-run of the round will not propose this pair again."""
+    return _decide(session, principal, proposal_id, "declined")

@@ -1,0 +1,137 @@
+"""Matching rounds: a facilitator creates, runs, cancels and sends them; planners may read them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import select, update
+
+from service.api.auth import Principal, Role
+from service.api.deps import (
+    FacilitatorDep, FacilitatorOrPlannerDep, IntId, LimitQuery, OffsetQuery, SessionDep, record,
+)
+from service.api.errors import ProblemsError, conflict, not_found
+from service.api.jobs import check_material_classes, engine_takes_directives
+from service.api.paging import page
+from service.api.schemas import (
+    RoundCreate, RoundPublic, RoundsPublic, RoundStatus, RoundUnmatched, SendResult, UnmatchedListing,
+)
+from service.db.models import Proposal, Round, utcnow
+from symbiosis.errors import Problem
+
+router = APIRouter(prefix="/rounds", tags=["rounds"])
+
+ACTIVE = ("queued", "running")
+
+
+def round_view(round_: Round, principal: Principal) -> RoundPublic:
+    """A round; planners get it without directives, messages or totals, which can name or size one company."""
+    view = RoundPublic.model_validate(round_)
+    if principal.role is Role.PLANNER:
+        summary = None if view.summary is None else {
+            key: view.summary[key] for key in ("status", "solver", "counts") if key in view.summary}
+        view = view.model_copy(update={"directives": [], "message": None, "summary": summary})
+    return view
+
+
+def _round(session, round_id: int, *, lock: bool = False) -> Round:
+    round_ = session.get(Round, round_id, with_for_update=lock)
+    if round_ is None:
+        raise not_found("round", round_id)
+    return round_
+
+
+@router.post("", response_model=RoundPublic, status_code=status.HTTP_202_ACCEPTED)
+def create_round(body: RoundCreate, session: SessionDep, principal: FacilitatorDep, request: Request) -> Round:
+    """Create a round and start it: it snapshots the open listings in scope and matches them in the background.
+
+    Follow its ``status`` and ``progress`` with GET /rounds/{id}.
+    """
+    bad = check_material_classes(body.scope.material_classes or [])
+    problems = [Problem("round", None, "material_classes",
+                        f"{b!r} is neither a material class id nor an EWC code, sub-chapter or chapter") for b in bad]
+    if body.directives and not engine_takes_directives():
+        problems.append(Problem("round", None, "directives", "this engine version cannot apply directives"))
+    if problems:
+        raise ProblemsError(problems)
+    data = jsonable_encoder(body)
+    round_ = Round(name=body.name, status="queued", scope=data["scope"], objective=body.objective.value,
+                   solver=body.solver.value, options=data["options"],
+                   directives=[{k: v for k, v in d.items() if v is not None} for d in data["directives"]],
+                   created_by=principal.key_id)
+    session.add(round_)
+    session.flush()
+    record(session, principal, "create", "round", round_.id, data)
+    session.commit()
+    request.app.state.jobs.submit(round_.id)
+    return round_
+
+
+@router.get("", response_model=RoundsPublic)
+def list_rounds(session: SessionDep, principal: FacilitatorOrPlannerDep, status_: Annotated[RoundStatus | None, Query(alias="status")] = None,
+                limit: LimitQuery = 50, offset: OffsetQuery = 0) -> RoundsPublic:
+    query = select(Round).order_by(Round.id.desc())
+    if status_ is not None:
+        query = query.where(Round.status == status_)
+    rows, total = page(session, query, limit, offset)
+    return RoundsPublic(data=[round_view(r, principal) for r in rows], count=total)
+
+
+@router.get("/{round_id}", response_model=RoundPublic)
+def read_round(round_id: IntId, session: SessionDep, principal: FacilitatorOrPlannerDep) -> RoundPublic:
+    return round_view(_round(session, round_id), principal)
+
+
+@router.post("/{round_id}/run", response_model=RoundPublic, status_code=status.HTTP_202_ACCEPTED)
+def rerun_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep, request: Request) -> Round:
+    """Run the round again on the current open listings.
+
+    Exchanges that came from this round are kept as locks, declined proposals are forbidden, and
+    proposals still open are superseded by the new run's (all at once when the run succeeds).
+    """
+    round_ = _round(session, round_id, lock=True)
+    if round_.status in ACTIVE:
+        raise conflict(f"round {round_id} is {round_.status}; cancel it or wait until it ends")
+    round_.status, round_.cancel_requested, round_.progress, round_.message = "queued", False, 0.0, None
+    record(session, principal, "run", "round", round_id, {"run": round_.runs + 1})
+    session.commit()
+    request.app.state.jobs.submit(round_id)
+    return round_
+
+
+@router.post("/{round_id}/cancel", response_model=RoundPublic, status_code=status.HTTP_202_ACCEPTED)
+def cancel_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep) -> Round:
+    """Ask a queued or running round to stop; it ends as ``cancelled`` without new proposals."""
+    round_ = _round(session, round_id, lock=True)
+    if round_.status not in ACTIVE:
+        raise conflict(f"round {round_id} is {round_.status}, not queued or running")
+    round_.cancel_requested = True
+    record(session, principal, "cancel", "round", round_id)
+    session.commit()
+    return round_
+
+
+@router.post("/{round_id}/send", response_model=SendResult)
+def send_proposals(round_id: IntId, session: SessionDep, principal: FacilitatorDep) -> SendResult:
+    """Send the round's draft proposals to the companies involved, who can then accept or decline."""
+    round_ = _round(session, round_id, lock=True)
+    if round_.status != "succeeded":
+        raise conflict(f"round {round_id} is {round_.status}; only a succeeded round's proposals can be sent")
+    result = session.execute(
+        update(Proposal).where(Proposal.round_id == round_id, Proposal.status == "draft")
+        .values(status="sent", sent_at=utcnow(), version=Proposal.version + 1)
+        .execution_options(synchronize_session=False))
+    sent = int(result.rowcount or 0)
+    record(session, principal, "send", "round", round_id, {"proposals": sent})
+    session.commit()
+    return SendResult(sent=sent)
+
+
+@router.get("/{round_id}/unmatched", response_model=RoundUnmatched)
+def read_unmatched(round_id: IntId, session: SessionDep, _principal: FacilitatorDep,
+                   limit: LimitQuery = 50, offset: OffsetQuery = 0) -> RoundUnmatched:
+    """Listings of the last run with nothing proposed, and why."""
+    rows = _round(session, round_id).unmatched or []
+    return RoundUnmatched(data=[UnmatchedListing(**r) for r in rows[offset:offset + limit]], count=len(rows))

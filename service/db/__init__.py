@@ -1,0 +1,1 @@
+"""Persistence of the HTTP service: SQLAlchemy models, engine and session factory, migrations."""

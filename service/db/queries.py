@@ -1,0 +1,39 @@
+"""Queries shared by the API and the round runner: open quantities and active exchanges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db.models import Exchange
+
+ACTIVE = "active"
+
+
+def used_quantities(session: Session, listing_ids: Iterable[str] | None = None,
+                    exclude_round: int | None = None) -> dict[str, float]:
+    """Canonical quantity per year that active exchanges use of each listing (offers and needs).
+
+    ``exclude_round`` leaves out the exchanges that came from that round (a re-run locks them instead).
+    """
+    ids = None if listing_ids is None else list(listing_ids)
+    used: dict[str, float] = {}
+    for column, amount in ((Exchange.offer_id, Exchange.quantity_canonical),
+                           (Exchange.need_id, Exchange.need_quantity_canonical)):
+        query = select(column, func.sum(amount)).where(Exchange.status == ACTIVE).group_by(column)
+        if ids is not None:
+            query = query.where(column.in_(ids))
+        if exclude_round is not None:
+            query = query.where(Exchange.round_id != exclude_round)
+        for listing_id, total in session.execute(query):
+            used[listing_id] = used.get(listing_id, 0.0) + float(total or 0.0)
+    return used
+
+
+def open_quantity(quantity: float, quantity_canonical: float, used_canonical: float) -> float:
+    """The part of a listing's quantity (in its own unit) that active exchanges leave open."""
+    if quantity_canonical <= 0:
+        return 0.0
+    return max(0.0, quantity * (1.0 - used_canonical / quantity_canonical))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the service database (configured in code, see service.db.migrate)."""
