@@ -165,7 +165,8 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
     sub = arcs.iloc[members]
     sub_rules = _subset(rules, members)
     model = build_milp(sub, effective[members], link[members], sub_rules)
-    start = _best_start(model, sub, members, effective, link, locked_of(sub), sub_rules, offer_q, need_q, params)
+    start, relaxed_bound = _best_start(model, sub, members, effective, link, locked_of(sub), sub_rules, offer_q,
+                                       need_q, params)
     limit = DEFAULT_MILP_TIME_LIMIT_S if params.time_limit_s is None else params.time_limit_s
     limit = max(limit - (time.perf_counter() - started), 1.0)  # building and the warm start count too
     milp = MilpParams(engine=params.milp_engine, time_limit_s=limit,
@@ -177,7 +178,7 @@ def _solve_milp(arcs, members, effective, primary, link, rules, offer_q, need_q,
         return ("milp", Status.NOT_SOLVED, float("nan"), float("nan"))
     flows[members] = solution.flows
     value = float(np.dot(primary[members], solution.flows) + link[members][solution.flows > EXCHANGE_MIN_QUANTITY].sum())
-    bound = value + max(solution.bound - solution.objective, 0.0)
+    bound = value + max(min(solution.bound, relaxed_bound) - solution.objective, 0.0)
     return ("milp", Status.OPTIMAL if solution.optimal else Status.FEASIBLE, value, bound)
 
 
@@ -185,10 +186,14 @@ def locked_of(arcs: pd.DataFrame) -> np.ndarray:
     return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
 
 
-def _best_start(model, sub, members, effective, link, locked, sub_rules, offer_q, need_q, params) -> np.ndarray | None:
+def _best_start(model, sub, members, effective, link, locked, sub_rules, offer_q, need_q, params):
     """Warm start: the better of the greedy solution and the continuous optimum repaired to
-    respect the discrete rules, among those that satisfy every constraint of the model."""
-    relaxed = _continuous(sub, members, effective, offer_q, need_q, params).flows
+    respect the discrete rules, among those that satisfy every constraint of the model; and the
+    continuous optimum's objective, an upper bound of the MILP (lots, partner limits and locks only
+    restrict the same arcs, and link costs only subtract)."""
+    continuous = _continuous(sub, members, effective, offer_q, need_q, params)
+    relaxed = continuous.flows
+    bound = continuous.bound if continuous.optimal else float("inf")
     greedy = solve_greedy(sub, effective[members], offer_q, need_q, link_weights=link[members],
                           rules=sub_rules, locked=locked)
     best, best_value = None, -np.inf
@@ -202,7 +207,7 @@ def _best_start(model, sub, members, effective, link, locked, sub_rules, offer_q
         value = float(model.objective @ start)
         if feasible and value > best_value:
             best, best_value = start, value
-    return best
+    return best, bound
 
 
 def _check_locks(arcs: pd.DataFrame, locked: np.ndarray, rules: ListingRules, params: SolveParams) -> None:
