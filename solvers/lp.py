@@ -78,7 +78,9 @@ def solve_linear_model(lm: LinearModel, engine: str = "glop", time_limit_s: floa
     if feasible and n:
         flows = np.clip(solver.values(lm.model.get_variables()).to_numpy(dtype=float), 0.0, None)
         duals = solver.dual_values(lm.model.get_linear_constraints()).to_numpy(dtype=float)
-        objective, bound = solver.objective_value, solver.best_objective_bound
+        # GLOP and PDLP report no dual bound of their own: at optimum the bound is the objective.
+        objective = solver.objective_value
+        bound = objective if optimal else float("nan")
     else:
         flows, duals = np.zeros(n), np.full(len(lm.offer_ids) + len(lm.need_ids), np.nan)
         objective = bound = float("nan") if n else 0.0
