@@ -10,7 +10,7 @@ import pandas as pd
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import MilpParams, build_milp, repair_for_rules, solve_milp, warm_start
+from solvers.milp import MilpParams, build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
 from solvers.network import find_material_components
 from solvers.params import DEFAULT_MILP_TIME_LIMIT_S, SolveParams, SolverName
 from solvers.scaling import TIE_BREAK_WEIGHT
@@ -187,13 +187,11 @@ def locked_of(arcs: pd.DataFrame) -> np.ndarray:
 
 
 def _best_start(model, sub, members, effective, link, locked, sub_rules, offer_q, need_q, params):
-    """Warm start: the better of the greedy solution and the continuous optimum repaired to
+    """Warm start: the better of the greedy solution and the LP relaxation's solution repaired to
     respect the discrete rules, among those that satisfy every constraint of the model; and the
-    continuous optimum's objective, an upper bound of the MILP (lots, partner limits and locks only
-    restrict the same arcs, and link costs only subtract)."""
-    continuous = _continuous(sub, members, effective, offer_q, need_q, params)
-    relaxed = continuous.flows
-    bound = continuous.bound if continuous.optimal else float("inf")
+    LP relaxation's optimum, an upper bound of the MILP whatever the engine reports."""
+    relaxed, bound = solve_relaxation(model, params.lp_engine, params.time_limit_s)
+    bound = bound if np.isfinite(bound) else float("inf")
     greedy = solve_greedy(sub, effective[members], offer_q, need_q, link_weights=link[members],
                           rules=sub_rules, locked=locked)
     best, best_value = None, -np.inf

@@ -172,6 +172,24 @@ def build_milp(
     )
 
 
+def solve_relaxation(mm: MilpModel, engine: str = "glop", time_limit_s: float | None = None) -> tuple[np.ndarray, float]:
+    """The LP relaxation (binaries in [0, 1]): flows per arc and its optimum, an upper bound of the
+    MILP (``nan`` if the LP engine did not reach its optimum)."""
+    if mm.num_variables == 0:
+        return np.zeros(0), 0.0
+    model = mm.to_model_builder()
+    for j in range(mm.num_arcs, mm.num_variables):
+        model.helper.set_var_integrality(j, False)
+    solver = mb.Solver(engine)
+    if time_limit_s is not None:
+        solver.set_time_limit_in_seconds(time_limit_s)
+    status = solver.solve(model)
+    if status != mb.SolveStatus.OPTIMAL:
+        return np.zeros(mm.num_arcs), float("nan")
+    values = solver.values(model.get_variables()).to_numpy(dtype=float)
+    return np.clip(values[: mm.num_arcs], 0.0, None), float(solver.objective_value)
+
+
 def warm_start(mm: MilpModel, flows: np.ndarray) -> np.ndarray:
     """A full start vector: the given flows and, for the binaries, whether their arc carries any."""
     flows = np.asarray(flows, dtype=float)
