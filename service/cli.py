@@ -18,6 +18,7 @@ from symbiosis.errors import InputError, SymbiosisError
 from symbiosis.impacts import INDICATOR_LABELS, INDICATORS, Objective
 from service.pipeline import Run, kalundborg_paths, run_match
 from service.server_cli import register as register_server_commands
+from service.planner_cli import register as register_planner_commands
 
 app = typer.Typer(
     name="symbiosis",
@@ -256,6 +257,7 @@ def template(out: Annotated[Path, typer.Option("--out", help="Where to write the
 
 
 register_server_commands(app)
+register_planner_commands(app)
 
 def main() -> None:
     """Entry point of the ``symbiosis`` command."""

@@ -30,3 +30,11 @@ class Settings(BaseSettings):
         description="Planners see an aggregate only when at least this many companies contribute to it "
         "(companies that consent to planner access count regardless).",
     )
+    map_tiles_url: str | None = Field(
+        None,
+        description="Tile URL template for the web map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; "
+        "without it the map draws a bundled coastline outline and works offline.",
+    )
+    map_tiles_attribution: str | None = Field(
+        None, description="Attribution shown under the map tiles (required by most tile providers).",
+    )

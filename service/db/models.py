@@ -198,3 +198,18 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(30), index=True)
     entity_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
     changes: Mapped[dict[str, Any]]
+
+
+class ScenarioRun(Base):
+    """A planner's what-if scenario as run and saved: its definition and the totals it produced."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any]]
+    created_by: Mapped[int | None]
+    created_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

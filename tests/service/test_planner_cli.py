@@ -1,0 +1,74 @@
+"""The planner's commands end to end on the bundled Kalundborg data."""
+
+import json
+
+import networkx as nx
+import pandas as pd
+from typer.testing import CliRunner
+
+from service.cli import app
+
+runner = CliRunner()
+
+
+def test_analyse_writes_every_file_and_prints_the_keystones(tmp_path):
+    out = tmp_path / "analysis"
+    result = runner.invoke(app, ["analyse", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Keystone companies" in result.output and "asnaes" in result.output
+    for name in ("network.csv", "aggregates_municipality.csv", "aggregates_branch.csv", "aggregates_material.csv",
+                 "unmatched_supply.csv", "marginal_values.csv", "network.geojson", "network.graphml"):
+        assert (out / name).is_file(), name
+    network = pd.read_csv(out / "network.csv", index_col="company_id")
+    assert network["rank"].tolist() == list(range(1, len(network) + 1))
+    assert network.loc["asnaes", "rank"] == 1 and network.loc["asnaes", "component"] == 1
+    graph = nx.read_graphml(out / "network.graphml")
+    assert set(graph.nodes) == set(network.index)
+    collection = json.loads((out / "network.geojson").read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    assert sum(f["geometry"]["type"] == "LineString" for f in collection["features"]) == 21
+    material = pd.read_csv(out / "aggregates_material.csv", dtype={"material": str})
+    assert material["exchanges"].sum() == 21
+
+
+def test_resilience_reports_lost_exchanges_and_recovery():
+    result = runner.invoke(app, ["resilience", "--remove", "gyproc"])
+    assert result.exit_code == 0, result.output
+    assert "Exchanges lost (3)" in result.output and "asnaes-gypsum" in result.output
+    assert "Lost 301,500.0 t diverted" in result.output and "recovery" in result.output
+    unknown = runner.invoke(app, ["resilience", "--remove", "nobody"])
+    assert unknown.exit_code == 2 and "'nobody'" in unknown.output and "problem(s) in the input" in unknown.output
+
+
+def test_processor_site_names_the_site_and_the_offers_it_takes():
+    result = runner.invoke(app, ["processor-site", "--material", "10 01 02"])
+    assert result.exit_code == 0, result.output
+    assert "170,000.0 t/yr" in result.output and "asnaes-fly-ash" in result.output
+    missing = runner.invoke(app, ["processor-site", "--material", "10 01 05"])
+    assert missing.exit_code == 1 and "no unmatched supply of material '10 01 05'" in missing.output
+
+
+def test_scenarios_run_from_a_file_and_from_options_are_saved_and_compared(tmp_path):
+    spec = tmp_path / "recycler.json"
+    spec.write_text(json.dumps({
+        "name": "Ash recycler", "description": "a crusher for fly ash next to the power station",
+        "add_companies": [{"company_id": "crusher", "name": "Ash crusher", "nace": "23.63", "lat": 55.66,
+                           "lon": 11.09, "municipality": "Kalundborg"}],
+        "add_listings": [{"listing_id": "crusher-ash", "company_id": "crusher", "kind": "need",
+                          "material": "aggregates", "quantity": 100000, "unit": "t/yr"}],
+    }), encoding="utf-8")
+    saved = tmp_path / "scenarios"
+    first = runner.invoke(app, ["scenario", "run", str(spec), "--save", str(saved)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["scenario", "run", "--name", "No Gyproc", "--remove", "gyproc", "--save", str(saved)])
+    assert second.exit_code == 0, second.output
+    recycler = json.loads((saved / "ash-recycler.json").read_text(encoding="utf-8"))
+    assert recycler["change"]["waste_t"] == 100000.0  # fly ash: 1 t diverted per t into aggregates
+    compare = runner.invoke(app, ["scenario", "compare", str(saved / "ash-recycler.json"),
+                                  str(saved / "no-gyproc.json"), "--out", str(tmp_path / "compare.csv")])
+    assert compare.exit_code == 0, compare.output
+    table = pd.read_csv(tmp_path / "compare.csv", index_col="metric")
+    assert table.loc["waste_t", "Ash recycler: change"] == 100000.0
+    assert table.loc["exchanges", "No Gyproc: change"] < 0
+    bad = runner.invoke(app, ["scenario", "run", "--name", "x", "--remove", "ghost"])
+    assert bad.exit_code == 2 and "'ghost'" in bad.output and "problem(s) in the input" in bad.output
