@@ -16,6 +16,7 @@ from solvers.params import SolveParams, SolverName
 from symbiosis.candidates import CandidateParams
 from symbiosis.errors import InputError, SymbiosisError
 from symbiosis.impacts import INDICATOR_LABELS, INDICATORS, Objective
+from service.terminal import print_input_problems
 from service.pipeline import Run, kalundborg_paths, run_match
 from service.server_cli import register as register_server_commands
 from service.planner_cli import register as register_planner_commands
@@ -69,12 +70,7 @@ def _run(out: Path | None, candidate_params: CandidateParams, solve_params: Solv
                 progress=stage,
             )
     except InputError as exc:
-        table = Table(title=f"{len(exc.problems)} problem(s) in the input; nothing was written", title_justify="left")
-        for column in ("file / sheet", "row", "column", "problem"):
-            table.add_column(column, overflow="fold")
-        for p in exc.problems:
-            table.add_row(p.table, "" if p.row is None else str(p.row), p.column or "", p.reason)
-        err.print(table)
+        print_input_problems(exc)
         raise typer.Exit(code=2) from None
     except (SolverError, SymbiosisError) as exc:
         err.print(f"[bold red]error:[/] {exc}")

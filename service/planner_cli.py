@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from service.analysis import analyse, write_analysis
+from service.terminal import print_input_problems
 from service.pipeline import Run, kalundborg_paths, run_match
 from solvers.params import SolveParams
 from solvers.scenarios import METRICS, Scenario, compare_scenarios, resilience, run_scenario
@@ -38,12 +39,7 @@ ObjectiveOpt = Annotated[Objective, typer.Option("--objective", help="What to ma
 
 def _fail(exc: Exception) -> None:
     if isinstance(exc, InputError):
-        table = Table(title=f"{len(exc.problems)} problem(s) in the input; nothing was written", title_justify="left")
-        for column in ("file / sheet", "row", "column", "problem"):
-            table.add_column(column, overflow="fold")
-        for p in exc.problems:
-            table.add_row(p.table, "" if p.row is None else str(p.row), p.column or "", p.reason)
-        err.print(table)
+        print_input_problems(exc)
         raise typer.Exit(code=2) from None
     err.print(f"[bold red]error:[/] {exc}")
     raise typer.Exit(code=1) from None
