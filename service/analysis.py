@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +16,8 @@ from symbiosis.network import (
     network_metrics, to_geojson, to_graphml, unmatched_supply, write_geojson,
 )
 from symbiosis.registry import Registry
+from service.output import CSV_DECIMALS, staged_files
 
-#: Decimals kept in the analysis CSV files.
-CSV_DECIMALS = 6
 ANALYSIS_FILES = (
     "network.csv", *(f"aggregates_{by}.csv" for by in AGGREGATE_BY), "unmatched_supply.csv", "marginal_values.csv",
     "marginal_values_by_area.csv", "network.geojson", "network.graphml",
@@ -66,10 +62,8 @@ def analyse(
 def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
     """Write the analysis files into ``out_dir``, all or nothing (staged beside it, then moved in)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        names = ["network.csv"]
+    names = ["network.csv"]
+    with staged_files(out_dir) as staging:
         analysis.network.round(CSV_DECIMALS).to_csv(staging / "network.csv")
         for by, table in analysis.aggregates.items():
             table.round(CSV_DECIMALS).to_csv(staging / f"aggregates_{by}.csv")
@@ -84,11 +78,4 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
         write_geojson(analysis.geojson, staging / "network.geojson")
         to_graphml(analysis.graph, staging / "network.graphml")
         names += ["network.geojson", "network.graphml"]
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in names:
-            os.replace(staging / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,16 +60,26 @@ def build_summary(
     }
 
 
-def write_outputs(result: MatchResult, summary: dict, out_dir: str | Path) -> list[Path]:
-    """Write the three files into ``out_dir`` atomically.
-
-    The files are first written to a temporary folder beside ``out_dir`` and then moved in one
-    by one with ``os.replace``, so a failure while writing leaves any earlier results intact.
-    """
+@contextmanager
+def staged_files(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``out_dir``; when the block succeeds, move every file written
+    there into ``out_dir`` one by one with ``os.replace``. A failure while writing leaves any
+    earlier results in ``out_dir`` intact and removes the staging folder."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
+        yield staging
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(result: MatchResult, summary: dict, out_dir: str | Path) -> list[Path]:
+    """Write exchanges.csv, unmatched.csv and summary.json into ``out_dir`` all or nothing."""
+    with staged_files(out_dir) as staging:
         exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
         exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective.unit).to_numpy()
         exchanges.to_csv(staging / "exchanges.csv", index=False)
@@ -75,14 +87,7 @@ def write_outputs(result: MatchResult, summary: dict, out_dir: str | Path) -> li
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
         unmatched.to_csv(staging / "unmatched.csv", index=True)
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return [Path(out_dir) / name for name in OUTPUT_FILES]
 
 
 def read_exchanges(out_dir: str | Path) -> pd.DataFrame:
