@@ -20,10 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ortools.linear_solver.python import model_builder as mb  # noqa: E402
-
 from solvers.api import solve  # noqa: E402
-from solvers.milp import build_milp  # noqa: E402
+from solvers.milp import build_milp, solve_relaxation  # noqa: E402
 from solvers.params import SolveParams  # noqa: E402
 from solvers.scaling import TIE_BREAK_WEIGHT  # noqa: E402
 from symbiosis.candidates import build_candidates  # noqa: E402
@@ -58,12 +56,8 @@ def relaxation(cands, params: SolveParams) -> float:
     keep = np.flatnonzero((primary > 0) & (effective > 0) & usable)
     sub = arcs.iloc[keep]
     sub_rules = ListingRules(**{k: getattr(rules, k)[keep] for k in rules.__dataclass_fields__})
-    model = build_milp(sub, primary[keep], link[keep], sub_rules).to_model_builder()
-    for j in range(model.num_variables):
-        model.helper.set_var_integrality(j, False)
-    solver = mb.Solver("glop")
-    solver.solve(model)
-    return float(solver.objective_value)
+    _, value = solve_relaxation(build_milp(sub, primary[keep], link[keep], sub_rules))
+    return value
 
 
 def main() -> None:

@@ -93,12 +93,12 @@ def run_match(
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
         registry = read_registry(companies=companies, listings=listings, workbook=workbook)
-        rules = read_directives(directives, registry) if directives is not None else None
+        directive_set = read_directives(directives, registry) if directives is not None else None
         if weights is not None:
             solve_params = replace(solve_params, weights=read_weights(weights))
     with _timed(timings, "candidates"):
         candidates = build_candidates(
-            registry, candidate_params, directives=rules,
+            registry, candidate_params, directives=directive_set,
             progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
         )
     with _timed(timings, "solve"):
@@ -114,8 +114,8 @@ def run_match(
         "workers": solve_params.workers,
         "seed": solve_params.seed,
         "directives": None if directives is None else str(directives),
-        "locks": 0 if rules is None else int(len(rules.locks)),
-        "forbids": 0 if rules is None else int(len(rules.forbidden_pairs) + len(rules.forbidden_companies)),
+        "locks": 0 if directive_set is None else int(len(directive_set.locks)),
+        "forbids": 0 if directive_set is None else int(len(directive_set.forbidden_pairs) + len(directive_set.forbidden_companies)),
         "weights": None if solve_params.weights is None else {
             "indicators": solve_params.weights.indicators, "materials": solve_params.weights.materials},
     }

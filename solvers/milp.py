@@ -72,14 +72,15 @@ class MilpModel:
     def num_variables(self) -> int:
         return len(self.objective)
 
-    def to_model_builder(self) -> mb.Model:
-        """The same model as an OR-Tools model_builder model."""
+    def to_model_builder(self, *, integral: bool = True) -> mb.Model:
+        """The same model as an OR-Tools model_builder model (``integral=False``: its LP relaxation)."""
         model = mb.Model()
         model.helper.fill_model_from_sparse_data(
             self.var_lower, self.var_upper, self.objective, self.row_lower, self.row_upper, self.matrix
         )
-        for j in range(self.num_arcs, self.num_variables):
-            model.helper.set_var_integrality(j, True)
+        if integral:
+            for j in range(self.num_arcs, self.num_variables):
+                model.helper.set_var_integrality(j, True)
         model.helper.set_maximize(True)
         return model
 
@@ -177,9 +178,7 @@ def solve_relaxation(mm: MilpModel, engine: str = "glop", time_limit_s: float | 
     MILP (``nan`` if the LP engine did not reach its optimum)."""
     if mm.num_variables == 0:
         return np.zeros(0), 0.0
-    model = mm.to_model_builder()
-    for j in range(mm.num_arcs, mm.num_variables):
-        model.helper.set_var_integrality(j, False)
+    model = mm.to_model_builder(integral=False)
     solver = mb.Solver(engine)
     if time_limit_s is not None:
         solver.set_time_limit_in_seconds(time_limit_s)

@@ -52,6 +52,7 @@ def explain_unmatched(
         any_usable = grouped["_usable"].any()
         any_useful = grouped["_useful"].any()
         partners = grouped[other].agg(list)
+        most_upper = grouped["upper"].max()
         rivals_of = taken.groupby(other)["_pair"].agg(list)
         nearest = mine.sort_values("distance_km").drop_duplicates(own).set_index(own)
         own_lot = listings["min_lot"] if "min_lot" in listings else pd.Series(np.nan, index=listings.index)
@@ -60,7 +61,7 @@ def explain_unmatched(
             reach = partners[listing]
             if not any_usable[listing]:
                 lot = own_lot.get(listing, np.nan)
-                most = float(mine.loc[mine[own] == listing, "upper"].max())
+                most = float(most_upper[listing])
                 reasons[listing] = (
                     f"below a minimum lot: the {len(reach)} partner(s) in reach can take at most "
                     f"{most:,.6g} {listings.at[listing, 'canonical_unit']}/yr"

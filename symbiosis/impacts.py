@@ -60,8 +60,9 @@ def material_factor(arcs: pd.DataFrame, weights=None) -> np.ndarray:
     """Per arc, the product of the weights of its offered and its needed material (default 1)."""
     if weights is None or not weights.materials:
         return np.ones(len(arcs))
-    get = weights.materials.get
-    return (arcs["material"].map(lambda m: get(m, 1.0)) * arcs["need_material"].map(lambda m: get(m, 1.0))).to_numpy(float)
+    offered = arcs["material"].map(weights.materials).fillna(1.0)
+    needed = arcs["need_material"].map(weights.materials).fillna(1.0)
+    return (offered * needed).to_numpy(float)
 
 
 def arc_weights(arcs: pd.DataFrame, objective: Objective | str, weights=None) -> np.ndarray:

@@ -26,18 +26,23 @@ class ListingRules:
 
     @classmethod
     def for_arcs(cls, arcs: pd.DataFrame, offers: pd.DataFrame, needs: pd.DataFrame) -> ListingRules:
-        o = offers.loc[arcs["offer_id"]]
-        n = needs.loc[arcs["need_id"]]
-        column = lambda frame, name, default: (frame[name].to_numpy(dtype=float) if name in frame else np.full(len(frame), default))  # noqa: E731
+        o_pos = offers.index.get_indexer(arcs["offer_id"])
+        n_pos = needs.index.get_indexer(arcs["need_id"])
+
+        def column(frame: pd.DataFrame, pos: np.ndarray, name: str, default, dtype=float) -> np.ndarray:
+            if name not in frame:
+                return np.full(len(pos), default, dtype=dtype)
+            return frame[name].to_numpy(dtype=dtype)[pos]
+
         return cls(
-            offer_lot=np.nan_to_num(column(o, "min_lot_canonical", np.nan), nan=0.0),
-            need_lot=np.nan_to_num(column(n, "min_lot_canonical", np.nan), nan=0.0),
-            offer_partners=np.nan_to_num(column(o, "max_partners", np.nan), nan=np.inf),
-            need_partners=np.nan_to_num(column(n, "max_partners", np.nan), nan=np.inf),
-            offer_aon=(o["all_or_nothing"].to_numpy(dtype=bool) if "all_or_nothing" in o else np.zeros(len(o), bool)),
-            need_aon=(n["all_or_nothing"].to_numpy(dtype=bool) if "all_or_nothing" in n else np.zeros(len(n), bool)),
-            offer_qty=o["quantity_canonical"].to_numpy(dtype=float),
-            need_qty=n["quantity_canonical"].to_numpy(dtype=float),
+            offer_lot=np.nan_to_num(column(offers, o_pos, "min_lot_canonical", np.nan), nan=0.0),
+            need_lot=np.nan_to_num(column(needs, n_pos, "min_lot_canonical", np.nan), nan=0.0),
+            offer_partners=np.nan_to_num(column(offers, o_pos, "max_partners", np.nan), nan=np.inf),
+            need_partners=np.nan_to_num(column(needs, n_pos, "max_partners", np.nan), nan=np.inf),
+            offer_aon=column(offers, o_pos, "all_or_nothing", False, bool),
+            need_aon=column(needs, n_pos, "all_or_nothing", False, bool),
+            offer_qty=column(offers, o_pos, "quantity_canonical", np.nan),
+            need_qty=column(needs, n_pos, "quantity_canonical", np.nan),
         )
 
     def discrete(self) -> np.ndarray:

@@ -281,10 +281,13 @@ def validate_tables(
             factors[(key, unit)] = unit_factor(unit, catalog.get(key))
         except ValueError as exc:
             factors[(key, unit)] = str(exc)
-    factor = pd.Series(
-        pd.MultiIndex.from_arrays([material, lst["unit"]]).map(lambda pair: factors.get(pair)),
-        index=lst.index, dtype=object,
-    ) if len(lst) else pd.Series(dtype=object)
+    if factors:
+        lookup = pd.Series(list(factors.values()), index=pd.MultiIndex.from_tuples(list(factors)), dtype=object)
+        factor = pd.Series(
+            lookup.reindex(pd.MultiIndex.from_arrays([material, lst["unit"]])).to_numpy(), index=lst.index, dtype=object
+        )
+    else:
+        factor = pd.Series(None, index=lst.index, dtype=object)
     bad_unit = factor.map(lambda f: isinstance(f, str))
     lc.add(bad_unit, "unit", lambda p: factor.iloc[p])
     distinct = [k for k in material.dropna().unique()]

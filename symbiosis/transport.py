@@ -22,12 +22,6 @@ def default_transport_modes() -> pd.DataFrame:
     return read_transport_modes(read_dataset("transport_modes.csv"))
 
 
-def missing_transport_factors(table: pd.DataFrame | None = None) -> list[str]:
-    """Names of the factors the data leaves blank, e.g. ``['pipeline: cost_eur_per_tkm']``."""
-    table = read_dataset("transport_modes.csv") if table is None else table
-    return [f"{row['mode']}: {column}" for _, row in table.iterrows() for column in NUMERIC if not str(row[column]).strip()]
-
-
 def read_transport_modes(table: pd.DataFrame) -> pd.DataFrame:
     """Validate ``transport_modes.csv`` and return it indexed by mode with numeric factors.
 
