@@ -1,13 +1,15 @@
 """The command line end to end, as a facilitator runs it."""
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from symbiosis.impacts import EXCHANGE_COLUMNS, INDICATORS
+from symbiosis.schema import EXCHANGE_COLUMNS, INDICATORS
 
 runner = CliRunner()
 
@@ -57,8 +59,6 @@ def test_same_seed_generates_the_same_region(tmp_path):
 @pytest.mark.parametrize("objective", ["diverted", "co2", "value"])
 @pytest.mark.parametrize("solver", ["auto", "lp", "milp", "greedy"])
 def test_every_objective_and_solver_runs_on_the_workbook(tmp_path, objective, solver):
-    from service.pipeline import kalundborg_paths
-
     paths = kalundborg_paths()
     workbook = tmp_path / "k.xlsx"
     with pd.ExcelWriter(workbook) as writer:
@@ -77,7 +77,7 @@ def test_every_objective_and_solver_runs_on_the_workbook(tmp_path, objective, so
     assert summary["counts"]["exchanges"] > 0
 
 
-def test_bad_input_lists_every_problem_exits_2_and_writes_nothing(tmp_path):
+def test_bad_input_lists_every_problem_exits_3_and_writes_nothing(tmp_path):
     (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n")
     (tmp_path / "l.csv").write_text(
         "listing_id,company_id,kind,material,quantity,unit\n"
@@ -86,7 +86,7 @@ def test_bad_input_lists_every_problem_exits_2_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["match", "--companies", str(tmp_path / "c.csv"), "--listings",
                                  str(tmp_path / "l.csv"), "--out", str(out)])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     text = " ".join(result.output.split())
     for fragment in ("3 problem(s)", "'many' is not a number", "'b' is not a company_id", "not a rate", "nothing was written"):
         assert fragment in text
@@ -95,8 +95,6 @@ def test_bad_input_lists_every_problem_exits_2_and_writes_nothing(tmp_path):
 
 
 def test_a_failed_run_leaves_earlier_results_untouched(tmp_path):
-    from service.pipeline import kalundborg_paths
-
     paths = kalundborg_paths()
     out = tmp_path / "out"
     ok = runner.invoke(app, ["match", "--companies", str(paths["companies"]), "--listings", str(paths["listings"]), "--out", str(out)])
@@ -104,7 +102,7 @@ def test_a_failed_run_leaves_earlier_results_untouched(tmp_path):
     before = (out / "exchanges.csv").read_text()
     (tmp_path / "bad.csv").write_text("listing_id,company_id,kind,material,quantity,unit\nx,nobody,offer,steam,1,MWh/yr\n")
     bad = runner.invoke(app, ["match", "--companies", str(paths["companies"]), "--listings", str(tmp_path / "bad.csv"), "--out", str(out)])
-    assert bad.exit_code == 2
+    assert bad.exit_code == 3
     assert (out / "exchanges.csv").read_text() == before
 
 
@@ -138,8 +136,6 @@ def test_explain_prints_an_exchange_or_the_reason_for_none(tmp_path):
 
 
 def test_directives_file_locks_and_infeasible_locks_exit_with_their_names(tmp_path):
-    from service.pipeline import kalundborg_paths
-
     paths = kalundborg_paths()
     base = ["match", "--companies", str(paths["companies"]), "--listings", str(paths["listings"])]
     forbid = tmp_path / "forbid.csv"
@@ -159,4 +155,54 @@ def test_directives_file_locks_and_infeasible_locks_exit_with_their_names(tmp_pa
     bad = tmp_path / "bad.csv"
     bad.write_text("action,offer_id,need_id\nlock,asnaes-gypsum,no-such-need\n")
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "o3"), "--directives", str(bad)])
-    assert result.exit_code == 2 and "'no-such-need' is not a listing_id" in " ".join(result.output.split())
+    assert result.exit_code == 3 and "'no-such-need' is not a listing_id" in " ".join(result.output.split())
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"symbiosis-engine {version('symbiosis-engine')}"
+
+
+@pytest.mark.parametrize("command", [["demo"], ["match", *sum((["--" + k, str(v)] for k, v in kalundborg_paths().items()), [])]])
+def test_json_prints_the_run_summary_on_stdout(tmp_path, command):
+    result = runner.invoke(app, [*command, "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {"status", "objective", "solver", "timings", "totals", "counts", "parameters", "notices"} <= set(summary)
+    assert summary["status"] == "optimal" and summary["counts"]["exchanges"] > 0
+    assert summary == json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "Proposed exchanges" not in result.stdout
+
+
+def test_help_and_the_exit_codes_need_no_engine_import():
+    code = ("import sys; from typer.testing import CliRunner; from service.cli import app; "
+            "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output; "
+            "assert 'Exit codes' in result.output and '3 bad input data' in ' '.join(result.output.split()); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'pandas', 'numpy', 'ortools', 'sqlalchemy', 'sklearn', 'fastapi', 'networkx', 'pint', 'openpyxl'}))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_command_line_choices_are_the_engine_enums():
+    from service.api.auth import Role
+    from service.cli.match import MilpEngineChoice, ObjectiveChoice, SolverChoice
+    from service.cli.server import RoleChoice
+    from solvers.params import MILP_ENGINES, SolverName
+    from symbiosis.objective import Objective
+
+    for choice, enum in ((ObjectiveChoice, Objective), (SolverChoice, SolverName), (RoleChoice, Role)):
+        assert [c.value for c in choice] == [e.value for e in enum]
+    assert {c.value for c in MilpEngineChoice} == set(MILP_ENGINES)
+
+
+def test_contradictory_and_unknown_options_are_usage_errors(tmp_path):
+    paths = kalundborg_paths()
+    both = runner.invoke(app, ["match", "--workbook", "w.xlsx", "--companies", str(paths["companies"]),
+                               "--out", str(tmp_path / "o")])
+    assert both.exit_code == 2 and "not both" in both.output
+    unknown = runner.invoke(app, ["match", "--no-such-option"])
+    assert unknown.exit_code == 2

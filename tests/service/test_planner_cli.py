@@ -37,7 +37,7 @@ def test_resilience_reports_lost_exchanges_and_recovery():
     assert "Exchanges lost (3)" in result.output and "asnaes-gypsum" in result.output
     assert "Lost 301,500.0 t diverted" in result.output and "recovery" in result.output
     unknown = runner.invoke(app, ["resilience", "--remove", "nobody"])
-    assert unknown.exit_code == 2 and "'nobody'" in unknown.output and "problem(s) in the input" in unknown.output
+    assert unknown.exit_code == 3 and "'nobody'" in unknown.output and "problem(s) in the input" in unknown.output
 
 
 def test_processor_site_names_the_site_and_the_offers_it_takes():
@@ -71,4 +71,4 @@ def test_scenarios_run_from_a_file_and_from_options_are_saved_and_compared(tmp_p
     assert table.loc["waste_t", "Ash recycler: change"] == 100000.0
     assert table.loc["exchanges", "No Gyproc: change"] < 0
     bad = runner.invoke(app, ["scenario", "run", "--name", "x", "--remove", "ghost"])
-    assert bad.exit_code == 2 and "'ghost'" in bad.output and "problem(s) in the input" in bad.output
+    assert bad.exit_code == 3 and "'ghost'" in bad.output and "problem(s) in the input" in bad.output

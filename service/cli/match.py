@@ -1,0 +1,248 @@
+"""Matching commands of the command line: demo, match, explain, generate and template.
+
+The engine (pandas, scikit-learn, OR-Tools) is imported inside each command, never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from service.cli.console import engine_errors, err, fmt, out, progress, table, usage_error
+
+if TYPE_CHECKING:
+    from service.files import RunFiles
+
+#: Rows of exchanges and unmatched listings printed in the terminal (the files hold all).
+SHOWN_ROWS = 25
+
+
+# The choices of ``symbiosis.objective.Objective``, ``solvers.params.SolverName`` and ``MILP_ENGINES``, written
+# out so that ``--help`` imports no engine (tests/service/test_cli.py checks that they stay equal).
+class ObjectiveChoice(str, Enum):
+    DIVERTED = "diverted"
+    CO2 = "co2"
+    VALUE = "value"
+
+
+class SolverChoice(str, Enum):
+    AUTO = "auto"
+    FLOW = "flow"
+    LP = "lp"
+    MILP = "milp"
+    GREEDY = "greedy"
+
+
+class MilpEngineChoice(str, Enum):
+    SCIP = "scip"
+    HIGHS = "highs"
+
+
+ObjectiveOpt = Annotated[ObjectiveChoice, typer.Option("--objective", help="What to maximise.")]
+SolverOpt = Annotated[SolverChoice, typer.Option("--solver", help="Which engine solves the model.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout instead of the tables.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Also write the files into this folder.")]
+
+
+def run_files(json_summary: bool, **inputs) -> RunFiles:
+    """Run :func:`service.files.match_files` with progress bars; engine errors exit with their code."""
+    from service.files import match_files
+
+    with engine_errors(), progress() as stage:
+        run = match_files(**inputs, progress=stage)
+    if json_summary:
+        typer.echo(json.dumps(run.match.summary, indent=2, ensure_ascii=False, default=str))
+    else:
+        print_run(run)
+    return run
+
+
+def print_run(run: RunFiles) -> None:
+    """Print a run's exchanges, indicator totals and unmatched listings as readable tables."""
+    from symbiosis.schema import INDICATOR_LABELS, INDICATORS
+
+    match = run.match
+    result, summary = match.result, match.summary
+    ex = match.exchanges.sort_values("objective_contribution", ascending=False)
+    shown = table(f"Proposed exchanges ({len(ex)})", {
+        "offer": "left", "need": "left", "material": "left", "quantity": "right", "km": "right", "mode": "left",
+        "diverted t": "right", "CO2e avoided t": "right", "transport CO2e t": "right"},
+        caption=f"... and {len(ex) - SHOWN_ROWS} more in exchanges.csv" if len(ex) > SHOWN_ROWS else None)
+    for r in ex.head(SHOWN_ROWS).itertuples():
+        shown.add_row(
+            f"{r.offer_id} ({r.supplier_id})", f"{r.need_id} ({r.receiver_id})", f"{r.material} -> {r.need_material}",
+            f"{fmt(r.quantity)} {r.unit}", f"{r.distance_km:.1f}", r.transport_mode,
+            fmt(r.waste_t + r.resource_t), fmt(r.co2e_t), fmt(r.transport_co2e_t),
+        )
+    out.print(shown)
+
+    totals = table("Effect indicators per year", {"indicator": "left", "total": "right"})
+    for key in INDICATORS:
+        totals.add_row(INDICATOR_LABELS[key], fmt(summary["totals"][key]))
+    totals.add_row("transport emissions (t CO2e, well-to-wheel)", fmt(summary["totals"]["transport_co2e_t"]))
+    totals.add_row("value (EUR, net of transport)", fmt(summary["totals"]["value_eur"]))
+    out.print(totals)
+
+    unmatched = match.unmatched
+    if len(unmatched):
+        more = len(unmatched) - SHOWN_ROWS
+        un = table(f"Unmatched listings ({len(unmatched)})",
+                   {"listing": "left", "kind": "left", "material": "left", "reason": "left"},
+                   caption=f"... and {more} more in unmatched.csv" if more > 0 else None)
+        for listing, r in unmatched.head(SHOWN_ROWS).iterrows():
+            un.add_row(str(listing), r["kind"], r["material"], r["reason"])
+        out.print(un)
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in match.timings.items())
+    bound = "n/a" if summary["bound"] is None else fmt(summary["bound"])
+    out.print(
+        f"[bold]{result.status.value}[/] by {result.solver}: objective {result.objective.value} = "
+        f"{fmt(result.objective_value)} {result.objective.unit} (bound {bound}); {timing}"
+    )
+    for notice in summary["notices"]:
+        err.print(f"[yellow]note:[/] {notice}")
+    if run.written:
+        out.print("Wrote " + ", ".join(str(p) for p in run.written))
+
+
+def demo(
+    out_dir: OutOpt = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    solver: SolverOpt = SolverChoice.AUTO,
+    json_summary: JsonOpt = False,
+) -> None:
+    """Match the bundled Kalundborg Symbiosis dataset and print the result."""
+    from service.files import kalundborg_paths
+    from solvers.params import SolveParams, SolverName
+    from symbiosis.objective import Objective
+
+    paths = kalundborg_paths()
+    run_files(json_summary, companies=paths["companies"], listings=paths["listings"], out_dir=out_dir,
+              solve_params=SolveParams(objective=Objective(objective.value), solver=SolverName(solver.value)))
+
+
+def match(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for exchanges.csv, unmatched.csv, summary.json.")],
+    companies: Annotated[Optional[Path], typer.Option("--companies", help="Companies CSV file.")] = None,
+    listings: Annotated[Optional[Path], typer.Option("--listings", help="Listings CSV file.")] = None,
+    workbook: Annotated[Optional[Path], typer.Option(
+        "--workbook", help="An .xlsx workbook with sheets companies and listings.")] = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    solver: SolverOpt = SolverChoice.AUTO,
+    max_candidates: Annotated[Optional[int], typer.Option(
+        "--max-candidates", min=1,
+        help="Nearest partners each listing looks up per material group (default: the engine's, 10).")] = None,
+    time_limit: Annotated[Optional[float], typer.Option(
+        "--time-limit", min=0.1, help="Seconds per LP or MILP solve.")] = None,
+    directives: Annotated[Optional[Path], typer.Option("--directives", help=(
+        "CSV of lock/forbid directives (action, offer_id, need_id, supplier_id, receiver_id, min_quantity)."))] = None,
+    weights: Annotated[Optional[Path], typer.Option(
+        "--weights", help="CSV of objective weights (kind: indicator or material, name, weight).")] = None,
+    milp_engine: Annotated[Optional[MilpEngineChoice], typer.Option(
+        "--milp-engine", help="Engine for the MILP (default scip).")] = None,
+    gap: Annotated[Optional[float], typer.Option(
+        "--gap", min=0.0, max=0.99, help="Relative gap at which the MILP stops (default 1e-4).")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=1, help="Threads for the MILP engine (HiGHS; default 1).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of the MILP engine (default 0).")] = None,
+    json_summary: JsonOpt = False,
+) -> None:
+    """Match companies and listings from two CSV files or one workbook and write the results."""
+    if workbook is None and (companies is None or listings is None):
+        usage_error("give --companies and --listings, or --workbook")
+    if workbook is not None and (companies is not None or listings is not None):
+        usage_error("give either --workbook or --companies/--listings, not both")
+    from solvers.params import SolveParams, SolverName
+    from symbiosis.candidates import CandidateParams
+    from symbiosis.objective import Objective
+
+    chosen = {"time_limit_s": time_limit, "milp_engine": milp_engine and milp_engine.value, "relative_gap": gap, "workers": workers,
+              "seed": seed}
+    solve_params = SolveParams(objective=Objective(objective.value), solver=SolverName(solver.value),
+                               **{k: v for k, v in chosen.items() if v is not None})
+    candidate_params = CandidateParams() if max_candidates is None else CandidateParams(max_candidates=max_candidates)
+    run_files(json_summary, companies=companies, listings=listings, workbook=workbook, directives=directives,
+              weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params)
+
+
+def explain(
+    listing_id: Annotated[str, typer.Argument(help="The listing to explain.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder of a finished matching run.")],
+) -> None:
+    """Explain one listing from a run's files: its exchanges, or why it has none."""
+    import pandas as pd
+
+    from symbiosis.schema import INDICATOR_LABELS, INDICATORS
+
+    try:
+        exchanges = pd.read_csv(out_dir / "exchanges.csv", dtype={"offer_id": str, "need_id": str},
+                                keep_default_na=False)
+        unmatched = pd.read_csv(out_dir / "unmatched.csv", dtype={"listing_id": str}, keep_default_na=False)
+    except FileNotFoundError as exc:
+        usage_error(f"{out_dir} holds no results of a matching run ({exc.filename} is missing)")
+    mine = exchanges[(exchanges["offer_id"] == listing_id) | (exchanges["need_id"] == listing_id)]
+    for _, r in mine.iterrows():
+        side = "supplies" if r["offer_id"] == listing_id else "receives"
+        partner = r["need_id"] if r["offer_id"] == listing_id else r["offer_id"]
+        shown = table(f"{listing_id} {side}: exchange with {partner}", {"field": "left", "value": "left"})
+        shown.show_header = False
+        shown.add_row("quantity", f"{fmt(r['quantity'])} {r['unit']} -> {fmt(r['need_quantity'])} {r['need_unit']}")
+        shown.add_row("rule", f"{r['rule_id']} ({r['material']} -> {r['need_material']}), yield {r['yield']:g}")
+        shown.add_row("distance", f"{r['distance_km']:.1f} km by {r['transport_mode']}, "
+                                  f"limit {r['max_distance_km']:.0f} km")
+        shown.add_row("objective contribution", fmt(r["objective_contribution"]))
+        for key in INDICATORS:
+            shown.add_row(INDICATOR_LABELS[key], fmt(r[key]))
+        shown.add_row("transport emissions (t CO2e)", fmt(r["transport_co2e_t"]))
+        shown.add_row("link cost (EUR/yr)", fmt(r["link_cost_eur"]))
+        shown.add_row("value (EUR/yr, net)", fmt(r["value_eur"]))
+        out.print(shown)
+    if not mine.empty:
+        return
+    row = unmatched[unmatched["listing_id"] == listing_id]
+    if row.empty:
+        usage_error(f"listing {listing_id!r} is not in the results in {out_dir}")
+    r = row.iloc[0]
+    out.print(f"[bold]{listing_id}[/] ({r['kind']}, {r['material']}, company {r['company_id']}): nothing exchanged.")
+    out.print(f"Why: {r['reason']}")
+    if r["nearest_id"]:
+        out.print(f"Nearest compatible partner: {r['nearest_id']} at {float(r['nearest_km']):.1f} km")
+
+
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for companies.csv and listings.csv.")],
+    companies: Annotated[Optional[int], typer.Option("--companies", min=1, help="Number of companies.")] = None,
+    listings: Annotated[Optional[int], typer.Option("--listings", min=1, help="Number of listings instead.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same region.")] = 0,
+) -> None:
+    """Write a synthetic Trekantområdet region in the input format."""
+    if (companies is None) == (listings is None):
+        usage_error("give exactly one of --companies and --listings")
+    from symbiosis.synthetic import generate_region
+
+    try:
+        comp, lst = generate_region(companies, n_listings=listings, seed=seed)
+    except ValueError as exc:
+        usage_error(str(exc))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    comp.to_csv(out_dir / "companies.csv", index=False)
+    lst.to_csv(out_dir / "listings.csv", index=False)
+    out.print(f"Wrote {len(comp)} companies to {out_dir / 'companies.csv'} and {len(lst)} listings to "
+              f"{out_dir / 'listings.csv'}")
+
+
+def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write the empty workbook.")]
+             = Path("template.xlsx")) -> None:
+    """Write the empty input workbook, with a sheet that explains every column."""
+    from symbiosis.template import write_template
+
+    out.print(f"Wrote {write_template(out_path)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo``, ``match``, ``explain``, ``generate`` and ``template`` to ``symbiosis``."""
+    for command in (demo, match, explain, generate, template):
+        app.command(command.__name__)(command)

@@ -1,0 +1,265 @@
+"""Commands for regional planners: analyse, resilience, processor-site, scenario run/compare.
+
+Each command matches the region first (the bundled Kalundborg data unless files are given) and then
+calls the ``analytics`` layer; the engine and pandas are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from service.cli.console import engine_errors, fmt, out, table, usage_error
+from service.cli.match import ObjectiveChoice, ObjectiveOpt
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from service.files import RunFiles
+
+#: Rows of the keystone table printed in the terminal (network.csv holds all).
+SHOWN_ROWS = 15
+
+scenario_app = typer.Typer(help="What-if scenarios: add or remove companies and listings, re-solve, compare.",
+                           no_args_is_help=True)
+
+CompaniesOpt = Annotated[Optional[Path], typer.Option(
+    "--companies", help="Companies CSV file (default: the bundled Kalundborg data).")]
+ListingsOpt = Annotated[Optional[Path], typer.Option("--listings", help="Listings CSV file.")]
+WorkbookOpt = Annotated[Optional[Path], typer.Option(
+    "--workbook", help="An .xlsx workbook with sheets companies and listings.")]
+
+
+def _inputs(companies: Path | None, listings: Path | None, workbook: Path | None) -> dict:
+    if workbook is not None and (companies is not None or listings is not None):
+        usage_error("give either --workbook or --companies/--listings, not both")
+    if workbook is not None:
+        return {"workbook": workbook}
+    if (companies is None) != (listings is None):
+        usage_error("give both --companies and --listings (or --workbook, or neither for the demo data)")
+    if companies is None:
+        from service.files import kalundborg_paths
+
+        return dict(kalundborg_paths())
+    return {"companies": companies, "listings": listings}
+
+
+def _solve_params(objective: ObjectiveChoice):
+    from solvers.params import SolveParams
+    from symbiosis.objective import Objective
+
+    return SolveParams(objective=Objective(objective.value))
+
+
+def _match(companies: Path | None, listings: Path | None, workbook: Path | None,
+           objective: ObjectiveChoice) -> RunFiles:
+    inputs = _inputs(companies, listings, workbook)
+    from service.files import match_files
+
+    with engine_errors():
+        return match_files(**inputs, solve_params=_solve_params(objective))
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _figures_table(title: str, columns: dict[str, object], rows) -> Table:
+    """Figures (rows) side by side in named columns; ``rows`` yields (figure, values...)."""
+    shown = table(title, {"figure (per year)": "left", **{name: "right" for name in columns}})
+    for figure, *values in rows:
+        shown.add_row(figure, *(fmt(v) for v in values))
+    return shown
+
+
+def _before_after(title: str, report) -> Table:
+    from analytics.scenarios import METRICS
+
+    columns = {"before": report.before, "after": report.after, "change": report.change}
+    return _figures_table(title, columns, ([m, *(values[m] for values in columns.values())] for m in METRICS))
+
+
+def analyse_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the analysis files.")],
+    companies: CompaniesOpt = None,
+    listings: ListingsOpt = None,
+    workbook: WorkbookOpt = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    dependency_share: Annotated[Optional[float], typer.Option(
+        "--dependency-share", min=0.0, max=0.99,
+        help="A company depends on a supplier that delivers more than this share of one of its inputs "
+             "(default 0.5).")] = None,
+) -> None:
+    """Match a region, then write its network analysis: keystones, aggregates, unmatched supply,
+    marginal values, GeoJSON and GraphML."""
+    run = _match(companies, listings, workbook, objective)
+    from analytics.network import DEFAULT_DEPENDENCY_SHARE
+    from analytics.report import analyse
+    from service.files import write_analysis
+
+    m = run.match
+    with engine_errors():
+        analysis = analyse(m.registry, m.exchanges, m.unmatched, m.candidates, _solve_params(objective),
+                           DEFAULT_DEPENDENCY_SHARE if dependency_share is None else dependency_share)
+        written = write_analysis(analysis, out_dir)
+    network = analysis.network
+    more = len(network) - SHOWN_ROWS
+    shown = table(f"Keystone companies ({len(network)})", {
+        "rank": "right", "company": "left", "cluster": "right", "partners": "right", "betweenness": "right",
+        "direct t": "right", "knock-on t": "right", "total t": "right", "dependants": "right"},
+        caption=f"... and {more} more in network.csv" if more > 0 else None)
+    for company, r in network.head(SHOWN_ROWS).iterrows():
+        shown.add_row(str(int(r["rank"])), str(company), str(int(r["component"])), str(int(r["degree"])),
+                      f"{r['betweenness']:.3f}", fmt(r["direct_diverted_t"]), fmt(r["knock_on_diverted_t"]),
+                      fmt(r["total_diverted_t"]), str(int(r["dependants"])))
+    out.print(shown)
+    out.print("Wrote " + ", ".join(str(p) for p in written))
+
+
+def resilience_command(
+    remove: Annotated[str, typer.Option("--remove", help="Company id(s) to close, comma separated.")],
+    companies: CompaniesOpt = None,
+    listings: ListingsOpt = None,
+    workbook: WorkbookOpt = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+) -> None:
+    """Close companies: the exchanges lost, and how much the rest of the region recovers by re-matching."""
+    run = _match(companies, listings, workbook, objective)
+    from analytics.resilience import resilience
+
+    with engine_errors():
+        report = resilience(run.match.registry, _split(remove), solve_params=_solve_params(objective),
+                            baseline=run.match.result)
+    lost = table(f"Exchanges lost ({len(report.lost_exchanges)})", {
+        "offer": "left", "need": "left", "material": "left", "quantity": "right", "diverted t": "right"})
+    for r in report.lost_exchanges.itertuples():
+        lost.add_row(f"{r.offer_id} ({r.supplier_id})", f"{r.need_id} ({r.receiver_id})", r.material,
+                     f"{fmt(r.quantity)} {r.unit}", fmt(r.waste_t + r.resource_t))
+    out.print(lost)
+    out.print(_before_after("Region before and after re-matching", report))
+    recovery = "n/a (nothing lost)" if report.recovery != report.recovery else f"{report.recovery:.1%}"
+    out.print(f"Lost {fmt(report.lost_diverted_t)} t diverted; re-matching regains "
+              f"{fmt(report.regained_diverted_t)} t: recovery {recovery}")
+
+
+def processor_site_command(
+    material: Annotated[str, typer.Option("--material", help="The offered material (EWC code or class id).")],
+    need_material: Annotated[Optional[str], typer.Option(
+        "--need-material", help="What the processor makes of it (default: the rule that reaches farthest).")] = None,
+    companies: CompaniesOpt = None,
+    listings: ListingsOpt = None,
+    workbook: WorkbookOpt = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+) -> None:
+    """Where a new processor of a material would take the most supply that nobody in reach takes now."""
+    run = _match(companies, listings, workbook, objective)
+    from analytics.supply import best_processor_site
+
+    with engine_errors():
+        site = best_processor_site(run.match.registry, run.match.unmatched, material, need_material=need_material)
+    out.print(
+        f"Best site for a processor of [bold]{site.material}[/] into {site.need_material}: "
+        f"lat {site.lat:.5f}, lon {site.lon:.5f}; it would take {fmt(site.quantity)} {site.canonical_unit}/yr "
+        f"from {len(site.offers)} offer(s) within {site.max_distance_km:g} km by {site.transport_mode} "
+        f"({site.sites_tried} sites compared)")
+    for offer in site.offers:
+        out.print(f"  - {offer}")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "scenario"
+
+
+def _read_table(path: Path | None) -> pd.DataFrame | None:
+    from symbiosis.registry import read_csv_table
+
+    return None if path is None else read_csv_table(path)
+
+
+def _read_json(path: Path):
+    """A JSON file's content; a missing or broken file is an input problem naming the file and line."""
+    from symbiosis.errors import InputError, Problem
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), None, None, "file not found")]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(path.name, exc.lineno, None, f"is not valid JSON: {exc.msg}")]) from None
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Annotated[Optional[Path], typer.Argument(help="A scenario JSON file (see the README for its format).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Name of the scenario (overrides the file's).")] = None,
+    add_companies: Annotated[Optional[Path], typer.Option("--add-companies", help="CSV of companies to add.")] = None,
+    add_listings: Annotated[Optional[Path], typer.Option("--add-listings", help="CSV of listings to add.")] = None,
+    remove: Annotated[Optional[str], typer.Option("--remove", help="Company id(s) to remove, comma separated.")] = None,
+    remove_listings: Annotated[Optional[str], typer.Option(
+        "--remove-listings", help="Listing id(s) to remove, comma separated.")] = None,
+    save: Annotated[Optional[Path], typer.Option("--save", help="Folder to save the result in as <name>.json.")] = None,
+    companies: CompaniesOpt = None,
+    listings: ListingsOpt = None,
+    workbook: WorkbookOpt = None,
+    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+) -> None:
+    """Run a scenario on a region (never changing the input files) and report every indicator's change."""
+    from analytics.scenarios import Scenario, run_scenario
+    from symbiosis.errors import InputError, Problem
+
+    with engine_errors():
+        if file is not None:
+            data = _read_json(file)
+            if isinstance(data, dict) and name:
+                data["name"] = name
+            scenario = Scenario.from_dict(data, label=file.name)
+            extra = {"add_companies": _read_table(add_companies), "add_listings": _read_table(add_listings)}
+            if any(v is not None for v in extra.values()) or remove or remove_listings:
+                raise InputError([Problem(file.name, None, None,
+                                          "give the changes either in the file or as options, not both")])
+        else:
+            if not name:
+                raise InputError([Problem("scenario", None, "name", "give --name (or a scenario file)")])
+            scenario = Scenario(name=name, add_companies=_read_table(add_companies),
+                                add_listings=_read_table(add_listings), remove_companies=tuple(_split(remove)),
+                                remove_listings=tuple(_split(remove_listings)))
+    run = _match(companies, listings, workbook, objective)
+    with engine_errors():
+        result = run_scenario(run.match.registry, scenario, solve_params=_solve_params(objective),
+                              baseline=run.match.result)
+    out.print(_before_after(f"Scenario {scenario.name!r}", result))
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        path = save / f"{_slug(scenario.name)}.json"
+        path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.print(f"Saved {path}")
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    files: Annotated[list[Path], typer.Argument(help="Saved scenario results (scenario run --save).")],
+    csv_out: Annotated[Optional[Path], typer.Option("--out", help="Also write the comparison as CSV.")] = None,
+) -> None:
+    """Saved scenarios side by side: each figure before, after and its change."""
+    from analytics.scenarios import compare_scenarios
+
+    with engine_errors():
+        compared = compare_scenarios([_read_json(path) for path in files])
+    out.print(_figures_table(f"{len(files)} scenario(s)", dict.fromkeys(compared.columns),
+                             ([metric, *row] for metric, row in compared.iterrows())))
+    if csv_out is not None:
+        compared.to_csv(csv_out)
+        out.print(f"Wrote {csv_out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyse``, ``resilience``, ``processor-site`` and ``scenario run/compare`` to ``symbiosis``."""
+    app.command("analyse")(analyse_command)
+    app.command("resilience")(resilience_command)
+    app.command("processor-site")(processor_site_command)
+    app.add_typer(scenario_app, name="scenario")
