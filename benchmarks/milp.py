@@ -20,12 +20,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from solvers.api import solve  # noqa: E402
+from solvers.solve import solve  # noqa: E402
 from solvers.milp import build_milp, solve_relaxation  # noqa: E402
 from solvers.params import SolveParams  # noqa: E402
-from solvers.scaling import TIE_BREAK_WEIGHT  # noqa: E402
 from symbiosis.candidates import build_candidates  # noqa: E402
-from symbiosis.impacts import arc_link_weights, arc_tiebreak, arc_weights  # noqa: E402
+from symbiosis.objective import ArcObjective  # noqa: E402
 from symbiosis.options import ListingRules  # noqa: E402
 from symbiosis.registry import validate_tables  # noqa: E402
 from symbiosis.synthetic import generate_region  # noqa: E402
@@ -48,14 +47,13 @@ def region_with_lots(n_listings: int, seed: int):
 def relaxation(cands, params: SolveParams) -> float:
     """Objective of the MILP's LP relaxation (binaries continuous in [0, 1]), solved by GLOP."""
     arcs = cands.arcs
-    primary = arc_weights(arcs, params.objective)
-    link = arc_link_weights(arcs, params.objective)
-    effective = primary + TIE_BREAK_WEIGHT * arc_tiebreak(arcs, params.objective)
+    objective = ArcObjective.of(arcs, params.objective)
+    primary, link, effective = objective.primary, objective.link, objective.effective
     rules = ListingRules.for_arcs(arcs, cands.offers, cands.needs)
     usable = rules.usable(arcs["upper"].to_numpy(float), arcs["yield"].to_numpy(float))
     keep = np.flatnonzero((primary > 0) & (effective > 0) & usable)
     sub = arcs.iloc[keep]
-    sub_rules = ListingRules(**{k: getattr(rules, k)[keep] for k in rules.__dataclass_fields__})
+    sub_rules = rules.subset(keep)
     _, value = solve_relaxation(build_milp(sub, primary[keep], link[keep], sub_rules))
     return value
 

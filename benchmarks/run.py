@@ -31,14 +31,14 @@ def measure(n_listings: int, seed: int) -> dict:
     import networkx as nx
     import numpy as np
 
-    from service.output import build_summary, write_outputs
-    from solvers.api import solve
+    from service.files import write_outputs
+    from solvers.matching import Match
+    from solvers.solve import solve
     from solvers.flow import build_flow_network, solve_flow_network
     from solvers.network import find_material_components
     from solvers.params import SolveParams
-    from solvers.scaling import TIE_BREAK_WEIGHT
     from symbiosis.candidates import CandidateParams, build_candidates
-    from symbiosis.impacts import arc_tiebreak, arc_weights
+    from symbiosis.objective import ArcObjective
     from symbiosis.registry import read_registry
     from symbiosis.synthetic import generate_region
 
@@ -62,8 +62,7 @@ def measure(n_listings: int, seed: int) -> dict:
         result = solve(cands, SolveParams())
         stages["solve"] = (time.perf_counter() - t, _peak_mb())
         t = time.perf_counter()
-        summary = build_summary(result, registry, cands, {}, {})
-        write_outputs(result, summary, tmp / "out")
+        write_outputs(Match(registry, cands, result), tmp / "out")
         stages["write"] = (time.perf_counter() - t, _peak_mb())
         greedy = solve(cands, SolveParams(solver="greedy"))
 
@@ -84,8 +83,8 @@ def measure(n_listings: int, seed: int) -> dict:
 
         if n_listings <= 10_000:
             arcs = cands.arcs
-            primary = arc_weights(arcs, "diverted")
-            effective = primary + TIE_BREAK_WEIGHT * arc_tiebreak(arcs, "diverted")
+            objective = ArcObjective.of(arcs, "diverted")
+            primary, effective = objective.primary, objective.effective
             useful = arcs[(primary > 0) & (effective > 0)]
             eff = effective[(primary > 0) & (effective > 0)]
             comps = find_material_components(useful)

@@ -28,27 +28,8 @@ import pandas as pd
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
-from solvers.params import MILP_ENGINES
+from solvers.params import SolveParams
 from symbiosis.options import LOT_TOL, ListingRules
-
-
-@dataclass(frozen=True)
-class MilpParams:
-    """Limits and controls of a MILP solve."""
-
-    engine: str = "scip"
-    time_limit_s: float | None = 60.0
-    relative_gap: float = 1e-4
-    workers: int = 1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.engine not in MILP_ENGINES:
-            raise ValueError(f"MILP engine must be one of {MILP_ENGINES}, not {self.engine!r}")
-
-    def scip_parameters(self) -> str:
-        """SCIP parameters in its own file format (SCIP in OR-Tools runs on one thread)."""
-        return f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"
 
 
 @dataclass(frozen=True)
@@ -195,13 +176,20 @@ def warm_start(mm: MilpModel, flows: np.ndarray) -> np.ndarray:
     return np.concatenate([flows, (flows[mm.binary_arcs] > 0).astype(float)])
 
 
-def solve_milp(mm: MilpModel, params: MilpParams, start: np.ndarray | None = None) -> MilpSolution:
-    """Solve with the chosen engine, from ``start`` if given; flows are zero without a solution."""
+def solve_milp(
+    mm: MilpModel, params: SolveParams, start: np.ndarray | None = None, time_limit_s: float | None = None,
+) -> MilpSolution:
+    """Solve with ``params.milp_engine`` (its gap, seed and workers) within ``time_limit_s`` (none
+    if ``None``), from ``start`` if given; flows are zero without a solution."""
     started = time.perf_counter()
     if mm.num_variables == 0:
         return MilpSolution("optimal", True, True, np.zeros(0), np.zeros(0, bool), 0.0, 0.0, 0.0, 0.0)
-    solve_with = _solve_scip if params.engine == "scip" else _solve_highs
-    status, values, objective, bound = solve_with(mm, params, start)
+    if params.milp_engine == "scip":
+        options, engine = params.scip_parameters(), "scip"
+    else:  # OR-Tools' HiGHS interface crashes on hints, so HiGHS starts cold.
+        options, engine, start = (f"mip_rel_gap={params.relative_gap}\nrandom_seed={params.seed}\n"
+                                  f"threads={params.workers}\noutput_flag=false\nlog_to_console=false"), "highs", None
+    status, values, objective, bound = _solve_model_builder(mm, start, engine, options, time_limit_s)
     has = values is not None
     flows = np.clip(values[: mm.num_arcs], 0.0, None) if has else np.zeros(mm.num_arcs)
     if has:  # an arc whose link is off carries nothing (not the solver's tolerance-sized residue)
@@ -213,18 +201,7 @@ def solve_milp(mm: MilpModel, params: MilpParams, start: np.ndarray | None = Non
     )
 
 
-def _solve_scip(mm: MilpModel, params: MilpParams, start):
-    return _solve_model_builder(mm, params, start, "scip", params.scip_parameters())
-
-
-def _solve_highs(mm: MilpModel, params: MilpParams, start):
-    # OR-Tools' HiGHS interface crashes on hints, so HiGHS starts cold.
-    options = (f"mip_rel_gap={params.relative_gap}\nrandom_seed={params.seed}\nthreads={params.workers}\n"
-               "output_flag=false\nlog_to_console=false")
-    return _solve_model_builder(mm, params, None, "highs", options)
-
-
-def _solve_model_builder(mm: MilpModel, params: MilpParams, start, engine: str, options: str):
+def _solve_model_builder(mm: MilpModel, start, engine: str, options: str, time_limit_s: float | None):
     model = mm.to_model_builder()
     if start is not None:
         variables = model.get_variables()
@@ -232,8 +209,8 @@ def _solve_model_builder(mm: MilpModel, params: MilpParams, start, engine: str, 
             model.add_hint(variables[j], float(value))
     solver = mb.Solver(engine)
     solver.enable_output(False)
-    if params.time_limit_s is not None:
-        solver.set_time_limit_in_seconds(params.time_limit_s)
+    if time_limit_s is not None:
+        solver.set_time_limit_in_seconds(time_limit_s)
     solver.set_solver_specific_parameters(options)
     status = solver.solve(model)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from symbiosis.directives import Weights
-from symbiosis.impacts import Objective
+from symbiosis.objective import Objective
+
+if TYPE_CHECKING:
+    from symbiosis.directives import Weights
 
 #: MILP engines reachable through OR-Tools model_builder.
 MILP_ENGINES: tuple[str, ...] = ("scip", "highs")
+#: LP engines reachable through OR-Tools model_builder.
+LP_ENGINES: tuple[str, ...] = ("glop",)
 #: Wall-clock limit of a MILP solve when none is given: the best solution found by then is
 #: returned with its gap.
 DEFAULT_MILP_TIME_LIMIT_S = 60.0
@@ -38,7 +43,7 @@ class SolveParams:
     weights
         A region's indicator and material weights (see :func:`symbiosis.directives.read_weights`).
     lp_engine
-        OR-Tools model_builder LP engine: ``"glop"`` (simplex) or ``"pdlp"`` (first order).
+        OR-Tools model_builder LP engine: ``"glop"`` (simplex).
     milp_engine
         ``"scip"`` (default; takes the warm start) or ``"highs"``.
     time_limit_s
@@ -65,11 +70,20 @@ class SolveParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
         object.__setattr__(self, "solver", SolverName(self.solver))
-        if self.lp_engine not in ("glop", "pdlp"):
-            raise ValueError(f"lp_engine must be 'glop' or 'pdlp', not {self.lp_engine!r}")
+        if self.lp_engine not in LP_ENGINES:
+            raise ValueError(f"lp_engine must be one of {LP_ENGINES}, not {self.lp_engine!r}")
         if self.milp_engine not in MILP_ENGINES:
             raise ValueError(f"milp_engine must be one of {MILP_ENGINES}, not {self.milp_engine!r}")
         if not 0 <= self.relative_gap < 1:
             raise ValueError("relative_gap must be in [0, 1)")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+
+    @property
+    def milp_time_limit_s(self) -> float:
+        """The MILP's wall-clock limit: ``time_limit_s``, or :data:`DEFAULT_MILP_TIME_LIMIT_S`."""
+        return DEFAULT_MILP_TIME_LIMIT_S if self.time_limit_s is None else self.time_limit_s
+
+    def scip_parameters(self) -> str:
+        """SCIP parameters in its own file format (SCIP in OR-Tools runs on one thread)."""
+        return f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.errors import InputError, Problem
-from symbiosis.impacts import WEIGHTABLE_INDICATORS
+from symbiosis.objective import WEIGHTABLE_INDICATORS
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import FIRST_DATA_ROW, Registry, read_csv_table
 

@@ -1,4 +1,4 @@
-"""The exception tree: one base error, then input, data and infeasibility errors."""
+"""The exception tree: every error the engine, the analytics and the service raise on purpose."""
 
 from __future__ import annotations
 
@@ -32,10 +32,15 @@ class Problem:
 
 
 class InputError(SymbiosisError):
-    """The input tables have problems; ``problems`` lists every one of them."""
+    """The input has problems; ``problems`` lists every one of them.
 
-    def __init__(self, problems: list[Problem]):
+    ``location`` says where the input came from when it was not a file (``"body"`` or ``"query"`` of
+    an HTTP request); the HTTP layer names it in each error.
+    """
+
+    def __init__(self, problems: list[Problem], location: str | None = None):
         self.problems = list(problems)
+        self.location = location
         lines = "\n".join(f"  - {p}" for p in self.problems[:50])
         more = len(self.problems) - 50
         if more > 0:
@@ -49,3 +54,36 @@ class DataError(SymbiosisError):
 
 class InfeasibleError(SymbiosisError):
     """The requested model has no solution (for example conflicting locks)."""
+
+
+class SolverError(SymbiosisError):
+    """The chosen engine cannot represent or solve this model (e.g. min-cost flow with mixed yields)."""
+
+
+class AnalyticsError(SymbiosisError):
+    """An analysis cannot be made as asked (unknown company, material without supply, ...)."""
+
+
+class NotFoundError(SymbiosisError):
+    """A record that a request names does not exist."""
+
+    def __init__(self, what: str, key: object):
+        self.what = what
+        self.key = key
+        super().__init__(f"{what} {key!r} does not exist")
+
+
+class ConflictError(SymbiosisError):
+    """The request conflicts with the current state (a stale version, a duplicate, a finished round)."""
+
+
+class PermissionDeniedError(SymbiosisError):
+    """The caller may not do this with this record."""
+
+
+class KeyRequestError(SymbiosisError):
+    """An API key cannot be created as asked."""
+
+
+class CancelledError(SymbiosisError):
+    """Work was cancelled while it ran (a matching round)."""

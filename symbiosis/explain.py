@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.candidates import Candidates
-from symbiosis.impacts import INDICATORS
+from symbiosis.objective import Objective
 
 #: How many competing exchanges an "outbid" explanation names.
 NAMED_COMPETITORS = 3
@@ -95,17 +95,30 @@ def explain_unmatched(
     return result
 
 
-def explain_exchanges(exchanges: pd.DataFrame, objective_unit: str) -> pd.Series:
-    """One sentence per exchange: the rule, distance against its limit, yield, and contributions."""
+def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd.Series:
+    """Why each exchange was proposed, in one sentence that names neither company: the rule, the
+    distance against its limit, the yield, and what it adds to the objective and the indicators.
+
+    The one explanation of an exchange: the result files, the results workbook, round proposals
+    and the ``explain`` command all use it.
+    """
+    objective = Objective(objective)
     if exchanges.empty:
-        return pd.Series(dtype=str)
-    parts = (
-        "rule " + exchanges["rule_id"] + " (" + exchanges["material"] + " -> " + exchanges["need_material"] + "); "
-        + exchanges["distance_km"].map("{:.1f}".format) + " km by " + exchanges["transport_mode"] + " of "
-        + exchanges["max_distance_km"].map("{:.0f}".format) + " km allowed; yield "
-        + exchanges["yield"].map("{:g}".format) + "; objective +"
-        + exchanges["objective_contribution"].map("{:,.4g}".format) + f" {objective_unit}"
+        return pd.Series(dtype=str, index=exchanges.index)
+    limit = pd.to_numeric(exchanges["max_distance_km"], errors="coerce")
+    within = limit.map(lambda v: f" within the {v:,.0f} km limit" if np.isfinite(v) else "")
+
+    def number(column: str, fmt: str = "{:,.1f}") -> pd.Series:
+        return exchanges[column].astype(float).map(fmt.format)
+
+    return (
+        "rule " + exchanges["rule_id"].astype(str) + ": " + exchanges["material"].astype(str)
+        + " serves a need for " + exchanges["need_material"].astype(str)
+        + " (yield " + number("yield", "{:g}") + "); " + number("distance_km") + " km by "
+        + exchanges["transport_mode"].astype(str) + within
+        + "; it contributes " + number("objective_contribution") + f" {objective.unit} to the objective "
+        + f"'{objective.value}', diverts " + number("waste_t") + " t of waste, saves "
+        + number("resource_t") + " t of virgin resource, " + number("water_m3") + " m3 of fresh water and "
+        + number("energy_mwh") + " MWh of energy, and avoids " + number("co2e_t") + " t CO2e net of "
+        + number("transport_co2e_t", "{:,.2f}") + " t for transport."
     )
-    for name in INDICATORS:
-        parts = parts + f"; {name} " + exchanges[name].map("{:,.4g}".format)
-    return parts + "; transport_co2e_t " + exchanges["transport_co2e_t"].map("{:,.4g}".format)

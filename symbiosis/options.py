@@ -45,6 +45,10 @@ class ListingRules:
             need_qty=column(needs, n_pos, "quantity_canonical", np.nan),
         )
 
+    def subset(self, positions: np.ndarray) -> ListingRules:
+        """The options of the arcs at ``positions``."""
+        return ListingRules(**{name: getattr(self, name)[positions] for name in self.__dataclass_fields__})
+
     def discrete(self) -> np.ndarray:
         """Arcs whose listings carry a discrete option."""
         return ((self.offer_lot > 0) | (self.need_lot > 0) | np.isfinite(self.offer_partners)

@@ -1,7 +1,9 @@
-"""The input contract: every column of the companies and listings tables, kept as data.
+"""The data contract: every column of the input tables and of the result tables, kept as data.
 
-Validation, the documentation in the README and the spreadsheet template are all derived from
-:data:`COMPANY_COLUMNS` and :data:`LISTING_COLUMNS`, so they cannot drift apart.
+Validation, the documentation in the README and the spreadsheet template are derived from
+:data:`COMPANY_COLUMNS` and :data:`LISTING_COLUMNS`; the result files, the planner tables and the
+README's output section from :data:`EXCHANGE_FIELDS`, :data:`UNMATCHED_FIELDS` and
+:data:`INDICATORS`, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Column:
     description: str
     example: str
     choices: tuple[str, ...] = ()
+    unit: str = ""
 
 
 TRANSPORT_MODES: tuple[str, ...] = ("truck", "rail", "ship", "pipeline")
@@ -95,3 +98,83 @@ TABLES: dict[str, tuple[Column, ...]] = {"companies": COMPANY_COLUMNS, "listings
 def column_names(table: str, *, required_only: bool = False) -> list[str]:
     """Return the column names of ``table`` ('companies' or 'listings')."""
     return [c.name for c in TABLES[table] if c.required or not required_only]
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+#: The five effect indicators, per year, in the order reports show them.
+INDICATORS: tuple[str, ...] = ("resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t")
+INDICATOR_LABELS: dict[str, str] = {
+    "resource_t": "virgin resource saved (t)",
+    "water_m3": "fresh water saved (m3)",
+    "co2e_t": "net CO2e avoided (t)",
+    "energy_mwh": "energy saved (MWh)",
+    "waste_t": "waste diverted (t)",
+}
+#: Columns summed over exchanges in every total: the indicators, value and transport emissions.
+SUMMED: tuple[str, ...] = (*INDICATORS, "value_eur", "transport_co2e_t", "transport_ttw_t", "transport_wtt_t")
+
+
+def _out(name: str, type_: ColumnType, unit: str, description: str, example: str = "") -> Column:
+    return Column(name, type_, True, description, example, unit=unit)
+
+
+#: One row per proposed exchange (``exchanges.csv``, round proposals, the results workbook).
+EXCHANGE_FIELDS: tuple[Column, ...] = (
+    _out("offer_id", "id", "", "The offer listing that supplies."),
+    _out("need_id", "id", "", "The need listing that receives."),
+    _out("supplier_id", "id", "", "The company of the offer."),
+    _out("receiver_id", "id", "", "The company of the need."),
+    _out("material", "text", "", "The offer's material (EWC code or class id)."),
+    _out("quantity", "float", "offer unit", "Quantity exchanged per year, in the offer's own unit."),
+    _out("unit", "text", "", "The offer's unit."),
+    _out("need_material", "text", "", "The need's material class."),
+    _out("need_quantity", "float", "need unit", "Quantity the need receives per year after the yield, in its own unit."),
+    _out("need_unit", "text", "", "The need's unit."),
+    _out("distance_km", "float", "km", "Road or pipe distance: geodesic distance times the mode's detour factor."),
+    Column("transport_mode", "choice", True, "How it travels.", "truck", TRANSPORT_MODES),
+    _out("transport_co2e_t", "float", "t CO2e/yr", "Transport emissions, well-to-wheel."),
+    _out("resource_t", "float", "t/yr", "Virgin resource saved."),
+    _out("water_m3", "float", "m3/yr", "Fresh water saved."),
+    _out("co2e_t", "float", "t CO2e/yr", "CO2e avoided, net of transport."),
+    _out("energy_mwh", "float", "MWh/yr", "Primary energy saved."),
+    _out("waste_t", "float", "t/yr", "Waste diverted from landfill or incineration."),
+    _out("value_eur", "float", "EUR/yr", "Avoided purchases and disposal, net of transport and link costs."),
+    _out("transport_ttw_t", "float", "t CO2e/yr", "Transport emissions, tank-to-wheel."),
+    _out("transport_wtt_t", "float", "t CO2e/yr", "Transport emissions, well-to-tank."),
+    _out("rule_id", "text", "", "The compatibility rule that allows the exchange."),
+    _out("yield", "float", "need unit per offer unit", "Need units served per offer unit (canonical units)."),
+    _out("max_distance_km", "float", "km", "The distance limit that applied."),
+    _out("geodesic_km", "float", "km", "WGS84 geodesic distance between the two sites."),
+    _out("link_cost_eur", "float", "EUR/yr", "Yearly cost of establishing the exchange (datasets/link_costs.csv)."),
+    _out("objective_contribution", "float", "objective unit", "What the exchange adds to the objective."),
+)
+#: One row per listing with nothing exchanged (``unmatched.csv``), indexed by ``listing_id``.
+UNMATCHED_FIELDS: tuple[Column, ...] = (
+    _out("kind", "choice", "", "offer or need."),
+    _out("company_id", "id", "", "The listing's company."),
+    _out("material", "text", "", "The listing's material."),
+    _out("reason", "text", "", "Why nothing was exchanged."),
+    _out("nearest_id", "id", "", "The nearest compatible partner listing, if any."),
+    _out("nearest_km", "float", "km", "Its distance."),
+)
+EXCHANGE_COLUMNS: tuple[str, ...] = tuple(c.name for c in EXCHANGE_FIELDS)
+UNMATCHED_COLUMNS: tuple[str, ...] = tuple(c.name for c in UNMATCHED_FIELDS)
+
+
+def diverted_tonnes(frame) -> object:
+    """The quantity the default objective maximises, per row of an exchanges-like table: tonnes of
+    waste diverted plus tonnes of virgin resource substituted (``waste_t + resource_t``)."""
+    return frame["waste_t"] + frame["resource_t"]
+
+
+def markdown_table(columns: tuple[Column, ...], *, result: bool = False) -> str:
+    """The README's table of ``columns``: input columns with required, meaning and example; result
+    columns (``result=True``) with unit and meaning."""
+    if result:
+        lines = ["| column | unit | meaning |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.unit or '-'} | {c.description} |" for c in columns]
+    else:
+        lines = ["| column | required | meaning | example |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {'yes' if c.required else 'no'} | {c.description} | `{c.example}` |" for c in columns]
+    return "\n".join(lines)

@@ -4,36 +4,12 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from solvers.api import solve
+from solvers.solve import solve
 from solvers.flow import build_flow_network, solve_flow_network
 from solvers.network import find_material_components
 from solvers.params import SolveParams
-from solvers.scaling import TIE_BREAK_WEIGHT
-from symbiosis.candidates import build_candidates
-from symbiosis.impacts import arc_tiebreak, arc_weights
-from tests.conftest import make_registry, make_rulebook, make_transport
-
-#: Consistent yields: gypsum and aggregates both scale 1, cement-raw-material 1, wood 2.
-RULES = make_rulebook([
-    {"rule_id": "g-c", "offer_material": "gypsum", "need_material": "cement-raw-material", "waste_t": 1, "resource_t": 1},
-    {"rule_id": "a-c", "offer_material": "aggregates", "need_material": "cement-raw-material", "waste_t": 1},
-    {"rule_id": "g-w", "offer_material": "gypsum", "need_material": "wood", "yield": 0.5, "waste_t": 1.5},
-    {"rule_id": "a-w", "offer_material": "aggregates", "need_material": "wood", "yield": 0.5, "resource_t": 0.7},
-], )
-
-
-def random_instance(seed: int, n_companies: int = 30, n_listings: int = 60):
-    rng = np.random.default_rng(seed)
-    companies = [(f"c{i}", 55 + rng.uniform(0, 1.0), 9 + rng.uniform(0, 1.5)) for i in range(n_companies)]
-    listings = []
-    for j in range(n_listings):
-        kind = "offer" if rng.random() < 0.5 else "need"
-        material = rng.choice(["gypsum", "aggregates"] if kind == "offer" else ["cement-raw-material", "wood"])
-        listings.append((f"l{j}", f"c{rng.integers(n_companies)}", kind, str(material),
-                         round(float(rng.uniform(1, 500)), 3), "t/yr"))
-    registry = make_registry(companies, listings)
-    return build_candidates(registry, rulebook=RULES, transport=make_transport(kg_per_tkm=0.1, detour=1.3))
-
+from symbiosis.objective import ArcObjective
+from tests.helpers import random_instance
 
 @pytest.mark.parametrize("seed", range(8))
 def test_ortools_min_cost_flow_matches_networkx_on_the_same_network(seed):
@@ -41,7 +17,7 @@ def test_ortools_min_cost_flow_matches_networkx_on_the_same_network(seed):
     arcs = cands.arcs
     comps = find_material_components(arcs)
     assert all(comps.consistent.values())
-    weights = arc_weights(arcs, "diverted") + TIE_BREAK_WEIGHT * arc_tiebreak(arcs, "diverted")
+    weights = ArcObjective.of(arcs, "diverted").effective
     net = build_flow_network(arcs, weights, cands.offers["quantity_canonical"], cands.needs["quantity_canonical"],
                              comps.offer_scale, comps.need_scale)
     optimal, flows = solve_flow_network(net)

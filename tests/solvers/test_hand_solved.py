@@ -2,10 +2,11 @@
 
 import pytest
 
-from solvers.api import SolverError, solve
+from solvers.solve import solve
+from symbiosis.errors import SolverError
 from solvers.params import SolveParams
 from symbiosis.candidates import CandidateParams, build_candidates
-from tests.conftest import make_registry, make_rulebook, make_transport
+from tests.helpers import make_registry, make_rulebook, make_transport
 
 # Two companies a few hundred metres apart: distances are far inside every limit.
 NEAR = [("s", 55.60, 9.50), ("r", 55.601, 9.501), ("q", 55.602, 9.502)]

@@ -3,13 +3,14 @@
 import pandas as pd
 import pytest
 
-from solvers.api import SolverError, solve
+from solvers.solve import solve
+from symbiosis.errors import SolverError
 from solvers.params import SolveParams
 from symbiosis.candidates import build_candidates
 from symbiosis.directives import read_directives, read_weights
 from symbiosis.errors import InfeasibleError, InputError
-from tests.conftest import make_link_costs, make_registry, make_rulebook, make_transport
-from tests.solvers.test_differential import random_instance
+from tests.helpers import make_link_costs, make_registry, make_rulebook, make_transport
+from tests.helpers import random_instance
 
 NEAR = [("s", 55.60, 9.50), ("t", 55.6005, 9.5005), ("r", 55.601, 9.501), ("q", 55.602, 9.502)]
 RULES = make_rulebook([

@@ -5,12 +5,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvers.api import solve
+from solvers.solve import solve
 from solvers.params import SolveParams
 from solvers.scaling import MAX_QUANTITY_SCALE
-from symbiosis.impacts import arc_weights
+from symbiosis.objective import ArcObjective
 from symbiosis.candidates import CandidateParams, build_candidates
-from tests.conftest import make_registry, make_rulebook, make_transport
+from tests.helpers import make_registry, make_rulebook, make_transport
 
 RULES = make_rulebook([
     {"rule_id": "g-c", "offer_material": "gypsum", "need_material": "cement-raw-material", "waste_t": 1, "resource_t": 1,
@@ -76,7 +76,7 @@ def test_proposals_respect_quantities_rules_distances_and_beat_greedy(data):
         assert result.objective_value == np.float64(ex["objective_contribution"].sum())
         assert (ex["objective_contribution"] > 0).all()
     # Min-cost flow is exact up to its quantity resolution (MAX_QUANTITY_SCALE units per canonical unit).
-    resolution = len(registry.listings) * float(np.abs(arc_weights(cands.arcs, objective)).max(initial=0)) / MAX_QUANTITY_SCALE
+    resolution = len(registry.listings) * float(np.abs(ArcObjective.of(cands.arcs, objective).primary).max(initial=0)) / MAX_QUANTITY_SCALE
     assert best.objective_value >= greedy.objective_value - 1e-9 * abs(greedy.objective_value) - resolution
 
 

@@ -7,7 +7,7 @@ from geopy.distance import geodesic
 from symbiosis.candidates import build_candidates
 from symbiosis.geo import geodesic_km
 from symbiosis.rules import default_rulebook
-from tests.conftest import make_registry, make_rulebook, make_transport
+from tests.helpers import make_registry, make_rulebook, make_transport
 
 RULES = make_rulebook([
     {"rule_id": "ash", "offer_material": "10 01 *", "need_material": "cement-raw-material", "max_distance_km": 50, "waste_t": 1},

@@ -1,13 +1,14 @@
-"""The typed result of a matching run."""
+"""Typed results: of one engine run inside a solve, and of the whole solve (MatchResult)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
 import pandas as pd
 
-from symbiosis.impacts import Objective
+from symbiosis.objective import Objective
 
 
 class Status(str, Enum):
@@ -15,8 +16,35 @@ class Status(str, Enum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  #: a solution, not proven optimal (e.g. time limit, greedy)
-    INFEASIBLE = "infeasible"
     NOT_SOLVED = "not_solved"
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """What one engine returned for one part of the arcs.
+
+    Attributes
+    ----------
+    engine
+        ``"flow"``, ``"glop"`` (an LP), ``"milp"`` or ``"greedy"``.
+    status
+        How it ended.
+    positions
+        Positions (in the solve's arcs table) of the arcs it decided.
+    flows
+        Canonical offer units per year on each of those arcs (same order as ``positions``).
+    value
+        Its primary objective (without the tie-break), ``nan`` where not known.
+    bound
+        An upper bound of that objective, ``nan`` where not known.
+    """
+
+    engine: str
+    status: Status
+    positions: np.ndarray
+    flows: np.ndarray
+    value: float
+    bound: float
 
 
 @dataclass(frozen=True)
@@ -32,7 +60,7 @@ class MatchResult:
     solve_seconds
         Wall time of building, solving and extracting the model.
     exchanges
-        One row per proposed exchange (see :data:`symbiosis.impacts.EXCHANGE_COLUMNS`).
+        One row per proposed exchange (see :data:`symbiosis.schema.EXCHANGE_FIELDS`).
     unmatched
         Listings with nothing exchanged, by listing id, with the reason.
     details

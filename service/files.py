@@ -1,0 +1,134 @@
+"""The files of a matching run: read the inputs, match, and write the results all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from solvers.matching import Match, Progress, match, timed
+from solvers.params import SolveParams
+from symbiosis.candidates import CandidateParams
+from symbiosis.data import dataset_path
+from symbiosis.directives import read_directives, read_weights
+from symbiosis.explain import explain_exchanges
+from symbiosis.registry import read_registry
+from symbiosis.schema import EXCHANGE_COLUMNS
+
+if TYPE_CHECKING:
+    from analytics.report import Analysis
+
+#: The files :func:`write_outputs` writes.
+OUTPUT_FILES = ("exchanges.csv", "unmatched.csv", "summary.json")
+#: Decimals kept in the CSV files (quantities are yearly; a gram or a cent is below any data's precision).
+CSV_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """A matching run from files and the result files it wrote."""
+
+    match: Match
+    written: list[Path] = field(default_factory=list)
+
+
+def kalundborg_paths() -> dict[str, Path]:
+    """The bundled Kalundborg input files."""
+    return {"companies": dataset_path("kalundborg/companies.csv"), "listings": dataset_path("kalundborg/listings.csv")}
+
+
+def match_files(
+    *,
+    companies: str | Path | None = None,
+    listings: str | Path | None = None,
+    workbook: str | Path | None = None,
+    directives: str | Path | None = None,
+    weights: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    candidate_params: CandidateParams | None = None,
+    solve_params: SolveParams | None = None,
+    progress: Progress | None = None,
+) -> RunFiles:
+    """Read and validate the input files, match, and (if ``out_dir``) write the result files.
+
+    Raises
+    ------
+    InputError
+        Before anything is written, when the input has problems.
+    """
+    timings: dict[str, float] = {}
+    with timed(timings, "read"):
+        registry = read_registry(companies=companies, listings=listings, workbook=workbook)
+        directive_set = read_directives(directives, registry) if directives is not None else None
+        weight_set = read_weights(weights) if weights is not None else None
+    result = match(registry=registry, directives=directive_set, weights=weight_set,
+                   candidate_params=candidate_params, solve_params=solve_params, progress=progress, timings=timings)
+    result.parameters["directives"] = None if directives is None else str(directives)
+    written: list[Path] = []
+    if out_dir is not None:
+        with timed(result.timings, "write"):
+            written = write_outputs(result, out_dir)
+    return RunFiles(result, written)
+
+
+@contextmanager
+def staged_files(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``out_dir``; when the block succeeds, move every file written
+    there into ``out_dir`` one by one with ``os.replace``. A failure while writing leaves any
+    earlier results in ``out_dir`` intact and removes the staging folder."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        yield staging
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(run: Match, out_dir: str | Path) -> list[Path]:
+    """Write exchanges.csv, unmatched.csv and summary.json into ``out_dir`` all or nothing."""
+    result = run.result
+    with staged_files(out_dir) as staging:
+        exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
+        exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective).to_numpy()
+        exchanges.to_csv(staging / "exchanges.csv", index=False)
+        unmatched = result.unmatched.copy()
+        unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
+        unmatched.to_csv(staging / "unmatched.csv", index=True)
+        summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
+        (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
+    return [Path(out_dir) / name for name in OUTPUT_FILES]
+
+
+def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
+    """Write a planner's analysis files into ``out_dir``, all or nothing (staged beside it, then moved in)."""
+    from analytics.marginal import summarise_marginal_values
+    from analytics.exports import to_graphml, write_geojson
+
+    out_dir = Path(out_dir)
+    names = ["network.csv"]
+    with staged_files(out_dir) as staging:
+        analysis.network.round(CSV_DECIMALS).to_csv(staging / "network.csv")
+        for by, table in analysis.aggregates.items():
+            table.round(CSV_DECIMALS).to_csv(staging / f"aggregates_{by}.csv")
+            names.append(f"aggregates_{by}.csv")
+        analysis.unmatched_supply.round(CSV_DECIMALS).to_csv(staging / "unmatched_supply.csv", index=False)
+        names.append("unmatched_supply.csv")
+        if analysis.marginal_values is not None:
+            analysis.marginal_values.round(CSV_DECIMALS).to_csv(staging / "marginal_values.csv")
+            summarise_marginal_values(analysis.marginal_values).round(CSV_DECIMALS).to_csv(
+                staging / "marginal_values_by_area.csv", index=False)
+            names += ["marginal_values.csv", "marginal_values_by_area.csv"]
+        write_geojson(analysis.geojson, staging / "network.geojson")
+        to_graphml(analysis.graph, staging / "network.graphml")
+        names += ["network.geojson", "network.graphml"]
+    return [out_dir / name for name in names]

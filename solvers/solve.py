@@ -1,0 +1,283 @@
+"""Solve a candidate graph: choose an engine per material component, solve, extract a MatchResult."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
+from solvers.greedy import solve_greedy
+from solvers.lp import build_linear_model, solve_linear_model
+from solvers.milp import build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
+from solvers.network import MaterialComponents, find_material_components
+from solvers.params import SolveParams, SolverName
+from solvers.result import EngineRun, MatchResult, Status
+from symbiosis.candidates import Candidates
+from symbiosis.errors import InfeasibleError, SolverError
+from symbiosis.explain import explain_unmatched
+from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, build_exchanges
+from symbiosis.objective import ArcObjective
+from symbiosis.options import ListingRules
+
+
+@dataclass(frozen=True)
+class SolveInputs:
+    """Everything the engines need about the candidate arcs, computed once per solve.
+
+    Attributes
+    ----------
+    arcs
+        The candidate arcs.
+    offer_quantity, need_quantity
+        Canonical yearly quantities by listing id.
+    objective
+        The objective on each arc.
+    rules
+        The listings' discrete options on each arc.
+    locked
+        Arcs a facilitator locked into the solution.
+    usable
+        Arcs that can carry their listings' lots and all-or-nothing quantities.
+    useful
+        Arcs worth considering: usable and gaining something, or locked.
+    discrete
+        Useful arcs that a discrete rule, a lock or a link cost touches (they need the MILP).
+    """
+
+    arcs: pd.DataFrame
+    offer_quantity: pd.Series
+    need_quantity: pd.Series
+    objective: ArcObjective
+    rules: ListingRules
+    locked: np.ndarray
+    usable: np.ndarray
+    useful: np.ndarray
+    discrete: np.ndarray
+
+    @classmethod
+    def of(cls, candidates: Candidates, params: SolveParams) -> SolveInputs:
+        arcs = candidates.arcs
+        objective = ArcObjective.of(arcs, params.objective, params.weights)
+        locked = locked_arcs(arcs)
+        rules = ListingRules.for_arcs(arcs, candidates.offers, candidates.needs)
+        usable = rules.usable(arcs["upper"].to_numpy(dtype=float), arcs["yield"].to_numpy(dtype=float))
+        useful = (((objective.primary > 0) & (objective.effective > 0)) & usable) | locked
+        discrete = (rules.discrete() | locked | (objective.link != 0)) & useful
+        return cls(arcs, candidates.offers["quantity_canonical"], candidates.needs["quantity_canonical"],
+                   objective, rules, locked, usable, useful, discrete)
+
+
+def locked_arcs(arcs: pd.DataFrame) -> np.ndarray:
+    """Per arc, whether a facilitator's lock holds it in the solution."""
+    return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
+
+
+def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchResult:
+    """Propose exchanges for a candidate graph.
+
+    ``auto`` solves each independent material component with OR-Tools min-cost flow when its
+    yields are consistent, with an OR-Tools LP otherwise, and the components touched by discrete
+    rules (minimum lots, partner limits, all or nothing, locks, link costs) together as one MILP.
+    ``flow``, ``lp``, ``milp`` and ``greedy`` force one engine. The result's objective is the sum
+    of the exchanges' contributions.
+
+    Raises
+    ------
+    InfeasibleError
+        When the locks cannot all hold; the message names a smallest conflicting set.
+    SolverError
+        When a forced engine cannot represent the model.
+    """
+    params = params or SolveParams()
+    started = time.perf_counter()
+    inputs = SolveInputs.of(candidates, params)
+    if inputs.locked.any():
+        _check_locks(inputs, params)
+    runs, components = _run_engines(inputs, params)
+    flows = np.zeros(len(inputs.arcs))
+    for run in runs:
+        flows[run.positions] = run.flows
+    exchanges = build_exchanges(inputs.arcs, flows, candidates.offers, candidates.needs, inputs.objective)
+    objective_value = float(exchanges["objective_contribution"].sum())
+    status, bound = _status_and_bound(runs, objective_value)
+    gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
+    details = {"arcs": int(len(inputs.arcs)), "useful_arcs": int(inputs.useful.sum()), "components": components,
+               "engines": [{"engine": r.engine, "status": r.status.value} for r in runs]}
+    unmatched = explain_unmatched(candidates, exchanges, inputs.useful, params.objective.value, usable=inputs.usable)
+    return MatchResult(
+        status=status, objective=params.objective, objective_value=objective_value, bound=bound, gap=gap,
+        solver="+".join(sorted({r.engine for r in runs})) or "none", solve_seconds=time.perf_counter() - started,
+        exchanges=exchanges, unmatched=unmatched, details=details,
+    )
+
+
+def _run_engines(inputs: SolveInputs, params: SolveParams) -> tuple[list[EngineRun], dict[str, int]]:
+    """Run the engines the parameters ask for; return their runs and how many components each took."""
+    idx = np.flatnonzero(inputs.useful)
+    if params.solver is SolverName.GREEDY:
+        return [_solve_greedy(inputs, idx)], {}
+    if params.solver is SolverName.MILP:
+        return [_solve_milp(inputs, idx, params)], {"milp": 1}
+    if params.solver in (SolverName.FLOW, SolverName.LP) and inputs.discrete.any():
+        raise SolverError(
+            "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "
+            "use --solver milp or auto"
+        )
+    comps = find_material_components(inputs.arcs.iloc[idx])
+    runs: list[EngineRun] = []
+    counts: dict[str, int] = {}
+    milp_members: list[np.ndarray] = []
+    for number, consistent in comps.consistent.items():
+        local = np.flatnonzero(comps.label == number)
+        members = idx[local]
+        if inputs.discrete[members].any():
+            milp_members.append(members)
+            kind = "milp"
+        elif params.solver is SolverName.LP or not consistent:
+            if params.solver is SolverName.FLOW:
+                materials = sorted(set(inputs.arcs["material"].iloc[members]))
+                raise SolverError(
+                    "min-cost flow cannot represent the yields of materials "
+                    f"{', '.join(materials[:5])}: use --solver lp or auto"
+                )
+            runs.append(_solve_lp(inputs, members, params))
+            kind = "lp"
+        else:
+            runs.append(_solve_flow(inputs, members, comps, local))
+            kind = "flow"
+        counts[kind] = counts.get(kind, 0) + 1
+    if milp_members:
+        runs.append(_solve_milp(inputs, np.concatenate(milp_members), params))
+    return runs, counts
+
+
+def _status_and_bound(runs: list[EngineRun], objective_value: float) -> tuple[Status, float]:
+    """The solve's status and its bound on the primary objective, from its engine runs."""
+    if any(r.status is Status.NOT_SOLVED for r in runs):
+        status = Status.NOT_SOLVED
+    elif all(r.status is Status.OPTIMAL for r in runs):
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE
+    bounds = [r.bound for r in runs]
+    if not runs or (status is Status.OPTIMAL and all(r.engine != "milp" for r in runs)):
+        return status, objective_value
+    if any(not np.isfinite(b) for b in bounds):
+        return status, float("nan")
+    return status, float(sum(bounds))
+
+
+def _solve_greedy(inputs: SolveInputs, members: np.ndarray) -> EngineRun:
+    flows = solve_greedy(
+        inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity, inputs.need_quantity,
+        link_weights=inputs.objective.link[members], rules=inputs.rules.subset(members),
+        locked=inputs.locked[members],
+    )
+    return EngineRun("greedy", Status.FEASIBLE, members, flows, float("nan"), float("nan"))
+
+
+def _solve_flow(inputs: SolveInputs, members: np.ndarray, comps: MaterialComponents, local: np.ndarray) -> EngineRun:
+    network = build_flow_network(
+        inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity, inputs.need_quantity,
+        comps.offer_scale[local], comps.need_scale[local],
+    )
+    optimal, net_flows = solve_flow_network(network)
+    if not optimal:
+        raise SolverError("OR-Tools min-cost flow did not find an optimal flow")
+    flows = flows_to_arcs(network, net_flows, len(members))
+    value = float(np.dot(inputs.objective.primary[members], flows))
+    return EngineRun("flow", Status.OPTIMAL, members, flows, value, value)
+
+
+def _solve_lp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> EngineRun:
+    model = build_linear_model(inputs.arcs.iloc[members], inputs.objective.effective[members],
+                               inputs.offer_quantity, inputs.need_quantity)
+    solution = solve_linear_model(model, params.lp_engine, params.time_limit_s)
+    if not np.isfinite(solution.objective):
+        raise SolverError(f"the LP engine {params.lp_engine} stopped with status {solution.status}")
+    value = float(np.dot(inputs.objective.primary[members], solution.flows))
+    # The LP bound is on the tie-broken objective; the tie-break term is tiny next to it.
+    bound = value + max(solution.bound - solution.objective, 0.0)
+    status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
+    return EngineRun(params.lp_engine, status, members, solution.flows, value, bound)
+
+
+def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> EngineRun:
+    started = time.perf_counter()
+    sub = inputs.arcs.iloc[members]
+    objective = inputs.objective.subset(members)
+    rules = inputs.rules.subset(members)
+    model = build_milp(sub, objective.effective, objective.link, rules)
+    start, relaxed_bound = _best_start(model, inputs, members, params)
+    # Building and the warm start count against the time limit too.
+    limit = max(params.milp_time_limit_s - (time.perf_counter() - started), 1.0)
+    solution = solve_milp(model, params, start, time_limit_s=limit)
+    if not solution.has_solution:
+        if solution.status == "infeasible":
+            raise InfeasibleError("the exchange rules and locks admit no solution")
+        return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
+    established = solution.flows > EXCHANGE_MIN_QUANTITY
+    value = float(objective.contribution(solution.flows, established).sum())
+    bound = value + max(min(solution.bound, relaxed_bound) - solution.objective, 0.0)
+    status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
+    return EngineRun("milp", status, members, solution.flows, value, bound)
+
+
+def _best_start(model, inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> tuple[np.ndarray | None, float]:
+    """Warm start: the better of the greedy solution and the LP relaxation's solution repaired to
+    respect the discrete rules, among those that satisfy every constraint of the model; and the
+    LP relaxation's optimum, an upper bound of the MILP whatever the engine reports."""
+    relaxed, bound = solve_relaxation(model, params.lp_engine, params.time_limit_s)
+    bound = bound if np.isfinite(bound) else float("inf")
+    greedy = _solve_greedy(inputs, members).flows
+    best, best_value = None, -np.inf
+    for flows in (repair_for_rules(relaxed, inputs.arcs.iloc[members], inputs.rules.subset(members)), greedy):
+        start = warm_start(model, flows)
+        activity = model.matrix @ start
+        feasible = (
+            np.all(activity >= model.row_lower - 1e-6) and np.all(activity <= model.row_upper + 1e-6)
+            and np.all(start >= model.var_lower - 1e-9) and np.all(start <= model.var_upper + 1e-9)
+        )
+        value = float(model.objective @ start)
+        if feasible and value > best_value:
+            best, best_value = start, value
+    return best, bound
+
+
+def _check_locks(inputs: SolveInputs, params: SolveParams) -> None:
+    """Raise InfeasibleError naming a smallest set of locks that cannot hold together.
+
+    Only the locked arcs and their listings' rules decide this, so a model with just those arcs
+    (objective zero) is solved, and a deletion filter shrinks the set to an irreducible conflict.
+    """
+    arcs, rules = inputs.arcs, inputs.rules
+    positions = np.flatnonzero(inputs.locked)
+    exact = replace(params, milp_engine="scip", relative_gap=0.0)
+
+    def feasible(subset: np.ndarray) -> bool:
+        model = build_milp(arcs.iloc[subset], np.zeros(len(subset)), np.zeros(len(subset)), rules.subset(subset),
+                           binaries=np.ones(len(subset), bool))
+        return solve_milp(model, exact, time_limit_s=params.time_limit_s).has_solution
+
+    lonely = [p for p in positions if not inputs.usable[p] or not feasible(np.array([p]))]
+    if lonely:
+        raise InfeasibleError("lock(s) that cannot hold on their own: " + "; ".join(_describe(arcs, p, rules) for p in lonely))
+    if feasible(positions):
+        return
+    conflict = list(positions)
+    for p in list(conflict):
+        trial = [q for q in conflict if q != p]
+        if trial and not feasible(np.array(trial)):
+            conflict = trial
+    raise InfeasibleError("these locks conflict: " + "; ".join(_describe(arcs, p, rules) for p in conflict))
+
+
+def _describe(arcs: pd.DataFrame, p: int, rules: ListingRules) -> str:
+    row = arcs.iloc[p]
+    text = f"{row['offer_id']} -> {row['need_id']} (min {row['lock_min']:g}, at most {row['upper']:g} possible"
+    if rules.offer_lot[p] or rules.need_lot[p]:
+        text += f", lots {rules.offer_lot[p]:g}/{rules.need_lot[p]:g}"
+    return text + ")"

@@ -1,0 +1,48 @@
+"""The run summary (summary.json, a round's summary): status, objective, bound, totals and counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solvers.result import MatchResult
+from symbiosis.candidates import Candidates
+from symbiosis.impacts import total_indicators
+from symbiosis.registry import Registry
+
+
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def build_summary(
+    result: MatchResult, registry: Registry, candidates: Candidates, timings: dict[str, float], parameters: dict
+) -> dict:
+    """The summary of one matching run: status, objective, bound, gap, solver, timings per stage,
+    totals of the indicators, value and transport emissions, counts, parameters and notices."""
+    ex = result.exchanges
+    matched_offers = ex.groupby("offer_id")["quantity_canonical"].sum()
+    offers = registry.offers["quantity_canonical"]
+    partly = int(((matched_offers < offers.reindex(matched_offers.index) * (1 - 1e-9))).sum())
+    return {
+        "status": result.status.value,
+        "objective": {"name": result.objective.value, "value": float(result.objective_value),
+                      "unit": result.objective.unit},
+        "bound": _finite(result.bound),
+        "gap": _finite(result.gap),
+        "solver": result.solver,
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "totals": {k: round(v, 6) for k, v in total_indicators(ex).items()},
+        "counts": {
+            "companies": int(len(registry.companies)),
+            "listings": int(len(registry.listings)),
+            "offers": int(len(registry.offers)),
+            "needs": int(len(registry.needs)),
+            "candidate_arcs": int(len(candidates.arcs)),
+            "exchanges": int(len(ex)),
+            "unmatched_listings": int(len(result.unmatched)),
+            "offers_partly_matched": partly,
+        },
+        "parameters": parameters,
+        "solver_details": result.details,
+        "notices": list(registry.notices),
+    }

@@ -1,0 +1,124 @@
+"""What the solver maximises: the objectives and the per-arc objective weights, computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from symbiosis.schema import INDICATORS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Objective(str, Enum):
+    """What the solver maximises."""
+
+    DIVERTED = "diverted"  #: tonnes of waste diverted plus virgin resource substituted
+    CO2 = "co2"  #: net tonnes CO2e avoided, transport emissions subtracted
+    VALUE = "value"  #: euros: avoided purchase and disposal, transport cost subtracted
+
+    @property
+    def unit(self) -> str:
+        return {"diverted": "t/yr", "co2": "t CO2e/yr", "value": "EUR/yr"}[self.value]
+
+
+#: Indicators a region can weight in the objective (co2e_t and value_eur net of transport).
+WEIGHTABLE_INDICATORS: tuple[str, ...] = (*INDICATORS, "value_eur")
+#: Each objective as weights on the per-unit indicators.
+OBJECTIVE_WEIGHTS: dict[Objective, dict[str, float]] = {
+    Objective.DIVERTED: {"waste_t": 1.0, "resource_t": 1.0},
+    Objective.CO2: {"co2e_t": 1.0},
+    Objective.VALUE: {"value_eur": 1.0},
+}
+#: Relative weight of the tie-break (less transport emission) against the objective per unit.
+TIE_BREAK_WEIGHT = 1e-3
+
+
+def indicator_weights(objective: Objective | str, weights=None) -> dict[str, float]:
+    """The objective's indicator weights, with a region's indicator weights set on top."""
+    result = dict(OBJECTIVE_WEIGHTS[Objective(objective)])
+    if weights is not None:
+        result.update(weights.indicators)
+    return {k: v for k, v in result.items() if v != 0}
+
+
+def per_unit_indicators(arcs: pd.DataFrame) -> pd.DataFrame:
+    """Per canonical unit of offer on each arc: the five indicators and value, net of transport."""
+    table = arcs[["resource_t", "water_m3", "energy_mwh", "waste_t"]].copy()
+    table["co2e_t"] = arcs["co2e_t"] - arcs["transport_co2e_t_per_unit"]
+    table["value_eur"] = arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]
+    return table
+
+
+def material_factor(arcs: pd.DataFrame, weights=None) -> np.ndarray:
+    """Per arc, the product of the weights of its offered and its needed material (default 1)."""
+    if weights is None or not weights.materials:
+        return np.ones(len(arcs))
+    offered = arcs["material"].map(weights.materials).fillna(1.0)
+    needed = arcs["need_material"].map(weights.materials).fillna(1.0)
+    return (offered * needed).to_numpy(float)
+
+
+@dataclass(frozen=True)
+class ArcObjective:
+    """The objective on each candidate arc, computed once per solve.
+
+    Attributes
+    ----------
+    objective
+        Which objective it is.
+    primary
+        Contribution per canonical unit of offer carried (to be maximised).
+    link
+        Contribution of establishing the arc at all: minus its yearly link cost in the objective's
+        value weight (zero when the objective does not count money).
+    tiebreak
+        Secondary contribution per unit: less transport emission is better (zero where the
+        objective already counts CO2e).
+    """
+
+    objective: Objective
+    primary: np.ndarray
+    link: np.ndarray
+    tiebreak: np.ndarray
+
+    @classmethod
+    def of(cls, arcs: pd.DataFrame, objective: Objective | str = Objective.DIVERTED, weights=None) -> ArcObjective:
+        """The objective of ``arcs`` (a candidate arcs table) under ``objective`` and a region's ``weights``."""
+        objective = Objective(objective)
+        by_indicator = indicator_weights(objective, weights)
+        factor = material_factor(arcs, weights)
+        table = per_unit_indicators(arcs)
+        primary = np.zeros(len(arcs))
+        for name, w in by_indicator.items():
+            primary += w * table[name].to_numpy(dtype=float)
+        w_value = by_indicator.get("value_eur", 0.0)
+        if w_value == 0 or "link_cost_eur" not in arcs:
+            link = np.zeros(len(arcs))
+        else:
+            link = -w_value * arcs["link_cost_eur"].to_numpy(dtype=float) * factor
+        if "co2e_t" in by_indicator:
+            tiebreak = np.zeros(len(arcs))
+        else:
+            tiebreak = -arcs["transport_co2e_t_per_unit"].to_numpy(dtype=float)
+        return cls(objective, primary * factor, link, tiebreak)
+
+    @property
+    def effective(self) -> np.ndarray:
+        """What the solver maximises per unit: the primary weight plus the weighted tie-break."""
+        return self.primary + TIE_BREAK_WEIGHT * self.tiebreak
+
+    def subset(self, positions: np.ndarray) -> ArcObjective:
+        """The objective of the arcs at ``positions``."""
+        return ArcObjective(self.objective, self.primary[positions], self.link[positions], self.tiebreak[positions])
+
+    def contribution(self, flows: np.ndarray, established: np.ndarray | None = None) -> np.ndarray:
+        """Per arc: what carrying ``flows`` adds to the objective (the link counts where established,
+        by default wherever the flow is positive)."""
+        flows = np.asarray(flows, dtype=float)
+        established = flows > 0 if established is None else established
+        return flows * self.primary + np.where(established, self.link, 0.0)

@@ -1,0 +1,86 @@
+"""Shared test builders: small hand-made instances, rule books, transport tables and random regions.
+
+Test modules import builders from here only; no test module imports another test module or a conftest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from symbiosis.candidates import Candidates, build_candidates
+from symbiosis.registry import Registry, validate_tables
+from symbiosis.rules import FACTOR_COLUMNS, RuleBook, read_rulebook
+from symbiosis.transport import read_link_costs, read_transport_modes
+
+RULE_COLUMNS = ["rule_id", "offer_material", "need_material", "yield", "max_distance_km", "transport_mode",
+                *FACTOR_COLUMNS, "quality_note", "source"]
+
+
+def make_rulebook(rows: list[dict]) -> RuleBook:
+    """A rule book from short dicts; unspecified factors are 0, distance 100 km by truck."""
+    defaults = {"yield": 1, "max_distance_km": 100, "transport_mode": "truck", "quality_note": "", "source": "test"}
+    defaults.update({c: 0 for c in FACTOR_COLUMNS})
+    frame = pd.DataFrame([{**defaults, **row} for row in rows])[RULE_COLUMNS].astype(str)
+    same = pd.DataFrame([{**defaults, "rule_id": "same-ewc-code", "waste_t": 1, "resource_t": 1}])
+    return read_rulebook(frame, same[[c for c in RULE_COLUMNS if c not in ("offer_material", "need_material")]].astype(str))
+
+
+def make_transport(kg_per_tkm: float = 0.0, eur_per_tkm: float = 0.0, detour: float = 1.0) -> pd.DataFrame:
+    """A transport table with the same factors for every mode."""
+    rows = [
+        {"mode": m, "vehicle": m, "kg_co2e_per_tkm_ttw": str(kg_per_tkm), "kg_co2e_per_tkm_wtt": "0",
+         "emission_source": "test", "cost_eur_per_tkm": str(eur_per_tkm), "cost_source": "test",
+         "detour_factor": str(detour), "detour_source": "test"}
+        for m in ("truck", "rail", "ship", "pipeline")
+    ]
+    return read_transport_modes(pd.DataFrame(rows))
+
+
+def make_registry(companies: list[tuple], listings: list[tuple]) -> Registry:
+    """Companies as (id, lat, lon); listings as (id, company, kind, material, quantity, unit[, extra dict])."""
+    comp = pd.DataFrame(
+        [{"company_id": c, "name": f"Company {c}", "nace": "23.51", "lat": str(lat), "lon": str(lon)} for c, lat, lon in companies]
+    )
+    rows = []
+    for item in listings:
+        lid, company, kind, material, quantity, unit, *extra = item
+        row = {"listing_id": lid, "company_id": company, "kind": kind, "material": material,
+               "quantity": str(quantity), "unit": unit}
+        if extra:
+            row.update({k: str(v) for k, v in extra[0].items()})
+        rows.append(row)
+    return validate_tables(comp, pd.DataFrame(rows).fillna(""))
+
+
+def make_link_costs(fixed_eur: float = 0.0, per_km_eur: float = 0.0) -> pd.DataFrame:
+    """A link-cost table with the same yearly costs for every mode."""
+    return read_link_costs(pd.DataFrame([
+        {"mode": m, "fixed_eur_per_yr": str(fixed_eur), "eur_per_km_per_yr": str(per_km_eur), "source": "test"}
+        for m in ("truck", "rail", "ship", "pipeline")
+    ]))
+
+
+#: Consistent yields: gypsum and aggregates both scale 1, cement-raw-material 1, wood 2.
+RANDOM_RULES_ROWS = [
+    {"rule_id": "g-c", "offer_material": "gypsum", "need_material": "cement-raw-material", "waste_t": 1, "resource_t": 1},
+    {"rule_id": "a-c", "offer_material": "aggregates", "need_material": "cement-raw-material", "waste_t": 1},
+    {"rule_id": "g-w", "offer_material": "gypsum", "need_material": "wood", "yield": 0.5, "waste_t": 1.5},
+    {"rule_id": "a-w", "offer_material": "aggregates", "need_material": "wood", "yield": 0.5, "resource_t": 0.7},
+]
+
+
+def random_instance(seed: int, n_companies: int = 30, n_listings: int = 60) -> Candidates:
+    """Candidates of a seeded random region: gypsum and aggregates offered, cement raw material and
+    wood needed, under :data:`RANDOM_RULES_ROWS` (consistent yields, so a pure min-cost flow)."""
+    rng = np.random.default_rng(seed)
+    companies = [(f"c{i}", 55 + rng.uniform(0, 1.0), 9 + rng.uniform(0, 1.5)) for i in range(n_companies)]
+    listings = []
+    for j in range(n_listings):
+        kind = "offer" if rng.random() < 0.5 else "need"
+        material = rng.choice(["gypsum", "aggregates"] if kind == "offer" else ["cement-raw-material", "wood"])
+        listings.append((f"l{j}", f"c{rng.integers(n_companies)}", kind, str(material),
+                         round(float(rng.uniform(1, 500)), 3), "t/yr"))
+    registry = make_registry(companies, listings)
+    return build_candidates(registry, rulebook=make_rulebook(RANDOM_RULES_ROWS),
+                            transport=make_transport(kg_per_tkm=0.1, detour=1.3))
