@@ -16,39 +16,37 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.aggregates import aggregate_indicators, group_companies
+from analytics.disclosure import (
+    Privacy, disclosable, private_exchanges, private_nodes, private_ranking, real_company_ids, suppress_groups,
+)
+from analytics.exports import company_table, graphml_ready, to_geojson
+from analytics.marginal import marginal_values, summarise_marginal_values
+from analytics.network import NETWORK_SUMMED, company_graph, keystone_ranking, network_metrics
+from analytics.resilience import resilience
+from analytics.scenarios import METRICS, Scenario, compare_scenarios, run_scenario
+from analytics.supply import best_processor_site, unmatched_supply
 from service.api.auth import Principal, Role
 from service.api.deps import FacilitatorOrPlannerDep, IntId, SessionDep, SettingsDep
-from service.api.errors import not_found
 from service.api.records import company_record, listing_record, registry_from_records, to_text
-from service.api.routes.exchanges import disclosable
+from service.api.schemas.analytics import (
+    NO_CONTROL, ComparisonPublic, MarginalValuesPublic, NetworkPublic, ProcessorSitePublic, ResiliencePublic,
+    ResilienceRequest, ScenarioCreate, ScenarioPublic, ScenariosPublic, TablePublic,
+)
 from service.db.models import Company, Exchange, Listing, Proposal, ScenarioRun
 from service.db.queries import open_quantity, used_quantities
-from service.pipeline import match_registry
-from solvers.params import SolveParams
-from solvers.scenarios import (
-    METRICS, Scenario, compare_scenarios, marginal_values, resilience, run_scenario, summarise_marginal_values,
-)
+from solvers.matching import match
 from symbiosis.candidates import build_candidates
-from symbiosis.network import (
-    SUMMED, Privacy, aggregate_indicators, best_processor_site, company_graph, company_table, graphml_ready,
-    keystone_ranking, nace_branch, network_metrics, private_exchanges, private_nodes, round_significant, to_geojson,
-    unmatched_supply,
-)
+from symbiosis.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 #: Proposal statuses that count as "proposed" exchanges of the network.
 PROPOSED_STATUSES = ("draft", "sent")
-#: Longest list of companies or listings a scenario may add or remove.
-MAX_SCENARIO_ROWS = 1000
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-SafeText = Annotated[str, Field(max_length=300, pattern=_NO_CONTROL)]
-Cell = str | float | int | bool | None
 
 
 # --- the region as the engine sees it ---------------------------------------------------------------
@@ -89,7 +87,7 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     """The region's listings as a validated registry (open quantities, or full ones)."""
     listings = region.listings
     if not len(region.companies) or not listings:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the region has no companies or no listings to analyse yet")
+        raise ConflictError("the region has no companies or no listings to analyse yet")
     records = []
     used = used_quantities(session) if open_only else {}
     for item in listings:
@@ -103,7 +101,7 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
                 record["min_lot"] = ""
         records.append(record)
     if not records:
-        raise HTTPException(status.HTTP_409_CONFLICT, "every listing is taken by active exchanges: nothing is open")
+        raise ConflictError("every listing is taken by active exchanges: nothing is open")
     companies = [company_record({"company_id": cid, **row}) for cid, row in
                  region.companies.drop(columns="consent_planner").to_dict(orient="index").items()]
     return registry_from_records(companies, records)
@@ -121,28 +119,7 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
              for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
-def _real_ids(ids: list[str], region: RegionData, privacy: Privacy | None) -> list[str]:
-    """Company ids from what the caller saw: planners name companies as they see them (``n3``, or the
-    id of a consenting company); other names are reported as not in the network."""
-    if privacy is None:
-        return ids
-    back = {shown: real for real, shown in privacy.pseudonyms(region.companies.index).items()}
-    unknown = [i for i in ids if i not in back]
-    if unknown:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"company {unknown[0]!r} is not in the network (name companies as the network shows "
-                            "them, e.g. n3)")
-    return [back[i] for i in ids]
-
-
 # --- network ------------------------------------------------------------------------------------------
-
-
-class NetworkPublic(BaseModel):
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
-    components: int
-    private: bool = Field(description="Whether companies are shown as pseudonyms with rounded figures.")
 
 
 @router.get("/network", response_model=NetworkPublic)
@@ -154,8 +131,9 @@ def network(session: SessionDep, principal: FacilitatorOrPlannerDep) -> NetworkP
     graph = company_graph(region.exchanges, region.companies)
     metrics = network_metrics(graph)
     nodes = company_table(region.companies).join(metrics)
+    columns = ["supplier_id", "receiver_id", "exchanges", "quantity", "materials", *NETWORK_SUMMED]
     edges = pd.DataFrame([{"supplier_id": u, "receiver_id": v, **d} for u, v, d in graph.edges(data=True)],
-                         columns=["supplier_id", "receiver_id", "exchanges", "quantity", "materials", *SUMMED])
+                         columns=columns)
     if privacy is not None:
         nodes = private_nodes(nodes, privacy)
         edges = private_exchanges(edges, privacy, region.companies.index)
@@ -163,11 +141,6 @@ def network(session: SessionDep, principal: FacilitatorOrPlannerDep) -> NetworkP
     components = int(metrics["component"].max()) if len(metrics) else 0
     return NetworkPublic(nodes=_records(nodes.reset_index()), edges=_records(edges), components=components,
                          private=privacy is not None)
-
-
-class TablePublic(BaseModel):
-    data: list[dict[str, Any]]
-    private: bool = False
 
 
 @router.get("/keystones", response_model=TablePublic)
@@ -179,28 +152,8 @@ def keystones(session: SessionDep, principal: FacilitatorOrPlannerDep,
     graph = company_graph(region.exchanges, region.companies)
     table = keystone_ranking(region.exchanges, graph, dependency_share)
     if privacy is not None:
-        hidden = ~table.index.isin(list(privacy.consenting))
-        for column in [c for c in table.columns if c.endswith("_t") or c in SUMMED]:
-            table.loc[hidden, column] = round_significant(table.loc[hidden, column].to_numpy(dtype=float),
-                                                          privacy.significant_digits)
-        names = privacy.pseudonyms(table.index)
-        table.index = pd.Index([names[c] for c in table.index], name="company_id")
+        table = private_ranking(table, privacy)
     return TablePublic(data=_records(table.reset_index()), private=privacy is not None)
-
-
-def _suppress(table: pd.DataFrame, groups: dict[Any, set[str]], region: RegionData, principal: Principal,
-              settings, figures: list[str]) -> pd.DataFrame:
-    """Blank a planner's group figures that fewer than the minimum of non-consenting companies make up."""
-    table = table.copy()
-    table["suppressed"] = False
-    if principal.role is not Role.PLANNER:
-        return table
-    consenting = set(region.companies.index[region.companies["consent_planner"]])
-    for key, members in groups.items():
-        if not disclosable(members, consenting, settings.planner_min_companies):
-            table.loc[key, "suppressed"] = True
-            table.loc[key, figures] = None
-    return table
 
 
 @router.get("/aggregates", response_model=TablePublic)
@@ -210,66 +163,41 @@ def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
     branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it up."""
     region = load_region(session)
     table = aggregate_indicators(region.exchanges, region.companies, by)
-    ex = region.exchanges
-    if by == "material":
-        key = ex["material"]
-    elif by == "branch":
-        key = ex["supplier_id"].map(nace_branch(region.companies["nace"]))
-    else:
-        key = ex["supplier_id"].map(region.companies["municipality"])
-    groups = {k: set(g["supplier_id"]) | set(g["receiver_id"]) for k, g in ex.assign(_k=key.fillna("")).groupby("_k")}
-    table = _suppress(table.astype(object), groups, region, principal, settings, list(SUMMED))
+    groups = group_companies(region.exchanges, region.companies, by)
+    table = suppress_groups(table.astype(object), groups, _privacy(principal, region), settings.planner_min_companies,
+                            list(NETWORK_SUMMED))
     table.index.name = by
     return TablePublic(data=_records(table.reset_index().rename(columns={by: "key"})),
                        private=principal.role is Role.PLANNER)
-
-
-def _open_match(session: Session, region: RegionData):
-    registry = _registry(session, region, open_only=True)
-    candidates, result = match_registry(registry)
-    return registry, candidates, result
 
 
 @router.get("/unmatched-supply", response_model=TablePublic)
 def unmatched(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> TablePublic:
     """Open byproducts that nobody in reach takes (matching the open listings), by material and municipality."""
     region = load_region(session)
-    registry, _candidates, result = _open_match(session, region)
-    table = unmatched_supply(result.unmatched, registry)
+    found = match(registry=_registry(session, region, open_only=True))
+    registry = found.registry
+    table = unmatched_supply(found.unmatched, registry)
     if table.empty:
         return TablePublic(data=[], private=principal.role is Role.PLANNER)
-    offers = registry.offers.loc[registry.offers.index.intersection(result.unmatched.index)]
+    offers = registry.offers.loc[registry.offers.index.intersection(found.unmatched.index)]
     offers = offers.assign(municipality=offers["company_id"].map(registry.companies["municipality"]).fillna(""))
     groups = {k: set(g["company_id"]) for k, g in offers.groupby(["material", "municipality", "canonical_unit"])}
     table = table.set_index(["material", "municipality", "canonical_unit"]).astype(object)
-    table = _suppress(table, groups, region, principal, settings, ["quantity"])
+    table = suppress_groups(table, groups, _privacy(principal, region), settings.planner_min_companies, ["quantity"])
     return TablePublic(data=_records(table.reset_index()), private=principal.role is Role.PLANNER)
-
-
-class ProcessorSitePublic(BaseModel):
-    material: str
-    need_material: str
-    lat: float
-    lon: float
-    quantity: float | None
-    canonical_unit: str
-    offers: list[str] | None
-    offer_count: int
-    max_distance_km: float
-    transport_mode: str
-    sites_tried: int
-    private: bool
 
 
 @router.get("/processor-site", response_model=ProcessorSitePublic)
 def processor_site(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
-                   material: Annotated[str, Query(min_length=1, max_length=50, pattern=_NO_CONTROL)],
-                   need_material: Annotated[str | None, Query(max_length=50, pattern=_NO_CONTROL)] = None,
+                   material: Annotated[str, Query(min_length=1, max_length=50, pattern=NO_CONTROL)],
+                   need_material: Annotated[str | None, Query(max_length=50, pattern=NO_CONTROL)] = None,
                    ) -> ProcessorSitePublic:
     """Where a new processor of a material would take the most open supply that nobody in reach takes."""
     region = load_region(session)
-    registry, _candidates, result = _open_match(session, region)
-    site = best_processor_site(registry, result.unmatched, material, need_material=need_material)
+    found = match(registry=_registry(session, region, open_only=True))
+    registry = found.registry
+    site = best_processor_site(registry, found.unmatched, material, need_material=need_material)
     privacy = _privacy(principal, region)
     offers: list[str] | None = site.offers
     quantity: float | None = site.quantity
@@ -277,17 +205,12 @@ def processor_site(session: SessionDep, principal: FacilitatorOrPlannerDep, sett
         owners = set(registry.listings.loc[site.offers, "company_id"])
         offers = site.offers if owners <= privacy.consenting else None
         if not disclosable(owners, set(privacy.consenting), settings.planner_min_companies):
-            quantity = float(round_significant([site.quantity], privacy.significant_digits)[0])
+            quantity = privacy.rounded(site.quantity)
     return ProcessorSitePublic(
         material=site.material, need_material=site.need_material, lat=site.lat, lon=site.lon, quantity=quantity,
         canonical_unit=site.canonical_unit, offers=offers, offer_count=len(site.offers),
         max_distance_km=site.max_distance_km, transport_mode=site.transport_mode, sites_tried=site.sites_tried,
         private=privacy is not None)
-
-
-class MarginalValuesPublic(BaseModel):
-    by_area: list[dict[str, Any]]
-    listings: list[dict[str, Any]] | None = Field(description="Per listing, for facilitators only.")
 
 
 @router.get("/marginal-values", response_model=MarginalValuesPublic)
@@ -297,36 +220,13 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep) -> Margina
     region = load_region(session)
     registry = _registry(session, region, open_only=True)
     candidates = build_candidates(registry)
-    values = marginal_values(candidates, SolveParams(), companies=registry.companies)
+    values = marginal_values(candidates, companies=registry.companies)
     by_area = summarise_marginal_values(values)
     detail = None if principal.role is Role.PLANNER else _records(values.reset_index())
     return MarginalValuesPublic(by_area=_records(by_area), listings=detail)
 
 
 # --- resilience and scenarios --------------------------------------------------------------------------
-
-
-class ResilienceRequest(BaseModel):
-    remove: list[Annotated[str, Field(min_length=1, max_length=100, pattern=_NO_CONTROL)]] = Field(
-        min_length=1, max_length=MAX_SCENARIO_ROWS,
-        description="Company ids to close (planners may use the pseudonyms they see, e.g. n3).")
-
-
-class ResiliencePublic(BaseModel):
-    removed: list[str]
-    lost_exchanges: list[dict[str, Any]] | None
-    lost_diverted_t: float
-    regained_diverted_t: float
-    recovery: float | None
-    before: dict[str, float]
-    after: dict[str, float]
-    change: dict[str, float]
-    lost: dict[str, float]
-    private: bool
-
-
-def _rounded(figures: dict[str, float], privacy: Privacy) -> dict[str, float]:
-    return {k: float(round_significant([v], privacy.significant_digits)[0]) for k, v in figures.items()}
 
 
 @router.post("/resilience", response_model=ResiliencePublic)
@@ -336,7 +236,7 @@ def close_companies(body: ResilienceRequest, session: SessionDep, principal: Fac
     (from all listings at full quantity)."""
     region = load_region(session)
     privacy = _privacy(principal, region)
-    removed = _real_ids(body.remove, region, privacy)
+    removed = real_company_ids(body.remove, region.companies.index, privacy, "remove")
     registry = _registry(session, region, open_only=False)
     report = resilience(registry, removed)
     lost = report.lost_exchanges[[c for c in _FLOW if c in report.lost_exchanges]]
@@ -346,9 +246,9 @@ def close_companies(body: ResilienceRequest, session: SessionDep, principal: Fac
     figures = _report_figures(report)
     if not set(report.removed) <= privacy.consenting:
         for key in ("lost", "change"):
-            figures[key] = _rounded(figures[key], privacy)
+            figures[key] = privacy.rounded_figures(figures[key])
         for key in ("lost_diverted_t", "regained_diverted_t"):
-            figures[key] = float(round_significant([figures[key]], privacy.significant_digits)[0])
+            figures[key] = privacy.rounded(figures[key])
     return ResiliencePublic(removed=body.remove, lost_exchanges=None, **figures, private=True)
 
 
@@ -356,36 +256,6 @@ def _report_figures(report) -> dict[str, Any]:
     data = report.to_dict()
     return {k: data[k] for k in ("lost_diverted_t", "regained_diverted_t", "recovery", "before", "after", "change",
                                  "lost")}
-
-
-class ScenarioCreate(BaseModel):
-    """A what-if scenario: the JSON format of ``symbiosis scenario run FILE.json``."""
-
-    name: Annotated[str, Field(min_length=1, max_length=300, pattern=_NO_CONTROL)]
-    description: Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")] = ""
-    add_companies: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
-    add_listings: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
-    remove_companies: list[Annotated[str, Field(max_length=100, pattern=_NO_CONTROL)]] = Field(
-        default_factory=list, max_length=MAX_SCENARIO_ROWS)
-    remove_listings: list[Annotated[str, Field(max_length=100, pattern=_NO_CONTROL)]] = Field(
-        default_factory=list, max_length=MAX_SCENARIO_ROWS)
-
-
-class ScenarioPublic(BaseModel):
-    id: int
-    name: str
-    description: str | None
-    created_role: str
-    created_at: Any
-    definition: dict[str, Any]
-    before: dict[str, float]
-    after: dict[str, float]
-    change: dict[str, float]
-
-
-class ScenariosPublic(BaseModel):
-    data: list[ScenarioPublic]
-    count: int
 
 
 def _scenario_view(row: ScenarioRun) -> ScenarioPublic:
@@ -412,13 +282,14 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     region = load_region(session)
     privacy = _privacy(principal, region)
     data = _no_nul(body.model_dump())
-    data["remove_companies"] = _real_ids(data["remove_companies"], region, privacy)
+    data["remove_companies"] = real_company_ids(data["remove_companies"], region.companies.index, privacy,
+                                                "remove_companies")
     scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
     registry = _registry(session, region, open_only=False)
     result = run_scenario(registry, scenario)
     figures = {"before": result.before, "after": result.after, "change": result.change}
     if privacy is not None and not set(scenario.remove_companies) <= privacy.consenting:
-        figures = {k: _rounded(v, privacy) for k, v in figures.items()}
+        figures = {k: privacy.rounded_figures(v) for k, v in figures.items()}
     definition = _no_nul(body.model_dump())
     row = ScenarioRun(name=body.name, description=body.description or None, definition=definition,
                       result={**figures, "status": result.result.status.value}, created_by=principal.key_id,
@@ -435,12 +306,6 @@ def list_scenarios(session: SessionDep, principal: FacilitatorOrPlannerDep) -> S
     return ScenariosPublic(data=[_scenario_view(r) for r in rows], count=len(rows))
 
 
-class ComparisonPublic(BaseModel):
-    metrics: list[str]
-    columns: list[str]
-    rows: list[dict[str, Any]]
-
-
 @router.get("/scenarios/compare", response_model=ComparisonPublic)
 def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
             ids: Annotated[str, Query(max_length=2000, pattern=r"^\s*\d{1,9}(\s*,\s*\d{1,9})*\s*$",
@@ -450,7 +315,7 @@ def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
     rows = {r.id: r for r in session.scalars(select(ScenarioRun).where(ScenarioRun.id.in_(wanted)))}
     missing = [i for i in wanted if i not in rows]
     if missing:
-        raise not_found("scenario", missing[0])
+        raise NotFoundError("scenario", missing[0])
     table = compare_scenarios([{"name": rows[i].name, **rows[i].result} for i in wanted])
     return ComparisonPublic(metrics=list(METRICS), columns=list(table.columns),
                             rows=_records(table.reset_index()))
@@ -460,7 +325,7 @@ def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
 def read_scenario(scenario_id: IntId, session: SessionDep, principal: FacilitatorOrPlannerDep) -> ScenarioPublic:
     row = session.get(ScenarioRun, scenario_id)
     if row is None:
-        raise not_found("scenario", scenario_id)
+        raise NotFoundError("scenario", scenario_id)
     return _scenario_view(row)
 
 

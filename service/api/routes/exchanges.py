@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import or_, select
 
+from analytics.disclosure import disclosable
 from service.api.auth import Role
 from service.api.deps import (
     FacilitatorOrCompanyDep, FacilitatorOrPlannerDep, IdFilter, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
@@ -28,16 +29,6 @@ _SUMMED = (*INDICATORS, "value_eur", "transport_co2e_t")
 def exchange_view(e: Exchange) -> ExchangePublic:
     return ExchangePublic.model_validate({
         **{c.key: getattr(e, c.key) for c in Exchange.__table__.columns}, "indicators": indicators_of(e)})
-
-
-def disclosable(companies: set[str], consenting: set[str], minimum: int) -> bool:
-    """Whether a planner may see a figure made of these companies' data.
-
-    Companies that consent to planner access are always fine; the others must be at least
-    ``minimum`` in number, so no single company's figure can be read or subtracted out.
-    """
-    others = companies - consenting
-    return not others or len(others) >= minimum
 
 
 @router.get("/totals", response_model=TotalsPublic)

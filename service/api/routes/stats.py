@@ -7,10 +7,10 @@ from collections import defaultdict
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from analytics.disclosure import disclosable
 from service.api.auth import Role
 from service.api.deps import FacilitatorOrPlannerDep, SessionDep, SettingsDep
-from service.api.routes.exchanges import disclosable
-from service.api.schemas import ListingStatsPublic, ListingStatsRow
+from service.api.schemas.stats import ListingStatsPublic, ListingStatsRow
 from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 

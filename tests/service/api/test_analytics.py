@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from symbiosis.network import round_significant
+from analytics.disclosure import round_significant
 
 V1 = "/api/v1"
 NAMES = ("asnaes", "gyproc", "boardco", "Asnæs", "Gyproc", "Board Company")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from solvers.api import solve
-from solvers.scenarios import (
-    METRICS, Scenario, apply_scenario, compare_scenarios, marginal_values, resilience, run_scenario,
-)
+from analytics.marginal import marginal_values
+from analytics.resilience import resilience
+from analytics.scenarios import METRICS, Scenario, apply_scenario, compare_scenarios, run_scenario
+from solvers.solve import solve
 from symbiosis.candidates import build_candidates
 from symbiosis.errors import InputError
 from symbiosis.registry import validate_tables

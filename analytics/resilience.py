@@ -1,0 +1,93 @@
+"""Resilience: what the region loses when companies close, and how much re-matching the rest recovers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.aggregates import indicator_changes, indicator_totals
+from analytics.scenarios import Scenario, apply_scenario
+from solvers.matching import match
+from solvers.params import SolveParams
+from solvers.result import MatchResult
+from symbiosis.candidates import CandidateParams
+from symbiosis.errors import InputError, Problem
+from symbiosis.registry import Registry
+
+
+@dataclass(frozen=True)
+class ResilienceReport:
+    """What the region loses when companies close, and how much the rest recovers by re-matching.
+
+    Attributes
+    ----------
+    removed
+        The closed companies.
+    baseline, result
+        The region matched with and without them.
+    before, after, change, lost
+        Totals of :data:`~analytics.aggregates.METRICS` in the baseline, after re-solving, their
+        difference, and over the lost exchanges.
+    lost_exchanges
+        The baseline exchanges the closed companies supplied or received.
+    lost_diverted_t
+        Their diverted tonnes (waste + resource).
+    regained_diverted_t
+        Diverted tonnes the re-solved region gains over the baseline without the lost exchanges.
+    recovery
+        ``regained_diverted_t / lost_diverted_t`` (NaN when nothing was lost): 0 means the rest of the
+        region finds no replacement, 1 means it makes up the whole loss.
+    """
+
+    removed: tuple[str, ...]
+    baseline: MatchResult
+    before: dict[str, float]
+    result: MatchResult
+    after: dict[str, float]
+    change: dict[str, float]
+    lost_exchanges: pd.DataFrame
+    lost: dict[str, float]
+    lost_diverted_t: float
+    regained_diverted_t: float
+    recovery: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"removed": list(self.removed), "lost_diverted_t": self.lost_diverted_t,
+                "regained_diverted_t": self.regained_diverted_t,
+                "recovery": None if not np.isfinite(self.recovery) else self.recovery,
+                "before": self.before, "after": self.after, "change": self.change, "lost": self.lost}
+
+
+def resilience(
+    registry: Registry,
+    removed_company_ids,
+    candidate_params: CandidateParams | None = None,
+    solve_params: SolveParams | None = None,
+    baseline: MatchResult | None = None,
+) -> ResilienceReport:
+    """Close companies: report the exchanges lost, re-solve the rest, and how much it recovers.
+
+    Raises
+    ------
+    InputError
+        When no company is given or a company id is not in the registry.
+    """
+    removed = tuple(dict.fromkeys(str(c).strip() for c in removed_company_ids if str(c).strip()))
+    if not removed:
+        raise InputError([Problem("resilience", None, "remove", "name at least one company_id to remove")])
+    changed = apply_scenario(registry, Scenario(name="closure of " + ", ".join(removed), remove_companies=removed))
+    options = {"candidate_params": candidate_params, "solve_params": solve_params}
+    baseline = baseline or match(registry=registry, **options).result
+    result = match(registry=changed, **options).result
+    ex = baseline.exchanges
+    lost_rows = ex[ex["supplier_id"].isin(removed) | ex["receiver_id"].isin(removed)]
+    before, after = indicator_totals(ex), indicator_totals(result.exchanges)
+    lost = indicator_totals(lost_rows)
+    remaining = before["diverted_t"] - lost["diverted_t"]
+    regained = after["diverted_t"] - remaining
+    recovery = regained / lost["diverted_t"] if lost["diverted_t"] > 0 else float("nan")
+    return ResilienceReport(removed, baseline, before, result, after, indicator_changes(before, after),
+                            lost_rows.reset_index(drop=True), lost, lost["diverted_t"], regained, recovery)

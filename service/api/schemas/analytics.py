@@ -1,0 +1,100 @@
+"""Request and response bodies of the planner analytics: network, tables, processor site, resilience, scenarios."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+#: Longest list of companies or listings a scenario may add or remove.
+MAX_SCENARIO_ROWS = 1000
+#: Text without control characters (query parameters and ids of the analytics requests).
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Cell = str | float | int | bool | None
+
+
+class NetworkPublic(BaseModel):
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    components: int
+    private: bool = Field(description="Whether companies are shown as pseudonyms with rounded figures.")
+
+
+class TablePublic(BaseModel):
+    data: list[dict[str, Any]]
+    private: bool = False
+
+
+class ProcessorSitePublic(BaseModel):
+    material: str
+    need_material: str
+    lat: float
+    lon: float
+    quantity: float | None
+    canonical_unit: str
+    offers: list[str] | None
+    offer_count: int
+    max_distance_km: float
+    transport_mode: str
+    sites_tried: int
+    private: bool
+
+
+class MarginalValuesPublic(BaseModel):
+    by_area: list[dict[str, Any]]
+    listings: list[dict[str, Any]] | None = Field(description="Per listing, for facilitators only.")
+
+
+class ResilienceRequest(BaseModel):
+    remove: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL)]] = Field(
+        min_length=1, max_length=MAX_SCENARIO_ROWS,
+        description="Company ids to close (planners may use the pseudonyms they see, e.g. n3).")
+
+
+class ResiliencePublic(BaseModel):
+    removed: list[str]
+    lost_exchanges: list[dict[str, Any]] | None
+    lost_diverted_t: float
+    regained_diverted_t: float
+    recovery: float | None
+    before: dict[str, float]
+    after: dict[str, float]
+    change: dict[str, float]
+    lost: dict[str, float]
+    private: bool
+
+
+class ScenarioCreate(BaseModel):
+    """A what-if scenario: the JSON format of ``symbiosis scenario run FILE.json``."""
+
+    name: Annotated[str, Field(min_length=1, max_length=300, pattern=NO_CONTROL)]
+    description: Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")] = ""
+    add_companies: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
+    add_listings: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
+    remove_companies: list[Annotated[str, Field(max_length=100, pattern=NO_CONTROL)]] = Field(
+        default_factory=list, max_length=MAX_SCENARIO_ROWS)
+    remove_listings: list[Annotated[str, Field(max_length=100, pattern=NO_CONTROL)]] = Field(
+        default_factory=list, max_length=MAX_SCENARIO_ROWS)
+
+
+class ScenarioPublic(BaseModel):
+    id: int
+    name: str
+    description: str | None
+    created_role: str
+    created_at: Any
+    definition: dict[str, Any]
+    before: dict[str, float]
+    after: dict[str, float]
+    change: dict[str, float]
+
+
+class ScenariosPublic(BaseModel):
+    data: list[ScenarioPublic]
+    count: int
+
+
+class ComparisonPublic(BaseModel):
+    metrics: list[str]
+    columns: list[str]
+    rows: list[dict[str, Any]]
