@@ -6,8 +6,11 @@ calls the ``analytics`` layer; the engine and pandas are imported inside the com
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -65,6 +68,40 @@ def _match(companies: Path | None, listings: Path | None, workbook: Path | None,
         return match_files(**inputs, solve_params=_solve_params(objective))
 
 
+#: The options that say which region a planner's command matches first.
+REGION_OPTIONS = (
+    inspect.Parameter("companies", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=CompaniesOpt),
+    inspect.Parameter("listings", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ListingsOpt),
+    inspect.Parameter("workbook", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=WorkbookOpt),
+    inspect.Parameter("objective", inspect.Parameter.KEYWORD_ONLY, default=ObjectiveChoice.DIVERTED,
+                      annotation=ObjectiveOpt),
+)
+
+
+#: What a command decorated with :func:`on_region` calls to match its region (after its own checks).
+Region = Callable[[], "RunFiles"]
+
+
+def on_region(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a planner's command the options of :data:`REGION_OPTIONS`.
+
+    The command declares ``*, objective, region`` after its own options; ``region()`` matches the
+    region the options name and returns its :class:`service.files.RunFiles`.
+    """
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()
+           if p.name not in ("objective", "region")]
+    signature = inspect.Signature([*own, *REGION_OPTIONS], return_annotation=None)
+
+    @functools.wraps(command)
+    def with_region(**options) -> None:
+        inputs = {name: options.pop(name) for name in ("companies", "listings", "workbook")}
+        command(**options, region=functools.partial(_match, **inputs, objective=options["objective"]))
+
+    with_region.__signature__ = signature
+    with_region.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    return with_region
+
+
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -84,20 +121,18 @@ def _before_after(title: str, report) -> Table:
     return _figures_table(title, columns, ([m, *(values[m] for values in columns.values())] for m in METRICS))
 
 
+@on_region
 def analyse_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the analysis files.")],
-    companies: CompaniesOpt = None,
-    listings: ListingsOpt = None,
-    workbook: WorkbookOpt = None,
-    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
     dependency_share: Annotated[Optional[float], typer.Option(
         "--dependency-share", min=0.0, max=0.99,
         help="A company depends on a supplier that delivers more than this share of one of its inputs "
              "(default 0.5).")] = None,
+    *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Match a region, then write its network analysis: keystones, aggregates, unmatched supply,
     marginal values, GeoJSON and GraphML."""
-    run = _match(companies, listings, workbook, objective)
+    run = region()
     from analytics.network import DEFAULT_DEPENDENCY_SHARE
     from analytics.report import analyse
     from service.files import write_analysis
@@ -121,15 +156,13 @@ def analyse_command(
     out.print("Wrote " + ", ".join(str(p) for p in written))
 
 
+@on_region
 def resilience_command(
     remove: Annotated[str, typer.Option("--remove", help="Company id(s) to close, comma separated.")],
-    companies: CompaniesOpt = None,
-    listings: ListingsOpt = None,
-    workbook: WorkbookOpt = None,
-    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Close companies: the exchanges lost, and how much the rest of the region recovers by re-matching."""
-    run = _match(companies, listings, workbook, objective)
+    run = region()
     from analytics.resilience import resilience
 
     with engine_errors():
@@ -147,17 +180,15 @@ def resilience_command(
               f"{fmt(report.regained_diverted_t)} t: recovery {recovery}")
 
 
+@on_region
 def processor_site_command(
     material: Annotated[str, typer.Option("--material", help="The offered material (EWC code or class id).")],
     need_material: Annotated[Optional[str], typer.Option(
         "--need-material", help="What the processor makes of it (default: the rule that reaches farthest).")] = None,
-    companies: CompaniesOpt = None,
-    listings: ListingsOpt = None,
-    workbook: WorkbookOpt = None,
-    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Where a new processor of a material would take the most supply that nobody in reach takes now."""
-    run = _match(companies, listings, workbook, objective)
+    run = region()
     from analytics.supply import best_processor_site
 
     with engine_errors():
@@ -194,6 +225,7 @@ def _read_json(path: Path):
 
 
 @scenario_app.command("run")
+@on_region
 def scenario_run(
     file: Annotated[Optional[Path], typer.Argument(help="A scenario JSON file (see the README for its format).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the scenario (overrides the file's).")] = None,
@@ -203,10 +235,7 @@ def scenario_run(
     remove_listings: Annotated[Optional[str], typer.Option(
         "--remove-listings", help="Listing id(s) to remove, comma separated.")] = None,
     save: Annotated[Optional[Path], typer.Option("--save", help="Folder to save the result in as <name>.json.")] = None,
-    companies: CompaniesOpt = None,
-    listings: ListingsOpt = None,
-    workbook: WorkbookOpt = None,
-    objective: ObjectiveOpt = ObjectiveChoice.DIVERTED,
+    *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Run a scenario on a region (never changing the input files) and report every indicator's change."""
     from analytics.scenarios import Scenario, run_scenario
@@ -228,7 +257,7 @@ def scenario_run(
             scenario = Scenario(name=name, add_companies=_read_table(add_companies),
                                 add_listings=_read_table(add_listings), remove_companies=tuple(_split(remove)),
                                 remove_listings=tuple(_split(remove_listings)))
-    run = _match(companies, listings, workbook, objective)
+    run = region()
     with engine_errors():
         result = run_scenario(run.match.registry, scenario, solve_params=_solve_params(objective),
                               baseline=run.match.result)

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.files import kalundborg_paths
 from symbiosis.schema import EXCHANGE_COLUMNS, INDICATORS
 
 runner = CliRunner()
@@ -171,7 +172,7 @@ def test_json_prints_the_run_summary_on_stdout(tmp_path, command):
     result = runner.invoke(app, [*command, "--out", str(tmp_path / "out"), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert {"status", "objective", "solver", "timings", "totals", "counts", "parameters", "notices"} <= set(summary)
+    assert {"status", "objective", "bound", "solver", "totals", "counts", "parameters", "notices"} <= set(summary)
     assert summary["status"] == "optimal" and summary["counts"]["exchanges"] > 0
     assert summary == json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "Proposed exchanges" not in result.stdout
