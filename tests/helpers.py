@@ -5,6 +5,8 @@ Test modules import builders from here only; no test module imports another test
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -84,3 +86,66 @@ def random_instance(seed: int, n_companies: int = 30, n_listings: int = 60) -> C
     registry = make_registry(companies, listings)
     return build_candidates(registry, rulebook=make_rulebook(RANDOM_RULES_ROWS),
                             transport=make_transport(kg_per_tkm=0.1, detour=1.3))
+
+
+# ==== service: the HTTP service and its web page =================================================
+# (FastAPI and the database are imported inside the builders, so the engine's tests stay light.)
+
+@contextmanager
+def create_app_client(settings):
+    """Start an instance of the service on ``settings``' database and yield ``(client, app)``
+    (a second instance on the same database is the service after a restart)."""
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client, app
+
+
+def new_key(app, role: str, company_id: str | None = None) -> str:
+    """A fresh API key of ``role`` made directly in the service's database."""
+    from service.api.auth import create_key
+
+    with app.state.sessions.begin() as session:
+        _row, key = create_key(session, role, company_id)
+    return key
+
+
+#: The web page's network: six companies in three municipalities and twelve listings.
+WEB_COMPANIES = [
+    {"company_id": "asnaes", "name": "Asnæs Power Station", "nace": "35.11", "lat": 55.6626, "lon": 11.0808,
+     "municipality": "Kalundborg"},
+    {"company_id": "novo", "name": "Novo Nordisk Kalundborg", "nace": "21.10", "lat": 55.666, "lon": 11.115,
+     "municipality": "Kalundborg"},
+    {"company_id": "refinery", "name": "Kalundborg Refinery", "nace": "19.20", "lat": 55.725, "lon": 10.96,
+     "municipality": "Kalundborg"},
+    {"company_id": "gyproc", "name": "Gyproc Plasterboard", "nace": "23.62", "lat": 55.715, "lon": 10.975,
+     "municipality": "Kalundborg"},
+    {"company_id": "cement", "name": "Roskilde Cement Works", "nace": "23.51", "lat": 55.64, "lon": 12.08,
+     "municipality": "Roskilde"},
+    {"company_id": "pigfarm", "name": "Holbæk Pig Farm", "nace": "01.46", "lat": 55.70, "lon": 11.55,
+     "municipality": "Holbæk"},
+]
+#: (listing_id, company_id, kind, material, quantity, unit) of the web page's network.
+WEB_LISTINGS = [
+    ("asnaes-gypsum", "asnaes", "offer", "10 01 05", 100000, "t/yr"),
+    ("asnaes-fly-ash", "asnaes", "offer", "10 01 02", 50000, "t/yr"),
+    ("asnaes-steam", "asnaes", "offer", "steam", 120000, "MWh/yr"),
+    ("novo-steam", "novo", "need", "steam", 100000, "MWh/yr"),
+    ("novo-yeast", "novo", "offer", "07 05 14", 10000, "t/yr"),
+    ("refinery-sulphur", "refinery", "offer", "sulphur", 4000, "t/yr"),
+    ("refinery-gas", "refinery", "offer", "fuel-gas", 10000, "MWh/yr"),
+    ("gyproc-gypsum", "gyproc", "need", "gypsum", 100000, "t/yr"),
+    ("gyproc-gas", "gyproc", "need", "fuel-gas", 10000, "MWh/yr"),
+    ("cement-raw", "cement", "need", "cement-raw-material", 50000, "t/yr"),
+    ("pigfarm-feed", "pigfarm", "need", "animal-feed", 10000, "t/yr"),
+    ("pigfarm-fertiliser", "pigfarm", "need", "fertiliser", 4000, "t/yr"),
+]
+#: The proposal left waiting: the refinery accepted, Gyproc has not answered yet.
+WEB_PENDING = ("refinery-gas", "gyproc-gas")
+#: Material class of each active exchange (the need's class).
+WEB_EXCHANGE_CLASSES = {"gypsum": 1, "cement-raw-material": 1, "steam": 1, "fertiliser": 1, "animal-feed": 1}
+#: Offered material of each company pair linked by an active exchange or the pending proposal (the map's lines).
+WEB_LINK_MATERIALS = ("10 01 05", "10 01 02", "steam", "07 05 14", "sulphur", "fuel-gas")

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.jobs import RoundJobs, fail_interrupted_rounds
+from service.rounds.runner import RoundJobs, fail_interrupted_rounds
 from service.api.limits import BodySizeLimit
 from service.api.routes import analytics, audit, companies, exchanges, imports, keys, listings, proposals, rounds, stats, web
 from service.db.engine import create_db_engine, create_session_factory

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import ApiKey, Company, utcnow
+from symbiosis.errors import KeyRequestError
 
 #: Every key starts with this, so a leaked key is easy to recognise (e.g. by secret scanners).
 KEY_PREFIX = "sym"
@@ -33,10 +34,6 @@ class Principal:
     key_id: int | None
     role: Role
     company_id: str | None = None
-
-
-class KeyRequestError(ValueError):
-    """A key cannot be created as asked."""
 
 
 def hash_secret(secret: str) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from service.api.auth import Principal, Role, authenticate
-from service.db.models import AuditEntry
+from service.db.models import AuditEntry, Exchange
 from service.settings import Settings
+from symbiosis.errors import ConflictError, InputError, PermissionDeniedError, Problem
 
 #: Largest integer id accepted in a path (PostgreSQL integer columns are 32-bit).
 MAX_INT_ID = 2**31 - 1
@@ -55,8 +57,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"a {principal.role.value} key may not do this (allowed: {allowed})")
+            raise PermissionDeniedError(f"a {principal.role.value} key may not do this (allowed: {allowed})")
         return principal
 
     return check
@@ -96,7 +97,8 @@ def record(session: Session, principal: Principal, action: str, entity: str, ent
 def expected_version(if_match: str | None, body_version: int | None) -> int:
     """The version a client edited, from If-Match (an ETag such as ``"3"`` or ``W/"3"``) or the body.
 
-    Raises 428 when neither is given and 422 when If-Match is not a version this API issued.
+    Raises 428 when neither is given and :class:`InputError` (422) when If-Match is not a version this API
+    issued.
     """
     if body_version is not None:
         return body_version
@@ -105,17 +107,34 @@ def expected_version(if_match: str | None, body_version: int | None) -> int:
                             "send the version you edited: an If-Match header with the ETag, or a version field")
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit() or len(text) > 9:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"If-Match {if_match!r} is not an ETag issued by this API (like \"3\")")
+        raise InputError([Problem("request", None, "If-Match",
+                                  f"{if_match!r} is not an ETag issued by this API (like \"3\")")], location="header")
     return int(text)
 
 
 def check_version(current: int, expected: int, what: str) -> None:
     if current != expected:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"{what} was changed meanwhile: you edited version {expected}, it is now at version "
+        raise ConflictError(f"{what} was changed meanwhile: you edited version {expected}, it is now at version "
                             f"{current}; read it again and reapply your change")
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def delete_unless_active(session: Session, principal: Principal, row: object, entity: str, key: str,
+                         uses: ColumnElement[bool], refusal: str, changes: dict | None = None) -> Response:
+    """Delete ``row`` with an audit entry, unless an active exchange ``uses`` it.
+
+    Raises
+    ------
+    ConflictError
+        ``refusal`` with ``{active}`` replaced by the id of an active exchange that uses the row.
+    """
+    active = session.scalar(select(Exchange.id).where(Exchange.status == "active", uses))
+    if active is not None:
+        raise ConflictError(refusal.format(active=active))
+    session.delete(row)
+    record(session, principal, "delete", entity, key, changes)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,103 +1,138 @@
-"""Errors of the API and the one place that maps them (and the engine's errors) to status codes."""
+"""The one place that maps errors to HTTP status codes, and the one shape of every error response.
+
+Routes raise the exceptions of :mod:`symbiosis.errors`; :data:`STATUS` maps each class (and the
+database's conflicts) to a status code. Every error body is an RFC 9457 problem details object with
+media type ``application/problem+json``::
+
+    {"type": "urn:symbiosis:problem:input", "title": "Unprocessable Content", "status": 422,
+     "detail": "2 problem(s) in the input", "instance": "/api/v1/listings",
+     "errors": [{"loc": ["body", "quantity"], "msg": "...", "type": "value_error",
+                 "table": "listing", "row": null, "column": "quantity", "field": "quantity", "reason": "..."}]}
+
+``errors`` is present on 422 responses only: one entry per problem, naming the table (file or sheet),
+row, column or field, with FastAPI's ``loc``/``msg``/``type`` alongside. FastAPI's own request
+validation errors and HTTP exceptions are answered in the same shape.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, status
-from fastapi.encoders import jsonable_encoder
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
 
-from symbiosis.errors import InfeasibleError, InputError, Problem, SymbiosisError
+from symbiosis.errors import (
+    CancelledError, ConflictError, InfeasibleError, InputError, KeyRequestError, NotFoundError,
+    PermissionDeniedError, Problem, SymbiosisError,
+)
 
 log = logging.getLogger(__name__)
 
+PROBLEM_JSON = "application/problem+json"
 
-def not_found(what: str, key: object) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {key!r} does not exist")
+#: Status code of each exception class; the most specific class of an exception wins.
+STATUS: dict[type[Exception], int] = {
+    InputError: 422,
+    KeyRequestError: 422,
+    NotFoundError: 404,
+    PermissionDeniedError: 403,
+    ConflictError: 409,
+    InfeasibleError: 409,
+    CancelledError: 409,
+    SymbiosisError: 400,
+    StaleDataError: 409,
+    IntegrityError: 409,
+    OperationalError: 503,
+}
+
+#: Fixed details of the database's errors (their own text names tables and SQL, which stays in the log).
+DATABASE_DETAIL: dict[type[Exception], str] = {
+    StaleDataError: "the record was changed by someone else at the same time; read it again and retry",
+    IntegrityError: "the change conflicts with existing data (a duplicate id or a missing reference)",
+    OperationalError: "the database is busy or unavailable; retry shortly",
+}
+
+#: Response headers of a status code.
+HEADERS: dict[int, dict[str, str]] = {503: {"Retry-After": "1"}}
 
 
-def conflict(reason: str) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, reason)
+def status_of(exc: Exception) -> int:
+    """The status code :data:`STATUS` gives ``exc`` (500 for a class it does not name)."""
+    return next((STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS), 500)
 
 
-def forbidden(reason: str) -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, reason)
+def problem_type(exc: Exception) -> str:
+    """A URI naming the kind of problem, from the exception's class (``InputError`` -> ``...:input``)."""
+    name = re.sub(r"(Error|Exception)$", "", type(exc).__name__)
+    return "urn:symbiosis:problem:" + (re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower() or "error")
 
 
-def problem_detail(problem: Problem, location: str = "body") -> dict:
-    """One engine validation problem in the shape of FastAPI's 422 details, plus where it was."""
+def problem_error(problem: Problem, location: str = "body") -> dict[str, Any]:
+    """One input problem as an entry of ``errors``: where it was and why, and FastAPI's ``loc``/``msg``."""
     loc: list[str | int] = [location]
     if problem.row is not None and location != "body":
         loc.append(problem.row)
     if problem.column is not None:
         loc.append(problem.column)
-    return {
-        "type": "value_error",
-        "loc": loc,
-        "msg": problem.reason,
-        "table": problem.table,
-        "row": problem.row,
-        "column": problem.column,
-    }
+    return {"loc": loc, "msg": problem.reason, "type": "value_error", "table": problem.table, "row": problem.row,
+            "column": problem.column, "field": problem.column, "reason": problem.reason}
 
 
-class ProblemsError(Exception):
-    """Engine validation problems found in a request (422), with where they were found."""
+def validation_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One FastAPI request validation error as an entry of ``errors``."""
+    loc = list(error.get("loc", ()))
+    field = next((str(part) for part in reversed(loc) if isinstance(part, str)), None)
+    return {"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "value_error"),
+            "table": str(loc[0]) if loc else None, "row": None, "column": field, "field": field,
+            "reason": error.get("msg", "")}
 
-    def __init__(self, problems: list[Problem], location: str = "body"):
-        self.problems = problems
-        self.location = location
-        super().__init__("; ".join(str(p) for p in problems))
+
+def problem_response(request: Request, status: int, detail: str, *, type_: str = "about:blank",
+                     errors: list[dict[str, Any]] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    """An RFC 9457 problem details response."""
+    body: dict[str, Any] = {"type": type_, "title": HTTPStatus(status).phrase, "status": status,
+                            "detail": detail, "instance": request.url.path}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers={**HEADERS.get(status, {}), **(headers or {})},
+                        media_type=PROBLEM_JSON)
+
+
+async def _known(request: Request, exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    detail = DATABASE_DETAIL.get(type(exc))
+    if detail is not None:
+        log.log(logging.WARNING if status >= 500 else logging.INFO, "database: %s", getattr(exc, "orig", exc))
+    errors = None
+    if isinstance(exc, InputError):
+        errors = [problem_error(p, exc.location or "body") for p in exc.problems]
+        detail = f"{len(exc.problems)} problem(s) in the input"
+    elif status == 422:
+        errors = [{"loc": ["body"], "msg": str(exc), "type": "value_error", "table": None, "row": None,
+                   "column": None, "field": None, "reason": str(exc)}]
+    return problem_response(request, status, detail or str(exc), type_=problem_type(exc), errors=errors)
+
+
+async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [validation_error(e) for e in exc.errors()]
+    return problem_response(request, 422, f"{len(errors)} problem(s) in the request", errors=errors)
+
+
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map engine and database errors to status codes in one place."""
-
-    @app.exception_handler(ProblemsError)
-    async def _problems(_request: Request, exc: ProblemsError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [problem_detail(p, exc.location) for p in exc.problems]},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
-
-    @app.exception_handler(InputError)
-    async def _input(_request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [problem_detail(p) for p in exc.problems]},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
-
-    @app.exception_handler(InfeasibleError)
-    async def _infeasible(_request: Request, exc: InfeasibleError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
-
-    @app.exception_handler(SymbiosisError)
-    async def _symbiosis(_request: Request, exc: SymbiosisError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
-
-    @app.exception_handler(StaleDataError)
-    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the record was changed by someone else at the same time; read it again and retry"},
-            status_code=status.HTTP_409_CONFLICT,
-        )
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
-        log.info("integrity error: %s", exc.orig)
-        return JSONResponse(
-            {"detail": "the change conflicts with existing data (a duplicate id or a missing reference)"},
-            status_code=status.HTTP_409_CONFLICT,
-        )
-
-    @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.orig)
-        return JSONResponse(
-            jsonable_encoder({"detail": "the database is busy or unavailable; retry shortly"}),
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+    """Answer every class of :data:`STATUS`, request validation and HTTP errors with problem details."""
+    for cls in STATUS:
+        app.add_exception_handler(cls, _known)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(HTTPException, _http)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 
-from service.api.errors import ProblemsError
 from service.db.models import Company, Listing
 from symbiosis.errors import InputError
 from symbiosis.registry import Registry, validate_tables
@@ -53,7 +52,7 @@ def validate_company(data: dict[str, Any]) -> dict[str, Any]:
 
     Raises
     ------
-    ProblemsError
+    InputError
         Every problem with the company, by field.
     """
     listings = frame([], LISTING_FIELDS)
@@ -63,7 +62,7 @@ def validate_company(data: dict[str, Any]) -> dict[str, Any]:
     except InputError as exc:
         problems = [p for p in exc.problems if p.table == "company"]
         if problems:
-            raise ProblemsError(problems) from None
+            raise InputError(problems, location="body") from None
     return {name: data.get(name) for name in COMPANY_FIELDS}
 
 
@@ -74,7 +73,7 @@ def validate_listing(company: Company, data: dict[str, Any]) -> dict[str, Any]:
 
     Raises
     ------
-    ProblemsError
+    InputError
         Every problem with the listing, by field.
     """
     try:
@@ -83,7 +82,7 @@ def validate_listing(company: Company, data: dict[str, Any]) -> dict[str, Any]:
             labels={"companies": "company", "listings": "listing"},
         )
     except InputError as exc:
-        raise ProblemsError(exc.problems) from None
+        raise InputError(exc.problems, location="body") from None
     row = registry.listings.iloc[0]
     return stored_listing_fields(row, data)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from service.api.deps import FacilitatorOrAdminDep, LimitQuery, OffsetQuery, SessionDep, TextFilter
 from service.api.paging import page
-from service.api.schemas import AuditEntryPublic, AuditPublic
+from service.api.schemas.audit import AuditEntryPublic, AuditPublic
 from service.db.models import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from service.api.auth import Principal, Role
 from service.api.deps import (
     FacilitatorDep, FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version,
-    etag, expected_version, record,
+    delete_unless_active, etag, expected_version, record,
 )
-from service.api.errors import conflict, not_found
 from service.api.paging import page
 from service.api.records import COMPANY_FIELDS, validate_company
-from service.api.schemas import CompaniesPublic, CompanyCreate, CompanyPublic, CompanyUpdate
+from service.api.schemas.companies import CompaniesPublic, CompanyCreate, CompanyPublic, CompanyUpdate
 from service.db.models import Company, Exchange
+from symbiosis.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 
@@ -25,7 +25,7 @@ def visible_company(session: Session, principal: Principal, company_id: str) -> 
     """The company if this caller may see it (a company key sees only its own); 404 otherwise."""
     company = session.get(Company, company_id)
     if company is None or (principal.role is Role.COMPANY and principal.company_id != company_id):
-        raise not_found("company", company_id)
+        raise NotFoundError("company", company_id)
     return company
 
 
@@ -34,7 +34,7 @@ def create_company(body: CompanyCreate, session: SessionDep, principal: Facilita
                    response: Response) -> Company:
     data = body.model_dump()
     if session.get(Company, data["company_id"]) is not None:
-        raise conflict(f"company {data['company_id']!r} already exists")
+        raise ConflictError(f"company {data['company_id']!r} already exists")
     company = Company(**validate_company(data), consent_planner=data["consent_planner"])
     session.add(company)
     record(session, principal, "create", "company", company.company_id, jsonable_encoder(data))
@@ -98,11 +98,7 @@ def update_company(company_id: TextId, body: CompanyUpdate, session: SessionDep,
 def delete_company(company_id: TextId, session: SessionDep, principal: FacilitatorDep) -> Response:
     """Delete a company with its listings and keys; refused while it has active exchanges."""
     company = visible_company(session, principal, company_id)
-    active = session.scalar(select(Exchange.id).where(
-        Exchange.status == "active", or_(Exchange.supplier_id == company_id, Exchange.receiver_id == company_id)))
-    if active is not None:
-        raise conflict(f"company {company_id!r} has active exchanges (e.g. {active}); end them first")
-    session.delete(company)
-    record(session, principal, "delete", "company", company_id, {"name": company.name})
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return delete_unless_active(
+        session, principal, company, "company", company_id,
+        or_(Exchange.supplier_id == company_id, Exchange.receiver_id == company_id),
+        f"company {company_id!r} has active exchanges (e.g. {{active}}); end them first", {"name": company.name})

@@ -6,20 +6,19 @@ from collections import defaultdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from analytics.disclosure import disclosable
 from service.api.auth import Role
 from service.api.deps import (
     FacilitatorOrCompanyDep, FacilitatorOrPlannerDep, IdFilter, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
 )
-from service.api.errors import conflict, not_found
-from service.api.paging import page
-from service.api.schemas import (
-    ExchangePublic, ExchangesPublic, ExchangeStatus, Indicators, TotalsPublic, TotalsRow, indicators_of,
-)
+from service.api.paging import party_page
+from service.api.schemas.common import Indicators, indicators_of
+from service.api.schemas.exchanges import ExchangePublic, ExchangesPublic, ExchangeStatus, TotalsPublic, TotalsRow
 from service.db.models import Company, Exchange, utcnow
-from symbiosis.impacts import INDICATORS
+from symbiosis.errors import ConflictError, NotFoundError
+from symbiosis.schema import INDICATORS
 
 router = APIRouter(prefix="/exchanges", tags=["exchanges"])
 
@@ -76,22 +75,15 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
 def list_exchanges(session: SessionDep, principal: FacilitatorOrCompanyDep, round_id: IdFilter = None,
                    status_: Annotated[ExchangeStatus | None, Query(alias="status")] = None,
                    limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ExchangesPublic:
-    query = select(Exchange).order_by(Exchange.id)
-    if principal.role is Role.COMPANY:
-        query = query.where(or_(Exchange.supplier_id == principal.company_id,
-                                Exchange.receiver_id == principal.company_id))
-    if round_id is not None:
-        query = query.where(Exchange.round_id == round_id)
-    if status_ is not None:
-        query = query.where(Exchange.status == status_)
-    rows, total = page(session, query, limit, offset)
+    rows, total = party_page(session, select(Exchange).order_by(Exchange.id), Exchange, principal, round_id, status_,
+                             limit, offset)
     return ExchangesPublic(data=[exchange_view(e) for e in rows], count=total)
 
 
 def _visible(session, principal, exchange_id: int, *, lock: bool = False) -> Exchange:
     e = session.get(Exchange, exchange_id, with_for_update=lock)
     if e is None or (principal.role is Role.COMPANY and principal.company_id not in (e.supplier_id, e.receiver_id)):
-        raise not_found("exchange", exchange_id)
+        raise NotFoundError("exchange", exchange_id)
     return e
 
 
@@ -105,7 +97,7 @@ def end_exchange(exchange_id: IntId, session: SessionDep, principal: Facilitator
     """End an active exchange (either company or a facilitator); its quantities are open again."""
     e = _visible(session, principal, exchange_id, lock=True)
     if e.status != "active":
-        raise conflict(f"exchange {exchange_id} has already ended")
+        raise ConflictError(f"exchange {exchange_id} has already ended")
     e.status, e.ended_at = "ended", utcnow()
     record(session, principal, "end", "exchange", exchange_id)
     session.commit()

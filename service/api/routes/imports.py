@@ -7,13 +7,12 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from fastapi import APIRouter, File, UploadFile
 from fastapi.encoders import jsonable_encoder
 
 from service.api.deps import FacilitatorDep, SessionDep, record
-from service.api.errors import ProblemsError
 from service.api.records import stored_listing_fields
-from service.api.schemas import ImportResult
+from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
@@ -58,13 +57,11 @@ def import_tables(
     Companies and listings already stored under the same id are updated.
     """
     if workbook is None and (companies is None or listings is None):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"type": "missing", "loc": ["body", "companies" if companies is None else "listings"],
-             "msg": "upload both companies and listings CSV files, or one workbook"}])
+        raise InputError([Problem("upload", None, "companies" if companies is None else "listings",
+                                  "upload both companies and listings CSV files, or one workbook")], location="body")
     if workbook is not None and (companies is not None or listings is not None):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"type": "value_error", "loc": ["body", "workbook"],
-             "msg": "upload either a workbook or the two CSV files, not both"}])
+        raise InputError([Problem("upload", None, "workbook",
+                                  "upload either a workbook or the two CSV files, not both")], location="body")
     with tempfile.TemporaryDirectory(prefix="symbiosis-import-") as folder:
         if workbook is not None:
             label = _label(workbook, "workbook.xlsx")
@@ -72,7 +69,7 @@ def import_tables(
             try:
                 tables = read_workbook_tables(path)
             except InputError as exc:
-                raise ProblemsError(_relabel(exc.problems, label), location="file") from None
+                raise InputError(_relabel(exc.problems, label), location="file") from None
             labels = {name: f"{label} [{name}]" for name in tables}
         else:
             labels = {"companies": _label(companies, "companies.csv"), "listings": _label(listings, "listings.csv")}
@@ -82,11 +79,11 @@ def import_tables(
                 try:
                     tables[name] = read_csv_table(path)
                 except InputError as exc:
-                    raise ProblemsError(_relabel(exc.problems, labels[name]), location="file") from None
+                    raise InputError(_relabel(exc.problems, labels[name]), location="file") from None
     try:
         registry = validate_tables(tables["companies"], tables["listings"], labels=labels)
     except InputError as exc:
-        raise ProblemsError(exc.problems, location="file") from None
+        raise InputError(exc.problems, location="file") from None
     raw = tables["listings"].rename(columns=lambda c: str(c).strip())
     raw_material = dict(zip(raw["listing_id"].astype(str).str.strip(), raw["material"].astype(str).str.strip()))
     row_of = {lid: pos + FIRST_DATA_ROW for pos, lid in enumerate(raw["listing_id"].astype(str).str.strip())}
@@ -99,7 +96,7 @@ def import_tables(
         if lid in used and row["quantity_canonical"] < used[lid] * (1 - 1e-9)
     ]
     if problems:
-        raise ProblemsError(problems, location="file")
+        raise InputError(problems, location="file")
 
     counts = {"companies_created": 0, "companies_updated": 0, "listings_created": 0, "listings_updated": 0}
     for company_id, row in registry.companies.iterrows():

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from service.api.auth import KeyRequestError, create_key, revoke_key
+from service.api.auth import create_key, revoke_key
 from service.api.deps import AdminDep, AnyRoleDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
-from service.api.errors import not_found
 from service.api.paging import page
-from service.api.schemas import KeyCreate, KeyCreated, KeyPublic, KeysPublic, Me
+from service.api.schemas.keys import KeyCreate, KeyCreated, KeyPublic, KeysPublic, Me
 from service.db.models import ApiKey
+from symbiosis.errors import InputError, KeyRequestError, NotFoundError, Problem
 
 router = APIRouter(tags=["keys"])
 
@@ -27,8 +27,7 @@ def create_api_key(body: KeyCreate, session: SessionDep, principal: AdminDep) ->
     try:
         row, key = create_key(session, body.role, body.company_id, body.label)
     except KeyRequestError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            [{"type": "value_error", "loc": ["body", "company_id"], "msg": str(exc)}]) from None
+        raise InputError([Problem("key", None, "company_id", str(exc))], location="body") from None
     record(session, principal, "create", "api_key", row.id, {"role": row.role, "company_id": row.company_id})
     session.commit()
     return KeyCreated(**KeyPublic.model_validate(row).model_dump(), key=key)
@@ -49,7 +48,7 @@ def revoke_api_key(key_id: IntId, session: SessionDep, principal: AdminDep) -> R
     """Revoke a key: it stops working at once."""
     row = revoke_key(session, key_id)
     if row is None:
-        raise not_found("key", key_id)
+        raise NotFoundError("key", key_id)
     record(session, principal, "revoke", "api_key", key_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

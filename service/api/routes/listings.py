@@ -9,16 +9,15 @@ from sqlalchemy.orm import Session
 
 from service.api.auth import Principal, Role
 from service.api.deps import (
-    FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version, etag,
-    expected_version, record,
+    FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version,
+    delete_unless_active, etag, expected_version, record,
 )
-from service.api.errors import ProblemsError, conflict, forbidden, not_found
 from service.api.paging import page
 from service.api.records import LISTING_FIELDS, validate_listing
-from service.api.schemas import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
+from service.api.schemas.listings import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
 from service.db.models import Company, Exchange, Listing
 from service.db.queries import open_quantity, used_quantities
-from symbiosis.errors import Problem
+from symbiosis.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem
 
 router = APIRouter(prefix="/listings", tags=["listings"])
 
@@ -35,16 +34,16 @@ def listing_public(listing: Listing, used: dict[str, float]) -> ListingPublic:  
 def visible_listing(session: Session, principal: Principal, listing_id: str) -> Listing:
     listing = session.get(Listing, listing_id)
     if listing is None or (principal.role is Role.COMPANY and listing.company_id != principal.company_id):
-        raise not_found("listing", listing_id)
+        raise NotFoundError("listing", listing_id)
     return listing
 
 
 def _company_for(session: Session, principal: Principal, company_id: str) -> Company:
     if principal.role is Role.COMPANY and company_id != principal.company_id:
-        raise forbidden(f"a company key may only list for its own company ({principal.company_id!r})")
+        raise PermissionDeniedError(f"a company key may only list for its own company ({principal.company_id!r})")
     company = session.get(Company, company_id)
     if company is None:
-        raise ProblemsError([Problem("listing", None, "company_id", f"{company_id!r} is not a company_id")])
+        raise InputError([Problem("listing", None, "company_id", f"{company_id!r} is not a company_id")])
     return company
 
 
@@ -54,7 +53,7 @@ def create_listing(body: ListingCreate, session: SessionDep, principal: Facilita
     data = body.model_dump()
     company = _company_for(session, principal, data["company_id"])
     if session.get(Listing, data["listing_id"]) is not None:
-        raise conflict(f"listing {data['listing_id']!r} already exists")
+        raise ConflictError(f"listing {data['listing_id']!r} already exists")
     listing = Listing(**validate_listing(company, data))
     session.add(listing)
     record(session, principal, "create", "listing", listing.listing_id, jsonable_encoder(data))
@@ -107,7 +106,7 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
     fields = validate_listing(company, {**current, **changes})
     used = used_quantities(session, [listing_id]).get(listing_id, 0.0)
     if fields["quantity_canonical"] < used * (1 - 1e-9):
-        raise conflict(f"active exchanges use {used:g} {fields['canonical_unit']}/yr of listing {listing_id!r}; "
+        raise ConflictError(f"active exchanges use {used:g} {fields['canonical_unit']}/yr of listing {listing_id!r}; "
                        "end them before lowering the quantity below that")
     for name, value in fields.items():
         setattr(listing, name, value)
@@ -122,11 +121,7 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
 def delete_listing(listing_id: TextId, session: SessionDep, principal: FacilitatorOrCompanyDep) -> Response:
     """Delete a listing; refused while an active exchange uses it."""
     listing = visible_listing(session, principal, listing_id)
-    active = session.scalar(select(Exchange.id).where(
-        Exchange.status == "active", or_(Exchange.offer_id == listing_id, Exchange.need_id == listing_id)))
-    if active is not None:
-        raise conflict(f"listing {listing_id!r} is used by active exchange {active}; end it first")
-    session.delete(listing)
-    record(session, principal, "delete", "listing", listing_id)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return delete_unless_active(
+        session, principal, listing, "listing", listing_id,
+        or_(Exchange.offer_id == listing_id, Exchange.need_id == listing_id),
+        f"listing {listing_id!r} is used by active exchange {{active}}; end it first")

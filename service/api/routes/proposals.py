@@ -7,19 +7,20 @@ from functools import cache
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.auth import Principal, Role
 from service.api.deps import IdFilter, CompanyDep, FacilitatorOrCompanyDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
-from service.api.errors import conflict, not_found
-from service.api.paging import page
-from service.api.schemas import (
-    Counterpart, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus, indicators_of,
+from service.api.paging import party_page
+from service.api.schemas.common import indicators_of
+from service.api.schemas.proposals import (
+    Counterpart, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
 from service.db.models import Company, Exchange, Listing, Proposal, utcnow
 from service.db.queries import used_quantities
 from symbiosis.data import read_dataset
+from symbiosis.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -75,7 +76,7 @@ def visible_proposal(session: Session, principal: Principal, proposal_id: int, *
     p = session.get(Proposal, proposal_id, with_for_update=lock)
     if p is None or (principal.role is Role.COMPANY and (
             principal.company_id not in (p.supplier_id, p.receiver_id) or p.sent_at is None)):
-        raise not_found("proposal", proposal_id)
+        raise NotFoundError("proposal", proposal_id)
     return p
 
 
@@ -84,15 +85,8 @@ def list_proposals(session: SessionDep, principal: FacilitatorOrCompanyDep, roun
                    status_: Annotated[ProposalStatus | None, Query(alias="status")] = None,
                    limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ProposalsPublic:
     """Proposals (a company sees the ones sent to it), filtered by round and status."""
-    query = select(Proposal).order_by(Proposal.id)
-    if principal.role is Role.COMPANY:
-        query = query.where(or_(Proposal.supplier_id == principal.company_id,
-                                Proposal.receiver_id == principal.company_id), Proposal.sent_at.is_not(None))
-    if round_id is not None:
-        query = query.where(Proposal.round_id == round_id)
-    if status_ is not None:
-        query = query.where(Proposal.status == status_)
-    rows, total = page(session, query, limit, offset)
+    rows, total = party_page(session, select(Proposal).order_by(Proposal.id), Proposal, principal, round_id, status_,
+                             limit, offset, Proposal.sent_at.is_not(None))
     return ProposalsPublic(data=[view(session, principal, p) for p in rows], count=total)
 
 
@@ -108,9 +102,9 @@ def _decide(session: Session, principal: Principal, proposal_id: int, decision: 
     if current == decision:
         return company_view(session, p, principal.company_id)  # the same answer twice changes nothing
     if p.status != "sent":
-        raise conflict(f"proposal {proposal_id} is {p.status}; only a sent proposal can be accepted or declined")
+        raise ConflictError(f"proposal {proposal_id} is {p.status}; only a sent proposal can be accepted or declined")
     if current is not None:
-        raise conflict(f"you already {current} proposal {proposal_id}")
+        raise ConflictError(f"you already {current} proposal {proposal_id}")
     if side == "supplier":
         p.supplier_decision = decision
     else:
@@ -131,9 +125,9 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
     for listing_id, amount in ((p.offer_id, p.quantity_canonical), (p.need_id, p.need_quantity_canonical)):
         listing = session.get(Listing, listing_id)
         if listing is None:
-            raise conflict(f"listing {listing_id} of this proposal no longer exists; the round must be run again")
+            raise ConflictError(f"listing {listing_id} of this proposal no longer exists; the round must be run again")
         if used.get(listing_id, 0.0) + amount > listing.quantity_canonical * (1 + 1e-9):
-            raise conflict(f"listing {listing_id} no longer has enough open quantity for this proposal "
+            raise ConflictError(f"listing {listing_id} no longer has enough open quantity for this proposal "
                            "(another exchange took it); the round must be run again")
     p.status = "accepted"
     exchange = Exchange(**{name: getattr(p, name) for name in _FLOW}, proposal_id=p.id, round_id=p.round_id,

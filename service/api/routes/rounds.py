@@ -12,14 +12,13 @@ from service.api.auth import Principal, Role
 from service.api.deps import (
     FacilitatorDep, FacilitatorOrPlannerDep, IntId, LimitQuery, OffsetQuery, SessionDep, record,
 )
-from service.api.errors import ProblemsError, conflict, not_found
-from service.api.jobs import check_material_classes, engine_takes_directives
 from service.api.paging import page
-from service.api.schemas import (
+from service.api.schemas.rounds import (
     RoundCreate, RoundPublic, RoundsPublic, RoundStatus, RoundUnmatched, SendResult, UnmatchedListing,
 )
 from service.db.models import Proposal, Round, utcnow
-from symbiosis.errors import Problem
+from service.rounds.snapshot import check_material_classes
+from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])
 
@@ -39,7 +38,7 @@ def round_view(round_: Round, principal: Principal) -> RoundPublic:
 def _round(session, round_id: int, *, lock: bool = False) -> Round:
     round_ = session.get(Round, round_id, with_for_update=lock)
     if round_ is None:
-        raise not_found("round", round_id)
+        raise NotFoundError("round", round_id)
     return round_
 
 
@@ -52,10 +51,8 @@ def create_round(body: RoundCreate, session: SessionDep, principal: FacilitatorD
     bad = check_material_classes(body.scope.material_classes or [])
     problems = [Problem("round", None, "material_classes",
                         f"{b!r} is neither a material class id nor an EWC code, sub-chapter or chapter") for b in bad]
-    if body.directives and not engine_takes_directives():
-        problems.append(Problem("round", None, "directives", "this engine version cannot apply directives"))
     if problems:
-        raise ProblemsError(problems)
+        raise InputError(problems, location="body")
     data = jsonable_encoder(body)
     round_ = Round(name=body.name, status="queued", scope=data["scope"], objective=body.objective.value,
                    solver=body.solver.value, options=data["options"],
@@ -93,7 +90,7 @@ def rerun_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep,
     """
     round_ = _round(session, round_id, lock=True)
     if round_.status in ACTIVE:
-        raise conflict(f"round {round_id} is {round_.status}; cancel it or wait until it ends")
+        raise ConflictError(f"round {round_id} is {round_.status}; cancel it or wait until it ends")
     round_.status, round_.cancel_requested, round_.progress, round_.message = "queued", False, 0.0, None
     record(session, principal, "run", "round", round_id, {"run": round_.runs + 1})
     session.commit()
@@ -106,7 +103,7 @@ def cancel_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep
     """Ask a queued or running round to stop; it ends as ``cancelled`` without new proposals."""
     round_ = _round(session, round_id, lock=True)
     if round_.status not in ACTIVE:
-        raise conflict(f"round {round_id} is {round_.status}, not queued or running")
+        raise ConflictError(f"round {round_id} is {round_.status}, not queued or running")
     round_.cancel_requested = True
     record(session, principal, "cancel", "round", round_id)
     session.commit()
@@ -118,7 +115,7 @@ def send_proposals(round_id: IntId, session: SessionDep, principal: FacilitatorD
     """Send the round's draft proposals to the companies involved, who can then accept or decline."""
     round_ = _round(session, round_id, lock=True)
     if round_.status != "succeeded":
-        raise conflict(f"round {round_id} is {round_.status}; only a succeeded round's proposals can be sent")
+        raise ConflictError(f"round {round_id} is {round_.status}; only a succeeded round's proposals can be sent")
     result = session.execute(
         update(Proposal).where(Proposal.round_id == round_id, Proposal.status == "draft")
         .values(status="sent", sent_at=utcnow(), version=Proposal.version + 1)

@@ -6,7 +6,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from service.api.app import create_app
-from service.api.auth import create_key
 from service.db.engine import create_db_engine
 from service.db.migrate import upgrade_database
 from service.settings import Settings
+from tests.helpers import create_app_client, new_key
 
 POSTGRES_URL = os.environ.get("SYMBIOSIS_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -75,9 +73,7 @@ class Api:
 
     def key(self, role: str, company_id: str | None = None) -> dict[str, str]:
         """Headers with a fresh key of ``role`` (made directly in the database)."""
-        with self.app.state.sessions.begin() as session:
-            _row, key = create_key(session, role, company_id)
-        return {"Authorization": f"Bearer {key}"}
+        return {"Authorization": f"Bearer {new_key(self.app, role, company_id)}"}
 
     def wait(self, round_id: int, headers: dict[str, str]) -> dict:
         """Wait until the round's job has ended and return the round."""
@@ -89,8 +85,7 @@ class Api:
 
 @pytest.fixture
 def api(settings) -> Iterator[Api]:
-    app = create_app(settings)
-    with TestClient(app) as client:
+    with create_app_client(settings) as (client, app):
         yield Api(client, app)
 
 
@@ -134,11 +129,3 @@ def region(api) -> Region:
         response = api.client.post("/api/v1/listings", json=listing, headers=keys[listing["company_id"]])
         assert response.status_code == 201, response.text
     return Region(api, facilitator, keys)
-
-
-@contextmanager
-def create_app_client(settings: Settings):
-    """Start another instance of the service on the same database (as after a restart)."""
-    app = create_app(settings)
-    with TestClient(app) as client:
-        yield client, app

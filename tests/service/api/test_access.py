@@ -135,7 +135,7 @@ def test_revoked_keys_stop_working_and_keys_are_stored_only_as_hashes(api):
     assert api.client.delete(f"{API_PREFIX}/keys/{created.json()['id']}", headers=admin).status_code == 204
     assert api.client.get(f"{API_PREFIX}/me", headers=headers).status_code == 401
     company_key = api.client.post(f"{API_PREFIX}/keys", json={"role": "company"}, headers=admin)
-    assert company_key.status_code == 422 and company_key.json()["detail"][0]["loc"] == ["body", "company_id"]
+    assert company_key.status_code == 422 and company_key.json()["errors"][0]["loc"] == ["body", "company_id"]
 
 
 def test_planners_get_aggregates_without_single_companies(region):

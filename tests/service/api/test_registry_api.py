@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.auth import create_key
-from service.pipeline import kalundborg_paths
+from service.files import kalundborg_paths
 from service.settings import Settings
-from tests.service.api.conftest import create_app_client
+from tests.helpers import create_app_client
 
 V1 = "/api/v1"
 
@@ -47,7 +47,7 @@ def test_validation_errors_are_422_naming_field_and_reason(region):
             "listing_id": "gyproc-x", "company_id": "gyproc", "kind": "need", "material": material,
             "quantity": quantity, "unit": unit})
         assert response.status_code == 422
-        return {item["loc"][-1]: item["msg"] for item in response.json()["detail"]}
+        return {item["loc"][-1]: item["msg"] for item in response.json()["errors"]}
 
     assert "moon dust" in problems("moon dust", "t/yr")["material"]
     assert "rate" in problems("gypsum", "t")["unit"]
@@ -56,17 +56,17 @@ def test_validation_errors_are_422_naming_field_and_reason(region):
     negative = client.post(f"{V1}/listings", headers=keys["gyproc"], json={
         "listing_id": "gyproc-y", "company_id": "gyproc", "kind": "need", "material": "gypsum",
         "quantity": -5, "unit": "t/yr"})
-    assert negative.status_code == 422 and negative.json()["detail"][0]["loc"] == ["body", "quantity"]
+    assert negative.status_code == 422 and negative.json()["errors"][0]["loc"] == ["body", "quantity"]
     missing = client.post(f"{V1}/listings", headers=keys["gyproc"], json={"listing_id": "gyproc-z"})
     assert missing.status_code == 422
-    assert {tuple(item["loc"]) for item in missing.json()["detail"]} >= {("body", "kind"), ("body", "quantity")}
+    assert {tuple(item["loc"]) for item in missing.json()["errors"]} >= {("body", "kind"), ("body", "quantity")}
     company = client.post(f"{V1}/companies", headers=region.facilitator, json={
         "company_id": "x", "name": "X", "nace": "99.99", "lat": 95, "lon": 11})
     assert company.status_code == 422
-    assert {item["loc"][-1] for item in company.json()["detail"]} == {"nace", "lat"}
+    assert {item["loc"][-1] for item in company.json()["errors"]} == {"nace", "lat"}
     unknown = client.post(f"{V1}/companies", headers=region.facilitator, json={
         "company_id": "y", "name": "Y", "nace": "23.51", "lat": 55, "lon": 11, "colour": "red"})
-    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "colour"]
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["body", "colour"]
     duplicate = client.post(f"{V1}/companies", headers=region.facilitator, json={
         "company_id": "gyproc", "name": "G", "nace": "23.62", "lat": 55, "lon": 11})
     assert duplicate.status_code == 409
@@ -111,7 +111,7 @@ def test_company_updates_its_own_record_and_deletion_cascades_to_listings(region
     renamed = client.patch(f"{V1}/companies/boardco", json={"name": "Boards A/S", "version": 1}, headers=keys["boardco"])
     assert renamed.status_code == 200 and renamed.json()["name"] == "Boards A/S"
     cleared = client.patch(f"{V1}/companies/boardco", json={"name": None, "version": 2}, headers=keys["boardco"])
-    assert cleared.status_code == 422 and cleared.json()["detail"][0]["loc"][-1] == "name"
+    assert cleared.status_code == 422 and cleared.json()["errors"][0]["loc"][-1] == "name"
     assert client.delete(f"{V1}/companies/boardco", headers=fac).status_code == 204
     assert client.get(f"{V1}/listings/boardco-gypsum", headers=fac).status_code == 404
     assert client.get(f"{V1}/me", headers=keys["boardco"]).status_code == 401
@@ -146,7 +146,7 @@ def test_import_with_bad_rows_reports_every_one_and_writes_nothing(api):
         "companies": ("companies.csv", files["companies"], "text/csv"),
         "listings": ("my listings.csv", listings.to_csv(index=False).encode(), "text/csv")})
     assert bad.status_code == 422
-    found = {(item["table"], item["row"], item["column"]) for item in bad.json()["detail"]}
+    found = {(item["table"], item["row"], item["column"]) for item in bad.json()["errors"]}
     assert found == {("my listings.csv", 4, "quantity"), ("my listings.csv", 7, "unit"),
                      ("my listings.csv", 9, "company_id")}
     assert api.client.get(f"{V1}/companies", headers=fac).json()["count"] == 0
@@ -163,7 +163,7 @@ def test_import_workbook(api, tmp_path):
     assert response.status_code == 200, response.text
     assert response.json()["listings_created"] == 39
     broken = api.client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", b"not a workbook")})
-    assert broken.status_code == 422 and broken.json()["detail"][0]["table"] == "region.xlsx"
+    assert broken.status_code == 422 and broken.json()["errors"][0]["table"] == "region.xlsx"
 
 
 def test_request_size_limits_and_malformed_requests(database_url):

@@ -8,10 +8,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from service.api import jobs
-from service.api.jobs import engine_takes_directives
 from service.db.models import Proposal, Round
-from tests.service.api.conftest import create_app_client
+from service.rounds import proposals, runner
+from tests.helpers import create_app_client
 
 V1 = "/api/v1"
 
@@ -140,8 +139,6 @@ def test_full_life_cycle_accept_decline_exchange_rerun_and_later_round(region):
     assert ended.status_code == 200 and ended.json()["status"] == "ended"
     assert api.client.get(f"{V1}/listings/asnaes-gypsum", headers=fac).json()["open_quantity"] == pytest.approx(150000)
 
-    if not engine_takes_directives():
-        pytest.skip("the engine does not take lock/forbid directives yet")
     assert ("asnaes-gypsum", "boardco-gypsum") not in {_pair(p) for p in second}
 
 
@@ -169,29 +166,30 @@ def test_round_scope_limits_the_snapshot(region):
     assert nothing["status"] == "failed" and "no open listings" in nothing["message"]
     wrong = region.api.client.post(f"{V1}/rounds", json={"name": "x", "scope": {"material_classes": ["unobtainium"]}},
                                    headers=region.facilitator)
-    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][-1] == "material_classes"
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"][-1] == "material_classes"
+    assert wrong.headers["content-type"] == "application/problem+json"
 
 
 def test_a_failure_while_saving_leaves_no_proposals(region, monkeypatch):
     def broken_summary(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "summarise", broken_summary)
+    monkeypatch.setattr(proposals, "round_summary", broken_summary)
     round_ = _run_round(region)
     assert round_["status"] == "failed" and "disk full" in round_["message"]
     assert _proposals(region, region.facilitator, round_id=round_["id"]) == []
 
 
 def test_cancel_stops_a_running_round_without_proposals(region, monkeypatch):
-    real = jobs.match_registry
+    real = runner.match
 
-    def slow(registry, candidate_params=None, solve_params=None, progress=None, directives=None):
+    def slow(*, progress=None, **arguments):
         for step in range(400):
             progress("candidates", step, 400)
             time.sleep(0.01)
-        return real(registry, candidate_params, solve_params)
+        return real(**arguments)
 
-    monkeypatch.setattr(jobs, "match_registry", slow)
+    monkeypatch.setattr(runner, "match", slow)
     api, fac = region.api, region.facilitator
     round_id = api.client.post(f"{V1}/rounds", json={"name": "slow"}, headers=fac).json()["id"]
     deadline = time.monotonic() + 30
@@ -233,6 +231,33 @@ def test_planners_read_rounds_without_directives_or_single_company_figures(regio
     assert "asnaes" not in json.dumps(seen) and "boardco" not in json.dumps(seen)
     full = region.api.client.get(f"{V1}/rounds/{round_['id']}", headers=region.facilitator).json()
     assert full["directives"][0]["supplier_id"] == "asnaes" and "totals" in full["summary"]
-    if engine_takes_directives():
-        assert {_pair(p) for p in _proposals(region, region.facilitator, round_id=round_["id"])} == {
-            ("asnaes-gypsum", "gyproc-gypsum")}
+    assert {_pair(p) for p in _proposals(region, region.facilitator, round_id=round_["id"])} == {
+        ("asnaes-gypsum", "gyproc-gypsum")}
+
+
+def test_rounds_use_the_engine_default_candidates_like_the_command_line(region):
+    from symbiosis.candidates import CandidateParams
+
+    round_ = _run_round(region, {"name": "defaults"})
+    assert round_["options"]["max_candidates"] == CandidateParams().max_candidates
+    assert round_["summary"]["parameters"]["max_candidates"] == CandidateParams().max_candidates
+    chosen = _run_round(region, {"name": "chosen", "options": {"max_candidates": 3}})
+    assert chosen["summary"]["parameters"]["max_candidates"] == 3
+
+
+def test_proposal_explanations_are_the_engine_explanation(region):
+    import pandas as pd
+
+    from symbiosis.explain import explain_exchanges
+    from symbiosis.schema import INDICATORS
+
+    round_ = _run_round(region)
+    fields = ("rule_id", "material", "need_material", "distance_km", "transport_mode", "max_distance_km",
+              "objective_contribution", "transport_co2e_t", *INDICATORS)
+    with region.api.app.state.sessions() as session:
+        rows = session.scalars(select(Proposal).where(Proposal.round_id == round_["id"])).all()
+        frame = pd.DataFrame([{**{f: getattr(p, f) for f in fields}, "yield": p.yield_,
+                               "explanation": p.explanation} for p in rows])
+    assert len(frame) == 2
+    assert list(frame["explanation"]) == list(explain_exchanges(frame, round_["objective"]))
+    assert all(text.startswith("rule ") for text in frame["explanation"])

@@ -1,6 +1,6 @@
 """A real server on a free local port with a small known network, and a headless Chromium.
 
-The network: six companies in three municipalities and twelve listings; one matching round proposes six
+The network (``WEB_*`` in tests/helpers.py): six companies in three municipalities and twelve listings; one matching round proposes six
 exchanges, five are accepted by both sides (the active exchanges) and one still waits for the receiver.
 """
 
@@ -19,49 +19,16 @@ import pytest
 import uvicorn
 
 from service.api.app import create_app
-from service.api.auth import create_key
 from service.settings import Settings
+from tests.helpers import (
+    WEB_COMPANIES as COMPANIES, WEB_EXCHANGE_CLASSES as EXCHANGE_CLASSES, WEB_LISTINGS as LISTINGS,
+    WEB_PENDING as PENDING, new_key,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROUND_TIMEOUT_S = 120
-
-COMPANIES = [
-    {"company_id": "asnaes", "name": "Asnæs Power Station", "nace": "35.11", "lat": 55.6626, "lon": 11.0808,
-     "municipality": "Kalundborg"},
-    {"company_id": "novo", "name": "Novo Nordisk Kalundborg", "nace": "21.10", "lat": 55.666, "lon": 11.115,
-     "municipality": "Kalundborg"},
-    {"company_id": "refinery", "name": "Kalundborg Refinery", "nace": "19.20", "lat": 55.725, "lon": 10.96,
-     "municipality": "Kalundborg"},
-    {"company_id": "gyproc", "name": "Gyproc Plasterboard", "nace": "23.62", "lat": 55.715, "lon": 10.975,
-     "municipality": "Kalundborg"},
-    {"company_id": "cement", "name": "Roskilde Cement Works", "nace": "23.51", "lat": 55.64, "lon": 12.08,
-     "municipality": "Roskilde"},
-    {"company_id": "pigfarm", "name": "Holbæk Pig Farm", "nace": "01.46", "lat": 55.70, "lon": 11.55,
-     "municipality": "Holbæk"},
-]
-LISTINGS = [
-    ("asnaes-gypsum", "asnaes", "offer", "10 01 05", 100000, "t/yr"),
-    ("asnaes-fly-ash", "asnaes", "offer", "10 01 02", 50000, "t/yr"),
-    ("asnaes-steam", "asnaes", "offer", "steam", 120000, "MWh/yr"),
-    ("novo-steam", "novo", "need", "steam", 100000, "MWh/yr"),
-    ("novo-yeast", "novo", "offer", "07 05 14", 10000, "t/yr"),
-    ("refinery-sulphur", "refinery", "offer", "sulphur", 4000, "t/yr"),
-    ("refinery-gas", "refinery", "offer", "fuel-gas", 10000, "MWh/yr"),
-    ("gyproc-gypsum", "gyproc", "need", "gypsum", 100000, "t/yr"),
-    ("gyproc-gas", "gyproc", "need", "fuel-gas", 10000, "MWh/yr"),
-    ("cement-raw", "cement", "need", "cement-raw-material", 50000, "t/yr"),
-    ("pigfarm-feed", "pigfarm", "need", "animal-feed", 10000, "t/yr"),
-    ("pigfarm-fertiliser", "pigfarm", "need", "fertiliser", 4000, "t/yr"),
-]
-#: The proposal left waiting: the refinery accepted, Gyproc has not answered yet.
-PENDING = ("refinery-gas", "gyproc-gas")
-#: Material class of each active exchange (the need's class).
-EXCHANGE_CLASSES = {"gypsum": 1, "cement-raw-material": 1, "steam": 1, "fertiliser": 1, "animal-feed": 1}
-#: Offered material of each company pair linked by an active exchange or the pending proposal (the map's lines).
-LINK_MATERIALS = ("10 01 05", "10 01 02", "steam", "07 05 14", "sulphur", "fuel-gas")
-
 
 @dataclass
 class Site:
@@ -74,9 +41,7 @@ class Site:
     proposals: list[dict] = field(default_factory=list)
 
     def key(self, role: str, company_id: str | None = None) -> str:
-        with self.app.state.sessions.begin() as session:
-            _row, key = create_key(session, role, company_id)
-        return key
+        return new_key(self.app, role, company_id)
 
 
 def _free_port() -> int:

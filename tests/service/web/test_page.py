@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.service.web.conftest import COMPANIES, LINK_MATERIALS
+from tests.helpers import WEB_COMPANIES as COMPANIES, WEB_LINK_MATERIALS as LINK_MATERIALS
 
 #: Milliseconds to wait for the page to draw after the key is entered.
 WAIT_MS = 30_000

@@ -1,0 +1,102 @@
+"""Types shared by the schemas of every resource: bounded text, strict models, fields from the input
+contract, and the flow of a proposal or exchange with its indicators."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from service.db.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
+from symbiosis.schema import INDICATORS, Column
+
+#: Longest free text accepted (descriptions, notes, sources).
+TEXT_LENGTH = 4000
+#: No control characters other than tab and newlines (PostgreSQL rejects NUL in text).
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+#: Identifiers appear in URLs: no slash, no whitespace, no control characters.
+ID_PATTERN = r"^[^/\s\x00-\x1f\x7f]+$"
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_LENGTH, pattern=TEXT_PATTERN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_LENGTH, pattern=TEXT_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_LENGTH, pattern=TEXT_PATTERN)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+TEXT_TYPES = {"name": Name, "material": ShortText, "unit": ShortText, "nace": Annotated[str, StringConstraints(
+    strip_whitespace=True, max_length=10, pattern=TEXT_PATTERN)], "municipality": Name}
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def column_type(column: Column) -> Any:
+    """The pydantic type of an input column."""
+    if column.type == "id":
+        return Id
+    if column.type == "float":
+        return Number
+    if column.type == "integer":
+        return Annotated[int, Field(ge=0, le=2**31 - 1)]
+    if column.type == "boolean":
+        return bool
+    if column.type == "date":
+        return date
+    if column.type == "choice":
+        return Literal[column.choices]  # type: ignore[valid-type]
+    return TEXT_TYPES.get(column.name, Text)
+
+
+def fields_of(columns: tuple[Column, ...], *, exclude: tuple[str, ...] = (), optional: bool = False) -> dict:
+    """The pydantic fields of input columns, for ``create_model`` (all optional with ``optional``)."""
+    fields = {}
+    for column in columns:
+        if column.name in exclude:
+            continue
+        info = Field(description=column.description, examples=[column.example])
+        annotation = column_type(column)
+        if column.required and not optional:
+            fields[column.name] = (annotation, info)
+        else:
+            fields[column.name] = (annotation | None, Field(None, description=column.description,
+                                                           examples=[column.example]))
+    return fields
+
+
+VERSION_FIELD = (int | None, Field(None, ge=1, description="The version you edited (or send If-Match)."))
+TIMESTAMPS = {"version": (int, ...), "created_at": (datetime, ...), "updated_at": (datetime, ...)}
+
+
+class Indicators(BaseModel):
+    resource_t: float
+    water_m3: float
+    co2e_t: float
+    energy_mwh: float
+    waste_t: float
+    value_eur: float
+    transport_co2e_t: float
+
+
+class FlowPublic(BaseModel):
+    """What moves and its effects, without who is involved."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    material: str
+    need_material: str
+    quantity: float = Field(description="In the offer's unit.")
+    unit: str
+    need_quantity: float = Field(description="In the need's unit, after the yield.")
+    need_unit: str
+    distance_km: float
+    transport_mode: str
+    indicators: Indicators
+
+
+def indicators_of(row: Any) -> Indicators:
+    """The indicators of a proposal or exchange row."""
+    return Indicators(**{name: getattr(row, name) for name in (*INDICATORS, "value_eur", "transport_co2e_t")})

@@ -1,0 +1,56 @@
+"""What a finished round stores: its proposals, its unmatched listings and its summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from service.db.models import Proposal
+from solvers.matching import Match
+from symbiosis.explain import explain_exchanges
+from symbiosis.objective import Objective
+from symbiosis.schema import INDICATORS
+
+#: The exchange columns a proposal stores as they are.
+PROPOSAL_FIELDS = (
+    "offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
+    "quantity_canonical", "need_quantity", "need_unit", "distance_km", "transport_mode", "transport_co2e_t",
+    *INDICATORS, "value_eur", "rule_id", "yield", "objective_contribution",
+)
+
+
+def _stored(value: object) -> float | str:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def proposals_from(exchanges: pd.DataFrame, round_id: int, run: int, objective: Objective,
+                   skip_pairs: set[tuple[str, str]]) -> list[Proposal]:
+    """One draft proposal per exchange, with its explanation; pairs in ``skip_pairs`` (already
+    exchanged) are left out."""
+    kept = exchanges[[(o, n) not in skip_pairs for o, n in zip(exchanges["offer_id"], exchanges["need_id"])]]
+    explanations = explain_exchanges(kept, objective)
+    rows = []
+    for record, text in zip(kept.to_dict("records"), explanations):
+        values = {("yield_" if name == "yield" else name): _stored(record[name]) for name in PROPOSAL_FIELDS}
+        limit = record["max_distance_km"]
+        rows.append(Proposal(
+            **values, round_id=round_id, run=run, status="draft",
+            max_distance_km=float(limit) if pd.notna(limit) else None,
+            need_quantity_canonical=float(record["quantity_canonical"]) * float(record["yield"]), explanation=text,
+        ))
+    return rows
+
+
+def unmatched_records(unmatched: pd.DataFrame) -> list[dict[str, str]]:
+    """The unmatched listings of a round as stored with it."""
+    return [
+        {"listing_id": str(r["listing_id"]), "kind": str(r["kind"]), "company_id": str(r["company_id"]),
+         "material": str(r["material"]), "reason": str(r["reason"])}
+        for r in unmatched.reset_index().to_dict("records")
+    ]
+
+
+def round_summary(match: Match, directives_used: int) -> dict:
+    """The run summary of :func:`solvers.summary.build_summary`, with the directives the round applied."""
+    summary = dict(match.summary)
+    summary["counts"] = {**summary["counts"], "directives": directives_used}
+    return summary
