@@ -113,36 +113,31 @@ def new_key(app, role: str, company_id: str | None = None) -> str:
     return key
 
 
+COMPANY_FIELDS = ("company_id", "name", "nace", "lat", "lon", "municipality")
 #: The web page's network: six companies in three municipalities and twelve listings.
-WEB_COMPANIES = [
-    {"company_id": "asnaes", "name": "Asnæs Power Station", "nace": "35.11", "lat": 55.6626, "lon": 11.0808,
-     "municipality": "Kalundborg"},
-    {"company_id": "novo", "name": "Novo Nordisk Kalundborg", "nace": "21.10", "lat": 55.666, "lon": 11.115,
-     "municipality": "Kalundborg"},
-    {"company_id": "refinery", "name": "Kalundborg Refinery", "nace": "19.20", "lat": 55.725, "lon": 10.96,
-     "municipality": "Kalundborg"},
-    {"company_id": "gyproc", "name": "Gyproc Plasterboard", "nace": "23.62", "lat": 55.715, "lon": 10.975,
-     "municipality": "Kalundborg"},
-    {"company_id": "cement", "name": "Roskilde Cement Works", "nace": "23.51", "lat": 55.64, "lon": 12.08,
-     "municipality": "Roskilde"},
-    {"company_id": "pigfarm", "name": "Holbæk Pig Farm", "nace": "01.46", "lat": 55.70, "lon": 11.55,
-     "municipality": "Holbæk"},
-]
+WEB_COMPANIES = [dict(zip(COMPANY_FIELDS, row)) for row in (
+    ("asnaes", "Asnæs Power Station", "35.11", 55.6626, 11.0808, "Kalundborg"),
+    ("novo", "Novo Nordisk Kalundborg", "21.10", 55.666, 11.115, "Kalundborg"),
+    ("refinery", "Kalundborg Refinery", "19.20", 55.725, 10.96, "Kalundborg"),
+    ("gyproc", "Gyproc Plasterboard", "23.62", 55.715, 10.975, "Kalundborg"),
+    ("cement", "Roskilde Cement Works", "23.51", 55.64, 12.08, "Roskilde"),
+    ("pigfarm", "Holbæk Pig Farm", "01.46", 55.70, 11.55, "Holbæk"),
+)]
 #: (listing_id, company_id, kind, material, quantity, unit) of the web page's network.
-WEB_LISTINGS = [
-    ("asnaes-gypsum", "asnaes", "offer", "10 01 05", 100000, "t/yr"),
-    ("asnaes-fly-ash", "asnaes", "offer", "10 01 02", 50000, "t/yr"),
-    ("asnaes-steam", "asnaes", "offer", "steam", 120000, "MWh/yr"),
-    ("novo-steam", "novo", "need", "steam", 100000, "MWh/yr"),
-    ("novo-yeast", "novo", "offer", "07 05 14", 10000, "t/yr"),
-    ("refinery-sulphur", "refinery", "offer", "sulphur", 4000, "t/yr"),
-    ("refinery-gas", "refinery", "offer", "fuel-gas", 10000, "MWh/yr"),
-    ("gyproc-gypsum", "gyproc", "need", "gypsum", 100000, "t/yr"),
-    ("gyproc-gas", "gyproc", "need", "fuel-gas", 10000, "MWh/yr"),
-    ("cement-raw", "cement", "need", "cement-raw-material", 50000, "t/yr"),
-    ("pigfarm-feed", "pigfarm", "need", "animal-feed", 10000, "t/yr"),
-    ("pigfarm-fertiliser", "pigfarm", "need", "fertiliser", 4000, "t/yr"),
-]
+WEB_LISTINGS = [(lid, company, kind, material, int(quantity), unit) for lid, company, kind, material, quantity, unit in (
+    line.split(";") for line in """\
+asnaes-gypsum;asnaes;offer;10 01 05;100000;t/yr
+asnaes-fly-ash;asnaes;offer;10 01 02;50000;t/yr
+asnaes-steam;asnaes;offer;steam;120000;MWh/yr
+novo-steam;novo;need;steam;100000;MWh/yr
+novo-yeast;novo;offer;07 05 14;10000;t/yr
+refinery-sulphur;refinery;offer;sulphur;4000;t/yr
+refinery-gas;refinery;offer;fuel-gas;10000;MWh/yr
+gyproc-gypsum;gyproc;need;gypsum;100000;t/yr
+gyproc-gas;gyproc;need;fuel-gas;10000;MWh/yr
+cement-raw;cement;need;cement-raw-material;50000;t/yr
+pigfarm-feed;pigfarm;need;animal-feed;10000;t/yr
+pigfarm-fertiliser;pigfarm;need;fertiliser;4000;t/yr""".splitlines())]
 #: The proposal left waiting: the refinery accepted, Gyproc has not answered yet.
 WEB_PENDING = ("refinery-gas", "gyproc-gas")
 #: Material class of each active exchange (the need's class).

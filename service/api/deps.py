@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.api.auth import Principal, Role, authenticate
-from service.db.models import AuditEntry, Exchange
+from service.db.models import AuditEntry, Company, Exchange, Listing
 from service.settings import Settings
 from symbiosis.errors import ConflictError, InputError, PermissionDeniedError, Problem
 
@@ -122,19 +122,21 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def delete_unless_active(session: Session, principal: Principal, row: object, entity: str, key: str,
-                         uses: ColumnElement[bool], refusal: str, changes: dict | None = None) -> Response:
-    """Delete ``row`` with an audit entry, unless an active exchange ``uses`` it.
+def delete_unless_active(session: Session, principal: Principal, row: Company | Listing,
+                         uses: tuple[InstrumentedAttribute, InstrumentedAttribute], refusal: str) -> Response:
+    """Delete a company or listing with an audit entry, unless an active exchange names it in one of
+    the exchange columns ``uses``.
 
     Raises
     ------
     ConflictError
         ``refusal`` with ``{active}`` replaced by the id of an active exchange that uses the row.
     """
-    active = session.scalar(select(Exchange.id).where(Exchange.status == "active", uses))
+    entity, key = ("company", row.company_id) if isinstance(row, Company) else ("listing", row.listing_id)
+    active = session.scalar(select(Exchange.id).where(Exchange.status == "active", or_(*(c == key for c in uses))))
     if active is not None:
         raise ConflictError(refusal.format(active=active))
     session.delete(row)
-    record(session, principal, "delete", entity, key, changes)
+    record(session, principal, "delete", entity, key, {"name": row.name} if entity == "company" else None)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

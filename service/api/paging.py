@@ -17,6 +17,11 @@ def page(session: Session, query: Select, limit: int, offset: int) -> tuple[list
     return rows, int(total)
 
 
+def where_given(query: Select, *conditions: Any) -> Select:
+    """``query`` narrowed by each of ``conditions`` that is not ``None`` (a filter the caller left out)."""
+    return query.where(*(c for c in conditions if c is not None))
+
+
 def party_page(session: Session, query: Select, model: Any, principal: Principal, round_id: int | None,
                status: str | None, limit: int, offset: int, *company_filters: Any) -> tuple[list[Any], int]:
     """A page of proposals or exchanges (``model``) filtered by round and status.

@@ -12,7 +12,7 @@ from service.api.deps import (
     FacilitatorDep, FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version,
     delete_unless_active, etag, expected_version, record,
 )
-from service.api.paging import page
+from service.api.paging import page, where_given
 from service.api.records import COMPANY_FIELDS, validate_company
 from service.api.schemas.companies import CompaniesPublic, CompanyCreate, CompanyPublic, CompanyUpdate
 from service.db.models import Company, Exchange
@@ -49,16 +49,13 @@ def list_companies(session: SessionDep, principal: FacilitatorOrCompanyDep, muni
                    nace: TextFilter = None, q: TextFilter = None, limit: LimitQuery = 50,
                    offset: OffsetQuery = 0) -> CompaniesPublic:
     """Companies, filtered by municipality, NACE code (prefix) or a text in the name or id."""
-    query = select(Company).order_by(Company.company_id)
-    if principal.role is Role.COMPANY:
-        query = query.where(Company.company_id == principal.company_id)
-    if municipality is not None:
-        query = query.where(Company.municipality == municipality)
-    if nace is not None:
-        query = query.where(Company.nace.startswith(nace, autoescape=True))
-    if q is not None:
-        query = query.where(or_(Company.name.icontains(q, autoescape=True),
-                                Company.company_id.icontains(q, autoescape=True)))
+    query = where_given(
+        select(Company).order_by(Company.company_id),
+        (Company.company_id == principal.company_id) if principal.role is Role.COMPANY else None,
+        None if municipality is None else Company.municipality == municipality,
+        None if nace is None else Company.nace.startswith(nace, autoescape=True),
+        None if q is None else or_(Company.name.icontains(q, autoescape=True),
+                                   Company.company_id.icontains(q, autoescape=True)))
     rows, total = page(session, query, limit, offset)
     return CompaniesPublic(data=[CompanyPublic.model_validate(r) for r in rows], count=total)
 
@@ -98,7 +95,5 @@ def update_company(company_id: TextId, body: CompanyUpdate, session: SessionDep,
 def delete_company(company_id: TextId, session: SessionDep, principal: FacilitatorDep) -> Response:
     """Delete a company with its listings and keys; refused while it has active exchanges."""
     company = visible_company(session, principal, company_id)
-    return delete_unless_active(
-        session, principal, company, "company", company_id,
-        or_(Exchange.supplier_id == company_id, Exchange.receiver_id == company_id),
-        f"company {company_id!r} has active exchanges (e.g. {{active}}); end them first", {"name": company.name})
+    return delete_unless_active(session, principal, company, (Exchange.supplier_id, Exchange.receiver_id),
+                                f"company {company_id!r} has active exchanges (e.g. {{active}}); end them first")

@@ -12,7 +12,7 @@ from service.api.deps import (
     FacilitatorOrCompanyDep, IfMatch, TextFilter, LimitQuery, OffsetQuery, SessionDep, TextId, check_version,
     delete_unless_active, etag, expected_version, record,
 )
-from service.api.paging import page
+from service.api.paging import page, where_given
 from service.api.records import LISTING_FIELDS, validate_listing
 from service.api.schemas.listings import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
 from service.db.models import Company, Exchange, Listing
@@ -68,18 +68,14 @@ def list_listings(session: SessionDep, principal: FacilitatorOrCompanyDep, compa
                   kind: TextFilter = None, material: TextFilter = None, municipality: TextFilter = None,
                   limit: LimitQuery = 50, offset: OffsetQuery = 0) -> ListingsPublic:
     """Listings, filtered by company, kind (offer/need), material key, or the company's municipality."""
-    query = select(Listing).order_by(Listing.listing_id)
-    if principal.role is Role.COMPANY:
-        query = query.where(Listing.company_id == principal.company_id)
-    if company_id is not None:
-        query = query.where(Listing.company_id == company_id)
-    if kind is not None:
-        query = query.where(Listing.kind == kind.lower())
-    if material is not None:
-        query = query.where(or_(Listing.material_key == material.lower(), Listing.material == material))
-    if municipality is not None:
-        query = query.where(Listing.company_id.in_(
-            select(Company.company_id).where(Company.municipality == municipality)))
+    in_municipality = select(Company.company_id).where(Company.municipality == municipality)
+    query = where_given(
+        select(Listing).order_by(Listing.listing_id),
+        (Listing.company_id == principal.company_id) if principal.role is Role.COMPANY else None,
+        None if company_id is None else Listing.company_id == company_id,
+        None if kind is None else Listing.kind == kind.lower(),
+        None if material is None else or_(Listing.material_key == material.lower(), Listing.material == material),
+        None if municipality is None else Listing.company_id.in_(in_municipality))
     rows, total = page(session, query, limit, offset)
     used = used_quantities(session, [r.listing_id for r in rows])
     return ListingsPublic(data=[listing_public(r, used) for r in rows], count=total)
@@ -120,8 +116,6 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
 @router.delete("/{listing_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_listing(listing_id: TextId, session: SessionDep, principal: FacilitatorOrCompanyDep) -> Response:
     """Delete a listing; refused while an active exchange uses it."""
-    listing = visible_listing(session, principal, listing_id)
-    return delete_unless_active(
-        session, principal, listing, "listing", listing_id,
-        or_(Exchange.offer_id == listing_id, Exchange.need_id == listing_id),
-        f"listing {listing_id!r} is used by active exchange {{active}}; end it first")
+    refusal = f"listing {listing_id!r} is used by active exchange {{active}}; end it first"
+    return delete_unless_active(session, principal, visible_listing(session, principal, listing_id),
+                                (Exchange.offer_id, Exchange.need_id), refusal)
