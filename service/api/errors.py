@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -61,6 +62,30 @@ DATABASE_DETAIL: dict[type[Exception], str] = {
 
 #: Response headers of a status code.
 HEADERS: dict[int, dict[str, str]] = {503: {"Retry-After": "1"}}
+
+
+class ProblemError(BaseModel):
+    """One problem of a 422 response: where it was and why."""
+
+    loc: list[str | int] = Field(description="Where, as FastAPI names it: body, query, header or file, then the field.")
+    msg: str
+    type: str
+    table: str | None = Field(description="The table, file or sheet (e.g. 'listing', 'region.xlsx [listings]').")
+    row: int | None = Field(description="The row a person sees in the file (the header is row 1).")
+    column: str | None
+    field: str | None
+    reason: str
+
+
+class ProblemDetails(BaseModel):
+    """An error response (RFC 9457, media type application/problem+json)."""
+
+    type: str = Field(description="A URI naming the kind of problem (about:blank for plain HTTP errors).")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The path of the request.")
+    errors: list[ProblemError] | None = Field(None, description="422 only: every problem with the request.")
 
 
 def status_of(exc: Exception) -> int:
@@ -131,8 +156,34 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every class of :data:`STATUS`, request validation and HTTP errors with problem details."""
+    """Answer every class of :data:`STATUS`, request validation and HTTP errors with problem details,
+    and say so in the OpenAPI document."""
+    document_problems(app)
     for cls in STATUS:
         app.add_exception_handler(cls, _known)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Describe 422 responses in the OpenAPI document as :class:`ProblemDetails`, as they are sent."""
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = plain_openapi()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        definitions = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definitions.pop("$defs", {}), ProblemDetails=definitions)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                if "422" in operation.get("responses", {}):
+                    operation["responses"]["422"] = {"description": "Problems with the request", "content": {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

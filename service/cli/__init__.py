@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from service.cli import match, planner, server
-from service.cli.console import EXIT_CODES_HELP
+from service.cli.console import EXIT_CODES_HELP, EXIT_OK
 
 app = typer.Typer(
     name="symbiosis",
@@ -30,7 +30,7 @@ def _print_version(value: bool) -> None:
         from importlib.metadata import version
 
         typer.echo(f"symbiosis-engine {version('symbiosis-engine')}")
-        raise typer.Exit()
+        raise typer.Exit(code=EXIT_OK)
 
 
 @app.callback()

@@ -70,3 +70,12 @@ def test_input_problems_name_table_row_column_and_field(api):
     [error] = body["errors"]
     assert error["table"] == "listing" and error["column"] == "material" and error["field"] == "material"
     assert error["loc"] == ["body", "material"] and error["msg"] == error["reason"]
+
+
+def test_the_openapi_document_describes_422_as_problem_details(api):
+    schema = api.client.get("/openapi.json").json()
+    documented = schema["paths"]["/api/v1/listings"]["post"]["responses"]["422"]["content"]
+    assert documented == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert {"loc", "table", "row", "column", "field", "reason"} <= set(
+        schema["components"]["schemas"]["ProblemError"]["properties"])
