@@ -199,6 +199,7 @@ def explain(
         shown.add_row("transport emissions (t CO2e)", fmt(r["transport_co2e_t"]))
         shown.add_row("link cost (EUR/yr)", fmt(r["link_cost_eur"]))
         shown.add_row("value (EUR/yr, net)", fmt(r["value_eur"]))
+        shown.add_row("why", str(r.get("explanation", "")))
         out.print(shown)
     if not mine.empty:
         return

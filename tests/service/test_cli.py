@@ -128,6 +128,7 @@ def test_explain_prints_an_exchange_or_the_reason_for_none(tmp_path):
     assert shown.exit_code == 0
     assert first["rule_id"] in text and f"limit {first['max_distance_km']:.0f} km" in text
     assert "waste diverted (t)" in text
+    assert " ".join(first["explanation"].split())[:60] in text  # the one explanation of the result files
     unmatched = pd.read_csv(out / "unmatched.csv")
     lonely = unmatched.iloc[0]
     shown = runner.invoke(app, ["explain", "--out", str(out), lonely["listing_id"]])
