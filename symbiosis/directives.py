@@ -116,11 +116,9 @@ def read_directives(source: str | Path | pd.DataFrame, registry: Registry, *, la
             if row.action != "lock":
                 problems.append(Problem(name, line, "min_quantity", "only a lock takes a min_quantity"))
             else:
-                try:
-                    quantity = float(row.min_quantity)
-                    if not np.isfinite(quantity) or quantity < 0:
-                        raise ValueError
-                except ValueError:
+                quantity = _non_negative(row.min_quantity)
+                if quantity is None:
+                    quantity = 0.0
                     problems.append(Problem(name, line, "min_quantity", f"{row.min_quantity!r} is not a non-negative number"))
         if len(problems) > bad:
             continue
@@ -190,11 +188,8 @@ def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | N
     materials: dict[str, float] = {}
     for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].astype(str).itertuples(index=False)):
         line = pos + FIRST_DATA_ROW
-        try:
-            weight = float(row.weight)
-            if not np.isfinite(weight) or weight < 0:
-                raise ValueError
-        except ValueError:
+        weight = _non_negative(row.weight)
+        if weight is None:
             problems.append(Problem(name, line, "weight", f"{row.weight!r} is not a non-negative number"))
             continue
         kind = row.kind.strip().lower()
@@ -213,3 +208,12 @@ def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | N
     if problems:
         raise InputError(problems)
     return Weights(indicators=indicators, materials=materials)
+
+
+def _non_negative(text: str) -> float | None:
+    """The finite, non-negative number written in ``text``, or ``None``."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value >= 0 else None
