@@ -148,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     for s in scores:
         print(f"{s.case:<14} {s.objective:<10} {s.found:>3}/{s.documented:<3} {s.recall:>5.0%}   "
               f"{s.proposed_documented:>3}/{s.proposed:<3} {s.documented_share:>5.0%}")
+    for objective in args.objectives:
+        mine = [s for s in scores if s.objective == objective]
+        found, documented = sum(s.found for s in mine), sum(s.documented for s in mine)
+        hits, proposed = sum(s.proposed_documented for s in mine), sum(s.proposed for s in mine)
+        print(f"{'all cases':<14} {objective:<10} {found:>3}/{documented:<3} {found / max(documented, 1):>5.0%}   "
+              f"{hits:>3}/{proposed:<3} {hits / max(proposed, 1):>5.0%}")
     if args.json is not None:
         args.json.write_text(json.dumps([
             {**{k: v for k, v in vars(s).items()}, "recall": s.recall, "documented_share": s.documented_share}
