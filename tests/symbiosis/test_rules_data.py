@@ -134,3 +134,12 @@ def test_coverage_mapping_rejects_a_row_without_reason(tmp_path):
     mapping.to_csv(path, index=False)
     with pytest.raises(DataError, match="row 2, column 'reason' is empty"):
         read_mapping(path)
+
+
+def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
+    from symbiosis.data import datasets_dir
+
+    text = (datasets_dir() / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Unknown factors", 1)[1].split("\n## ", 1)[0]
+    missing = [rule_id for rule_id in default_rulebook().unknown_factors().index if f"`{rule_id}`" not in section]
+    assert not missing
