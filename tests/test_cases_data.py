@@ -83,7 +83,7 @@ def test_simbioptimize_data_give_the_peer_result_by_its_own_formula():
     """The case's data files, read with the peer model's cost formula, give its published figures."""
     folder = CASES / "simbioptimize"
     companies = _csv(folder / "companies.csv").set_index("company_id")
-    listings = pd.concat([_csv(folder / "listings.csv"), _csv(folder / "electricity_needs.csv")]).set_index("listing_id")
+    listings = _csv(folder / "listings.csv").set_index("listing_id")
     economics = _csv(folder / "economics.csv").set_index("offer_material")
     expected = _csv(folder / "expected.csv").set_index("quantity")["value"].astype(float)
     quantity = listings["quantity"].astype(float)
