@@ -41,6 +41,8 @@ class Material:
     density_t_per_m3: float | None
     energy_mwh_per_t: float | None
     hazardous: bool = False
+    grade_family: str | None = None  # "water" or "heat" for classes that differ in quality
+    grade_rank: int | None = None  # within a family, higher serves lower; None outside a family
 
 
 def format_ewc(code: str) -> str:
@@ -53,6 +55,24 @@ def _float_or_none(text: str) -> float | None:
     return float(text) if text else None
 
 
+def _grade(row, position: int) -> dict:
+    """Read the optional ``grade_family`` and ``grade_rank`` of one materials.csv row."""
+    family = str(getattr(row, "grade_family", "") or "").strip()
+    rank_text = str(getattr(row, "grade_rank", "") or "").strip()
+    where = f"materials.csv row {position + 2} (class {row.material_id!r})"
+    if not family and not rank_text:
+        return {}
+    if not family or not rank_text:
+        raise DataError(f"{where}: grade_family and grade_rank must be given together")
+    try:
+        rank = int(rank_text)
+    except ValueError:
+        raise DataError(f"{where}: grade_rank {rank_text!r} is not a whole number") from None
+    if rank < 1:
+        raise DataError(f"{where}: grade_rank must be 1 or more, got {rank}")
+    return {"grade_family": family, "grade_rank": rank}
+
+
 class MaterialCatalog:
     """Every material a listing may name, read from ``materials.csv`` and ``ewc.csv``."""
 
@@ -60,7 +80,7 @@ class MaterialCatalog:
         classes = read_dataset("materials.csv") if classes is None else classes
         ewc = read_dataset("ewc.csv") if ewc is None else ewc
         self.classes: dict[str, Material] = {}
-        for row in classes.itertuples(index=False):
+        for position, row in enumerate(classes.itertuples(index=False)):
             if row.dimension not in CANONICAL_UNITS or CANONICAL_UNITS[row.dimension] != row.canonical_unit:
                 raise DataError(
                     f"materials.csv: class {row.material_id!r} has dimension {row.dimension!r} and "
@@ -74,6 +94,7 @@ class MaterialCatalog:
                 canonical_unit=row.canonical_unit,
                 density_t_per_m3=_float_or_none(row.density_t_per_m3),
                 energy_mwh_per_t=_float_or_none(row.energy_mwh_per_t),
+                **_grade(row, position),
             )
         self.ewc: dict[str, Material] = {}
         for row in ewc.itertuples(index=False):

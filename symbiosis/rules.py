@@ -12,9 +12,16 @@ from symbiosis.errors import DataError
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.schema import TRANSPORT_MODES
 
-#: Per-unit factors every rule carries, per canonical unit of offer exchanged.
+#: Per-unit factors every rule carries, per canonical unit of offer exchanged. An empty cell in the
+#: data file means "unknown" and is read as NaN; 0 is written only where the factor does not apply.
 FACTOR_COLUMNS: tuple[str, ...] = ("resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "value_eur")
-NUMERIC_COLUMNS: tuple[str, ...] = ("yield", "max_distance_km", *FACTOR_COLUMNS)
+#: Numbers every rule must state (never unknown).
+REQUIRED_COLUMNS: tuple[str, ...] = ("yield", "max_distance_km")
+NUMERIC_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *FACTOR_COLUMNS)
+#: Optional rule columns: the treatment step a rule needs to serve a higher grade, and its cost in
+#: EUR per canonical unit of offer (empty: unknown). The treatment's yield is the rule's ``yield``.
+TREATMENT_COLUMN = "treatment"
+TREATMENT_COST_COLUMN = "treatment_eur"
 #: How specific a rule's offer_material is: an exact code beats a sub-chapter beats a chapter.
 SPECIFICITY = {"class": 3, "code": 3, "subchapter": 2, "chapter": 1, "same-code": 4}
 SAME_CODE_RULE = "same-ewc-code"
@@ -60,14 +67,45 @@ class RuleBook:
         return table.drop(columns="specificity").reset_index(drop=True)
 
     def rule_table(self) -> pd.DataFrame:
-        """All rules including the same-code rule, indexed by rule_id (numeric columns as floats)."""
+        """All rules including the same-code rule, indexed by rule_id (numeric columns as floats).
+
+        Unknown factors are NaN.
+        """
         same = pd.DataFrame([self.same_code])
         same.index.name = "rule_id"
         same["offer_material"] = "(the need's own EWC code)"
         same["need_material"] = "(the offer's own EWC code)"
         table = pd.concat([self.rules, same])
         table[list(NUMERIC_COLUMNS)] = table[list(NUMERIC_COLUMNS)].astype(float)
+        table[TREATMENT_COLUMN] = table[TREATMENT_COLUMN].fillna("")
+        table[TREATMENT_COST_COLUMN] = table[TREATMENT_COST_COLUMN].astype(float)
         return table
+
+    def unknown_factors(self) -> pd.DataFrame:
+        """Which factors are unknown, per rule (same-code rule included).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``rule_id``, one boolean column per factor of :data:`FACTOR_COLUMNS` (True
+            where the data file leaves the factor empty), only rules with at least one unknown.
+        """
+        table = self.rule_table()[list(FACTOR_COLUMNS)].isna()
+        return table[table.any(axis=1)]
+
+    def unknown_factor_report(self) -> dict[str, list[str]]:
+        """``{rule_id: [unknown factor, ...]}`` for every rule with an unknown factor."""
+        table = self.unknown_factors()
+        return {rule_id: [c for c in FACTOR_COLUMNS if row[c]] for rule_id, row in table.iterrows()}
+
+    def rule_for(self, offer_material: str, need_material: str) -> str | None:
+        """The rule id the engine uses for one offer material and one need class, or None.
+
+        ``offer_material`` is a class id or an EWC code written with spaces (``10 01 02``).
+        """
+        hit = self.match_offers([offer_material])
+        hit = hit[hit["need_material"] == need_material]
+        return None if hit.empty else str(hit["rule_id"].iloc[0])
 
 
 def _parse_offer(text: str, catalog: MaterialCatalog, rule_id: str) -> tuple[str, str]:
@@ -88,14 +126,45 @@ def _parse_offer(text: str, catalog: MaterialCatalog, rule_id: str) -> tuple[str
     return ("subchapter" if len(digits) == 2 else "chapter"), key
 
 
-def _to_numeric(frame: pd.DataFrame, columns: tuple[str, ...], where: str) -> pd.DataFrame:
+def _to_numeric(frame: pd.DataFrame, columns: tuple[str, ...], where: str, *, unknown_ok: bool = False) -> pd.DataFrame:
+    """Turn text columns into floats; an empty cell is NaN ("unknown") where ``unknown_ok``."""
     for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        if values.isna().any():
-            bad = frame.index[values.isna()][0]
-            raise DataError(f"{where}: {column} of {bad!r} is not a number: {frame.at[bad, column]!r}")
+        if column not in frame.columns:
+            raise DataError(f"{where}: column {column!r} is missing")
+        text = frame[column].astype(str).str.strip()
+        text = text.where(~frame[column].isna(), "")
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = values.isna() & ((text != "") | (not unknown_ok))
+        if bad.any():
+            rid = frame.index[bad][0]
+            what = "is empty (it must be a number)" if text[rid] == "" else f"is not a number: {text[rid]!r}"
+            raise DataError(f"{where}: rule {rid!r}, column {column!r} {what}")
         frame[column] = values.astype(float)
     return frame
+
+
+def _with_treatment(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Add the optional treatment columns (empty when the file has none)."""
+    if TREATMENT_COLUMN not in frame.columns:
+        frame[TREATMENT_COLUMN] = ""
+    frame[TREATMENT_COLUMN] = frame[TREATMENT_COLUMN].fillna("").astype(str).str.strip()
+    if TREATMENT_COST_COLUMN not in frame.columns:
+        frame[TREATMENT_COST_COLUMN] = ""
+    return _to_numeric(frame, (TREATMENT_COST_COLUMN,), where, unknown_ok=True)
+
+
+def _check_grades(rules: pd.DataFrame, catalog: MaterialCatalog) -> None:
+    """A class rule never serves a higher grade of the same family unless it names a treatment."""
+    for rule_id, row in rules[rules["offer_level"] == "class"].iterrows():
+        offer, need = catalog.classes[row["offer_key"]], catalog.classes[row["need_material"]]
+        if offer.grade_family is None or offer.grade_family != need.grade_family:
+            continue
+        if offer.grade_rank < need.grade_rank and not row[TREATMENT_COLUMN]:
+            raise DataError(
+                f"compatibility.csv: rule {rule_id!r} serves {need.key!r} (grade {need.grade_rank}) from "
+                f"{offer.key!r} (grade {offer.grade_rank}) of the {offer.grade_family} family without "
+                "naming a treatment step in the 'treatment' column"
+            )
 
 
 @cache
@@ -119,7 +188,9 @@ def read_rulebook(
     if rules["rule_id"].duplicated().any():
         raise DataError(f"compatibility.csv: duplicate rule_id {rules['rule_id'][rules['rule_id'].duplicated()].iloc[0]!r}")
     rules = rules.set_index("rule_id")
-    rules = _to_numeric(rules, NUMERIC_COLUMNS, "compatibility.csv")
+    rules = _to_numeric(rules, REQUIRED_COLUMNS, "compatibility.csv")
+    rules = _to_numeric(rules, FACTOR_COLUMNS, "compatibility.csv", unknown_ok=True)
+    rules = _with_treatment(rules, "compatibility.csv")
     parsed = [_parse_offer(text, catalog, rid) for rid, text in rules["offer_material"].items()]
     rules["offer_level"] = [level for level, _ in parsed]
     rules["offer_key"] = [key for _, key in parsed]
@@ -131,8 +202,11 @@ def read_rulebook(
         raise DataError(f"compatibility.csv: rule {bad_mode[0]!r}: transport_mode is not one of {TRANSPORT_MODES}")
     if (rules["yield"] <= 0).any() or (rules["max_distance_km"] <= 0).any():
         raise DataError("compatibility.csv: yield and max_distance_km must be positive")
+    _check_grades(rules, catalog)
     same = same_code.set_index("rule_id")
-    same = _to_numeric(same, NUMERIC_COLUMNS, "same_code_reuse.csv")
+    same = _to_numeric(same, REQUIRED_COLUMNS, "same_code_reuse.csv")
+    same = _to_numeric(same, FACTOR_COLUMNS, "same_code_reuse.csv", unknown_ok=True)
+    same = _with_treatment(same, "same_code_reuse.csv")
     if SAME_CODE_RULE not in same.index:
         raise DataError(f"same_code_reuse.csv has no row {SAME_CODE_RULE!r}")
     return RuleBook(rules=rules, same_code=same.loc[SAME_CODE_RULE])

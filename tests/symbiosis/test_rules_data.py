@@ -1,0 +1,145 @@
+"""The shipped rule book and material classes: references, factors, sources, grades, coverage."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from benchmarks.coverage import coverage, read_mapping
+from symbiosis.data import read_dataset
+from symbiosis.errors import DataError
+from symbiosis.materials import MaterialCatalog, default_catalog
+from symbiosis.rules import FACTOR_COLUMNS, default_rulebook, read_rulebook
+
+WATER_REUSE_CLASSES = {"demineralised-water", "process-water", "cooling-water", "treated-effluent"}
+
+
+def _rule_frame(**overrides) -> pd.DataFrame:
+    row = {"rule_id": "r", "offer_material": "cooling-water", "need_material": "cooling-water", "yield": "1",
+           "max_distance_km": "10", "transport_mode": "pipeline", "resource_t": "0", "water_m3": "1",
+           "co2e_t": "", "energy_mwh": "", "waste_t": "0", "value_eur": "", "quality_note": "", "source": "test"}
+    row.update(overrides)
+    return pd.DataFrame([row])
+
+
+def _same_code() -> pd.DataFrame:
+    frame = _rule_frame(rule_id="same-ewc-code").drop(columns=["offer_material", "need_material"])
+    return frame
+
+
+def test_every_rule_names_known_materials():
+    catalog, rules = default_catalog(), default_rulebook().rules
+    assert rules["need_material"].isin(catalog.classes).all()
+    classes = rules[rules["offer_level"] == "class"]
+    assert classes["offer_key"].isin(catalog.classes).all()
+    codes = rules[rules["offer_level"] == "code"]
+    assert codes["offer_key"].isin(catalog.ewc).all()
+
+
+def test_every_factor_cell_is_a_number_or_empty():
+    for name in ("compatibility.csv", "same_code_reuse.csv"):
+        raw = read_dataset(name)
+        for column in FACTOR_COLUMNS:
+            for rule_id, text in zip(raw["rule_id"], raw[column]):
+                if text.strip():
+                    assert math.isfinite(float(text)), (name, rule_id, column)
+
+
+def test_every_rule_has_a_source_and_names_its_unknowns():
+    table = default_rulebook().rule_table()
+    assert (table["source"].str.strip().str.len() > 20).all()
+    for rule_id in default_rulebook().unknown_factors().index:
+        assert "unknown" in table.at[rule_id, "source"].lower(), rule_id
+
+
+def test_empty_factor_is_read_as_unknown_not_zero():
+    book = read_rulebook(_rule_frame(), _same_code())
+    assert math.isnan(book.rules.at["r", "co2e_t"])
+    assert book.rules.at["r", "water_m3"] == 1.0
+    assert book.unknown_factor_report()["r"] == ["co2e_t", "energy_mwh", "value_eur"]
+
+
+def test_a_factor_that_is_not_a_number_is_an_error_naming_rule_and_column():
+    with pytest.raises(DataError, match=r"rule 'r', column 'co2e_t' is not a number: 'abc'"):
+        read_rulebook(_rule_frame(co2e_t="abc"), _same_code())
+
+
+def test_yield_may_not_be_unknown():
+    with pytest.raises(DataError, match=r"column 'yield' is empty"):
+        read_rulebook(_rule_frame(**{"yield": ""}), _same_code())
+
+
+def test_shipped_unknowns_are_reported():
+    report = default_rulebook().unknown_factor_report()
+    assert "co2e_t" in report["same-ewc-code"]
+    assert "value_eur" in report["cooling-water-reuse"]
+    assert "steam-to-steam" not in report
+
+
+def test_grade_rules_never_serve_a_higher_grade_without_treatment():
+    catalog = default_catalog()
+    table = default_rulebook().rules
+    for rule_id, row in table[table["offer_level"] == "class"].iterrows():
+        offer, need = catalog.classes[row["offer_key"]], catalog.classes[row["need_material"]]
+        if offer.grade_family and offer.grade_family == need.grade_family and offer.grade_rank < need.grade_rank:
+            assert row["treatment"], rule_id
+
+
+def test_a_rule_to_a_higher_grade_without_treatment_is_rejected():
+    frame = _rule_frame(offer_material="treated-effluent", need_material="demineralised-water")
+    with pytest.raises(DataError, match="without naming a treatment"):
+        read_rulebook(frame, _same_code())
+    treated = read_rulebook(_rule_frame(offer_material="treated-effluent", need_material="demineralised-water",
+                                        treatment="reverse osmosis", treatment_eur="0.5"), _same_code())
+    assert treated.rules.at["r", "treatment_eur"] == 0.5
+
+
+def test_grades_of_water_and_heat():
+    catalog = default_catalog()
+    rank = {key: m.grade_rank for key, m in catalog.classes.items() if m.grade_family}
+    assert rank["demineralised-water"] > rank["process-water"] > rank["raw-water"] > rank["cooling-water"] > rank["treated-effluent"]
+    assert rank["high-pressure-steam"] > rank["steam"] > rank["low-pressure-steam"] > rank["hot-water"] > rank["low-grade-heat"]
+
+
+def test_grade_family_without_rank_is_an_error():
+    classes = read_dataset("materials.csv").copy()
+    classes.loc[classes["material_id"] == "steam", "grade_rank"] = ""
+    with pytest.raises(DataError, match="grade_family and grade_rank must be given together"):
+        MaterialCatalog(classes=classes)
+
+
+def test_water_reuse_rules_save_fresh_water():
+    table = default_rulebook().rules
+    water = table[(table["offer_level"] == "class") & table["offer_key"].isin(WATER_REUSE_CLASSES)
+                  & table["need_material"].isin(WATER_REUSE_CLASSES)]
+    assert len(water) >= 6
+    assert (water["water_m3"] > 0).all()
+    # a shared fresh-water supply saves no fresh water, and says so with a 0
+    assert table.at["raw-water-supply", "water_m3"] == 0
+
+
+def test_isdata_coverage_is_at_least_ninety_percent():
+    result = coverage()
+    assert result.share >= 0.9
+    assert result.rows_expressible > 250
+    assert set(result.uncovered["offer_material"] + " -> " + result.uncovered["need_material"]) >= {"02 01 06 -> animal-feed"}
+
+
+def test_coverage_mapping_rejects_a_row_without_reason(tmp_path):
+    mapping = read_dataset("isdata_mapping.csv").copy()
+    mapping.loc[0, "reason"] = ""
+    path = tmp_path / "mapping.csv"
+    mapping.to_csv(path, index=False)
+    with pytest.raises(DataError, match="row 2, column 'reason' is empty"):
+        read_mapping(path)
+
+
+def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
+    from symbiosis.data import datasets_dir
+
+    text = (datasets_dir() / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Unknown factors", 1)[1].split("\n## ", 1)[0]
+    missing = [rule_id for rule_id in default_rulebook().unknown_factors().index if f"`{rule_id}`" not in section]
+    assert not missing
