@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,37 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `symbiosis serve` listens on.")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body outside imports.")
     max_upload_bytes: int = Field(20_000_000, ge=1024, description="Largest import upload (CSV or XLSX).")
-    round_workers: int = Field(2, ge=1, le=32, description="Matching rounds that may run at the same time.")
+    import_max_rows: int = Field(
+        100_000, ge=10, description="Most rows a sheet or CSV file of an import may have (header included).")
+    import_max_cells: int = Field(
+        3_000_000, ge=100, description="Most cells (declared rows x columns) a sheet of an imported workbook may have.")
+    import_max_unzipped_bytes: int = Field(
+        200_000_000, ge=1024, description="Largest uncompressed size of an imported workbook's files together.")
+    import_time_budget_s: float = Field(
+        30.0, gt=0, le=3600, description="Seconds an imported workbook's rows may take to read before it is refused.")
+    round_workers: int = Field(2, ge=1, le=32, description="Matching rounds that may run at the same time in one process.")
+    round_lease_s: float = Field(
+        30.0, gt=0, le=3600,
+        description="Seconds a process's claim on a running round lasts without a heartbeat; another process "
+        "takes the round over once it has expired (heartbeats come every third of it).",
+    )
+    round_poll_s: float = Field(1.0, gt=0, le=60, description="Seconds between two looks for queued rounds.")
+    max_time_limit_s: float = Field(
+        300.0, gt=0, le=86_400, description="Largest `options.time_limit_s` a round may ask for (seconds per solve).",
+    )
+    threads: int = Field(
+        16, ge=1, le=256,
+        description="Threads that run the synchronous request handlers of one process (the anyio thread limiter).",
+    )
+    db_pool_size: int = Field(20, ge=1, le=1000, description="Database connections each process keeps open.")
+    db_max_overflow: int = Field(5, ge=0, le=1000, description="Extra connections a process may open under load.")
+    db_pool_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="Seconds a request waits for a free database connection before a 503.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        10_000, ge=0, le=600_000,
+        description="Milliseconds an SQLite write waits for another process's or thread's write to end.",
+    )
     migrate_on_start: bool = Field(True, description="Apply database migrations when the service starts.")
     planner_min_companies: int = Field(
         3, ge=1,
@@ -38,3 +68,12 @@ class Settings(BaseSettings):
     map_tiles_attribution: str | None = Field(
         None, description="Attribution shown under the map tiles (required by most tile providers).",
     )
+
+    @model_validator(mode="after")
+    def _enough_connections(self) -> Settings:
+        needed = self.threads + self.round_workers + 2
+        if self.db_pool_size + self.db_max_overflow < needed:
+            raise ValueError(
+                f"db_pool_size + db_max_overflow ({self.db_pool_size} + {self.db_max_overflow}) must be at least "
+                f"threads + round_workers + 2 = {needed}, so that no thread ever waits for a connection")
+        return self

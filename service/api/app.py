@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
 from service.rounds.runner import RoundJobs, fail_interrupted_rounds
 from service.api.limits import BodySizeLimit
 from service.api.routes import analytics, audit, companies, exchanges, imports, keys, listings, proposals, rounds, stats, web
-from service.db.engine import create_db_engine, create_session_factory
+from service.db.engine import create_db_engine, create_session_factory, read_engine
 from service.db.migrate import upgrade_database
 from service.settings import Settings
 
@@ -30,15 +31,20 @@ until both accept), **facilitator** (companies, listings, rounds, proposals, exc
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the database engine is created here, migrations run on start."""
     settings = settings or Settings()
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_url, settings)
     sessions = create_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Request handlers run on at most ``threads`` threads, and the pool holds more connections than
+        # threads and round workers together (see Settings): a thread never waits for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if settings.migrate_on_start:
             upgrade_database(engine)
         fail_interrupted_rounds(sessions)
-        app.state.jobs = RoundJobs(sessions, settings.round_workers)
+        app.state.jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
+                                   poll_s=settings.round_poll_s)
+        app.state.jobs.start()
         try:
             yield
         finally:
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.read_sessions = create_session_factory(read_engine(engine))
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                        upload_prefix=f"{API_PREFIX}/imports")

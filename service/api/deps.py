@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response, status
@@ -23,16 +23,31 @@ MAX_LIMIT = 500
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer sym_...`")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+#: Methods whose requests only read: their sessions never open a write transaction.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the endpoint alone.
+
+    It is closed as soon as the endpoint returns (``scope="function"``), before the response is
+    validated and sent: a connection is never held while its request waits for a thread, so requests
+    cannot all hold connections while the threads wait for one. Creating and closing a session
+    takes no thread: the endpoint has already committed or only read.
+    """
+    factory = request.app.state.read_sessions if request.method in READ_METHODS else request.app.state.sessions
+    session = factory()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

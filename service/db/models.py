@@ -123,6 +123,9 @@ class Round(Versioned, Base):
     created_by: Mapped[int | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))  #: the process running it
+    lease_until: Mapped[datetime | None]  #: its claim ends then unless a heartbeat renews it
+    heartbeat_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": Versioned.version}
 

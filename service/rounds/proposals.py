@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from service.db.models import Proposal
-from solvers.matching import Match
 from symbiosis.explain import explain_exchanges
 from symbiosis.objective import Objective
 from symbiosis.schema import INDICATORS
@@ -49,8 +48,8 @@ def unmatched_records(unmatched: pd.DataFrame) -> list[dict[str, str]]:
     ]
 
 
-def round_summary(match: Match, directives_used: int) -> dict:
+def round_summary(run_summary: dict, directives_used: int) -> dict:
     """The run summary of :func:`solvers.summary.build_summary`, with the directives the round applied."""
-    summary = dict(match.summary)
+    summary = dict(run_summary)
     summary["counts"] = {**summary["counts"], "directives": directives_used}
     return summary

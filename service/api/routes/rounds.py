@@ -10,13 +10,14 @@ from sqlalchemy import select, update
 
 from service.api.auth import Principal, Role
 from service.api.deps import (
-    FacilitatorDep, FacilitatorOrPlannerDep, IntId, LimitQuery, OffsetQuery, SessionDep, record,
+    FacilitatorDep, FacilitatorOrPlannerDep, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
 )
 from service.api.paging import page
 from service.api.schemas.rounds import (
     RoundCreate, RoundPublic, RoundsPublic, RoundStatus, RoundUnmatched, SendResult, UnmatchedListing,
 )
 from service.db.models import Proposal, Round, utcnow
+from service.rounds.runner import CANCELLED
 from service.rounds.snapshot import check_material_classes
 from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
 
@@ -43,7 +44,8 @@ def _round(session, round_id: int, *, lock: bool = False) -> Round:
 
 
 @router.post("", response_model=RoundPublic, status_code=status.HTTP_202_ACCEPTED)
-def create_round(body: RoundCreate, session: SessionDep, principal: FacilitatorDep, request: Request) -> Round:
+def create_round(body: RoundCreate, session: SessionDep, principal: FacilitatorDep, settings: SettingsDep,
+                 request: Request) -> Round:
     """Create a round and start it: it snapshots the open listings in scope and matches them in the background.
 
     Follow its ``status`` and ``progress`` with GET /rounds/{id}.
@@ -51,6 +53,11 @@ def create_round(body: RoundCreate, session: SessionDep, principal: FacilitatorD
     bad = check_material_classes(body.scope.material_classes or [])
     problems = [Problem("round", None, "material_classes",
                         f"{b!r} is neither a material class id nor an EWC code, sub-chapter or chapter") for b in bad]
+    limit = body.options.time_limit_s
+    if limit is not None and limit > settings.max_time_limit_s:
+        problems.append(Problem("round", None, "options.time_limit_s",
+                                f"{limit:g} s is longer than this service allows: at most "
+                                f"{settings.max_time_limit_s:g} s (setting SYMBIOSIS_MAX_TIME_LIMIT_S)"))
     if problems:
         raise InputError(problems, location="body")
     data = jsonable_encoder(body)
@@ -100,14 +107,22 @@ def rerun_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep,
 
 @router.post("/{round_id}/cancel", response_model=RoundPublic, status_code=status.HTTP_202_ACCEPTED)
 def cancel_round(round_id: IntId, session: SessionDep, principal: FacilitatorDep) -> Round:
-    """Ask a queued or running round to stop; it ends as ``cancelled`` without new proposals."""
-    round_ = _round(session, round_id, lock=True)
-    if round_.status not in ACTIVE:
-        raise ConflictError(f"round {round_id} is {round_.status}, not queued or running")
-    round_.cancel_requested = True
+    """Stop a queued round at once, or ask a running one to stop (it does within about a second, in
+    whichever process runs it); it ends as ``cancelled`` without new proposals."""
+    _round(session, round_id)
+
+    def change(state: str, **values) -> int:
+        return session.execute(update(Round).where(Round.id == round_id, Round.status == state)
+                               .values(version=Round.version + 1, **values)
+                               .execution_options(synchronize_session=False)).rowcount or 0
+
+    if not (change("queued", status="cancelled", message=CANCELLED, finished_at=utcnow(), cancel_requested=False)
+            or change("running", cancel_requested=True)):
+        session.rollback()
+        raise ConflictError(f"round {round_id} is {_round(session, round_id).status}, not queued or running")
     record(session, principal, "cancel", "round", round_id)
     session.commit()
-    return round_
+    return session.get(Round, round_id, populate_existing=True)
 
 
 @router.post("/{round_id}/send", response_model=SendResult)

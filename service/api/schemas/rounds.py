@@ -37,7 +37,10 @@ class RoundScope(Strict):
 class RoundOptions(Strict):
     max_candidates: int = Field(CandidateParams().max_candidates, ge=1, le=1000,
                                 description="Nearest partners each listing looks up (the engine's default).")
-    time_limit_s: float | None = Field(None, gt=0, le=3600, description="Seconds per LP solve.")
+    time_limit_s: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="Seconds per LP or MILP solve; at most the service's `max_time_limit_s` setting (default 300).",
+    )
     check_availability: bool = Field(True, description="Require availability windows to overlap.")
 
 
