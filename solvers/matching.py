@@ -161,6 +161,7 @@ def match(
         "relative_gap": solve_params.relative_gap,
         "workers": solve_params.workers,
         "seed": solve_params.seed,
+        "allow_subsidised": solve_params.allow_subsidised,
         "locks": 0 if directives is None else int(len(directives.locks)),
         "forbids": 0 if directives is None else int(len(directives.forbidden_pairs) + len(directives.forbidden_companies)),
         "weights": None if solve_params.weights is None else {

@@ -55,6 +55,10 @@ class SolveParams:
         Threads the MILP engine may use (HiGHS; SCIP in OR-Tools runs on one).
     seed
         Random seed of the MILP engine.
+    allow_subsidised
+        Also propose exchanges whose known net benefit is negative (a facilitator's subsidised
+        round); by default an exchange is proposed only when it at least pays its transport,
+        treatment and link costs (or its economics are unknown).
     """
 
     objective: Objective = Objective.DIVERTED
@@ -66,6 +70,7 @@ class SolveParams:
     relative_gap: float = 1e-4
     workers: int = 1
     seed: int = 0
+    allow_subsidised: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))

@@ -40,7 +40,14 @@ class SolveInputs:
     locked
         Arcs a facilitator locked into the solution.
     usable
-        Arcs that can carry their listings' lots and all-or-nothing quantities.
+        Arcs that can carry their listings' lots and all-or-nothing quantities, and pay their way:
+        unless the parameters allow subsidised exchanges, an arc whose known net benefit cannot be
+        positive is not usable, and an arc with a link cost must carry at least the quantity whose
+        margin pays for the link (folded into the offer's minimum lot on that arc).
+    losing
+        Arcs left out because each unit carried loses money (transport and treatment exceed the savings).
+    link_lot
+        Per arc, the quantity at which its margin pays its link cost (0 where none is needed).
     useful
         Arcs worth considering: usable and gaining something, or locked.
     discrete
@@ -54,6 +61,8 @@ class SolveInputs:
     rules: ListingRules
     locked: np.ndarray
     usable: np.ndarray
+    losing: np.ndarray
+    link_lot: np.ndarray
     useful: np.ndarray
     discrete: np.ndarray
 
@@ -63,11 +72,37 @@ class SolveInputs:
         objective = ArcObjective.of(arcs, params.objective, params.weights)
         locked = locked_arcs(arcs)
         rules = ListingRules.for_arcs(arcs, candidates.offers, candidates.needs)
-        usable = rules.usable(arcs["upper"].to_numpy(dtype=float), arcs["yield"].to_numpy(dtype=float))
+        losing, link_lot = viability(arcs)
+        if params.allow_subsidised:
+            losing, link_lot = np.zeros(len(arcs), bool), np.zeros(len(arcs))
+        losing &= ~locked  # a facilitator's lock stands whatever it costs
+        link_lot = np.where(locked, 0.0, link_lot)
+        upper = arcs["upper"].to_numpy(dtype=float)
+        if params.solver in (SolverName.FLOW, SolverName.LP):
+            # A forced continuous engine cannot hold an exchange to a least quantity: an arc that cannot
+            # pay its link even at full capacity is left out, the others are not held to it.
+            unpayable = link_lot > upper * (1 + 1e-9)
+        else:
+            rules = replace(rules, offer_lot=np.maximum(rules.offer_lot, link_lot))
+            unpayable = np.zeros(len(arcs), bool)
+        usable = rules.usable(upper, arcs["yield"].to_numpy(dtype=float)) & ~losing & ~unpayable
         useful = (((objective.primary > 0) & (objective.effective > 0)) & usable) | locked
         discrete = (rules.discrete() | locked | (objective.link != 0)) & useful
         return cls(arcs, candidates.offers["quantity_canonical"], candidates.needs["quantity_canonical"],
-                   objective, rules, locked, usable, useful, discrete)
+                   objective, rules, locked, usable, losing, link_lot, useful, discrete)
+
+
+def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per arc: whether every unit carried loses money (known margin below zero, or zero with a
+    link to pay), and the quantity whose margin pays the yearly link cost (0 where no link cost or
+    the margin is unknown)."""
+    margin = (arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]).to_numpy(dtype=float)
+    link = arcs["link_cost_eur"].to_numpy(dtype=float) if "link_cost_eur" in arcs else np.zeros(len(arcs))
+    known = np.isfinite(margin)
+    losing = known & ((margin < 0) | ((margin <= 0) & (link > 0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        link_lot = np.where(known & (margin > 0) & (link > 0), link / margin, 0.0)
+    return losing, link_lot
 
 
 def locked_arcs(arcs: pd.DataFrame) -> np.ndarray:
@@ -106,7 +141,11 @@ def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchRes
     gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
     details = {"arcs": int(len(inputs.arcs)), "useful_arcs": int(inputs.useful.sum()), "components": components,
                "engines": [{"engine": r.engine, "status": r.status.value} for r in runs]}
-    unmatched = explain_unmatched(candidates, exchanges, inputs.useful, params.objective.value, usable=inputs.usable)
+    if params.solver in (SolverName.FLOW, SolverName.LP) and (inputs.link_lot > 0).any():
+        details["relaxed"] = ("a forced continuous engine does not hold exchanges to the quantity that pays "
+                              "their link cost; use --solver auto or milp for that")
+    unmatched = explain_unmatched(candidates, exchanges, inputs.useful, params.objective.value, usable=inputs.usable,
+                                  losing=inputs.losing, link_lot=inputs.link_lot)
     return MatchResult(
         status=status, objective=params.objective, objective_value=objective_value, bound=bound, gap=gap,
         solver="+".join(sorted({r.engine for r in runs})) or "none", solve_seconds=time.perf_counter() - started,

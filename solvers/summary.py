@@ -8,6 +8,7 @@ from solvers.result import MatchResult
 from symbiosis.candidates import Candidates
 from symbiosis.impacts import total_indicators
 from symbiosis.registry import Registry
+from symbiosis.schema import SUMMED
 
 
 def _finite(value: float | None) -> float | None:
@@ -18,7 +19,8 @@ def build_summary(
     result: MatchResult, registry: Registry, candidates: Candidates, timings: dict[str, float], parameters: dict
 ) -> dict:
     """The summary of one matching run: status, objective, bound, gap, solver, timings per stage,
-    totals of the indicators, value and transport emissions, counts, parameters and notices."""
+    totals of the indicators, value and transport emissions (over the exchanges where they are
+    known; ``unknown`` counts the others per column), counts, parameters and notices."""
     ex = result.exchanges
     matched_offers = ex.groupby("offer_id")["quantity_canonical"].sum()
     offers = registry.offers["quantity_canonical"]
@@ -32,6 +34,7 @@ def build_summary(
         "solver": result.solver,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "totals": {k: round(v, 6) for k, v in total_indicators(ex).items()},
+        "unknown": {k: int(ex[k].isna().sum()) for k in SUMMED if k in ex and ex[k].isna().any()},
         "counts": {
             "companies": int(len(registry.companies)),
             "listings": int(len(registry.listings)),
@@ -44,5 +47,19 @@ def build_summary(
         },
         "parameters": parameters,
         "solver_details": result.details,
-        "notices": list(registry.notices),
+        "notices": [*registry.notices, *_economic_notices(ex, parameters),
+                    *([result.details["relaxed"]] if "relaxed" in result.details else [])],
     }
+
+
+def _economic_notices(exchanges, parameters: dict) -> list[str]:
+    """What a reader of the totals must know: unknown figures left out, subsidised exchanges."""
+    notices = []
+    unknown = {k: int(exchanges[k].isna().sum()) for k in SUMMED if k in exchanges and exchanges[k].isna().any()}
+    if unknown:
+        notices.append("totals leave out figures that are unknown (no cited factor or price): "
+                       + ", ".join(f"{k} of {n} exchange(s)" for k, n in unknown.items()))
+    losing = int((exchanges["value_eur"] < 0).sum()) if "value_eur" in exchanges else 0
+    if parameters.get("allow_subsidised"):
+        notices.append(f"subsidised exchanges allowed: {losing} proposed exchange(s) have a negative net benefit")
+    return notices

@@ -17,10 +17,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from symbiosis.economics import PriceBook, arc_savings, default_price_book, need_prices, offer_savings
 from symbiosis.geo import build_index, geodesic_km, query_nearest
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import Registry
-from symbiosis.rules import FACTOR_COLUMNS, RuleBook, default_rulebook
+from symbiosis.rules import FACTOR_COLUMNS, TREATMENT_COLUMN, TREATMENT_COST_COLUMN, RuleBook, default_rulebook
+from symbiosis.schema import TRANSPORT_MODES
 from symbiosis.directives import Directives
 from symbiosis.errors import InputError, Problem
 from symbiosis.transport import default_link_costs, default_transport_modes
@@ -96,6 +98,7 @@ def build_candidates(
     catalog: MaterialCatalog | None = None,
     link_costs: pd.DataFrame | None = None,
     directives: Directives | None = None,
+    prices: PriceBook | None = None,
     progress: Progress | None = None,
 ) -> Candidates:
     """Find every feasible offer -> need arc of a registry.
@@ -118,13 +121,16 @@ def build_candidates(
         When a locked pair is not compatible or within one company.
     """
     params = params or CandidateParams()
+    prices = prices or default_price_book()
     rulebook = rulebook or default_rulebook()
     transport = default_transport_modes() if transport is None else transport
     catalog = catalog or default_catalog()
     link_costs = default_link_costs() if link_costs is None else link_costs
     directives = directives or Directives()
-    offers, needs = registry.offers, registry.needs
+    offers, needs, companies = registry.offers, registry.needs, _with_access(registry.companies)
     rules = rulebook.rule_table()
+    need_price = need_prices(needs, prices, catalog)
+    offer_saving = offer_savings(offers, prices, catalog)
 
     matches = rulebook.match_offers(offers["material"].unique())
     matches = matches[matches["need_material"].isin(needs["material"].unique())]
@@ -172,17 +178,31 @@ def build_candidates(
     pairs["receiver_id"] = col(needs, "company_id", n)
     pairs["material"] = col(offers, "material", o)
     pairs["need_material"] = col(needs, "material", n)
-    o_mode, n_mode = col(offers, "transport_mode", o), col(needs, "transport_mode", n)
-    mode = np.where(o_mode != "", o_mode, np.where(n_mode != "", n_mode, col(rules, "transport_mode", r)))
-    pairs["transport_mode"] = mode
+    o_company = companies.index.get_indexer(pairs["supplier_id"])
+    n_company = companies.index.get_indexer(pairs["receiver_id"])
     pairs["geodesic_km"] = geodesic_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
-    mode_pos = transport.index.get_indexer(mode)
-    pairs["distance_km"] = pairs["geodesic_km"].to_numpy() * transport["detour_factor"].to_numpy()[mode_pos]
-    pairs["max_distance_km"] = np.fmin(
-        col(rules, "max_distance_km", r),
-        np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
+    yields = col(rules, "yield", r)
+    receiver, supplier, gross = arc_savings(
+        need_price.to_numpy()[n], offer_saving.to_numpy()[o], yields, col(rules, "value_eur", r))
+    treatment = np.where(col(rules, TREATMENT_COLUMN, r) != "", col(rules, TREATMENT_COST_COLUMN, r), 0.0)
+    upper = np.minimum(col(offers, "quantity_canonical", o), col(needs, "quantity_canonical", n) / yields)
+    reach = choose_modes(
+        geodesic=pairs["geodesic_km"].to_numpy(),
+        stated=np.where(col(offers, "transport_mode", o) != "", col(offers, "transport_mode", o),
+                        col(needs, "transport_mode", n)),
+        rule_mode=col(rules, "transport_mode", r),
+        rail=col(companies, "rail_siding", o_company) & col(companies, "rail_siding", n_company),
+        port=col(companies, "port_access", o_company) & col(companies, "port_access", n_company),
+        listing_limit=np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
+        rule_limit=col(rules, "max_distance_km", r),
+        economics_known=np.isfinite(gross - treatment),
+        tonnes_per_unit=_tonnes_per_unit(pairs["material"], catalog).to_numpy(),
+        upper=upper, transport=transport, link_costs=link_costs,
     )
-    within = pairs["distance_km"].to_numpy() <= pairs["max_distance_km"].to_numpy()
+    pairs["transport_mode"] = reach.mode
+    pairs["distance_km"] = reach.distance_km
+    pairs["max_distance_km"] = reach.limit_km
+    within = reach.within
     other_company = pairs["supplier_id"].to_numpy() != pairs["receiver_id"].to_numpy()
     if params.check_availability:
         start = np.maximum(_days(offers["available_from"], -np.inf)[o], _days(needs["available_from"], -np.inf)[n])
@@ -199,24 +219,22 @@ def build_candidates(
     feasible = (within & other_company & overlap & ~forbidden) | locked
 
     kept = pairs[feasible]
-    r, mode_pos = kept["r"].to_numpy(), mode_pos[feasible]
+    r = kept["r"].to_numpy()
     arcs = kept.drop(columns=["o", "n", "r", "_within", "_other", "_overlap", "_forbidden"]).reset_index(drop=True)
-    arcs["yield"] = col(rules, "yield", r)
+    arcs["yield"] = yields[feasible]
     for column in FACTOR_COLUMNS:
         arcs[column] = col(rules, column, r)
-    tonne_km = _tonnes_per_unit(arcs["material"], catalog).to_numpy() * arcs["distance_km"].to_numpy()
-    arcs["transport_ttw_t_per_unit"] = tonne_km * transport["kg_co2e_per_tkm_ttw"].to_numpy()[mode_pos] / 1000.0
-    arcs["transport_wtt_t_per_unit"] = tonne_km * transport["kg_co2e_per_tkm_wtt"].to_numpy()[mode_pos] / 1000.0
+    # value_eur per offer unit before transport: both sides' savings less the treatment.
+    arcs["value_eur"] = gross[feasible] - treatment[feasible]
+    arcs["receiver_saving_eur_per_unit"] = receiver[feasible]
+    arcs["supplier_saving_eur_per_unit"] = supplier[feasible]
+    arcs["treatment_cost_eur_per_unit"] = treatment[feasible]
+    arcs["treatment"] = col(rules, TREATMENT_COLUMN, r)
+    for column in ("transport_ttw_t_per_unit", "transport_wtt_t_per_unit", "transport_cost_eur_per_unit",
+                   "link_cost_eur"):
+        arcs[column] = getattr(reach, column)[feasible]
     arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
-    arcs["transport_cost_eur_per_unit"] = tonne_km * transport["cost_eur_per_tkm"].to_numpy()[mode_pos]
-    offer_cap = col(offers, "quantity_canonical", kept["o"].to_numpy())
-    need_cap = col(needs, "quantity_canonical", kept["n"].to_numpy())
-    arcs["upper"] = np.minimum(offer_cap, need_cap / arcs["yield"].to_numpy())
-    arcs["link_cost_eur"] = (
-        link_costs["fixed_eur_per_yr"].to_numpy()[link_costs.index.get_indexer(arcs["transport_mode"])]
-        + link_costs["eur_per_km_per_yr"].to_numpy()[link_costs.index.get_indexer(arcs["transport_mode"])]
-        * arcs["distance_km"].to_numpy()
-    )
+    arcs["upper"] = upper[feasible]
     lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
     keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
     arcs["locked"] = locked[feasible]
@@ -224,6 +242,82 @@ def build_candidates(
 
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
+
+
+def _with_access(companies: pd.DataFrame) -> pd.DataFrame:
+    """Companies with boolean ``port_access`` and ``rail_siding`` (False where not stated)."""
+    frame = companies
+    for column in ("port_access", "rail_siding"):
+        if column not in frame:
+            frame = frame.assign(**{column: False})
+    return frame
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Per pair: the chosen transport mode, its road/rail/sea/pipe distance, the distance limit that
+    applied (NaN where cost alone decides), whether the pair is within it, and per canonical unit
+    the transport emissions and cost; and the yearly link cost of the exchange."""
+
+    mode: np.ndarray
+    distance_km: np.ndarray
+    limit_km: np.ndarray
+    within: np.ndarray
+    transport_ttw_t_per_unit: np.ndarray
+    transport_wtt_t_per_unit: np.ndarray
+    transport_cost_eur_per_unit: np.ndarray
+    link_cost_eur: np.ndarray
+
+
+def choose_modes(
+    *, geodesic: np.ndarray, stated: np.ndarray, rule_mode: np.ndarray, rail: np.ndarray, port: np.ndarray,
+    listing_limit: np.ndarray, rule_limit: np.ndarray, economics_known: np.ndarray, tonnes_per_unit: np.ndarray,
+    upper: np.ndarray, transport: pd.DataFrame, link_costs: pd.DataFrame,
+) -> Reach:
+    """Each pair's cheapest allowed transport mode.
+
+    A mode a listing states is the only one allowed. Otherwise a pipeline rule allows only the
+    pipeline; any other rule allows its own mode, the road (truck), rail where both sites have a
+    siding and ship where both have port access. A mode is in reach within the listings' own
+    limits and, for a pipeline (a physical limit) or where the exchange's economics are unknown,
+    the rule's limit; elsewhere the cost decides (an exchange that loses money is left out by the
+    solver). Among the modes in reach, the one with the least transport and link cost at the
+    pair's full quantity wins; on equal cost the rule's mode.
+    """
+    n = len(geodesic)
+    transport, link_costs = transport.reindex(TRANSPORT_MODES), link_costs.reindex(TRANSPORT_MODES)
+    detour = transport["detour_factor"].to_numpy(dtype=float)
+    best_cost = np.full(n, np.inf)
+    chosen = np.full(n, -1)
+    preferred = np.where(stated != "", stated, rule_mode)
+    fallback = pd.Index(TRANSPORT_MODES).get_indexer(preferred)
+    limits = np.empty((len(TRANSPORT_MODES), n))
+    for m, mode in enumerate(TRANSPORT_MODES):
+        open_by_rule = (rule_mode == mode) | ((rule_mode != "pipeline") & (
+            (mode == "truck") | ((mode == "rail") & rail) | ((mode == "ship") & port)))
+        allowed = np.where(stated != "", stated == mode, open_by_rule)
+        physical = mode == "pipeline"
+        limits[m] = np.fmin(listing_limit, rule_limit if physical else np.where(economics_known, np.inf, rule_limit))
+        distance = geodesic * detour[m]
+        cost = (tonnes_per_unit * distance * transport.at[mode, "cost_eur_per_tkm"] * upper
+                + link_costs.at[mode, "fixed_eur_per_yr"] + link_costs.at[mode, "eur_per_km_per_yr"] * distance)
+        cost = cost - 1e-9 * (preferred == mode)  # on equal cost, the stated or the rule's mode
+        better = allowed & (distance <= limits[m]) & (cost < best_cost)
+        chosen[better], best_cost[better] = m, cost[better]
+    within = chosen >= 0
+    chosen = np.where(within, chosen, fallback)
+    modes = np.asarray(TRANSPORT_MODES, dtype=object)[chosen]
+    distance = geodesic * detour[chosen]
+    tonne_km = tonnes_per_unit * distance
+    limit = limits[chosen, np.arange(n)]
+    return Reach(
+        mode=modes, distance_km=distance, limit_km=np.where(np.isfinite(limit), limit, np.nan), within=within,
+        transport_ttw_t_per_unit=tonne_km * transport["kg_co2e_per_tkm_ttw"].to_numpy()[chosen] / 1000.0,
+        transport_wtt_t_per_unit=tonne_km * transport["kg_co2e_per_tkm_wtt"].to_numpy()[chosen] / 1000.0,
+        transport_cost_eur_per_unit=tonne_km * transport["cost_eur_per_tkm"].to_numpy()[chosen],
+        link_cost_eur=(link_costs["fixed_eur_per_yr"].to_numpy()[chosen]
+                       + link_costs["eur_per_km_per_yr"].to_numpy()[chosen] * distance),
+    )
 
 
 def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFrame, matches: pd.DataFrame,

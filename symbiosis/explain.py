@@ -19,17 +19,24 @@ def explain_unmatched(
     objective: str,
     *,
     usable: np.ndarray | None = None,
+    losing: np.ndarray | None = None,
+    link_lot: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every listing with nothing exchanged, with the reason.
 
     Listings without candidate arcs keep the candidate search's reason. For the others, in this
-    order: every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
+    order: every candidate loses money on each unit (not worth its transport cost), or cannot
+    carry enough to pay its link (not worth its link cost), each with what would make it viable;
+    every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
     quantity); every candidate gains nothing under the objective; the partners it could reach
     reached their partner limit; or it was outbid: the partners used their capacity on exchanges
     worth more, which the reason names.
     """
     arcs = candidates.arcs
     usable = np.ones(len(arcs), bool) if usable is None else usable
+    losing = np.zeros(len(arcs), bool) if losing is None else losing
+    link_lot = np.zeros(len(arcs)) if link_lot is None else link_lot
+    link_short = ~losing & (link_lot > arcs["upper"].to_numpy(dtype=float) * (1 + 1e-9))
     frames = [candidates.unmatched]
     partner_count = pd.concat([exchanges["offer_id"], exchanges["need_id"]]).value_counts()
     listings_all = pd.concat([candidates.offers, candidates.needs])
@@ -47,9 +54,12 @@ def explain_unmatched(
         idle = with_arcs.difference(pd.Index(exchanges[own].unique()))
         if idle.empty:
             continue
-        mine = arcs.assign(_useful=useful, _usable=usable)[arcs[own].isin(idle)]
+        mine = arcs.assign(_useful=useful, _usable=usable, _losing=losing, _link_short=link_short,
+                           _link_lot=link_lot)[arcs[own].isin(idle)]
         grouped = mine.groupby(own)
         any_usable = grouped["_usable"].any()
+        all_losing = grouped["_losing"].all()
+        all_costly = (mine["_losing"] | mine["_link_short"]).groupby(mine[own]).all()
         any_useful = grouped["_useful"].any()
         partners = grouped[other].agg(list)
         most_upper = grouped["upper"].max()
@@ -59,7 +69,11 @@ def explain_unmatched(
         reasons = {}
         for listing in idle:
             reach = partners[listing]
-            if not any_usable[listing]:
+            if not any_usable[listing] and all_losing[listing]:
+                reasons[listing] = _not_worth_transport(mine[mine[own] == listing], other)
+            elif not any_usable[listing] and all_costly[listing]:
+                reasons[listing] = _not_worth_link(mine[(mine[own] == listing) & ~mine["_losing"]], other)
+            elif not any_usable[listing]:
                 lot = own_lot.get(listing, np.nan)
                 most = float(most_upper[listing])
                 reasons[listing] = (
@@ -93,6 +107,32 @@ def explain_unmatched(
     result = pd.concat([f for f in frames if not f.empty]) if any(not f.empty for f in frames) else candidates.unmatched
     result.index.name = "listing_id"
     return result
+
+
+def _not_worth_transport(arcs: pd.DataFrame, other: str) -> str:
+    """Why a listing's candidates all lose money, from its best one, and what would make it viable."""
+    margin = arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]
+    best = arcs.loc[margin.idxmax()]
+    loss = -float(margin.max())
+    text = (f"not worth its transport cost: each unit would lose {loss:,.4g} EUR with the best partner in reach "
+            f"({best[other]} at {best['distance_km']:,.1f} km by {best['transport_mode']}: "
+            f"transport {best['transport_cost_eur_per_unit']:,.4g} EUR against savings of {best['value_eur']:,.4g} EUR per unit)")
+    per_km = best["transport_cost_eur_per_unit"] / best["distance_km"] if best["distance_km"] > 0 else np.nan
+    if best["value_eur"] > 0 and np.isfinite(per_km) and per_km > 0:
+        text += f"; viable within {best['value_eur'] / per_km:,.1f} km, or with savings {loss:,.4g} EUR per unit higher"
+    else:
+        text += f"; viable with savings {loss:,.4g} EUR per unit higher (a higher price for the input, or disposal cost)"
+    return text
+
+
+def _not_worth_link(arcs: pd.DataFrame, other: str) -> str:
+    """Why a listing's candidates cannot carry enough to pay their link, and what would make them viable."""
+    best = arcs.loc[(arcs["upper"] / arcs["_link_lot"]).idxmax()]
+    margin = float(best["value_eur"] - best["transport_cost_eur_per_unit"])
+    return (f"not worth its link cost: the link with {best[other]} at {best['distance_km']:,.1f} km by "
+            f"{best['transport_mode']} costs {best['link_cost_eur']:,.0f} EUR/yr, which needs at least "
+            f"{best['_link_lot']:,.6g} units a year at its margin of {margin:,.4g} EUR per unit; at most "
+            f"{best['upper']:,.6g} can be exchanged; viable with a link cost below {margin * best['upper']:,.0f} EUR/yr")
 
 
 def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd.Series:

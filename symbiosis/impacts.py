@@ -49,6 +49,13 @@ def build_exchanges(
     ex["co2e_t"] = q * ex["co2e_t"] - ex["transport_co2e_t"]
     link = ex["link_cost_eur"] if "link_cost_eur" in ex else 0.0
     ex["value_eur"] = q * (ex["value_eur"] - ex["transport_cost_eur_per_unit"]) - link
+    ex["transport_cost_eur"] = q * ex["transport_cost_eur_per_unit"]
+    for part in ("receiver_saving", "supplier_saving", "treatment_cost"):
+        per_unit = ex[f"{part}_eur_per_unit"] if f"{part}_eur_per_unit" in ex else np.nan
+        ex[f"{part}_eur"] = q * per_unit
+    bearing = ex["treatment_cost_eur"] + ex["transport_cost_eur"] + link
+    ex["fair_price_min_eur"] = (bearing - ex["supplier_saving_eur"]) / q
+    ex["fair_price_max_eur"] = ex["receiver_saving_eur"] / q
     ex["objective_contribution"] = objective.contribution(flows)[used]
     if "link_cost_eur" not in ex:
         ex["link_cost_eur"] = 0.0

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Objective(str, Enum):
     """What the solver maximises."""
 
-    DIVERTED = "diverted"  #: tonnes of waste diverted plus virgin resource substituted
+    DIVERTED = "diverted"  #: tonnes of waste diverted plus virgin resource (fresh water: 1 m3 = 1 t) substituted
     CO2 = "co2"  #: net tonnes CO2e avoided, transport emissions subtracted
     VALUE = "value"  #: euros: avoided purchase and disposal, transport cost subtracted
 
@@ -30,7 +30,7 @@ class Objective(str, Enum):
 WEIGHTABLE_INDICATORS: tuple[str, ...] = (*INDICATORS, "value_eur")
 #: Each objective as weights on the per-unit indicators.
 OBJECTIVE_WEIGHTS: dict[Objective, dict[str, float]] = {
-    Objective.DIVERTED: {"waste_t": 1.0, "resource_t": 1.0},
+    Objective.DIVERTED: {"waste_t": 1.0, "resource_t": 1.0, "water_m3": 1.0},
     Objective.CO2: {"co2e_t": 1.0},
     Objective.VALUE: {"value_eur": 1.0},
 }
@@ -47,7 +47,8 @@ def indicator_weights(objective: Objective | str, weights=None) -> dict[str, flo
 
 
 def per_unit_indicators(arcs: pd.DataFrame) -> pd.DataFrame:
-    """Per canonical unit of offer on each arc: the five indicators and value, net of transport."""
+    """Per canonical unit of offer on each arc: the five indicators and value, net of transport
+    (NaN where a factor is unknown)."""
     table = arcs[["resource_t", "water_m3", "energy_mwh", "waste_t"]].copy()
     table["co2e_t"] = arcs["co2e_t"] - arcs["transport_co2e_t_per_unit"]
     table["value_eur"] = arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]
@@ -94,8 +95,8 @@ class ArcObjective:
         factor = material_factor(arcs, weights)
         table = per_unit_indicators(arcs)
         primary = np.zeros(len(arcs))
-        for name, w in by_indicator.items():
-            primary += w * table[name].to_numpy(dtype=float)
+        for name, w in by_indicator.items():  # an unknown factor gains nothing the solver can count on
+            primary += w * np.nan_to_num(table[name].to_numpy(dtype=float), nan=0.0)
         w_value = by_indicator.get("value_eur", 0.0)
         if w_value == 0 or "link_cost_eur" not in arcs:
             link = np.zeros(len(arcs))

@@ -185,6 +185,23 @@ def _parse_dates(frame: pd.DataFrame, column: str, check: _Checker) -> pd.Series
     return values
 
 
+def _check_yes_no(frame: pd.DataFrame, column: str, check: _Checker) -> None:
+    text = frame[column].str.lower()
+    check.add(~text.isin(TRUE_WORDS + FALSE_WORDS), column, lambda p: f"{frame[column].iloc[p]!r} is not yes or no")
+
+
+def _parse_prices(lst: pd.DataFrame, check: _Checker) -> tuple[pd.Series, pd.Series]:
+    """A need's purchase price and an offer's disposal cost (negative: revenue), per unit of the listing."""
+    price = _parse_floats(lst, "price_eur_per_unit", check)
+    disposal = _parse_floats(lst, "disposal_eur_per_unit", check)
+    check.add(price.notna() & (price < 0), "price_eur_per_unit", lambda p: f"{price.iloc[p]} is negative")
+    check.add(price.notna() & (lst["kind"] == "offer"), "price_eur_per_unit",
+              lambda p: "an offer has no purchase price: use disposal_eur_per_unit (negative for a revenue)")
+    check.add(disposal.notna() & (lst["kind"] == "need"), "disposal_eur_per_unit",
+              lambda p: "a need has no disposal cost: use price_eur_per_unit")
+    return price, disposal
+
+
 def validate_tables(
     companies: pd.DataFrame,
     listings: pd.DataFrame,
@@ -219,6 +236,8 @@ def validate_tables(
         lambda p: f"{comp['nace'].iloc[p]!r} is not a NACE Rev. 2 division, group or class code (e.g. '23.51')",
     )
     comp["lat"], comp["lon"] = lat, lon
+    for column in ("port_access", "rail_siding"):
+        _check_yes_no(comp, column, cc)
 
     # --- listings ---
     _check_unique(lst, "listing_id", lc)
@@ -250,6 +269,7 @@ def validate_tables(
         ~aon_text.isin(TRUE_WORDS + FALSE_WORDS), "all_or_nothing",
         lambda p: f"{lst['all_or_nothing'].iloc[p]!r} is not yes or no",
     )
+    price, disposal = _parse_prices(lst, lc)
     date_from = _parse_dates(lst, "available_from", lc)
     date_to = _parse_dates(lst, "available_to", lc)
     lc.add(
@@ -304,6 +324,8 @@ def validate_tables(
         raise InputError(problems)
 
     comp = comp.set_index("company_id")
+    for column in ("port_access", "rail_siding"):
+        comp[column] = comp[column].str.lower().isin(TRUE_WORDS)
     lst["material"] = material
     lst["quantity"] = quantity
     lst["unit_factor"] = factor.astype(float)
@@ -316,6 +338,8 @@ def validate_tables(
     lst["min_lot_canonical"] = min_lot * lst["unit_factor"]
     lst["max_partners"] = partners
     lst["all_or_nothing"] = aon_text.isin(TRUE_WORDS)
+    lst["price_eur_per_canonical"] = price / lst["unit_factor"]
+    lst["disposal_eur_per_canonical"] = disposal / lst["unit_factor"]
     lst["available_from"] = date_from
     lst["available_to"] = date_to
     lst = lst.set_index("listing_id")

@@ -43,6 +43,12 @@ COMPANY_COLUMNS: tuple[Column, ...] = (
     Column("address", "text", False, "Street address of the site.", "Asnæsvej 16, 4400 Kalundborg"),
     Column("source", "text", False, "Where the company's data comes from.", "symbiosis.dk"),
     Column("note", "text", False, "Free-text remark.", "coordinates approximate"),
+    Column(
+        "port_access", "boolean", False,
+        "yes: the site can load and unload ships (own quay or jetty, or a port terminal without road haulage).",
+        "no",
+    ),
+    Column("rail_siding", "boolean", False, "yes: the site has its own rail siding.", "no"),
 )
 
 LISTING_COLUMNS: tuple[Column, ...] = (
@@ -84,6 +90,16 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column(
         "all_or_nothing", "boolean", False,
         "yes: the whole quantity goes to (or comes from) a single partner, or nothing does.", "no",
+    ),
+    Column(
+        "price_eur_per_unit", "float", False,
+        "For a need: what the company pays today for this input, EUR per unit of the listing's unit "
+        "(default: datasets/prices.csv).", "",
+    ),
+    Column(
+        "disposal_eur_per_unit", "float", False,
+        "For an offer: what the company pays today to get rid of it, EUR per unit of the listing's unit; "
+        "negative when it earns that much selling it (default: datasets/prices.csv).", "",
     ),
     Column("source", "text", False, "Where the listing's data comes from.", "Jacobsen 2006"),
 )
@@ -139,7 +155,8 @@ EXCHANGE_FIELDS: tuple[Column, ...] = (
     _out("co2e_t", "float", "t CO2e/yr", "CO2e avoided, net of transport."),
     _out("energy_mwh", "float", "MWh/yr", "Primary energy saved."),
     _out("waste_t", "float", "t/yr", "Waste diverted from landfill or incineration."),
-    _out("value_eur", "float", "EUR/yr", "Avoided purchases and disposal, net of transport and link costs."),
+    _out("value_eur", "float", "EUR/yr",
+         "Net benefit: both sides' savings less treatment, transport and link costs (empty: unknown)."),
     _out("transport_ttw_t", "float", "t CO2e/yr", "Transport emissions, tank-to-wheel."),
     _out("transport_wtt_t", "float", "t CO2e/yr", "Transport emissions, well-to-tank."),
     _out("rule_id", "text", "", "The compatibility rule that allows the exchange."),
@@ -147,6 +164,14 @@ EXCHANGE_FIELDS: tuple[Column, ...] = (
     _out("max_distance_km", "float", "km", "The distance limit that applied."),
     _out("geodesic_km", "float", "km", "WGS84 geodesic distance between the two sites."),
     _out("link_cost_eur", "float", "EUR/yr", "Yearly cost of establishing the exchange (datasets/link_costs.csv)."),
+    _out("receiver_saving_eur", "float", "EUR/yr", "What the receiver stops paying for its input (empty: unknown)."),
+    _out("supplier_saving_eur", "float", "EUR/yr",
+         "What the supplier stops paying for disposal; negative where it gives up a sale (empty: unknown)."),
+    _out("treatment_cost_eur", "float", "EUR/yr", "Cost of the treatment step the rule names."),
+    _out("transport_cost_eur", "float", "EUR/yr", "Transport cost by the chosen mode."),
+    _out("fair_price_min_eur", "float", "EUR per offer unit",
+         "Lowest price the receiver can pay the supplier with the supplier still gaining (it bears the costs)."),
+    _out("fair_price_max_eur", "float", "EUR per offer unit", "Highest price with the receiver still gaining."),
     _out("objective_contribution", "float", "objective unit", "What the exchange adds to the objective."),
 )
 #: One row per listing with nothing exchanged (``unmatched.csv``), indexed by ``listing_id``.
@@ -164,8 +189,9 @@ UNMATCHED_COLUMNS: tuple[str, ...] = tuple(c.name for c in UNMATCHED_FIELDS)
 
 def diverted_tonnes(frame) -> object:
     """The quantity the default objective maximises, per row of an exchanges-like table: tonnes of
-    waste diverted plus tonnes of virgin resource substituted (``waste_t + resource_t``)."""
-    return frame["waste_t"] + frame["resource_t"]
+    waste diverted plus tonnes of virgin resource substituted, fresh water counted at 1 m3 = 1 t
+    (``waste_t + resource_t + water_m3``; an unknown indicator adds nothing)."""
+    return frame["waste_t"].fillna(0.0) + frame["resource_t"].fillna(0.0) + frame["water_m3"].fillna(0.0)
 
 
 def markdown_table(columns: tuple[Column, ...], *, result: bool = False) -> str:

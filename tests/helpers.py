@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.candidates import Candidates, build_candidates
+from symbiosis.economics import PriceBook, read_price_book
 from symbiosis.registry import Registry, validate_tables
 from symbiosis.rules import FACTOR_COLUMNS, RuleBook, read_rulebook
 from symbiosis.transport import read_link_costs, read_transport_modes
@@ -20,9 +21,11 @@ RULE_COLUMNS = ["rule_id", "offer_material", "need_material", "yield", "max_dist
 
 
 def make_rulebook(rows: list[dict]) -> RuleBook:
-    """A rule book from short dicts; unspecified factors are 0, distance 100 km by truck."""
+    """A rule book from short dicts; unspecified factors are 0 and the value unknown (so the rule's
+    distance limit decides reach unless prices are known), distance 100 km by truck."""
     defaults = {"yield": 1, "max_distance_km": 100, "transport_mode": "truck", "quality_note": "", "source": "test"}
     defaults.update({c: 0 for c in FACTOR_COLUMNS})
+    defaults["value_eur"] = ""
     frame = pd.DataFrame([{**defaults, **row} for row in rows])[RULE_COLUMNS].astype(str)
     same = pd.DataFrame([{**defaults, "rule_id": "same-ewc-code", "waste_t": 1, "resource_t": 1}])
     return read_rulebook(frame, same[[c for c in RULE_COLUMNS if c not in ("offer_material", "need_material")]].astype(str))
@@ -53,6 +56,11 @@ def make_registry(companies: list[tuple], listings: list[tuple]) -> Registry:
             row.update({k: str(v) for k, v in extra[0].items()})
         rows.append(row)
     return validate_tables(comp, pd.DataFrame(rows).fillna(""))
+
+
+def no_prices() -> PriceBook:
+    """A price book that knows no price: every exchange's economics rest on its rule's value."""
+    return read_price_book(pd.DataFrame(columns=["material", "side", "eur_per_unit"]))
 
 
 def make_link_costs(fixed_eur: float = 0.0, per_km_eur: float = 0.0) -> pd.DataFrame:

@@ -42,9 +42,9 @@ err = Console(stderr=True)
 
 
 def fmt(value: float | None) -> str:
-    """A figure for the terminal: one decimal from 10 up, three significant digits below, ``n/a`` if unknown."""
+    """A figure for the terminal: one decimal from 10 up, three significant digits below, ``unknown`` if unknown."""
     if value is None or value != value:
-        return "n/a"
+        return "unknown"
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
 
 

@@ -63,7 +63,7 @@ def run_files(json_summary: bool, **inputs) -> RunFiles:
 
 def print_run(run: RunFiles) -> None:
     """Print a run's exchanges, indicator totals and unmatched listings as readable tables."""
-    from symbiosis.schema import INDICATOR_LABELS, INDICATORS
+    from symbiosis.schema import INDICATOR_LABELS, INDICATORS, diverted_tonnes
 
     match = run.match
     result, summary = match.result, match.summary
@@ -72,19 +72,21 @@ def print_run(run: RunFiles) -> None:
         "offer": "left", "need": "left", "material": "left", "quantity": "right", "km": "right", "mode": "left",
         "diverted t": "right", "CO2e avoided t": "right", "transport CO2e t": "right"},
         caption=f"... and {len(ex) - SHOWN_ROWS} more in exchanges.csv" if len(ex) > SHOWN_ROWS else None)
+    diverted = diverted_tonnes(ex)
     for r in ex.head(SHOWN_ROWS).itertuples():
         shown.add_row(
             f"{r.offer_id} ({r.supplier_id})", f"{r.need_id} ({r.receiver_id})", f"{r.material} -> {r.need_material}",
             f"{fmt(r.quantity)} {r.unit}", f"{r.distance_km:.1f}", r.transport_mode,
-            fmt(r.waste_t + r.resource_t), fmt(r.co2e_t), fmt(r.transport_co2e_t),
+            fmt(diverted[r.Index]), fmt(r.co2e_t), fmt(r.transport_co2e_t),
         )
     out.print(shown)
 
-    totals = table("Effect indicators per year", {"indicator": "left", "total": "right"})
-    for key in INDICATORS:
-        totals.add_row(INDICATOR_LABELS[key], fmt(summary["totals"][key]))
-    totals.add_row("transport emissions (t CO2e, well-to-wheel)", fmt(summary["totals"]["transport_co2e_t"]))
-    totals.add_row("value (EUR, net of transport)", fmt(summary["totals"]["value_eur"]))
+    totals = table("Effect indicators per year", {"indicator": "left", "total": "right", "unknown in": "right"})
+    labels = {**INDICATOR_LABELS, "transport_co2e_t": "transport emissions (t CO2e, well-to-wheel)",
+              "value_eur": "net benefit (EUR, after transport, treatment and link costs)"}
+    for key in (*INDICATORS, "transport_co2e_t", "value_eur"):
+        unknown = summary["unknown"].get(key, 0)
+        totals.add_row(labels[key], fmt(summary["totals"][key]), f"{unknown} exchange(s)" if unknown else "")
     out.print(totals)
 
     unmatched = match.unmatched
@@ -148,6 +150,9 @@ def match(
     workers: Annotated[Optional[int], typer.Option(
         "--workers", min=1, help="Threads for the MILP engine (HiGHS; default 1).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of the MILP engine (default 0).")] = None,
+    allow_subsidised: Annotated[bool, typer.Option(
+        "--allow-subsidised",
+        help="Also propose exchanges that lose money (a subsidised round); the summary counts them.")] = False,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
@@ -162,7 +167,7 @@ def match(
     chosen = {"time_limit_s": time_limit, "milp_engine": milp_engine and milp_engine.value, "relative_gap": gap, "workers": workers,
               "seed": seed}
     solve_params = SolveParams(objective=Objective(objective.value), solver=SolverName(solver.value),
-                               **{k: v for k, v in chosen.items() if v is not None})
+                               allow_subsidised=allow_subsidised, **{k: v for k, v in chosen.items() if v is not None})
     candidate_params = CandidateParams() if max_candidates is None else CandidateParams(max_candidates=max_candidates)
     run_files(json_summary, companies=companies, listings=listings, workbook=workbook, directives=directives,
               weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params)
@@ -175,11 +180,11 @@ def explain(
     """Explain one listing from a run's files: its exchanges, or why it has none."""
     import pandas as pd
 
-    from symbiosis.schema import INDICATOR_LABELS, INDICATORS
+    from symbiosis.schema import INDICATOR_LABELS, INDICATORS, diverted_tonnes
 
     try:
         exchanges = pd.read_csv(out_dir / "exchanges.csv", dtype={"offer_id": str, "need_id": str},
-                                keep_default_na=False)
+                                keep_default_na=False, na_values=[""])
         unmatched = pd.read_csv(out_dir / "unmatched.csv", dtype={"listing_id": str}, keep_default_na=False)
     except FileNotFoundError as exc:
         usage_error(f"{out_dir} holds no results of a matching run ({exc.filename} is missing)")
@@ -191,14 +196,20 @@ def explain(
         shown.show_header = False
         shown.add_row("quantity", f"{fmt(r['quantity'])} {r['unit']} -> {fmt(r['need_quantity'])} {r['need_unit']}")
         shown.add_row("rule", f"{r['rule_id']} ({r['material']} -> {r['need_material']}), yield {r['yield']:g}")
-        shown.add_row("distance", f"{r['distance_km']:.1f} km by {r['transport_mode']}, "
-                                  f"limit {r['max_distance_km']:.0f} km")
+        limit = (f"limit {r['max_distance_km']:.0f} km" if pd.notna(r["max_distance_km"])
+                 else "no distance limit: its cost decides")
+        shown.add_row("distance", f"{r['distance_km']:.1f} km by {r['transport_mode']}, {limit}")
         shown.add_row("objective contribution", fmt(r["objective_contribution"]))
         for key in INDICATORS:
             shown.add_row(INDICATOR_LABELS[key], fmt(r[key]))
         shown.add_row("transport emissions (t CO2e)", fmt(r["transport_co2e_t"]))
-        shown.add_row("link cost (EUR/yr)", fmt(r["link_cost_eur"]))
-        shown.add_row("value (EUR/yr, net)", fmt(r["value_eur"]))
+        for key, label in (("receiver_saving_eur", "receiver's saving (EUR/yr)"),
+                           ("supplier_saving_eur", "supplier's saving (EUR/yr)"),
+                           ("treatment_cost_eur", "treatment cost (EUR/yr)"),
+                           ("transport_cost_eur", "transport cost (EUR/yr)"), ("link_cost_eur", "link cost (EUR/yr)"),
+                           ("value_eur", "net benefit (EUR/yr)")):
+            shown.add_row(label, fmt(r[key]))
+        shown.add_row("fair price (EUR per offer unit)", f"{fmt(r['fair_price_min_eur'])} to {fmt(r['fair_price_max_eur'])}")
         shown.add_row("why", str(r.get("explanation", "")))
         out.print(shown)
     if not mine.empty:

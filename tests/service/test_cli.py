@@ -126,8 +126,9 @@ def test_explain_prints_an_exchange_or_the_reason_for_none(tmp_path):
     shown = runner.invoke(app, ["explain", "--out", str(out), first["offer_id"]])
     text = " ".join(shown.output.split())
     assert shown.exit_code == 0
-    assert first["rule_id"] in text and f"limit {first['max_distance_km']:.0f} km" in text
-    assert "waste diverted (t)" in text
+    limit = f"limit {first['max_distance_km']:.0f} km" if pd.notna(first["max_distance_km"]) else "its cost decides"
+    assert first["rule_id"] in text and limit in text
+    assert "waste diverted (t)" in text and "net benefit (EUR/yr)" in text and "fair price" in text
     assert " ".join(first["explanation"].split())[:60] in text  # the one explanation of the result files
     unmatched = pd.read_csv(out / "unmatched.csv")
     lonely = unmatched.iloc[0]

@@ -99,7 +99,7 @@ def test_a_lock_with_a_minimum_quantity_is_honoured():
 
 def test_a_lock_beyond_the_distance_limit_is_still_proposed():
     reg = make_registry([("s", 55.0, 9.0), ("far", 57.0, 9.0)], [
-        ("a", "s", "offer", "gypsum", 10, "t/yr"), ("n", "far", "need", "wood", 10, "t/yr")])
+        ("a", "s", "offer", "gypsum", 10, "t/yr"), ("n", "far", "need", "wood", 10, "t/yr", {"max_distance_km": 100})])
     free = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs())
     assert free.arcs.empty
     locks = read_directives(pd.DataFrame([{"action": "lock", "offer_id": "a", "need_id": "n"}]), reg)

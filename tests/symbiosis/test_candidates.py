@@ -7,7 +7,7 @@ from geopy.distance import geodesic
 from symbiosis.candidates import build_candidates
 from symbiosis.geo import geodesic_km
 from symbiosis.rules import default_rulebook
-from tests.helpers import make_registry, make_rulebook, make_transport
+from tests.helpers import make_registry, make_rulebook, make_transport, no_prices
 
 RULES = make_rulebook([
     {"rule_id": "ash", "offer_material": "10 01 *", "need_material": "cement-raw-material", "max_distance_km": 50, "waste_t": 1},
@@ -24,11 +24,12 @@ def test_geodesic_distances_agree_with_geopy():
 
 
 def test_the_most_specific_rule_applies_and_its_limit_decides_reach():
-    """10 01 02 matches both the chapter pattern (50 km) and the exact code (80 km): 80 km wins."""
+    """10 01 02 matches both the chapter pattern (50 km) and the exact code (80 km): 80 km wins
+    (no price known, so the rules' distance limits decide reach)."""
     reg = make_registry([("p", 55.0, 9.0), ("c", 55.6, 9.0)], [
         ("fly", "p", "offer", "10 01 02", 10, "t/yr"), ("bottom", "p", "offer", "10 01 01", 10, "t/yr"),
         ("need", "c", "need", "cement-raw-material", 10, "t/yr")])
-    cands = build_candidates(reg, rulebook=RULES, transport=make_transport())
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport(), prices=no_prices())
     assert list(cands.arcs["offer_id"]) == ["fly"]
     assert cands.arcs["rule_id"].iloc[0] == "fly"
     assert cands.arcs["distance_km"].iloc[0] == pytest.approx(66.8, abs=0.2)
