@@ -1,0 +1,136 @@
+"""The engine's curated units: rates of mass, volume or energy per period, in English and Danish.
+
+pint does the arithmetic, but a unit string is first split into an amount and a period by this
+module, so that what users mean is what the engine computes:
+
+- ``t``, ``ton``, ``tons``, ``tonne`` and ``tonnes`` are the metric tonne (1,000 kg); pint's own
+  ``ton`` is the US short ton (907 kg), which no Danish or EU user means.
+- A period is one word from :data:`PERIOD_WORDS`, never a prefixed unit: ``t/md`` is tonnes per
+  month (Danish "måned"), not tonnes per milli-day as pint alone reads it.
+- Danish words are understood: ``ton/år``, ``kWh/år``, ``m3/år``, ``l/dag``, ``kg/uge``,
+  ``t pr. måned`` ...
+- Anything else (``t/``, ``(t/yr``, an empty cell) raises ``ValueError`` with a reason; no other
+  exception escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+import pint
+
+#: Canonical rate units, one per dimension; every quantity inside the engine is one of these.
+CANONICAL_UNITS: dict[str, str] = {"mass": "t", "volume": "m3", "energy": "MWh"}
+#: The period every canonical quantity refers to.
+CANONICAL_PERIOD = "yr"
+
+#: Words for a period, each read as one pint time unit (a year is 365.25 days, a month a twelfth).
+PERIOD_WORDS: dict[str, tuple[str, ...]] = {
+    "year": ("yr", "yrs", "y", "a", "year", "years", "annum", "år", "aar"),
+    "month": ("month", "months", "mo", "mth", "mon", "måned", "måneder", "maaned", "md", "mdr", "mnd"),
+    "week": ("wk", "week", "weeks", "uge", "uger"),
+    "day": ("d", "day", "days", "dag", "dage", "døgn", "dogn"),
+    "hour": ("h", "hr", "hrs", "hour", "hours", "time", "timer"),
+    "minute": ("min", "minute", "minutes", "minut", "minutter"),
+    "second": ("s", "sec", "second", "seconds", "sekund", "sekunder"),
+}
+_PERIODS: dict[str, str] = {word: unit for unit, words in PERIOD_WORDS.items() for word in words}
+
+#: Amount words the engine reads its own way (before pint): metric tonnes and Danish words.
+AMOUNT_WORDS: dict[str, str] = {
+    "t": "tonne", "ton": "tonne", "tons": "tonne", "tonne": "tonne", "tonnes": "tonne", "tonn": "tonne",
+    "kt": "kilotonne", "kton": "kilotonne", "kilotonne": "kilotonne", "kilotonnes": "kilotonne",
+    "kilo": "kilogram", "kilos": "kilogram",
+    "l": "liter", "L": "liter", "liter": "liter", "litre": "liter", "liters": "liter", "litres": "liter",
+    "m3": "meter**3", "m³": "meter**3", "kbm": "meter**3", "kubikmeter": "meter**3", "cbm": "meter**3",
+}
+
+#: Common units offered in the template's drop-down (others are still accepted).
+COMMON_UNITS: tuple[str, ...] = (
+    "t/yr", "t/month", "t/week", "t/day", "kg/yr", "kg/month", "kg/day",
+    "m3/yr", "m3/month", "m3/day", "L/day", "MWh/yr", "kWh/yr", "GJ/yr", "MW",
+    "t/år", "t/md", "t/uge", "t/dag", "kg/år", "m3/år", "l/dag", "MWh/år", "kWh/år", "GJ/år",
+)
+
+_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])([23])(?![0-9])")
+_ALLOWED_RE = re.compile(r"^[A-Za-z0-9æøåÆØÅ³ .*^]+$")
+_PER_RE = re.compile(r"\s+(?:per|pr\.?)\s+|\s*\bpr\.\s*", re.IGNORECASE)
+
+
+@cache
+def unit_registry() -> pint.UnitRegistry:
+    """The pint registry underneath ('m3' and 'm2' are read as m**3 and m**2)."""
+    return pint.UnitRegistry(preprocessors=[lambda s: _EXPONENT_RE.sub(r"**\1", s)])
+
+
+def _amount(text: str) -> pint.Quantity:
+    registry = unit_registry()
+    word = text.strip()
+    name = AMOUNT_WORDS.get(word) or AMOUNT_WORDS.get(word.lower()) or word.replace("³", "3")
+    try:
+        quantity = registry.Quantity(1.0, name)
+    except Exception as exc:  # pint raises many types (and SyntaxError, TypeError) for odd text
+        raise ValueError(f"{text.strip()!r} is not a unit the engine understands ({exc.__class__.__name__})") from None
+    if not isinstance(quantity, pint.Quantity):
+        raise ValueError(f"{text.strip()!r} is not a unit the engine understands")
+    return quantity
+
+
+def _period(text: str, unit: str) -> str:
+    word = text.strip().rstrip(".").strip()
+    if not word:
+        raise ValueError(f"{unit!r} has no period after '/': write e.g. t/yr or t/år")
+    found = _PERIODS.get(word) or _PERIODS.get(word.lower())
+    if found is None:
+        raise ValueError(
+            f"{word!r} in {unit!r} is not a period the engine knows "
+            "(yr, år, month, måned, md, week, uge, day, dag, døgn, h, time)"
+        )
+    return found
+
+
+@lru_cache(maxsize=4096)
+def parse_rate(unit: str) -> tuple[str, float]:
+    """Read a unit of a yearly rate: its dimension and the factor into the canonical unit per year.
+
+    Parameters
+    ----------
+    unit
+        A rate such as ``t/yr``, ``kg/md``, ``kWh/år``, ``l/dag`` or a power such as ``MW``.
+
+    Returns
+    -------
+    tuple
+        ``(dimension, factor)``: ``'mass'``, ``'volume'`` or ``'energy'``, and how many canonical
+        units per year (t, m3 or MWh per year) one ``unit`` is.
+
+    Raises
+    ------
+    ValueError
+        When the text is no unit, an amount without a period, or a rate of something else.
+    """
+    text = unit.strip() if isinstance(unit, str) else ""
+    if not text:
+        raise ValueError("is empty: write a rate such as t/yr or t/år")
+    if not _ALLOWED_RE.match(_PER_RE.sub("/", text).replace("/", "")):
+        raise ValueError(f"{unit!r} is not a unit the engine understands: write a rate such as t/yr, kg/md or MWh/år")
+    parts = _PER_RE.sub("/", text).split("/")
+    if len(parts) > 2:
+        raise ValueError(f"{unit!r} has more than one '/': write one amount per period, e.g. t/yr")
+    registry = unit_registry()
+    amount = _amount(parts[0]) if parts[0].strip() else None
+    if amount is None:
+        raise ValueError(f"{unit!r} has no amount before '/': write e.g. t/yr")
+    if len(parts) == 2:
+        rate = amount / registry.Quantity(1.0, _period(parts[1], unit))
+    else:
+        rate = amount
+    for dimension, canonical in CANONICAL_UNITS.items():
+        target = registry.Quantity(1.0, canonical) / registry.Quantity(1.0, "year")
+        if rate.is_compatible_with(target):
+            return dimension, float(rate.to(target.units).magnitude)
+    for dimension, canonical in CANONICAL_UNITS.items():
+        if rate.is_compatible_with(registry.Quantity(1.0, canonical)):
+            raise ValueError(f"{unit!r} is an amount, not a rate: write it per period, e.g. '{canonical}/yr'")
+    raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
