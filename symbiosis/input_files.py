@@ -34,6 +34,9 @@ SETTINGS: dict[str, str] = {
 }
 #: Column types whose cells keep their number type when read from a workbook.
 _NUMERIC_TYPES = ("float", "integer")
+#: Text columns whose number cells are kept as numbers, so validation can tell a code the
+#: spreadsheet turned into a number (a NACE code ``23.20`` stored as 23.2).
+_KEEP_NUMBERS = ("nace",)
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -114,7 +117,7 @@ def _sheet_frame(rows: list[tuple], table: str) -> pd.DataFrame:
     for i, name in enumerate(header):
         kind = types.get(name)
         cells = [row[i] if i < len(row) else None for row in body]
-        if kind in _NUMERIC_TYPES:
+        if kind in _NUMERIC_TYPES or name in _KEEP_NUMBERS:
             columns[name] = [v if isinstance(v, (int, float)) and not isinstance(v, bool) else _cell_as_text(v) for v in cells]
         elif kind == "date":
             columns[name] = [v if isinstance(v, (datetime, date)) else _cell_as_text(v) for v in cells]

@@ -73,3 +73,12 @@ def normalise_nace(text: str) -> str:
                 f"turned the code into the number {raw}: write {known[0]} (format the column as text)"
             )
     raise ValueError(f"{raw!r} is not a NACE Rev. 2 division, group or class code (e.g. '23.51', '2351' or DB07 '235100')")
+
+
+def trailing_zero_hint(code: str) -> str:
+    """For a group ``23.2`` read from a number cell: a note that it may have been class ``23.20``
+    (a spreadsheet drops a number's trailing zero), or '' when no such class exists."""
+    if _DOTTED.match(code) and len(code.split(".")[1]) == 1 and f"{code}0" in nace_codes():
+        return (f"{code} was a number cell and is read as the NACE group {code}; if you meant the class "
+                f"{code}0, a spreadsheet dropped its trailing zero: write it as text")
+    return ""

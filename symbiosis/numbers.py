@@ -3,12 +3,13 @@
 Danish writes ``1.234,5`` (dot groups thousands, comma is the decimal mark), English writes
 ``1,234.5``. A cell is read in both notations:
 
-- Danish: a dot only groups thousands, in groups of three (``30.000``, ``1.234.567``); a comma is the
-  decimal mark. A dot anywhere else is no Danish number (Danish spreadsheets make ``1.5`` a date or
+- Danish: a dot only groups thousands, in groups of three after a first group without a leading
+  zero (``30.000``, ``1.234.567``; ``0.125`` is no grouping); a comma is the decimal mark. A dot anywhere else is no Danish number (Danish spreadsheets make ``1.5`` a date or
   text), so such a cell has no Danish reading.
 - English: a comma groups thousands and a dot is the decimal mark. Spreadsheets in English read a
   comma as a thousands separator wherever it stands (``1,5`` is typed as 15), so a comma that is not
-  in a group of three still gives an English reading, which is why ``1,5`` is ambiguous.
+  in a group of three still gives an English reading (``1,5`` is 15), which is why ``1,5`` is
+  ambiguous; a comma after a lone ``0`` (``0,5``) is no grouping, so that cell is Danish.
 
 A cell with one reading is that number. A cell whose two readings differ (``30,000``, ``30.000``,
 ``1,5``) takes the reading of the declared locale; with no locale declared, the file's locale is
@@ -32,11 +33,11 @@ LOCALE_NAMES: dict[str, str] = {"da": "Danish", "en": "English"}
 _SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009'](?=\d)")
 _PLAIN = re.compile(r"^[+-]?\d+$")
 _SCIENTIFIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
-_DA_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_DA_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
 _DA_DECIMAL = re.compile(r"^[+-]?\d*,\d+$|^[+-]?\d+,$")
-_EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_EN_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")
 _EN_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$|^[+-]?\d+\.$")
-_EN_LOOSE = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?$")
+_EN_LOOSE = re.compile(r"^[+-]?[1-9][\d,]*(\.\d+)?$")
 
 
 @dataclass(frozen=True)

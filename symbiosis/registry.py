@@ -26,7 +26,7 @@ from symbiosis.geocode import Geocoder, GeocodingError, misplaced_sites
 from symbiosis.input_files import SEPARATOR_NAMES, read_csv_text, read_workbook
 from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog, unit_factor
-from symbiosis.nace import normalise_nace
+from symbiosis.nace import normalise_nace, trailing_zero_hint
 from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number
 from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
 
@@ -396,6 +396,11 @@ def validate_tables(
         except ValueError as exc:
             nace_reasons[text] = str(exc)
     cc.add(comp["nace"].isin(list(nace_reasons)), "nace", lambda p: nace_reasons[comp["nace"].iloc[p]])
+    if "nace" in comp_typed:
+        for pos in np.flatnonzero(comp_typed["nace"].notna().to_numpy()):
+            hint = trailing_zero_hint(nace.iloc[pos])
+            if hint:
+                notices.append(f"{cc.label}, row {int(company_rows[pos])}, column 'nace': {hint}")
     comp["nace"] = nace
     comp["lat"], comp["lon"] = lat, lon
     comp["geocoded"] = geocoded

@@ -165,3 +165,16 @@ def test_undecodable_file_is_an_input_error(tmp_path):
     (tmp_path / "c.csv").write_bytes(b"company_id\n\x81\x8d\x8f\n")
     with pytest.raises(InputError, match="neither UTF-8 nor Windows-1252"):
         read_csv_table(tmp_path / "c.csv")
+
+
+def test_workbook_nace_number_that_lost_its_trailing_zero_gets_a_notice(tmp_path):
+    path = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": [23.2, 3511], "lat": [55.66, 55.6],
+                      "lon": [11.08, 11.0]}).to_excel(writer, sheet_name="companies", index=False)
+        pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
+                      "quantity": [1], "unit": ["t/yr"]}).to_excel(writer, sheet_name="listings", index=False)
+    reg = read_registry(workbook=path)
+    assert list(reg.companies["nace"]) == ["23.2", "35.11"]
+    [note] = [n for n in reg.notices if "nace" in n]
+    assert "row 2" in note and "23.20" in note

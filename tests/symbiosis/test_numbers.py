@@ -121,3 +121,8 @@ def test_a_bad_locale_setting_names_the_sheet_row(tmp_path):
         read_registry(workbook=path)
     [problem] = info.value.problems
     assert (problem.table, problem.row, problem.column) == ("w.xlsx [settings]", 2, "value")
+
+
+@pytest.mark.parametrize(("text", "value"), [("0.125", 0.125), ("0,125", 0.125), ("0,5", 0.5), ("-0.375", -0.375)])
+def test_a_leading_zero_is_never_a_thousands_group(text, value):
+    assert parse_number(text, None) == pytest.approx(value)
