@@ -37,14 +37,32 @@ PERIOD_WORDS: dict[str, tuple[str, ...]] = {
 }
 _PERIODS: dict[str, str] = {word: unit for unit, words in PERIOD_WORDS.items() for word in words}
 
-#: Amount words the engine reads its own way (before pint): metric tonnes and Danish words.
-AMOUNT_WORDS: dict[str, str] = {
+#: Every amount the engine accepts (keys compared without case), as pint reads it. A closed list:
+#: pint alone would read any prefix on any unit (``mt`` as a millitonne, ``mWh`` as milliwatt hours).
+AMOUNT_UNITS: dict[str, str] = {
+    # mass: the tonne is metric (pint's "ton" is the US short ton)
+    "g": "gram", "kg": "kilogram", "kilo": "kilogram", "kilos": "kilogram",
     "t": "tonne", "ton": "tonne", "tons": "tonne", "tonne": "tonne", "tonnes": "tonne", "tonn": "tonne",
     "kt": "kilotonne", "kton": "kilotonne", "kilotonne": "kilotonne", "kilotonnes": "kilotonne",
-    "kilo": "kilogram", "kilos": "kilogram",
-    "l": "liter", "L": "liter", "liter": "liter", "litre": "liter", "liters": "liter", "litres": "liter",
-    "m3": "meter**3", "m³": "meter**3", "kbm": "meter**3", "kubikmeter": "meter**3", "cbm": "meter**3",
+    # volume
+    "l": "liter", "liter": "liter", "litre": "liter", "liters": "liter", "litres": "liter", "ml": "milliliter",
+    "hl": "hectoliter", "m3": "meter**3", "m³": "meter**3", "m^3": "meter**3", "m**3": "meter**3",
+    "kbm": "meter**3", "kubikmeter": "meter**3", "cbm": "meter**3", "dm3": "liter",
+    # energy
+    "wh": "watt_hour", "kwh": "kilowatt_hour", "mwh": "megawatt_hour", "gwh": "gigawatt_hour",
+    "twh": "terawatt_hour", "j": "joule", "kj": "kilojoule", "mj": "megajoule", "gj": "gigajoule",
+    "tj": "terajoule", "pj": "petajoule",
+    # power (a rate by itself)
+    "w": "watt", "kw": "kilowatt", "mw": "megawatt", "gw": "gigawatt",
 }
+#: Amounts whose case matters or that are refused as ambiguous.
+_CASED_AMOUNTS: dict[str, str] = {"Mt": "megatonne"}
+_AMBIGUOUS_AMOUNTS: dict[str, str] = {
+    "mt": "'mt' is used both for metric tonnes and (in SI) for millitonnes: write t (or Mt for megatonnes)",
+    "nm3": "normal cubic metres of gas (Nm3) are not converted: give the gas as energy (MWh/yr) or mass (t/yr)",
+}
+#: Kept for callers that map amount words (same content as :data:`AMOUNT_UNITS`).
+AMOUNT_WORDS = AMOUNT_UNITS
 
 #: Common units offered in the template's drop-down (others are still accepted).
 COMMON_UNITS: tuple[str, ...] = (
@@ -64,17 +82,30 @@ def unit_registry() -> pint.UnitRegistry:
     return pint.UnitRegistry(preprocessors=[lambda s: _EXPONENT_RE.sub(r"**\1", s)])
 
 
-def _amount(text: str) -> pint.Quantity:
-    registry = unit_registry()
+def _amount(text: str, unit: str) -> pint.Quantity:
     word = text.strip()
-    name = AMOUNT_WORDS.get(word) or AMOUNT_WORDS.get(word.lower()) or word.replace("³", "3")
-    try:
-        quantity = registry.Quantity(1.0, name)
-    except Exception as exc:  # pint raises many types (and SyntaxError, TypeError) for odd text
-        raise ValueError(f"{text.strip()!r} is not a unit the engine understands ({exc.__class__.__name__})") from None
-    if not isinstance(quantity, pint.Quantity):
-        raise ValueError(f"{text.strip()!r} is not a unit the engine understands")
-    return quantity
+    if word in _CASED_AMOUNTS:
+        name = _CASED_AMOUNTS[word]
+    elif word.lower() in _AMBIGUOUS_AMOUNTS:
+        raise ValueError(_AMBIGUOUS_AMOUNTS[word.lower()])
+    else:
+        name = AMOUNT_UNITS.get(word.lower())
+    if name is None:
+        registry = unit_registry()
+        try:
+            other = registry.Quantity(1.0, word)
+            known = isinstance(other, pint.Quantity) and not other.dimensionless
+        except Exception:  # pint raises many types (and SyntaxError, TypeError) for odd text
+            known = False
+        if known and not any(
+            other.is_compatible_with(registry.Quantity(1.0, c)) for c in (*CANONICAL_UNITS.values(), "W")
+        ):
+            raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
+        raise ValueError(
+            f"{word!r} is not a unit the engine understands: an amount is one of t, kg, g, kt, m3, L, "
+            "MWh, kWh, GJ, MJ ... (or a power: kW, MW), per a period such as yr, år, md, uge, dag"
+        )
+    return unit_registry().Quantity(1.0, name)
 
 
 def _period(text: str, unit: str) -> str:
@@ -119,7 +150,7 @@ def parse_rate(unit: str) -> tuple[str, float]:
     if len(parts) > 2:
         raise ValueError(f"{unit!r} has more than one '/': write one amount per period, e.g. t/yr")
     registry = unit_registry()
-    amount = _amount(parts[0]) if parts[0].strip() else None
+    amount = _amount(parts[0], unit) if parts[0].strip() else None
     if amount is None:
         raise ValueError(f"{unit!r} has no amount before '/': write e.g. t/yr")
     if len(parts) == 2:

@@ -115,3 +115,15 @@ def test_no_unit_text_escapes_as_another_exception():
             pass
 
     check()
+
+
+@pytest.mark.parametrize(("unit", "message"), [("mt/yr", "millitonnes"), ("Nm3/h", "normal cubic metres"), ("lb/yr", "not a unit")])
+def test_only_curated_amounts_are_read(unit, message):
+    with pytest.raises(ValueError, match=message):
+        unit_factor(unit, default_catalog().get("gypsum"))
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("mwh/yr", 1.0), ("KWH/år", 0.001), ("Mt/yr", 1e6), ("kilo/md", 0.012)])
+def test_amounts_are_read_without_case_except_megatonnes(unit, factor):
+    material = default_catalog().get("steam" if "wh" in unit.lower() else "gypsum")
+    assert unit_factor(unit, material) == pytest.approx(factor)
