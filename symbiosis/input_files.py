@@ -86,7 +86,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
             path.name, None, None, f"cannot be read as CSV ({SEPARATOR_NAMES[separator]}-separated, {encoding}): {exc}"
         )]) from None
     frame = frame.fillna("")
-    frame.attrs.update({"encoding": encoding, "separator": separator})
+    frame.attrs.update({"encoding": encoding, "separator": separator, "origin": "file"})
     return frame
 
 
@@ -189,4 +189,5 @@ def read_workbook(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, 
     for frame in tables.values():
         frame.attrs["locale"] = check_locale(settings.get("locale"))
         frame.attrs["source"] = "xlsx"
+        frame.attrs["origin"] = "file"
     return tables, settings

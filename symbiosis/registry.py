@@ -299,8 +299,20 @@ _NUMERIC_COLUMNS = {
 }
 
 
+#: The locale of text written by programs (Python's ``str`` and ``repr`` of a float, JSON).
+MACHINE_LOCALE = "en"
+
+
 def _resolve_locale(companies: pd.DataFrame, listings: pd.DataFrame, locale, notices: list[str]) -> str | None:
-    """The declared locale (argument, else the workbook's setting), else the one the cells prove."""
+    """The declared locale (argument, else the workbook's setting), else the one the cells prove.
+
+    Tables that were not read from a file by :mod:`symbiosis.input_files` (built in code, from
+    JSON records) hold numbers as programs write them: English notation, unless ``locale`` says
+    otherwise (``'detect'`` forces detection).
+    """
+    from_file = "file" in (companies.attrs.get("origin"), listings.attrs.get("origin"))
+    if locale is None and not from_file:
+        return MACHINE_LOCALE
     declared = locale if locale is not None else (companies.attrs.get("locale") or listings.attrs.get("locale"))
     try:
         declared = check_locale(declared)
@@ -355,9 +367,10 @@ def validate_tables(
     catalog
         Materials (default: the shipped catalog).
     locale
-        ``'da'`` or ``'en'``: the notation of numbers written as text; None takes the tables'
-        ``attrs['locale']`` (a workbook's setting) or detects it, and refuses numbers that read
-        differently in the two notations.
+        ``'da'`` or ``'en'``: the notation of numbers written as text. None: for tables read from
+        files, the workbook's setting (``attrs['locale']``) or else detected, refusing numbers that
+        read differently in the two notations; for tables built in code, English (as programs
+        write numbers). ``'detect'`` detects for any table.
     geocoder
         Looks up companies with blank ``lat`` and ``lon`` by their ``address``; None: they are errors.
 

@@ -93,7 +93,7 @@ def test_coordinates_with_three_decimals_are_not_ambiguous():
     comp = pd.DataFrame({"company_id": ["a"], "name": ["A"], "nace": ["35.11"], "lat": ["55.662"], "lon": ["11.081"]})
     lst = pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
                         "quantity": ["5"], "unit": ["t/yr"]})
-    reg = validate_tables(comp, lst)
+    reg = validate_tables(comp, lst, locale="detect")
     assert reg.companies.loc["a", "lat"] == pytest.approx(55.662)
 
 
@@ -126,3 +126,24 @@ def test_a_bad_locale_setting_names_the_sheet_row(tmp_path):
 @pytest.mark.parametrize(("text", "value"), [("0.125", 0.125), ("0,125", 0.125), ("0,5", 0.5), ("-0.375", -0.375)])
 def test_a_leading_zero_is_never_a_thousands_group(text, value):
     assert parse_number(text, None) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999"])
+def test_non_finite_text_is_a_row_error(text):
+    comp = pd.DataFrame({"company_id": ["a"], "name": ["A"], "nace": ["35.11"], "lat": ["55.6"], "lon": ["11.0"]})
+    lst = pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
+                        "quantity": [text], "unit": ["t/yr"]})
+    with pytest.raises(InputError) as info:
+        validate_tables(comp, lst)
+    [problem] = info.value.problems
+    assert (problem.row, problem.column) == (2, "quantity") and "not a number" in problem.reason
+
+
+def test_tables_built_in_code_are_english_unless_told_to_detect():
+    comp = pd.DataFrame({"company_id": ["a"], "name": ["A"], "nace": ["35.11"], "lat": ["55.6"], "lon": ["11.0"]})
+    lst = pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
+                        "quantity": ["46.286"], "unit": ["t/yr"]})
+    assert validate_tables(comp, lst).listings.loc["g", "quantity"] == pytest.approx(46.286)
+    with pytest.raises(InputError, match="reads as 46286 in Danish"):
+        validate_tables(comp, lst, locale="detect")
+    assert validate_tables(comp, lst, locale="da").listings.loc["g", "quantity"] == pytest.approx(46286)
