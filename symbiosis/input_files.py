@@ -108,7 +108,14 @@ def _sheet_frame(rows: list[tuple], table: str) -> pd.DataFrame:
     """A sheet's rows as a frame: numeric and date cells keep their type in numeric and date columns."""
     if not rows:
         return pd.DataFrame()
-    header = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(rows[0])]
+    header: list[str] = []
+    for i, h in enumerate(rows[0]):
+        name = str(h).strip() if h is not None and str(h).strip() else f"Unnamed: {i}"
+        base, n = name, 0
+        while name in header:  # a repeated header is renamed as pandas does for CSV ("name.1")
+            n += 1
+            name = f"{base}.{n}"
+        header.append(name)
     body = list(rows[1:])
     while body and all(v is None or (isinstance(v, str) and not v.strip()) for v in body[-1]):
         body.pop()
@@ -123,9 +130,7 @@ def _sheet_frame(rows: list[tuple], table: str) -> pd.DataFrame:
             columns[name] = [v if isinstance(v, (datetime, date)) else _cell_as_text(v) for v in cells]
         else:
             columns[name] = [_cell_as_text(v) for v in cells]
-    frame = pd.DataFrame(columns, dtype=object)
-    frame.columns = header
-    return frame
+    return pd.DataFrame({name: pd.Series(columns[name], dtype=object) for name in header}, columns=header)
 
 
 def read_settings(rows: list[tuple], label: str) -> dict[str, str]:

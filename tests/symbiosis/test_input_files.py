@@ -178,3 +178,19 @@ def test_workbook_nace_number_that_lost_its_trailing_zero_gets_a_notice(tmp_path
     assert list(reg.companies["nace"]) == ["23.2", "35.11"]
     [note] = [n for n in reg.notices if "nace" in n]
     assert "row 2" in note and "23.20" in note
+
+
+def test_workbook_with_a_repeated_header_is_read_with_a_notice(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "companies"
+    sheet.append(["company_id", "name", "nace", "lat", "lon", "name", None])
+    sheet.append(["a", "A", "35.11", 55.66, 11.08, "dup", None])
+    listings = book.create_sheet("listings")
+    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit"])
+    listings.append(["g", "a", "offer", "gypsum", 3, "t/yr"])
+    book.save(tmp_path / "w.xlsx")
+    reg = read_registry(workbook=tmp_path / "w.xlsx")
+    assert reg.companies.loc["a", "name"] == "A" and any("name.1" in n for n in reg.notices)
