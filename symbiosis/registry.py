@@ -151,11 +151,13 @@ class _Checker:
 
 
 def _is_blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+    """An empty cell: None, NaN, NA, NaT or text of only spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array in a cell is not blank
+        return False
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -164,8 +166,11 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     if frame.empty or frame.shape[1] == 0:
         return frame, rows
     blank = np.ones(len(frame), dtype=bool)
-    for name in frame.columns:
-        blank &= np.fromiter((_is_blank(v) for v in frame[name].to_numpy()), dtype=bool, count=len(frame))
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        na = column.isna().to_numpy()
+        # a number or date never prints as spaces, so text of the non-empty cells decides
+        blank &= na | column.astype(str).str.strip().eq("").to_numpy()
     return frame[~blank], rows[~blank]
 
 
@@ -205,6 +210,9 @@ def _clean(
     frame = frame[[c.name for c in columns]].reset_index(drop=True)
     typed: dict[str, pd.Series] = {}
     for name in frame.columns:
+        if pd.api.types.infer_dtype(frame[name], skipna=False) in ("string", "empty"):
+            frame[name] = frame[name].str.strip() if len(frame) else pd.Series(dtype=str)
+            continue
         values = frame[name].to_numpy(dtype=object)
         is_typed = np.fromiter((not isinstance(v, str) and not _is_blank(v) for v in values), dtype=bool, count=len(values))
         if is_typed.any():
