@@ -156,6 +156,6 @@ def suggest(text: str, *, limit: int = 3) -> str:
     if found.empty:
         return ""
     return "closest: " + "; ".join(
-        f"{row.code} ({row.description})" if row.kind == "waste code" else f"{row.code} ({row.description})"
+        f"{row.code} ({row.description} / {row.name_da})" if row.name_da else f"{row.code} ({row.description})"
         for row in found.itertuples(index=False)
     )

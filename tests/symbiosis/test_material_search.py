@@ -30,3 +30,10 @@ def test_a_code_or_a_sub_chapter_is_found_by_its_digits():
 def test_nonsense_finds_nothing_and_every_class_has_a_danish_name():
     assert search_materials("qqqq").empty and search_materials("").empty
     assert (read_dataset("materials.csv")["name_da"] != "").all()
+
+
+def test_suggestions_name_the_danish_class_name():
+    from symbiosis.material_search import suggest
+
+    assert suggest("gips") == "closest: gypsum (Gypsum / Gips)"
+    assert suggest("qqqq") == ""
