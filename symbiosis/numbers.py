@@ -74,7 +74,7 @@ def readings(text: str) -> Readings:
     >>> readings("55.6626")
     Readings(da=None, en=55.6626, evidence=None)
     """
-    t = _SPACES.sub("", text.strip())
+    t = _SPACES.sub("", str(text).strip())
     if _PLAIN.match(t) or _SCIENTIFIC.match(t):
         value = _float(t)
         return Readings(value, value)

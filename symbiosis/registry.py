@@ -211,7 +211,8 @@ def _clean(
     typed: dict[str, pd.Series] = {}
     for name in frame.columns:
         if pd.api.types.infer_dtype(frame[name], skipna=False) in ("string", "empty"):
-            frame[name] = frame[name].str.strip() if len(frame) else pd.Series(dtype=str)
+            # (a column of pandas' string dtype counts as text even where it holds missing values)
+            frame[name] = frame[name].fillna("").str.strip() if len(frame) else pd.Series(dtype=str)
             continue
         values = frame[name].to_numpy(dtype=object)
         is_typed = np.fromiter((not isinstance(v, str) and not _is_blank(v) for v in values), dtype=bool, count=len(values))

@@ -147,3 +147,14 @@ def test_tables_built_in_code_are_english_unless_told_to_detect():
     with pytest.raises(InputError, match="reads as 46286 in Danish"):
         validate_tables(comp, lst, locale="detect")
     assert validate_tables(comp, lst, locale="da").listings.loc["g", "quantity"] == pytest.approx(46286)
+
+
+def test_missing_values_in_a_string_column_are_empty_cells():
+    comp = pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "35.11"],
+                         "lat": pd.array(["55.6", None], dtype="string"), "lon": ["11.0", "11.1"]})
+    lst = pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
+                        "quantity": ["5"], "unit": ["t/yr"]})
+    with pytest.raises(InputError) as info:
+        validate_tables(comp, lst)
+    [problem] = info.value.problems
+    assert (problem.row, problem.column, problem.reason) == (3, "lat", "is empty but required")
