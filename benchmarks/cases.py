@@ -37,10 +37,10 @@ def run_engine(companies: Path, listings: Path, objective: str):
 
     The only place this script calls the engine, so that a renamed entry point changes one line.
     """
-    from service.pipeline import run_match
+    from service.files import match_files
     from solvers.params import SolveParams
 
-    return run_match(companies=companies, listings=listings, solve_params=SolveParams(objective=objective)).result
+    return match_files(companies=companies, listings=listings, solve_params=SolveParams(objective=objective)).match.result
 
 
 def case_names() -> list[str]:

@@ -1,4 +1,4 @@
-"""Materials: European List of Waste codes, resource classes, and unit conversion with pint."""
+"""Materials: European List of Waste codes, resource classes, and unit conversion (see :mod:`symbiosis.units`)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,12 @@ from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
-import pint
 
 from symbiosis.data import read_dataset
 from symbiosis.errors import DataError
-
-#: Canonical rate units, one per dimension; every quantity inside the engine is one of these.
-CANONICAL_UNITS: dict[str, str] = {"mass": "t", "volume": "m3", "energy": "MWh"}
-#: The period every canonical quantity refers to.
-CANONICAL_PERIOD = "yr"
+from symbiosis.units import CANONICAL_PERIOD, CANONICAL_UNITS, parse_rate, unit_registry  # noqa: F401 - re-exported
 
 _EWC_RE = re.compile(r"^(\d{2})\s*(\d{2})\s*(\d{2})\s*(\*?)$")
-_UNIT_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])([23])(?![0-9])")
-
-
-@cache
-def unit_registry() -> pint.UnitRegistry:
-    """The pint registry used for every conversion ('m3' and 'm2' are read as m**3 and m**2)."""
-    registry = pint.UnitRegistry(preprocessors=[lambda s: _UNIT_EXPONENT_RE.sub(r"**\1", s)])
-    return registry
 
 
 @dataclass(frozen=True)
@@ -159,25 +146,9 @@ def unit_factor(unit: str, material: Material) -> float:
     ------
     ValueError
         When the unit is unknown, not a rate, or of a dimension the material cannot take.
+        Units are read by :func:`symbiosis.units.parse_rate` (metric tonnes, Danish periods).
     """
-    registry = unit_registry()
-    try:
-        quantity = registry.Quantity(1.0, unit.strip())
-    except (pint.errors.PintError, AttributeError, TypeError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"{unit!r} is not a unit pint understands ({exc.__class__.__name__})") from None
-    per_year = {
-        dim: registry.Quantity(1.0, f"{canonical}/{CANONICAL_PERIOD}")
-        for dim, canonical in CANONICAL_UNITS.items()
-    }
-    given = next((dim for dim, q in per_year.items() if quantity.is_compatible_with(q)), None)
-    if given is None:
-        for dim, canonical in CANONICAL_UNITS.items():
-            if quantity.is_compatible_with(registry.Quantity(1.0, canonical)):
-                raise ValueError(
-                    f"{unit!r} is an amount, not a rate: write it per period, e.g. '{canonical}/yr'"
-                )
-        raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
-    factor = float(quantity.to(per_year[given].units).magnitude)
+    given, factor = parse_rate(unit)
     target = material.dimension
     if given == target:
         return factor

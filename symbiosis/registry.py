@@ -2,20 +2,32 @@
 
 Validation collects every problem (table, row, column, reason) before raising, so a facilitator
 can fix a spreadsheet in one pass. After validation the rest of the engine trusts the tables.
+
+Numbers are read in the file's locale (:mod:`symbiosis.numbers`), units by the curated unit reader
+(:mod:`symbiosis.units`), dates and NACE codes in the forms people write them
+(:mod:`symbiosis.dates`, :mod:`symbiosis.nace`); fully blank rows are skipped (row numbers stay the
+spreadsheet's); with a :class:`~symbiosis.geocode.Geocoder`, companies without coordinates are
+placed by their address and marked ``geocoded``.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from symbiosis.data import read_dataset
+from symbiosis.dates import parse_date
 from symbiosis.errors import InputError, Problem
+from symbiosis.geocode import Geocoder, GeocodingError, misplaced_sites
+from symbiosis.input_files import SEPARATOR_NAMES, read_csv_text, read_workbook
+from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog, unit_factor
+from symbiosis.nace import normalise_nace, trailing_zero_hint
+from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number
 from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
 
 #: Row number a person sees for the first data row (the header is row 1).
@@ -29,7 +41,8 @@ class Registry:
     Attributes
     ----------
     companies
-        Indexed by ``company_id``: ``name``, ``nace``, ``lat``, ``lon``, ``municipality``, ...
+        Indexed by ``company_id``: ``name``, ``nace`` (dotted), ``lat``, ``lon``, ``municipality``, ...,
+        and ``geocoded`` (True where the coordinates were looked up from the address).
     listings
         Indexed by ``listing_id``: the input columns (``material`` normalised to its catalog key)
         plus ``quantity_canonical`` (per year, in ``canonical_unit``), ``unit_factor`` (canonical
@@ -52,35 +65,22 @@ class Registry:
 
 
 def read_csv_table(path: str | Path) -> pd.DataFrame:
-    """Read one CSV file as text cells (nothing is interpreted yet)."""
-    path = Path(path)
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), None, None, "file not found")]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError([Problem(path.name, None, None, f"cannot be read as CSV: {exc}")]) from None
+    """Read one CSV file as text cells (nothing is interpreted yet).
+
+    The encoding (UTF-8 with or without BOM, else Windows-1252) and the separator (``;``, tab or
+    ``,``) are detected; see :mod:`symbiosis.input_files`.
+    """
+    return read_csv_text(path)
 
 
 def read_workbook_tables(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read the ``companies`` and ``listings`` sheets of an .xlsx workbook as text cells."""
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about data validation extensions
-            sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), None, None, "file not found")]) from None
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise InputError([Problem(path.name, None, None, f"cannot be read as an .xlsx workbook: {exc}")]) from None
-    problems = [
-        Problem(path.name, None, None, f"has no sheet named {name!r} (sheets: {', '.join(sheets)})")
-        for name in TABLES
-        if name not in sheets
-    ]
-    if problems:
-        raise InputError(problems)
-    return {name: sheets[name] for name in TABLES}
+    """Read the ``companies`` and ``listings`` sheets of an .xlsx workbook.
+
+    Numeric and date cells keep their type; each table's ``attrs['locale']`` holds the locale of
+    the workbook's ``settings`` sheet (None when not declared).
+    """
+    tables, _ = read_workbook(path)
+    return tables
 
 
 def read_registry(
@@ -89,8 +89,24 @@ def read_registry(
     listings: str | Path | None = None,
     workbook: str | Path | None = None,
     catalog: MaterialCatalog | None = None,
+    locale: str | None = None,
+    geocoder: Geocoder | None = None,
 ) -> Registry:
     """Read and validate the input, from two CSV files or one workbook.
+
+    Parameters
+    ----------
+    companies, listings
+        The two CSV files.
+    workbook
+        Or one .xlsx workbook with sheets ``companies`` and ``listings`` (and optionally ``settings``).
+    catalog
+        Materials (default: the shipped catalog).
+    locale
+        ``'da'`` or ``'en'``: the notation of numbers written as text; overrides the workbook's
+        ``settings``; None detects it and refuses numbers that read differently in the two.
+    geocoder
+        Looks up companies without coordinates by their address; None: they are errors.
 
     Raises
     ------
@@ -107,15 +123,20 @@ def read_registry(
             raise ValueError("give both the companies and the listings CSV files (or a workbook)")
         tables = {"companies": read_csv_table(companies), "listings": read_csv_table(listings)}
         labels = {"companies": Path(companies).name, "listings": Path(listings).name}
-    return validate_tables(tables["companies"], tables["listings"], labels=labels, catalog=catalog)
+    return validate_tables(
+        tables["companies"], tables["listings"], labels=labels, catalog=catalog, locale=locale, geocoder=geocoder
+    )
 
 
 class _Checker:
-    """Collects problems for one table; rows are given as positional masks or index arrays."""
+    """Collects problems for one table; rows are given as positional masks or index arrays.
 
-    def __init__(self, label: str, frame: pd.DataFrame):
+    ``rows`` maps a position in the cleaned table (blank rows dropped) to the spreadsheet's row.
+    """
+
+    def __init__(self, label: str, rows: np.ndarray):
         self.label = label
-        self.frame = frame
+        self.rows = rows
         self.problems: list[Problem] = []
 
     def add(self, mask: np.ndarray | pd.Series, column: str | None, reason) -> None:
@@ -123,14 +144,57 @@ class _Checker:
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for pos in positions:
             text = reason(pos) if callable(reason) else reason
-            self.problems.append(Problem(self.label, int(pos) + FIRST_DATA_ROW, column, text))
+            self.problems.append(Problem(self.label, int(self.rows[pos]), column, text))
 
     def table(self, reason: str, column: str | None = None) -> None:
         self.problems.append(Problem(self.label, None, column, reason))
 
 
-def _clean(frame: pd.DataFrame, columns: tuple[Column, ...], check: _Checker, notices: list[str]) -> pd.DataFrame:
-    """Trim cells, add missing optional columns, report missing required and unknown columns."""
+def _is_blank(value) -> bool:
+    """An empty cell: None, NaN, NA, NaT or text of only spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array in a cell is not blank
+        return False
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The frame without fully blank rows, and the spreadsheet row number of each kept row."""
+    rows = np.arange(len(frame)) + FIRST_DATA_ROW
+    if frame.empty or frame.shape[1] == 0:
+        return frame, rows
+    blank = np.ones(len(frame), dtype=bool)
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        na = column.isna().to_numpy()
+        # a number or date never prints as spaces, so text of the non-empty cells decides
+        blank &= na | column.astype(str).str.strip().eq("").to_numpy()
+    return frame[~blank], rows[~blank]
+
+
+def _as_text(value) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()[:10]
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _clean(
+    frame: pd.DataFrame, columns: tuple[Column, ...], check: _Checker, notices: list[str], *, deferred: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Trim cells, add missing optional columns, report missing required and unknown columns.
+
+    Returns the table as text and, per column, the cells that were typed (numbers and dates from
+    a workbook) at their positions (None elsewhere). Required columns in ``deferred`` are checked
+    for empty cells by the caller.
+    """
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     known = {c.name for c in columns}
@@ -142,23 +206,63 @@ def _clean(frame: pd.DataFrame, columns: tuple[Column, ...], check: _Checker, no
             if col.required:
                 check.table("required column is missing", col.name)
             frame[col.name] = ""
-    frame = frame[[c.name for c in columns]].astype(object).where(frame[[c.name for c in columns]].notna(), "").astype(str)
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame = frame[[c.name for c in columns]].reset_index(drop=True)
+    typed: dict[str, pd.Series] = {}
     for name in frame.columns:
-        frame[name] = frame[name].str.strip()
+        if pd.api.types.infer_dtype(frame[name], skipna=False) in ("string", "empty"):
+            # (a column of pandas' string dtype counts as text even where it holds missing values)
+            frame[name] = frame[name].fillna("").str.strip() if len(frame) else pd.Series(dtype=str)
+            continue
+        values = frame[name].to_numpy(dtype=object)
+        is_typed = np.fromiter((not isinstance(v, str) and not _is_blank(v) for v in values), dtype=bool, count=len(values))
+        if is_typed.any():
+            typed[name] = pd.Series(np.where(is_typed, values, None), dtype=object)
+            frame[name] = [_as_text(v) for v in values]
+        else:
+            frame[name] = pd.Series(values, dtype=object).map(_as_text) if len(values) else pd.Series(dtype=str)
+    frame = frame.astype(str)
     if frame.empty:
         check.table("has no data rows")
     for col in columns:
-        if col.required:
+        if col.required and col.name not in deferred:
             check.add(frame[col.name] == "", col.name, "is empty but required")
-    return frame
+    return frame, typed
 
 
-def _parse_floats(frame: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
+def _parse_floats(
+    frame: pd.DataFrame, column: str, check: _Checker, *, locale: str | None = None,
+    typed: dict[str, pd.Series] | None = None, plausible=None,
+) -> pd.Series:
+    """Numbers of one column: typed cells as they are, text read in ``locale`` (see :mod:`symbiosis.numbers`)."""
     text = frame[column]
-    values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    bad = (text != "") & (values.isna() | ~np.isfinite(values.fillna(0)))
-    check.add(bad, column, lambda pos: f"{text.iloc[pos]!r} is not a number")
-    return values.astype(float)
+    cells = (typed or {}).get(column)
+    values = np.full(len(text), np.nan)
+    reasons: dict[int, str] = {}
+    parsed: dict[str, float | str] = {}
+    for pos, cell in enumerate(text.to_numpy()):
+        raw = None if cells is None else cells.iloc[pos]
+        if raw is not None and isinstance(raw, (int, float, np.number)) and not isinstance(raw, bool):
+            value = float(raw)
+            if math.isfinite(value):
+                values[pos] = value
+            else:
+                reasons[pos] = f"{cell!r} is not a finite number"
+            continue
+        if cell == "":
+            continue
+        if cell not in parsed:
+            try:
+                parsed[cell] = parse_number(cell, locale, plausible)
+            except ValueError as exc:
+                parsed[cell] = str(exc)
+        result = parsed[cell]
+        if isinstance(result, str):
+            reasons[pos] = result
+        else:
+            values[pos] = result
+    check.add(np.isin(np.arange(len(text)), list(reasons)), column, lambda pos: reasons[pos])
+    return pd.Series(values, index=frame.index, dtype=float)
 
 
 def _check_unique(frame: pd.DataFrame, column: str, check: _Checker) -> None:
@@ -168,7 +272,7 @@ def _check_unique(frame: pd.DataFrame, column: str, check: _Checker) -> None:
         first_pos = {value: pos for pos, value in reversed(list(enumerate(ids)))}
         check.add(
             duplicated, column,
-            lambda pos: f"{ids.iloc[pos]!r} is used again (first at row {first_pos[ids.iloc[pos]] + FIRST_DATA_ROW})",
+            lambda pos: f"{ids.iloc[pos]!r} is used again (first at row {int(check.rows[first_pos[ids.iloc[pos]]])})",
         )
 
 
@@ -178,11 +282,78 @@ def _check_choice(frame: pd.DataFrame, col: Column, check: _Checker) -> None:
     check.add(bad, col.name, lambda pos: f"{frame[col.name].iloc[pos]!r} is not one of {', '.join(col.choices)}")
 
 
-def _parse_dates(frame: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
+def _parse_dates(frame: pd.DataFrame, column: str, check: _Checker, typed: dict[str, pd.Series] | None = None) -> pd.Series:
+    """Dates of one column: date cells as they are, text in ISO, DD-MM-YYYY or DD.MM.YYYY."""
     text = frame[column]
-    values = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
-    check.add((text != "") & values.isna(), column, lambda pos: f"{text.iloc[pos]!r} is not a date (YYYY-MM-DD)")
-    return values
+    cells = (typed or {}).get(column)
+    values: list = []
+    reasons: dict[int, str] = {}
+    for pos, cell in enumerate(text.to_numpy()):
+        raw = None if cells is None else cells.iloc[pos]
+        if raw is None and cell == "":
+            values.append(pd.NaT)
+            continue
+        try:
+            values.append(parse_date(raw if isinstance(raw, (datetime, date)) else cell))
+        except ValueError as exc:
+            reasons[pos] = str(exc)
+            values.append(pd.NaT)
+    check.add(np.isin(np.arange(len(text)), list(reasons)), column, lambda pos: reasons[pos])
+    return pd.to_datetime(pd.Series(values, index=frame.index, dtype=object))
+
+
+#: Numeric columns whose text cells show a file's locale.
+_NUMERIC_COLUMNS = {
+    name: tuple(c.name for c in columns if c.type in ("float", "integer")) for name, columns in TABLES.items()
+}
+
+
+#: The locale of text written by programs (Python's ``str`` and ``repr`` of a float, JSON).
+MACHINE_LOCALE = "en"
+
+
+def _resolve_locale(companies: pd.DataFrame, listings: pd.DataFrame, locale, notices: list[str]) -> str | None:
+    """The declared locale (argument, else the workbook's setting), else the one the cells prove.
+
+    Tables that were not read from a file by :mod:`symbiosis.input_files` (built in code, from
+    JSON records) hold numbers as programs write them: English notation, unless ``locale`` says
+    otherwise (``'detect'`` forces detection).
+    """
+    from_file = "file" in (companies.attrs.get("origin"), listings.attrs.get("origin"))
+    if locale is None and not from_file:
+        return MACHINE_LOCALE
+    declared = locale if locale is not None else (companies.attrs.get("locale") or listings.attrs.get("locale"))
+    try:
+        declared = check_locale(declared)
+    except ValueError as exc:
+        raise InputError([Problem("settings", None, "locale", str(exc))]) from None
+    if declared is not None:
+        return declared
+    cells = []
+    for name, frame in (("companies", companies), ("listings", listings)):
+        for column in _NUMERIC_COLUMNS[name]:
+            if column in frame.columns:
+                cells.extend(v for v in frame[column].to_numpy() if isinstance(v, str))
+    detected = detect_locale(cells)
+    if detected is not None:
+        notices.append(
+            f"numbers read in {LOCALE_NAMES[detected]} notation ({detected}), as the cells written with "
+            "thousands separators show; declare the locale to be sure"
+        )
+    return detected
+
+
+def _file_notices(frame: pd.DataFrame, label: str, notices: list[str]) -> None:
+    encoding, separator = frame.attrs.get("encoding"), frame.attrs.get("separator")
+    if encoding == "cp1252" or separator not in (None, ","):
+        notices.append(
+            f"{label}: read as {SEPARATOR_NAMES.get(separator, 'comma')}-separated text in "
+            f"{'Windows-1252 (cp1252)' if encoding == 'cp1252' else 'UTF-8'}"
+        )
+
+
+def _in_range(low: float, high: float):
+    return lambda value: low <= value <= high
 
 
 def _check_yes_no(frame: pd.DataFrame, column: str, check: _Checker) -> None:
@@ -190,10 +361,10 @@ def _check_yes_no(frame: pd.DataFrame, column: str, check: _Checker) -> None:
     check.add(~text.isin(TRUE_WORDS + FALSE_WORDS), column, lambda p: f"{frame[column].iloc[p]!r} is not yes or no")
 
 
-def _parse_prices(lst: pd.DataFrame, check: _Checker) -> tuple[pd.Series, pd.Series]:
+def _parse_prices(lst: pd.DataFrame, check: _Checker, **parse) -> tuple[pd.Series, pd.Series]:
     """A need's purchase price and an offer's disposal cost (negative: revenue), per unit of the listing."""
-    price = _parse_floats(lst, "price_eur_per_unit", check)
-    disposal = _parse_floats(lst, "disposal_eur_per_unit", check)
+    price = _parse_floats(lst, "price_eur_per_unit", check, **parse)
+    disposal = _parse_floats(lst, "disposal_eur_per_unit", check, **parse)
     check.add(price.notna() & (price < 0), "price_eur_per_unit", lambda p: f"{price.iloc[p]} is negative")
     check.add(price.notna() & (lst["kind"] == "offer"), "price_eur_per_unit",
               lambda p: "an offer has no purchase price: use disposal_eur_per_unit (negative for a revenue)")
@@ -208,8 +379,26 @@ def validate_tables(
     *,
     labels: dict[str, str] | None = None,
     catalog: MaterialCatalog | None = None,
+    locale: str | None = None,
+    geocoder: Geocoder | None = None,
 ) -> Registry:
-    """Validate raw text tables in the input contract and return a :class:`Registry`.
+    """Validate raw tables in the input contract and return a :class:`Registry`.
+
+    Parameters
+    ----------
+    companies, listings
+        Tables of text cells (CSV), or of typed cells (a workbook: numbers and dates kept).
+    labels
+        How problems name each table (file or sheet).
+    catalog
+        Materials (default: the shipped catalog).
+    locale
+        ``'da'`` or ``'en'``: the notation of numbers written as text. None: for tables read from
+        files, the workbook's setting (``attrs['locale']``) or else detected, refusing numbers that
+        read differently in the two notations; for tables built in code, English (as programs
+        write numbers). ``'detect'`` detects for any table.
+    geocoder
+        Looks up companies with blank ``lat`` and ``lon`` by their ``address``; None: they are errors.
 
     Raises
     ------
@@ -219,25 +408,46 @@ def validate_tables(
     labels = labels or {"companies": "companies", "listings": "listings"}
     catalog = catalog or default_catalog()
     notices: list[str] = []
-    cc = _Checker(labels["companies"], companies)
-    lc = _Checker(labels["listings"], listings)
-    comp = _clean(companies, TABLES["companies"], cc, notices)
-    lst = _clean(listings, TABLES["listings"], lc, notices)
+    locale = _resolve_locale(companies, listings, locale, notices)
+    _file_notices(companies, labels["companies"], notices)
+    _file_notices(listings, labels["listings"], notices)
+    companies, company_rows = _drop_blank_rows(companies)
+    listings, listing_rows = _drop_blank_rows(listings)
+    cc = _Checker(labels["companies"], company_rows)
+    lc = _Checker(labels["listings"], listing_rows)
+    comp, comp_typed = _clean(companies, TABLES["companies"], cc, notices, deferred=("lat", "lon"))
+    lst, lst_typed = _clean(listings, TABLES["listings"], lc, notices)
 
     # --- companies ---
     _check_unique(comp, "company_id", cc)
-    lat = _parse_floats(comp, "lat", cc)
-    lon = _parse_floats(comp, "lon", cc)
+    lat = _parse_floats(comp, "lat", cc, locale=locale, typed=comp_typed, plausible=_in_range(-90, 90))
+    lon = _parse_floats(comp, "lon", cc, locale=locale, typed=comp_typed, plausible=_in_range(-180, 180))
     cc.add(lat.notna() & ((lat < -90) | (lat > 90)), "lat", lambda p: f"{lat.iloc[p]} is outside -90..90")
     cc.add(lon.notna() & ((lon < -180) | (lon > 180)), "lon", lambda p: f"{lon.iloc[p]} is outside -180..180")
-    nace_codes = set(read_dataset("nace_rev2.csv").query("level in ('2', '3', '4')")["code"])
-    cc.add(
-        (comp["nace"] != "") & ~comp["nace"].isin(nace_codes), "nace",
-        lambda p: f"{comp['nace'].iloc[p]!r} is not a NACE Rev. 2 division, group or class code (e.g. '23.51')",
-    )
+    geocoded = _geocode(comp, lat, lon, cc, geocoder, notices)
+    nace = comp["nace"].copy()
+    nace_reasons: dict[str, str] = {}
+    for text in comp["nace"].unique():
+        if text == "":
+            continue
+        try:
+            nace[comp["nace"] == text] = normalise_nace(text)
+        except ValueError as exc:
+            nace_reasons[text] = str(exc)
+    cc.add(comp["nace"].isin(list(nace_reasons)), "nace", lambda p: nace_reasons[comp["nace"].iloc[p]])
+    if "nace" in comp_typed:
+        for pos in np.flatnonzero(comp_typed["nace"].notna().to_numpy()):
+            hint = trailing_zero_hint(nace.iloc[pos])
+            if hint:
+                notices.append(f"{cc.label}, row {int(company_rows[pos])}, column 'nace': {hint}")
+    comp["nace"] = nace
     comp["lat"], comp["lon"] = lat, lon
     for column in ("port_access", "rail_siding"):
         _check_yes_no(comp, column, cc)
+    comp["geocoded"] = geocoded
+    if not any(p.column in ("lat", "lon", "address") for p in cc.problems):
+        for pos, reason in misplaced_sites(lat.to_numpy(), lon.to_numpy()):
+            notices.append(f"{cc.label}, row {int(company_rows[pos])} (company {comp['company_id'].iloc[pos]!r}): {reason}")
 
     # --- listings ---
     _check_unique(lst, "listing_id", lc)
@@ -249,17 +459,17 @@ def validate_tables(
     for col in TABLES["listings"]:
         if col.type == "choice":
             _check_choice(lst, col, lc)
-    quantity = _parse_floats(lst, "quantity", lc)
+    quantity = _parse_floats(lst, "quantity", lc, locale=locale, typed=lst_typed)
     lc.add(quantity.notna() & (quantity <= 0), "quantity", lambda p: f"{quantity.iloc[p]} is not positive")
-    max_km = _parse_floats(lst, "max_distance_km", lc)
+    max_km = _parse_floats(lst, "max_distance_km", lc, locale=locale, typed=lst_typed)
     lc.add(max_km.notna() & (max_km <= 0), "max_distance_km", lambda p: f"{max_km.iloc[p]} is not positive")
-    min_lot = _parse_floats(lst, "min_lot", lc)
+    min_lot = _parse_floats(lst, "min_lot", lc, locale=locale, typed=lst_typed)
     lc.add(min_lot.notna() & (min_lot <= 0), "min_lot", lambda p: f"{min_lot.iloc[p]} is not positive")
     lc.add(
         min_lot.notna() & quantity.notna() & (min_lot > quantity), "min_lot",
         lambda p: f"{min_lot.iloc[p]} is larger than the quantity {quantity.iloc[p]}",
     )
-    partners = _parse_floats(lst, "max_partners", lc)
+    partners = _parse_floats(lst, "max_partners", lc, locale=locale, typed=lst_typed)
     lc.add(
         partners.notna() & ((partners < 1) | (partners != partners.round())), "max_partners",
         lambda p: f"{lst['max_partners'].iloc[p]!r} is not a whole number of at least 1",
@@ -269,9 +479,9 @@ def validate_tables(
         ~aon_text.isin(TRUE_WORDS + FALSE_WORDS), "all_or_nothing",
         lambda p: f"{lst['all_or_nothing'].iloc[p]!r} is not yes or no",
     )
-    price, disposal = _parse_prices(lst, lc)
-    date_from = _parse_dates(lst, "available_from", lc)
-    date_to = _parse_dates(lst, "available_to", lc)
+    price, disposal = _parse_prices(lst, lc, locale=locale, typed=lst_typed)
+    date_from = _parse_dates(lst, "available_from", lc, lst_typed)
+    date_to = _parse_dates(lst, "available_to", lc, lst_typed)
     lc.add(
         date_from.notna() & date_to.notna() & (date_from > date_to), "available_to",
         lambda p: f"{lst['available_to'].iloc[p]} is before available_from {lst['available_from'].iloc[p]}",
@@ -287,7 +497,8 @@ def validate_tables(
             keys[text] = catalog.normalise(text)
         except ValueError as exc:
             keys[text] = None
-            reasons[text] = str(exc)
+            hint = suggest(text) if not _looks_like_code(text) else ""
+            reasons[text] = f"{exc}; {hint}" if hint else str(exc)
     material = lst["material"].map(keys)
     lc.add(
         (lst["material"] != "") & material.isna(), "material",
@@ -345,3 +556,47 @@ def validate_tables(
     lst = lst.set_index("listing_id")
     lst = lst.join(comp[["lat", "lon"]], on="company_id")
     return Registry(companies=comp, listings=lst, notices=notices)
+
+
+def _looks_like_code(text: str) -> bool:
+    return sum(ch.isdigit() for ch in text) >= 4
+
+
+def _geocode(
+    comp: pd.DataFrame, lat: pd.Series, lon: pd.Series, check: _Checker, geocoder: Geocoder | None, notices: list[str]
+) -> pd.Series:
+    """Fill blank coordinates from the address (in place in ``lat``/``lon``); True where geocoded."""
+    geocoded = pd.Series(False, index=comp.index)
+    blank = (comp["lat"] == "") & (comp["lon"] == "")
+    has_address = comp["address"] != ""
+    for column in ("lat", "lon"):
+        empty = comp[column] == ""
+        if geocoder is None:
+            check.add(empty & has_address, column,
+                      "is empty but required (an address is given: configure a geocoder to look it up)")
+            check.add(empty & ~has_address, column, "is empty but required")
+        else:
+            check.add(empty & ~(blank & has_address), column,
+                      "is empty but required" + ("" if column == "lon" else " (or leave lat and lon blank and give an address)"))
+    if geocoder is None:
+        return geocoded
+    failures: dict[str, str] = {}
+    for address in comp.loc[blank & has_address, "address"].unique():
+        try:
+            place = geocoder.locate(address)
+        except GeocodingError as exc:
+            failures[address] = f"could not be geocoded: {exc}"
+            continue
+        if place is None:
+            failures[address] = f"{address!r} was not found by the geocoder at {geocoder.url}: give lat and lon"
+            continue
+        rows = blank & (comp["address"] == address)
+        lat[rows], lon[rows] = place.lat, place.lon
+        geocoded[rows] = True
+        for pos in np.flatnonzero(rows.to_numpy()):
+            notices.append(
+                f"{check.label}, row {int(check.rows[pos])} (company {comp['company_id'].iloc[pos]!r}): "
+                f"lat {place.lat:.6f}, lon {place.lon:.6f} geocoded from {address!r} (found: {place.found}); check them"
+            )
+    check.add(blank & comp["address"].isin(list(failures)), "address", lambda p: failures[comp["address"].iloc[p]])
+    return geocoded

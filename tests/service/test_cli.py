@@ -115,7 +115,7 @@ def test_missing_inputs_are_a_usage_error(tmp_path):
 def test_template_command_writes_the_workbook(tmp_path):
     result = runner.invoke(app, ["template", "--out", str(tmp_path / "t.xlsx")])
     assert result.exit_code == 0
-    assert set(pd.read_excel(tmp_path / "t.xlsx", sheet_name=None)) == {"companies", "listings", "columns", "materials"}
+    assert {"companies", "listings", "settings", "columns", "materials"} <= set(pd.read_excel(tmp_path / "t.xlsx", sheet_name=None))
 
 
 def test_explain_prints_an_exchange_or_the_reason_for_none(tmp_path):

@@ -55,3 +55,75 @@ def test_steam_in_tonnes_converts_by_its_energy_content():
 def test_wrong_dimension_or_unknown_units_are_refused_with_a_reason(unit, message):
     with pytest.raises(ValueError, match=message):
         unit_factor(unit, default_catalog().get("gypsum"))
+
+
+@pytest.mark.parametrize(
+    ("unit", "factor"),
+    [
+        ("t/md", 12.0),  # Danish "per måned": tonnes per month, not per milli-day
+        ("kg/md", 0.012),
+        ("ton/year", 1.0),  # metric tonnes, not US short tons
+        ("tons/yr", 1.0),
+        ("tonnes/yr", 1.0),
+        ("t/år", 1.0),
+        ("ton/år", 1.0),
+        ("t/mdr", 12.0),
+        ("t/måned", 12.0),
+        ("kg/uge", 365.25 / 7 / 1000),
+        ("t/dag", 365.25),
+        ("t/døgn", 365.25),
+        ("t/time", 8766.0),  # Danish "time" is an hour
+        ("t pr. måned", 12.0),
+        ("kt/yr", 1000.0),
+    ],
+)
+def test_curated_units_read_metric_tonnes_and_danish_periods(unit, factor):
+    assert unit_factor(unit, default_catalog().get("gypsum")) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize(
+    ("unit", "material", "factor"),
+    [("kWh/år", "steam", 1 / 1000), ("m3/år", "process-water", 1.0), ("l/dag", "process-water", 0.36525),
+     ("m³/døgn", "cooling-water", 365.25), ("MW", "hot-water", 8766.0), ("GJ/md", "steam", 12 / 3.6)],
+)
+def test_danish_energy_and_volume_rates(unit, material, factor):
+    assert unit_factor(unit, default_catalog().get(material)) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [("t/", "no period after '/'"), ("(t/yr", "not a unit the engine understands"), (")))", "not a unit"),
+     ("", "is empty"), ("t/ms", "not a period"), ("t/yr/yr", "more than one '/'"), ("/yr", "no amount"),
+     ("t/md2", "not a period"), ("kg", "not a rate")],
+)
+def test_malformed_units_are_value_errors_never_crashes(unit, message):
+    with pytest.raises(ValueError, match=message):
+        unit_factor(unit, default_catalog().get("gypsum"))
+
+
+def test_no_unit_text_escapes_as_another_exception():
+    from hypothesis import given, settings, strategies as st
+
+    from symbiosis.units import parse_rate
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="tkgMWhLlm3/ .*^()[]+-_=,;:0123456789æøåyrd%#", max_size=10))
+    def check(text):
+        try:
+            parse_rate(text)
+        except ValueError:
+            pass
+
+    check()
+
+
+@pytest.mark.parametrize(("unit", "message"), [("mt/yr", "millitonnes"), ("Nm3/h", "normal cubic metres"), ("lb/yr", "not a unit")])
+def test_only_curated_amounts_are_read(unit, message):
+    with pytest.raises(ValueError, match=message):
+        unit_factor(unit, default_catalog().get("gypsum"))
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("mwh/yr", 1.0), ("KWH/år", 0.001), ("Mt/yr", 1e6), ("kilo/md", 0.012)])
+def test_amounts_are_read_without_case_except_megatonnes(unit, factor):
+    material = default_catalog().get("steam" if "wh" in unit.lower() else "gypsum")
+    assert unit_factor(unit, material) == pytest.approx(factor)

@@ -1,0 +1,167 @@
+"""The engine's curated units: rates of mass, volume or energy per period, in English and Danish.
+
+pint does the arithmetic, but a unit string is first split into an amount and a period by this
+module, so that what users mean is what the engine computes:
+
+- ``t``, ``ton``, ``tons``, ``tonne`` and ``tonnes`` are the metric tonne (1,000 kg); pint's own
+  ``ton`` is the US short ton (907 kg), which no Danish or EU user means.
+- A period is one word from :data:`PERIOD_WORDS`, never a prefixed unit: ``t/md`` is tonnes per
+  month (Danish "måned"), not tonnes per milli-day as pint alone reads it.
+- Danish words are understood: ``ton/år``, ``kWh/år``, ``m3/år``, ``l/dag``, ``kg/uge``,
+  ``t pr. måned`` ...
+- Anything else (``t/``, ``(t/yr``, an empty cell) raises ``ValueError`` with a reason; no other
+  exception escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+import pint
+
+#: Canonical rate units, one per dimension; every quantity inside the engine is one of these.
+CANONICAL_UNITS: dict[str, str] = {"mass": "t", "volume": "m3", "energy": "MWh"}
+#: The period every canonical quantity refers to.
+CANONICAL_PERIOD = "yr"
+
+#: Words for a period, each read as one pint time unit (a year is 365.25 days, a month a twelfth).
+PERIOD_WORDS: dict[str, tuple[str, ...]] = {
+    "year": ("yr", "yrs", "y", "a", "year", "years", "annum", "år", "aar"),
+    "month": ("month", "months", "mo", "mth", "mon", "måned", "måneder", "maaned", "md", "mdr", "mnd"),
+    "week": ("wk", "week", "weeks", "uge", "uger"),
+    "day": ("d", "day", "days", "dag", "dage", "døgn", "dogn"),
+    "hour": ("h", "hr", "hrs", "hour", "hours", "time", "timer"),
+    "minute": ("min", "minute", "minutes", "minut", "minutter"),
+    "second": ("s", "sec", "second", "seconds", "sekund", "sekunder"),
+}
+_PERIODS: dict[str, str] = {word: unit for unit, words in PERIOD_WORDS.items() for word in words}
+
+#: Every amount the engine accepts (keys compared without case), as pint reads it. A closed list:
+#: pint alone would read any prefix on any unit (``mt`` as a millitonne, ``mWh`` as milliwatt hours).
+AMOUNT_UNITS: dict[str, str] = {
+    # mass: the tonne is metric (pint's "ton" is the US short ton)
+    "g": "gram", "kg": "kilogram", "kilo": "kilogram", "kilos": "kilogram",
+    "t": "tonne", "ton": "tonne", "tons": "tonne", "tonne": "tonne", "tonnes": "tonne", "tonn": "tonne",
+    "kt": "kilotonne", "kton": "kilotonne", "kilotonne": "kilotonne", "kilotonnes": "kilotonne",
+    # volume
+    "l": "liter", "liter": "liter", "litre": "liter", "liters": "liter", "litres": "liter", "ml": "milliliter",
+    "hl": "hectoliter", "m3": "meter**3", "m³": "meter**3", "m^3": "meter**3", "m**3": "meter**3",
+    "kbm": "meter**3", "kubikmeter": "meter**3", "cbm": "meter**3", "dm3": "liter",
+    # energy
+    "wh": "watt_hour", "kwh": "kilowatt_hour", "mwh": "megawatt_hour", "gwh": "gigawatt_hour",
+    "twh": "terawatt_hour", "j": "joule", "kj": "kilojoule", "mj": "megajoule", "gj": "gigajoule",
+    "tj": "terajoule", "pj": "petajoule",
+    # power (a rate by itself)
+    "w": "watt", "kw": "kilowatt", "mw": "megawatt", "gw": "gigawatt",
+}
+#: Amounts whose case matters or that are refused as ambiguous.
+_CASED_AMOUNTS: dict[str, str] = {"Mt": "megatonne"}
+_AMBIGUOUS_AMOUNTS: dict[str, str] = {
+    "mt": "'mt' is used both for metric tonnes and (in SI) for millitonnes: write t (or Mt for megatonnes)",
+    "nm3": "normal cubic metres of gas (Nm3) are not converted: give the gas as energy (MWh/yr) or mass (t/yr)",
+}
+#: Kept for callers that map amount words (same content as :data:`AMOUNT_UNITS`).
+AMOUNT_WORDS = AMOUNT_UNITS
+
+#: Common units offered in the template's drop-down (others are still accepted).
+COMMON_UNITS: tuple[str, ...] = (
+    "t/yr", "t/month", "t/week", "t/day", "kg/yr", "kg/month", "kg/day",
+    "m3/yr", "m3/month", "m3/day", "L/day", "MWh/yr", "kWh/yr", "GJ/yr", "MW",
+    "t/år", "t/md", "t/uge", "t/dag", "kg/år", "m3/år", "l/dag", "MWh/år", "kWh/år", "GJ/år",
+)
+
+_EXPONENT_RE = re.compile(r"(?<=[A-Za-z])([23])(?![0-9])")
+_ALLOWED_RE = re.compile(r"^[A-Za-z0-9æøåÆØÅ³ .*^]+$")
+_PER_RE = re.compile(r"\s+(?:per|pr\.?)\s+|\s*\bpr\.\s*", re.IGNORECASE)
+
+
+@cache
+def unit_registry() -> pint.UnitRegistry:
+    """The pint registry underneath ('m3' and 'm2' are read as m**3 and m**2)."""
+    return pint.UnitRegistry(preprocessors=[lambda s: _EXPONENT_RE.sub(r"**\1", s)])
+
+
+def _amount(text: str, unit: str) -> pint.Quantity:
+    word = text.strip()
+    if word in _CASED_AMOUNTS:
+        name = _CASED_AMOUNTS[word]
+    elif word.lower() in _AMBIGUOUS_AMOUNTS:
+        raise ValueError(_AMBIGUOUS_AMOUNTS[word.lower()])
+    else:
+        name = AMOUNT_UNITS.get(word.lower())
+    if name is None:
+        registry = unit_registry()
+        try:
+            other = registry.Quantity(1.0, word)
+            known = isinstance(other, pint.Quantity) and not other.dimensionless
+        except Exception:  # pint raises many types (and SyntaxError, TypeError) for odd text
+            known = False
+        if known and not any(
+            other.is_compatible_with(registry.Quantity(1.0, c)) for c in (*CANONICAL_UNITS.values(), "W")
+        ):
+            raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
+        raise ValueError(
+            f"{word!r} is not a unit the engine understands: an amount is one of t, kg, g, kt, m3, L, "
+            "MWh, kWh, GJ, MJ ... (or a power: kW, MW), per a period such as yr, år, md, uge, dag"
+        )
+    return unit_registry().Quantity(1.0, name)
+
+
+def _period(text: str, unit: str) -> str:
+    word = text.strip().rstrip(".").strip()
+    if not word:
+        raise ValueError(f"{unit!r} has no period after '/': write e.g. t/yr or t/år")
+    found = _PERIODS.get(word) or _PERIODS.get(word.lower())
+    if found is None:
+        raise ValueError(
+            f"{word!r} in {unit!r} is not a period the engine knows "
+            "(yr, år, month, måned, md, week, uge, day, dag, døgn, h, time)"
+        )
+    return found
+
+
+@lru_cache(maxsize=4096)
+def parse_rate(unit: str) -> tuple[str, float]:
+    """Read a unit of a yearly rate: its dimension and the factor into the canonical unit per year.
+
+    Parameters
+    ----------
+    unit
+        A rate such as ``t/yr``, ``kg/md``, ``kWh/år``, ``l/dag`` or a power such as ``MW``.
+
+    Returns
+    -------
+    tuple
+        ``(dimension, factor)``: ``'mass'``, ``'volume'`` or ``'energy'``, and how many canonical
+        units per year (t, m3 or MWh per year) one ``unit`` is.
+
+    Raises
+    ------
+    ValueError
+        When the text is no unit, an amount without a period, or a rate of something else.
+    """
+    text = unit.strip() if isinstance(unit, str) else ""
+    if not text:
+        raise ValueError("is empty: write a rate such as t/yr or t/år")
+    if not _ALLOWED_RE.match(_PER_RE.sub("/", text).replace("/", "")):
+        raise ValueError(f"{unit!r} is not a unit the engine understands: write a rate such as t/yr, kg/md or MWh/år")
+    parts = _PER_RE.sub("/", text).split("/")
+    if len(parts) > 2:
+        raise ValueError(f"{unit!r} has more than one '/': write one amount per period, e.g. t/yr")
+    registry = unit_registry()
+    amount = _amount(parts[0], unit) if parts[0].strip() else None
+    if amount is None:
+        raise ValueError(f"{unit!r} has no amount before '/': write e.g. t/yr")
+    if len(parts) == 2:
+        rate = amount / registry.Quantity(1.0, _period(parts[1], unit))
+    else:
+        rate = amount
+    for dimension, canonical in CANONICAL_UNITS.items():
+        target = registry.Quantity(1.0, canonical) / registry.Quantity(1.0, "year")
+        if rate.is_compatible_with(target):
+            return dimension, float(rate.to(target.units).magnitude)
+    for dimension, canonical in CANONICAL_UNITS.items():
+        if rate.is_compatible_with(registry.Quantity(1.0, canonical)):
+            raise ValueError(f"{unit!r} is an amount, not a rate: write it per period, e.g. '{canonical}/yr'")
+    raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")

@@ -1,0 +1,106 @@
+"""results.xlsx and CSV for Excel: names, units, reasons, totals; formulas neutralised; Danish CSV."""
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from symbiosis.explain import explain_exchanges
+from service.results_workbook import neutralise_formula, write_csv_for_excel, write_results_workbook
+
+COMPANIES = pd.DataFrame({"name": ["Asnæs Kraftværk", "Gyproc", "=HYPERLINK(\"http://x\")"]},
+                         index=pd.Index(["asnaes", "gyproc", "evil"], name="company_id"))
+EXCHANGES = pd.DataFrame([{
+    "offer_id": "asnaes-gypsum", "need_id": "gyproc-gypsum", "supplier_id": "asnaes", "receiver_id": "gyproc",
+    "material": "10 01 05", "quantity": 1500.5, "unit": "t/md", "need_material": "gypsum", "need_quantity": 18006.0,
+    "need_unit": "t/yr", "distance_km": 2.3, "transport_mode": "truck", "transport_co2e_t": 0.25, "resource_t": 18006.0,
+    "water_m3": 0.0, "co2e_t": -0.25, "energy_mwh": 0.0, "waste_t": 18006.0, "value_eur": 1234.5,
+    "transport_ttw_t": 0.2, "transport_wtt_t": 0.05, "rule_id": "fgd-gypsum-to-gypsum", "yield": 1.0,
+    "max_distance_km": 100.0, "geodesic_km": 1.8, "link_cost_eur": 0.0, "objective_contribution": 36012.0,
+}])
+UNMATCHED = pd.DataFrame(
+    {"company_id": ["evil"], "kind": ["offer"], "material": ["steam"], "reason": ["no partner within reach"],
+     "nearest_id": ["gyproc-gypsum"], "nearest_km": [412.5]},
+    index=pd.Index(["evil-steam"], name="listing_id"),
+)
+LISTINGS = pd.DataFrame({"company_id": ["evil", "gyproc"], "quantity": [30000.0, 18006.0], "unit": ["MWh/yr", "t/yr"]},
+                        index=pd.Index(["evil-steam", "gyproc-gypsum"], name="listing_id"))
+SUMMARY = {"status": "optimal", "objective": {"name": "diverted", "value": 36012.0, "unit": "t/yr"},
+           "totals": {"resource_t": 18006.0, "water_m3": 0.0, "co2e_t": -0.25, "energy_mwh": 0.0, "waste_t": 18006.0,
+                      "value_eur": 1234.5, "transport_co2e_t": 0.25},
+           "counts": {"exchanges": 1, "unmatched_listings": 1}, "notices": ["-notice that looks like a formula"]}
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_prefixes_are_neutralised(text):
+    assert neutralise_formula(text) == "'" + text
+
+
+def test_plain_text_and_numbers_are_left_alone():
+    assert neutralise_formula("Asnæs") == "Asnæs" and neutralise_formula(-1.5) == -1.5 and neutralise_formula(None) is None
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = write_results_workbook(tmp_path / "results.xlsx", EXCHANGES, UNMATCHED, SUMMARY, COMPANIES, LISTINGS)
+    return openpyxl.load_workbook(path)
+
+
+def _rows(sheet) -> list[dict]:
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_exchanges_sheet_has_names_units_and_an_explanation(book):
+    [row] = _rows(book["exchanges"])
+    assert row["supplier"] == "Asnæs Kraftværk" and row["receiver"] == "Gyproc"
+    assert row["quantity (offer's unit)"] == 1500.5 and row["unit"] == "t/md"
+    assert row["distance (km)"] == 2.3 and row["net benefit (EUR/yr)"] == 1234.5
+    assert row["net CO2e avoided (t/yr)"] == -0.25
+    assert row["material name"]  # the List of Waste description of 10 01 05
+    assert row["explanation"] == explain_exchanges(EXCHANGES, "diverted").iloc[0]  # the one explanation
+    assert "rule fgd-gypsum-to-gypsum" in row["explanation"] and "2.3 km by truck" in row["explanation"]
+    assert book["exchanges"].freeze_panes == "A2" and book["exchanges"]["A1"].font.b
+
+
+def test_unmatched_sheet_has_company_quantity_unit_and_reason_with_formulas_neutralised(book):
+    [row] = _rows(book["unmatched"])
+    assert row["company"] == "'=HYPERLINK(\"http://x\")"
+    assert row["quantity"] == 30000.0 and row["unit"] == "MWh/yr" and row["reason"] == "no partner within reach"
+    assert row["nearest partner"] == "Gyproc" and row["nearest partner distance (km)"] == 412.5
+    assert all(not (isinstance(c.value, str) and c.value.startswith("=")) for r in book["unmatched"].iter_rows() for c in r)
+
+
+def test_indicator_sheet_has_the_totals_with_units(book):
+    rows = {r["column"]: r for r in _rows(book["indicators"])}
+    assert set(rows) == {"resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "transport_co2e_t", "value_eur"}
+    assert rows["waste_t"]["total"] == 18006.0 and rows["waste_t"]["unit"] == "t/yr"
+    assert rows["value_eur"]["unit"] == "EUR/yr" and rows["co2e_t"]["unit"] == "t CO2e/yr"
+    about = {r["item"]: r["value"] for r in _rows(book["about"])}
+    assert about["status"] == "optimal" and about["notice 1"].startswith("'-")
+
+
+def test_an_empty_run_still_writes_every_sheet(tmp_path):
+    path = write_results_workbook(tmp_path / "r.xlsx", EXCHANGES.iloc[0:0], UNMATCHED.iloc[0:0],
+                                  {"status": "optimal", "totals": {}}, COMPANIES)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["exchanges", "unmatched", "indicators", "about"]
+    assert {r["column"]: r["total"] for r in _rows(book["indicators"])}["waste_t"] == "unknown"
+
+
+def test_csv_for_excel_has_a_bom_and_danish_separators(tmp_path):
+    frame = UNMATCHED.assign(quantity=[1234.5])
+    plain = write_csv_for_excel(frame, tmp_path / "u.csv")
+    raw = plain.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.decode("utf-8-sig").splitlines()[1].startswith("evil-steam,evil,offer")
+    danish = write_csv_for_excel(EXCHANGES.assign(supplier_name="Asnæs"), tmp_path / "e.csv", danish=True)
+    text = danish.read_bytes().decode("utf-8-sig")
+    header, row = text.splitlines()
+    assert header.startswith("offer_id;need_id;") and ";1500,5;t/md;" in row and "Asnæs" in row
+    back = pd.read_csv(danish, sep=";", decimal=",", encoding="utf-8-sig")
+    assert back.loc[0, "quantity"] == pytest.approx(1500.5)
+
+
+def test_csv_for_excel_neutralises_formulas(tmp_path):
+    path = write_csv_for_excel(pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "ok"]}), tmp_path / "x.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines()[1].startswith("'=cmd")

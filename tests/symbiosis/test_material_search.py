@@ -1,0 +1,39 @@
+"""Searching materials by words: waste-code descriptions, class names in English and Danish."""
+
+import pytest
+
+from symbiosis.data import read_dataset
+from symbiosis.material_search import search_materials
+
+
+def test_fly_ash_finds_the_fly_ash_codes_first():
+    found = search_materials("fly ash", limit=5)
+    assert list(found.columns[:4]) == ["code", "description", "kind", "score"]
+    assert found.loc[0, "code"] == "10 01 02"  # coal fly ash
+    assert {"10 01 02", "10 01 03", "19 01 13"} <= set(found["code"])
+    assert found["score"].is_monotonic_decreasing and (found["kind"] == "waste code").all()
+
+
+@pytest.mark.parametrize(("query", "code"), [("gips", "gypsum"), ("damp", "steam"), ("Kølevand", "cooling-water"),
+                                             ("gypsom", "gypsum"), ("flyash", "10 01 02"), ("sawdust", "03 01 05"),
+                                             ("metal scrap", "metal-scrap")])
+def test_danish_names_and_typos_find_their_entry(query, code):
+    assert code in set(search_materials(query, limit=3)["code"])
+
+
+def test_a_code_or_a_sub_chapter_is_found_by_its_digits():
+    assert list(search_materials("100102")["code"]) == ["10 01 02"]
+    found = search_materials("10 01", limit=100)
+    assert len(found) > 10 and found["code"].str.startswith("10 01").all()
+
+
+def test_nonsense_finds_nothing_and_every_class_has_a_danish_name():
+    assert search_materials("qqqq").empty and search_materials("").empty
+    assert (read_dataset("materials.csv")["name_da"] != "").all()
+
+
+def test_suggestions_name_the_danish_class_name():
+    from symbiosis.material_search import suggest
+
+    assert suggest("gips") == "closest: gypsum (Gypsum / Gips)"
+    assert suggest("qqqq") == ""
