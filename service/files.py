@@ -20,6 +20,7 @@ from symbiosis.directives import read_directives, read_weights
 from symbiosis.explain import explain_exchanges
 from symbiosis.registry import read_registry
 from symbiosis.schema import EXCHANGE_COLUMNS
+from symbiosis.spreadsheet import neutralise_formulas
 
 if TYPE_CHECKING:
     from analytics.report import Analysis
@@ -100,10 +101,10 @@ def write_outputs(run: Match, out_dir: str | Path) -> list[Path]:
     with staged_files(out_dir) as staging:
         exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
         exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective).to_numpy()
-        exchanges.to_csv(staging / "exchanges.csv", index=False)
+        neutralise_formulas(exchanges).to_csv(staging / "exchanges.csv", index=False)
         unmatched = result.unmatched.copy()
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
-        unmatched.to_csv(staging / "unmatched.csv", index=True)
+        neutralise_formulas(unmatched).to_csv(staging / "unmatched.csv", index=True)
         summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
         (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
     return [Path(out_dir) / name for name in OUTPUT_FILES]
@@ -117,16 +118,18 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
     out_dir = Path(out_dir)
     names = ["network.csv"]
     with staged_files(out_dir) as staging:
-        analysis.network.round(CSV_DECIMALS).to_csv(staging / "network.csv")
+        def write(table, name: str, index: bool = True) -> None:
+            neutralise_formulas(table.round(CSV_DECIMALS)).to_csv(staging / name, index=index)
+
+        write(analysis.network, "network.csv")
         for by, table in analysis.aggregates.items():
-            table.round(CSV_DECIMALS).to_csv(staging / f"aggregates_{by}.csv")
+            write(table, f"aggregates_{by}.csv")
             names.append(f"aggregates_{by}.csv")
-        analysis.unmatched_supply.round(CSV_DECIMALS).to_csv(staging / "unmatched_supply.csv", index=False)
+        write(analysis.unmatched_supply, "unmatched_supply.csv", index=False)
         names.append("unmatched_supply.csv")
         if analysis.marginal_values is not None:
-            analysis.marginal_values.round(CSV_DECIMALS).to_csv(staging / "marginal_values.csv")
-            summarise_marginal_values(analysis.marginal_values).round(CSV_DECIMALS).to_csv(
-                staging / "marginal_values_by_area.csv", index=False)
+            write(analysis.marginal_values, "marginal_values.csv")
+            write(summarise_marginal_values(analysis.marginal_values), "marginal_values_by_area.csv", index=False)
             names += ["marginal_values.csv", "marginal_values_by_area.csv"]
         write_geojson(analysis.geojson, staging / "network.geojson")
         to_graphml(analysis.graph, staging / "network.graphml")

@@ -276,13 +276,14 @@ def scenario_compare(
 ) -> None:
     """Saved scenarios side by side: each figure before, after and its change."""
     from analytics.scenarios import compare_scenarios
+    from symbiosis.spreadsheet import neutralise_formulas
 
     with engine_errors():
         compared = compare_scenarios([_read_json(path) for path in files])
     out.print(_figures_table(f"{len(files)} scenario(s)", dict.fromkeys(compared.columns),
                              ([metric, *row] for metric, row in compared.iterrows())))
     if csv_out is not None:
-        compared.to_csv(csv_out)
+        neutralise_formulas(compared).to_csv(csv_out)
         out.print(f"Wrote {csv_out}")
 
 
