@@ -10,14 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from fastapi.encoders import jsonable_encoder
 
-from service.api.deps import FacilitatorDep, SessionDep, record
+from service.settings import Settings
+
+from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
 from service.api.records import stored_listing_fields
 from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
 from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
-from symbiosis.schema import COMPANY_COLUMNS
+from symbiosis.schema import COMPANY_COLUMNS, TABLES
+from symbiosis.spreadsheet import WorkbookLimits, check_workbook
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -39,6 +42,23 @@ def _relabel(problems: list[Problem], label: str) -> list[Problem]:
     return [replace(p, table=label) for p in problems]
 
 
+def workbook_limits(settings: Settings) -> WorkbookLimits:
+    """The size limits of an imported workbook, named by the settings that set them."""
+    return WorkbookLimits(
+        max_rows=settings.import_max_rows, max_cells=settings.import_max_cells,
+        max_unzipped_bytes=settings.import_max_unzipped_bytes, time_budget_s=settings.import_time_budget_s,
+        names={"max_rows": "SYMBIOSIS_IMPORT_MAX_ROWS", "max_cells": "SYMBIOSIS_IMPORT_MAX_CELLS",
+               "max_unzipped_bytes": "SYMBIOSIS_IMPORT_MAX_UNZIPPED_BYTES",
+               "time_budget_s": "SYMBIOSIS_IMPORT_TIME_BUDGET_S"})
+
+
+def _check_rows(table, label: str, settings: Settings) -> None:
+    """Refuse a CSV table with more rows than the limit (header included)."""
+    if len(table) + 1 > settings.import_max_rows:
+        raise InputError([Problem(label, None, None, f"has {len(table) + 1:,} rows, more than the limit of "
+                                  f"{settings.import_max_rows:,} rows (SYMBIOSIS_IMPORT_MAX_ROWS)")], location="file")
+
+
 def _text_or_none(value: str) -> str | None:
     return value if value != "" else None
 
@@ -47,6 +67,7 @@ def _text_or_none(value: str) -> str | None:
 def import_tables(
     session: SessionDep,
     principal: FacilitatorDep,
+    settings: SettingsDep,
     companies: Annotated[UploadFile | None, File(description="Companies CSV (with `listings`).")] = None,
     listings: Annotated[UploadFile | None, File(description="Listings CSV (with `companies`).")] = None,
     workbook: Annotated[UploadFile | None, File(description="An .xlsx workbook with sheets companies and listings.")] = None,
@@ -54,6 +75,9 @@ def import_tables(
     """Create or update the companies and listings in the upload: every row, or none if any is bad.
 
     Every bad row is reported (422) with file or sheet, row, column and reason, as the command line does.
+    A workbook is checked before it is parsed: its uncompressed size, each sheet's declared rows and
+    cells, then its rows are read against a row and time budget (the ``SYMBIOSIS_IMPORT_*`` settings);
+    a workbook or CSV file over a limit is refused (422) naming the limit and its value.
     Companies and listings already stored under the same id are updated.
     """
     if workbook is None and (companies is None or listings is None):
@@ -66,6 +90,10 @@ def import_tables(
         if workbook is not None:
             label = _label(workbook, "workbook.xlsx")
             path = _save(workbook, Path(folder), "workbook.xlsx")
+            try:
+                check_workbook(path, workbook_limits(settings), TABLES, label=label)
+            except InputError as exc:
+                raise InputError(exc.problems, location="file") from None
             try:
                 tables = read_workbook_tables(path)
             except InputError as exc:
@@ -80,6 +108,7 @@ def import_tables(
                     tables[name] = read_csv_table(path)
                 except InputError as exc:
                     raise InputError(_relabel(exc.problems, labels[name]), location="file") from None
+                _check_rows(tables[name], labels[name], settings)
     try:
         registry = validate_tables(tables["companies"], tables["listings"], labels=labels)
     except InputError as exc:

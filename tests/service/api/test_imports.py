@@ -1,0 +1,106 @@
+"""Imports refuse workbooks and files over the size limits before parsing them, naming the limit."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import openpyxl
+import pandas as pd
+
+from service.files import kalundborg_paths
+from service.settings import Settings
+from tests.helpers import create_app_client, new_key
+
+V1 = "/api/v1"
+
+
+def _region_workbook() -> bytes:
+    """The Kalundborg companies and listings as one workbook."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, path in kalundborg_paths().items():
+        sheet = book.create_sheet(name)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        sheet.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+_SHEET = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{ref}"/>'
+          '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>company_id</t></is></c></row>{far}</sheetData>'
+          '</worksheet>')
+
+
+def _sparse_workbook() -> bytes:
+    """A hand-written workbook of under 2 KB: sheets companies and listings, the first with one
+    cell at XFD1048576, the last cell a sheet can have."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+                      f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in (1, 2))
+            + "</Types>"),
+        "_rels/.rels": (f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                        f'</Relationships>'),
+        "xl/workbook.xml": (f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                            f'<sheet name="companies" sheetId="1" r:id="rId1"/>'
+                            f'<sheet name="listings" sheetId="2" r:id="rId2"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                      for i in (1, 2)) + "</Relationships>"),
+        "xl/worksheets/sheet1.xml": _SHEET.format(
+            ref="A1:XFD1048576", far='<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'),
+        "xl/worksheets/sheet2.xml": _SHEET.format(ref="A1", far=""),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_a_tiny_workbook_with_a_far_sparse_cell_is_refused_at_once(api):
+    fac = api.key("facilitator")
+    content = _sparse_workbook()
+    assert len(content) < 2_000
+    started = time.perf_counter()
+    response = api.client.post(f"{V1}/imports", headers=fac, files={"workbook": ("sparse.xlsx", content)})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    reason = response.json()["errors"][0]["reason"]
+    assert reason == ("declares 1,048,576 rows, more than the limit of 100,000 rows (SYMBIOSIS_IMPORT_MAX_ROWS)")
+    assert response.json()["errors"][0]["table"] == "sparse.xlsx [companies]"
+    assert elapsed < 0.5, elapsed
+
+
+def test_workbooks_and_csv_files_over_the_row_limit_are_refused_and_nothing_is_stored(database_url, tmp_path):
+    with create_app_client(Settings(database_url=database_url, import_max_rows=20)) as (client, app):
+        fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+        response = client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", _region_workbook())})
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["reason"] == (
+            "declares 40 rows, more than the limit of 20 rows (SYMBIOSIS_IMPORT_MAX_ROWS)")
+        files = {name: (f"{name}.csv", path.read_bytes()) for name, path in kalundborg_paths().items()}
+        response = client.post(f"{V1}/imports", headers=fac, files=files)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["reason"].endswith(
+            "rows, more than the limit of 20 rows (SYMBIOSIS_IMPORT_MAX_ROWS)")
+        assert client.get(f"{V1}/companies", headers=fac).json()["count"] == 0
+    with create_app_client(Settings(database_url=database_url)) as (client, app):
+        fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+        response = client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", _region_workbook())})
+        assert response.status_code == 200 and response.json()["listings_created"] == 39
