@@ -1,8 +1,14 @@
 """Disclosure control: what a regional planner may see of single companies and of groups of them.
 
-Every planner-facing figure passes here. A company that consents to planner access is shown as it
-is; every other company is shown under a pseudonym, without its name, with rounded coordinates and
-rounded figures, and a group figure is shown only when enough non-consenting companies make it up.
+Every planner-facing figure passes here, in the service and in the exports. A company that consents
+to planner access is shown as it is; every other company is shown under a pseudonym, without its
+name, at the centre of a grid cell instead of its site, with rounded figures (rounded after summing:
+a company's or an edge's figures are summed exactly, then rounded). A group figure is shown only
+when at least ``min_companies`` non-consenting companies make it up (primary suppression), and
+further groups are withheld until the withheld groups together are that large (complementary
+suppression), so that no total minus the shown groups gives a small group's figure. Totals before
+and after a change (resilience, scenarios) are rounded and their change is computed from the rounded
+figures, so that no subtraction gives an exact figure.
 """
 
 from __future__ import annotations
@@ -19,8 +25,18 @@ from symbiosis.errors import InputError, Problem
 
 #: Significant digits kept of a quantity or indicator a planner sees without the companies' consent.
 PRIVACY_SIGNIFICANT_DIGITS = 1
-#: Decimals of a degree kept of a non-consenting company's coordinates (0.01 degree is about 1 km).
+#: Size of the grid cells (in decimals of a degree: 2 is 0.01 degree, about 1 km) whose centres stand
+#: for a non-consenting company's site and for a processor site shown to a planner.
 PRIVACY_COORDINATE_DECIMALS = 2
+#: Fewest non-consenting companies a group figure is made of before a planner sees it (the service
+#: sets it from ``SYMBIOSIS_PLANNER_MIN_COMPANIES``).
+PRIVACY_MIN_COMPANIES = 3
+#: Per-company columns that are sums of exchange figures, rounded for non-consenting companies.
+COMPANY_SUMMED: tuple[str, ...] = (*NETWORK_SUMMED, "weighted_degree", "quantity", "value_eur")
+#: Exchange and edge columns rounded unless both sides consent (distances included).
+EXCHANGE_FIGURES: tuple[str, ...] = (*NETWORK_SUMMED, "quantity", "quantity_canonical", "need_quantity",
+                                     "need_quantity_canonical", "value_eur", "transport_ttw_t", "transport_wtt_t",
+                                     "objective_contribution", "distance_km")
 
 
 def round_significant(values, digits: int = PRIVACY_SIGNIFICANT_DIGITS) -> np.ndarray:
@@ -35,19 +51,37 @@ def round_significant(values, digits: int = PRIVACY_SIGNIFICANT_DIGITS) -> np.nd
     return np.where(values == 0, 0.0, rounded)
 
 
+def snap_to_grid(values, decimals: int = PRIVACY_COORDINATE_DECIMALS) -> np.ndarray:
+    """The centre of the grid cell (``10**-decimals`` degrees wide) each coordinate lies in.
+
+    55.6626 -> 55.665 with two decimals: never a site's own coordinates unless the site lies
+    exactly on a cell centre."""
+    values = np.asarray(values, dtype=float)
+    scale = 10.0 ** decimals
+    return np.round((np.floor(values * scale) + 0.5) / scale, decimals + 1)
+
+
+def _clean(value: float) -> float:
+    """A difference of rounded figures without floating-point noise (0.03 - 0.01 is 0.02)."""
+    return float(f"{value:.12g}")
+
+
 @dataclass(frozen=True)
 class Privacy:
-    """What a viewer may see of single companies.
+    """What a viewer may see of single companies and groups of them.
 
     Companies in ``consenting`` are shown as they are. Every other company gets a pseudonym
     (``n1``, ``n2``, ... in the order of a hash of its id, so the numbering does not follow the
-    alphabet), no name, and coordinates rounded to ``coordinate_decimals``; an exchange's
-    quantities and indicators are rounded to ``significant_digits`` unless both sides consent.
+    alphabet), no name, and the centre of its grid cell (``coordinate_decimals``) as its site; its
+    summed figures and an exchange's quantities, indicators and distance are rounded to
+    ``significant_digits`` unless both sides consent. A group figure needs ``min_companies``
+    non-consenting companies.
     """
 
     consenting: frozenset[str] = frozenset()
     significant_digits: int = PRIVACY_SIGNIFICANT_DIGITS
     coordinate_decimals: int = PRIVACY_COORDINATE_DECIMALS
+    min_companies: int = PRIVACY_MIN_COMPANIES
 
     def pseudonyms(self, company_ids) -> dict[str, str]:
         """The id each company is shown as."""
@@ -64,6 +98,18 @@ class Privacy:
     def rounded_figures(self, figures: dict[str, float]) -> dict[str, float]:
         """Named figures, each rounded to :attr:`significant_digits`."""
         return {k: self.rounded(v) for k, v in figures.items()}
+
+    def point(self, lat: float, lon: float) -> tuple[float, float]:
+        """A site as a viewer sees it: the centre of its grid cell."""
+        return float(snap_to_grid(lat, self.coordinate_decimals)), float(snap_to_grid(lon, self.coordinate_decimals))
+
+    def all_consent(self, company_ids) -> bool:
+        """Whether every one of these companies consents (then their figures are shown exact)."""
+        return {str(c) for c in company_ids} <= set(self.consenting)
+
+    def disclosable(self, company_ids) -> bool:
+        """Whether a figure made of these companies' data may be shown (see :func:`disclosable`)."""
+        return disclosable({str(c) for c in company_ids}, set(self.consenting), self.min_companies)
 
 
 def real_company_ids(ids: list[str], company_ids, privacy: Privacy | None, field: str) -> list[str]:
@@ -85,8 +131,18 @@ def real_company_ids(ids: list[str], company_ids, privacy: Privacy | None, field
     return [back[i] for i in ids]
 
 
+def _round_company_figures(table: pd.DataFrame, hidden: np.ndarray, privacy: Privacy) -> None:
+    """Round, in place, the summed figures (tonnes, indicators, weighted degree) of the ``hidden`` rows."""
+    for column in [c for c in table.columns if isinstance(c, str) and (c.endswith("_t") or c in COMPANY_SUMMED)]:
+        values = pd.to_numeric(table.loc[hidden, column], errors="coerce").to_numpy(dtype=float)
+        table[column] = table[column].astype(float)
+        table.loc[hidden, column] = round_significant(values, privacy.significant_digits)
+
+
 def private_nodes(nodes: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
-    """Company rows (indexed by ``company_id``) as a viewer under ``privacy`` may see them."""
+    """Company rows (indexed by ``company_id``) as a viewer under ``privacy`` may see them: for a
+    non-consenting company a pseudonym, no name, its grid cell's centre and its summed figures
+    (``weighted_degree``, tonnes, indicators) rounded after summing."""
     table = nodes.copy()
     names = privacy.pseudonyms(table.index)
     hidden = ~table.index.isin(list(privacy.consenting))
@@ -94,28 +150,38 @@ def private_nodes(nodes: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
         table["name"] = table["name"].astype(object).where(~hidden, None)
     for column in ("lat", "lon"):
         if column in table:
-            table.loc[hidden, column] = table.loc[hidden, column].astype(float).round(privacy.coordinate_decimals)
+            table[column] = table[column].astype(float)
+            table.loc[hidden, column] = snap_to_grid(table.loc[hidden, column].to_numpy(dtype=float),
+                                                     privacy.coordinate_decimals)
+    _round_company_figures(table, hidden, privacy)
     table.index = pd.Index([names[c] for c in table.index], name=table.index.name)
     return table
 
 
 def private_exchanges(exchanges: pd.DataFrame, privacy: Privacy, company_ids) -> pd.DataFrame:
     """Exchange (or edge) rows with ``supplier_id``/``receiver_id`` as a viewer under ``privacy``
-    may see them: pseudonyms, no listing ids, and rounded figures unless both sides consent."""
+    may see them: pseudonyms, no listing ids, and rounded figures and distances unless both sides consent."""
     table = exchanges.copy()
     names = privacy.pseudonyms(company_ids)
     both = table["supplier_id"].isin(privacy.consenting) & table["receiver_id"].isin(privacy.consenting)
     for column in ("offer_id", "need_id"):
         if column in table:
             table[column] = table[column].astype(object).where(both, None)
-    numeric = [c for c in (*NETWORK_SUMMED, "quantity", "quantity_canonical", "need_quantity", "need_quantity_canonical",
-                           "value_eur", "transport_ttw_t", "transport_wtt_t", "objective_contribution")
-               if c in table]
-    for column in numeric:
+    for column in [c for c in EXCHANGE_FIGURES if c in table]:
         rounded = round_significant(table[column].to_numpy(dtype=float), privacy.significant_digits)
         table[column] = np.where(both, table[column].to_numpy(dtype=float), rounded)
     table["supplier_id"] = table["supplier_id"].map(names)
     table["receiver_id"] = table["receiver_id"].map(names)
+    return table
+
+
+def private_ranking(table: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
+    """Per-company rows (indexed by ``company_id``, such as the keystone ranking) as a viewer under
+    ``privacy`` may see them: tonnes and summed figures of non-consenting companies rounded, pseudonyms."""
+    table = table.copy()
+    _round_company_figures(table, ~table.index.isin(list(privacy.consenting)), privacy)
+    names = privacy.pseudonyms(table.index)
+    table.index = pd.Index([names[c] for c in table.index], name="company_id")
     return table
 
 
@@ -129,31 +195,92 @@ def disclosable(companies: set[str], consenting: set[str], minimum: int) -> bool
     return not others or len(others) >= minimum
 
 
-def suppress_groups(table: pd.DataFrame, groups: dict[Any, set[str]], privacy: Privacy | None, minimum: int,
-                    figures: list[str]) -> pd.DataFrame:
-    """A copy of a table of group figures with a ``suppressed`` column: under ``privacy``, the
-    ``figures`` of a group (a row of ``table``, keyed as in ``groups``) are blanked unless the group's
-    companies are :func:`disclosable`; without ``privacy`` nothing is suppressed."""
-    table = table.copy()
-    table["suppressed"] = False
+@dataclass(frozen=True)
+class Suppression:
+    """Which groups of a table a viewer may not see, and whether the table's total may be shown.
+
+    Attributes
+    ----------
+    primary
+        Groups made of too few non-consenting companies.
+    complementary
+        Further groups withheld so that the withheld groups together are made of enough companies:
+        otherwise the total (or the same total from another grouping) minus the shown groups would
+        give a small group's figure.
+    total_shown
+        Whether the total over all groups may be shown: false when even all groups together are
+        too few companies.
+    """
+
+    primary: frozenset = frozenset()
+    complementary: frozenset = frozenset()
+    total_shown: bool = True
+
+    @property
+    def hidden(self) -> frozenset:
+        return self.primary | self.complementary
+
+
+def suppression(groups: dict[Any, set[str]], privacy: Privacy | None, size: dict[Any, float] | None = None
+                ) -> Suppression:
+    """Primary and complementary suppression of group figures.
+
+    A group is withheld when its companies are not :meth:`Privacy.disclosable`. While the withheld
+    groups together are not disclosable, the smallest shown group that brings in a further
+    non-consenting company (fewest non-consenting companies, then smallest ``size``, then key) is
+    withheld too; so one withheld group always brings a second. When no such group is left, the
+    total is not shown either. Groups of consenting companies alone are never withheld.
+    """
     if privacy is None:
-        return table
+        return Suppression()
     consenting = set(privacy.consenting)
-    for key, members in groups.items():
-        if not disclosable(members, consenting, minimum):
-            table.loc[key, "suppressed"] = True
-            table.loc[key, figures] = None
+    primary = {key for key, members in groups.items() if not privacy.disclosable(members)}
+    hidden = set(primary)
+    while hidden:
+        together = set().union(*(groups[key] for key in hidden))
+        if privacy.disclosable(together):
+            break
+        helpful = [key for key in groups if key not in hidden and groups[key] - consenting - together]
+        if not helpful:
+            return Suppression(frozenset(primary), frozenset(hidden - primary), total_shown=False)
+        hidden.add(min(helpful, key=lambda k: (len(groups[k] - consenting), (size or {}).get(k, 0.0), str(k))))
+    return Suppression(frozenset(primary), frozenset(hidden - primary), total_shown=True)
+
+
+def suppress_groups(table: pd.DataFrame, groups: dict[Any, set[str]], privacy: Privacy | None,
+                    figures: list[str], size: str | None = None) -> pd.DataFrame:
+    """A copy of a table of group figures (rows keyed as in ``groups``) with a ``suppressed`` column:
+    under ``privacy`` the ``figures`` of the groups :func:`suppression` withholds (by the ``size``
+    column for the complementary choice) are blanked; without ``privacy`` nothing is suppressed."""
+    table = table.astype(object)
+    table["suppressed"] = False
+    sizes = None
+    if size is not None:
+        sizes = {key: abs(float(table.loc[key, size])) for key in groups if key in table.index}
+    for key in suppression(groups, privacy, sizes).hidden:
+        table.loc[key, "suppressed"] = True
+        table.loc[key, figures] = None
     return table
 
 
-def private_ranking(table: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
-    """Per-company rows (indexed by ``company_id``, such as the keystone ranking) as a viewer under
-    ``privacy`` may see them: tonnes and summed figures of non-consenting companies rounded, pseudonyms."""
-    table = table.copy()
-    hidden = ~table.index.isin(list(privacy.consenting))
-    for column in [c for c in table.columns if c.endswith("_t") or c in NETWORK_SUMMED]:
-        table.loc[hidden, column] = round_significant(table.loc[hidden, column].to_numpy(dtype=float),
-                                                      privacy.significant_digits)
-    names = privacy.pseudonyms(table.index)
-    table.index = pd.Index([names[c] for c in table.index], name="company_id")
-    return table
+def private_totals(before: dict[str, float], after: dict[str, float], privacy: Privacy
+                   ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Totals before and after a change as a viewer may see them, and the change between them.
+
+    Both totals are rounded (after summing) and the change is the difference of the rounded totals,
+    so no arithmetic on the shown figures gives an exact one."""
+    before, after = privacy.rounded_figures(before), privacy.rounded_figures(after)
+    return before, after, {k: _clean(after[k] - before[k]) for k in before}
+
+
+def private_resilience(figures: dict[str, Any], privacy: Privacy) -> dict[str, Any]:
+    """A resilience report's figures (``before``, ``after``, ``lost``, ...) as a viewer may see them:
+    every total rounded, and the change, the regained tonnes and the recovery computed from the
+    rounded totals (so before, after and recovery give no exact lost figure)."""
+    before, after, change = private_totals(figures["before"], figures["after"], privacy)
+    lost = privacy.rounded_figures(figures["lost"])
+    lost_t = lost["diverted_t"]
+    regained = _clean(after["diverted_t"] - (before["diverted_t"] - lost_t))
+    recovery = _clean(regained / lost_t) if lost_t > 0 else None
+    return {"before": before, "after": after, "change": change, "lost": lost, "lost_diverted_t": lost_t,
+            "regained_diverted_t": regained, "recovery": recovery}

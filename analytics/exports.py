@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.branches import nace_branch
-from analytics.disclosure import Privacy, private_exchanges, private_nodes
+from analytics.disclosure import EXCHANGE_FIGURES, Privacy, private_exchanges, private_nodes
 from analytics.network import NETWORK_SUMMED, prepare_exchanges
 
 _NODE_COLUMNS = ("name", "nace", "branch", "municipality", "lat", "lon")
@@ -100,14 +100,13 @@ def graphml_ready(graph: nx.Graph, privacy: Privacy | None = None) -> nx.Graph:
         data = {k: _plain(v) for k, v in data.items()}
         if privacy is not None and node not in privacy.consenting:
             data.pop("name", None)
-            for column in ("lat", "lon"):
-                if data.get(column) is not None:
-                    data[column] = round(data[column], privacy.coordinate_decimals)
+            if data.get("lat") is not None and data.get("lon") is not None:
+                data["lat"], data["lon"] = privacy.point(data["lat"], data["lon"])
         g.add_node(names[node], **{k: v for k, v in data.items() if v is not None})
     for u, v, data in graph.edges(data=True):
         data = {k: _plain(x) for k, x in data.items()}
         if privacy is not None and not (u in privacy.consenting and v in privacy.consenting):
-            for column in (*NETWORK_SUMMED, "quantity"):
+            for column in EXCHANGE_FIGURES:
                 if column in data and data[column] is not None:
                     data[column] = privacy.rounded(data[column])
         g.add_edge(names[u], names[v], **{k: x for k, x in data.items() if x is not None})

@@ -7,7 +7,8 @@ import pytest
 
 from analytics.aggregates import group_companies
 from analytics.disclosure import (
-    Privacy, disclosable, private_ranking, real_company_ids, round_significant, suppress_groups,
+    Privacy, disclosable, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals,
+    real_company_ids, round_significant, snap_to_grid, suppress_groups, suppression,
 )
 from symbiosis.errors import InputError
 
@@ -31,14 +32,72 @@ def test_a_group_is_disclosable_when_all_consent_or_enough_others_make_it_up():
 
 
 def test_small_groups_are_blanked_for_a_planner_only():
-    table = pd.DataFrame({"waste_t": [10.0, 20.0], "exchanges": [1, 3]}, index=pd.Index(["X", "Y"], name="key"))
-    groups = {"X": {"a", "b"}, "Y": {"a", "b", "c"}}
-    shown = suppress_groups(table.astype(object), groups, Privacy(frozenset({"a"})), 2, ["waste_t"])
-    assert shown["suppressed"].tolist() == [True, False]
-    assert shown.loc["X", "waste_t"] is None and shown.loc["Y", "waste_t"] == 20.0
+    table = pd.DataFrame({"waste_t": [10.0, 20.0, 30.0], "exchanges": [1, 3, 4]},
+                         index=pd.Index(["X", "Y", "Z"], name="key"))
+    groups = {"X": {"a", "b"}, "Y": {"a", "b", "c"}, "Z": {"b", "c", "d"}}
+    shown = suppress_groups(table, groups, Privacy(frozenset({"a"}), min_companies=2), ["waste_t"], size="waste_t")
+    # X has one non-consenting company; Y, the smallest group that adds one, is withheld with it.
+    assert shown["suppressed"].tolist() == [True, True, False]
+    assert shown.loc["X", "waste_t"] is None and shown.loc["Y", "waste_t"] is None and shown.loc["Z", "waste_t"] == 30.0
     assert shown.loc["X", "exchanges"] == 1 and table.loc["X", "waste_t"] == 10.0
-    everything = suppress_groups(table, groups, None, 2, ["waste_t"])
-    assert not everything["suppressed"].any() and everything["waste_t"].tolist() == [10.0, 20.0]
+    everything = suppress_groups(table, groups, None, ["waste_t"])
+    assert not everything["suppressed"].any() and everything["waste_t"].tolist() == [10.0, 20.0, 30.0]
+
+
+def test_one_withheld_group_brings_the_next_smallest_so_no_total_minus_the_shown_groups_reveals_it():
+    table = pd.DataFrame({"waste_t": [5.0, 700.0, 400.0, 900.0]}, index=pd.Index(["A", "B", "C", "D"]))
+    groups = {"A": {"x"}, "B": {"p", "q", "r"}, "C": {"s", "t", "u"}, "D": {"v", "w", "y", "z"}}
+    shown = suppress_groups(table, groups, Privacy(), ["waste_t"], size="waste_t")
+    # A (one company) is withheld; C, the next smallest, is withheld with it.
+    assert shown["suppressed"].tolist() == [True, False, True, False]
+    total = table["waste_t"].sum()
+    assert total - shown.loc[~shown["suppressed"], "waste_t"].sum() == 405.0  # A and C together only
+    found = suppression(groups, Privacy(), {k: table.loc[k, "waste_t"] for k in groups})
+    assert found.primary == {"A"} and found.complementary == {"C"} and found.total_shown
+    # Two withheld groups of one company each are still too few together: a third is withheld.
+    two = suppression({**groups, "E": {"e"}}, Privacy(), {"A": 5.0, "E": 6.0, "B": 700.0, "C": 400.0, "D": 900.0})
+    assert two.primary == {"A", "E"} and two.complementary == {"C"} and two.total_shown
+    # Groups of consenting companies alone never help: with nothing else to withhold the total goes too.
+    alone = suppression({"A": {"x"}, "K": {"k1", "k2", "k3"}}, Privacy(frozenset({"k1", "k2", "k3"})))
+    assert alone.hidden == {"A"} and not alone.total_shown
+    assert suppression({"A": {"x"}}, None).hidden == frozenset()
+
+
+def test_company_points_and_processor_sites_are_grid_cell_centres():
+    assert snap_to_grid([55.6626, 11.0808, -0.0001, 55.66]).tolist() == [55.665, 11.085, -0.005, 55.665]
+    privacy = Privacy()
+    assert privacy.point(55.6626, 11.0808) == (55.665, 11.085)
+    nodes = pd.DataFrame({"name": ["A", "B"], "lat": [55.6626, 55.1], "lon": [11.0808, 10.2],
+                          "weighted_degree": [153_456.0, 27_400.0], "degree": [2, 1]},
+                         index=pd.Index(["a", "b"], name="company_id"))
+    shown = private_nodes(nodes, Privacy(frozenset({"b"})))
+    hidden = shown.loc["n1"]
+    assert hidden["name"] is None and (hidden["lat"], hidden["lon"]) == (55.665, 11.085)
+    assert hidden["weighted_degree"] == 200_000.0 and hidden["degree"] == 2
+    assert shown.loc["b", "weighted_degree"] == 27_400.0 and shown.loc["b", "lat"] == 55.1
+
+
+def test_exchange_distances_are_rounded_unless_both_sides_consent():
+    exchanges = pd.DataFrame({"supplier_id": ["a", "a"], "receiver_id": ["b", "c"], "distance_km": [3.8193, 47.2],
+                              "waste_t": [101_357.0, 31_789.0]})
+    shown = private_exchanges(exchanges, Privacy(frozenset({"a", "b"})), ["a", "b", "c"])
+    assert shown["distance_km"].tolist() == [3.8193, 50.0] and shown["waste_t"].tolist() == [101_357.0, 30_000.0]
+
+
+def test_resilience_figures_are_rounded_and_their_change_and_recovery_come_from_the_rounded_totals():
+    exact = {"before": {"waste_t": 133_146.0, "diverted_t": 266_292.0},
+             "after": {"waste_t": 31_789.0, "diverted_t": 63_578.0},
+             "lost": {"waste_t": 101_357.0, "diverted_t": 202_714.0}}
+    shown = private_resilience({**exact, "change": {}, "lost_diverted_t": 202_714.0,
+                                "regained_diverted_t": 0.0, "recovery": 0.0}, Privacy())
+    assert shown["before"] == {"waste_t": 100_000.0, "diverted_t": 300_000.0}
+    assert shown["after"] == {"waste_t": 30_000.0, "diverted_t": 60_000.0}
+    assert shown["change"] == {"waste_t": -70_000.0, "diverted_t": -240_000.0}
+    assert shown["lost"] == {"waste_t": 100_000.0, "diverted_t": 200_000.0} and shown["lost_diverted_t"] == 200_000.0
+    # regained = after - (before - lost) and recovery = regained / lost, on the shown figures only.
+    assert shown["regained_diverted_t"] == -40_000.0 and shown["recovery"] == -0.2
+    before, after, change = private_totals({"waste_t": 133_146.0}, {"waste_t": 151_234.0}, Privacy())
+    assert (before, after, change) == ({"waste_t": 100_000.0}, {"waste_t": 200_000.0}, {"waste_t": 100_000.0})
 
 
 def test_group_companies_are_the_suppliers_and_receivers_of_each_aggregate_group():

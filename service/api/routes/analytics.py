@@ -22,16 +22,20 @@ from sqlalchemy.orm import Session
 
 from analytics.aggregates import aggregate_indicators, group_companies
 from analytics.disclosure import (
-    Privacy, disclosable, private_exchanges, private_nodes, private_ranking, real_company_ids, suppress_groups,
+    Privacy, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals, real_company_ids,
+    suppress_groups,
 )
 from analytics.exports import company_table, graphml_ready, to_geojson
 from analytics.marginal import marginal_values, summarise_marginal_values
-from analytics.network import NETWORK_SUMMED, company_graph, keystone_ranking, network_metrics
+from analytics.network import (
+    DEFAULT_DEPENDENCY_SHARE, NETWORK_SUMMED, company_graph, keystone_ranking, network_metrics,
+)
 from analytics.resilience import resilience
 from analytics.scenarios import METRICS, Scenario, compare_scenarios, run_scenario
 from analytics.supply import best_processor_site, unmatched_supply
 from service.api.auth import Principal, Role
 from service.api.deps import FacilitatorOrPlannerDep, IntId, SessionDep, SettingsDep
+from service.settings import Settings
 from service.api.records import company_record, listing_record, registry_from_records, to_text
 from service.api.schemas.analytics import (
     NO_CONTROL, ComparisonPublic, MarginalValuesPublic, NetworkPublic, ProcessorSitePublic, ResiliencePublic,
@@ -42,9 +46,12 @@ from service.db.queries import open_quantity, used_quantities
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
 from symbiosis.errors import ConflictError, NotFoundError
+from symbiosis.spreadsheet import neutralise_formulas
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
+#: Media types of the exports.
+CSV, GEOJSON, GRAPHML = "text/csv", "application/geo+json", "application/graphml+xml"
 #: Proposal statuses that count as "proposed" exchanges of the network.
 PROPOSED_STATUSES = ("draft", "sent")
 
@@ -107,10 +114,12 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     return registry_from_records(companies, records)
 
 
-def _privacy(principal: Principal, region: RegionData) -> Privacy | None:
+def _privacy(principal: Principal, region: RegionData, settings: Settings) -> Privacy | None:
+    """What the caller may see: everything (facilitators), or a planner's view (:mod:`analytics.disclosure`)."""
     if principal.role is not Role.PLANNER:
         return None
-    return Privacy(consenting=frozenset(region.companies.index[region.companies["consent_planner"]]))
+    return Privacy(consenting=frozenset(region.companies.index[region.companies["consent_planner"]]),
+                   min_companies=settings.planner_min_companies)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -123,11 +132,11 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 @router.get("/network", response_model=NetworkPublic)
-def network(session: SessionDep, principal: FacilitatorOrPlannerDep) -> NetworkPublic:
+def network(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> NetworkPublic:
     """The company graph of active and proposed exchanges: nodes with clusters and centralities, edges
     with summed quantities and indicators."""
     region = load_region(session)
-    privacy = _privacy(principal, region)
+    privacy = _privacy(principal, region, settings)
     graph = company_graph(region.exchanges, region.companies)
     metrics = network_metrics(graph)
     nodes = company_table(region.companies).join(metrics)
@@ -143,16 +152,20 @@ def network(session: SessionDep, principal: FacilitatorOrPlannerDep) -> NetworkP
                          private=privacy is not None)
 
 
-@router.get("/keystones", response_model=TablePublic)
-def keystones(session: SessionDep, principal: FacilitatorOrPlannerDep,
-              dependency_share: Annotated[float, Query(ge=0.0, lt=1.0)] = 0.5) -> TablePublic:
-    """Companies ranked by the diverted tonnes and indicators that depend on them, directly and by knock-on."""
+def _keystone_table(session: Session, principal: Principal, settings: Settings, dependency_share: float
+                    ) -> tuple[pd.DataFrame, Privacy | None]:
     region = load_region(session)
-    privacy = _privacy(principal, region)
+    privacy = _privacy(principal, region, settings)
     graph = company_graph(region.exchanges, region.companies)
     table = keystone_ranking(region.exchanges, graph, dependency_share)
-    if privacy is not None:
-        table = private_ranking(table, privacy)
+    return (private_ranking(table, privacy) if privacy is not None else table), privacy
+
+
+@router.get("/keystones", response_model=TablePublic)
+def keystones(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
+              dependency_share: Annotated[float, Query(ge=0.0, lt=1.0)] = 0.5) -> TablePublic:
+    """Companies ranked by the diverted tonnes and indicators that depend on them, directly and by knock-on."""
+    table, privacy = _keystone_table(session, principal, settings, dependency_share)
     return TablePublic(data=_records(table.reset_index()), private=privacy is not None)
 
 
@@ -160,12 +173,13 @@ def keystones(session: SessionDep, principal: FacilitatorOrPlannerDep,
 def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
                by: Literal["municipality", "branch", "material"] = "municipality") -> TablePublic:
     """The five indicators, transport emissions and diverted tonnes per supplier's municipality, NACE
-    branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it up."""
+    branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it
+    up, and not a group whose figure the others would give away (complementary suppression)."""
     region = load_region(session)
     table = aggregate_indicators(region.exchanges, region.companies, by)
     groups = group_companies(region.exchanges, region.companies, by)
-    table = suppress_groups(table.astype(object), groups, _privacy(principal, region), settings.planner_min_companies,
-                            list(NETWORK_SUMMED))
+    table = suppress_groups(table, groups, _privacy(principal, region, settings), list(NETWORK_SUMMED),
+                            size="diverted_t")
     table.index.name = by
     return TablePublic(data=_records(table.reset_index().rename(columns={by: "key"})),
                        private=principal.role is Role.PLANNER)
@@ -183,8 +197,8 @@ def unmatched(session: SessionDep, principal: FacilitatorOrPlannerDep, settings:
     offers = registry.offers.loc[registry.offers.index.intersection(found.unmatched.index)]
     offers = offers.assign(municipality=offers["company_id"].map(registry.companies["municipality"]).fillna(""))
     groups = {k: set(g["company_id"]) for k, g in offers.groupby(["material", "municipality", "canonical_unit"])}
-    table = table.set_index(["material", "municipality", "canonical_unit"]).astype(object)
-    table = suppress_groups(table, groups, _privacy(principal, region), settings.planner_min_companies, ["quantity"])
+    table = table.set_index(["material", "municipality", "canonical_unit"])
+    table = suppress_groups(table, groups, _privacy(principal, region, settings), ["quantity"], size="quantity")
     return TablePublic(data=_records(table.reset_index()), private=principal.role is Role.PLANNER)
 
 
@@ -193,36 +207,51 @@ def processor_site(session: SessionDep, principal: FacilitatorOrPlannerDep, sett
                    material: Annotated[str, Query(min_length=1, max_length=50, pattern=NO_CONTROL)],
                    need_material: Annotated[str | None, Query(max_length=50, pattern=NO_CONTROL)] = None,
                    ) -> ProcessorSitePublic:
-    """Where a new processor of a material would take the most open supply that nobody in reach takes."""
+    """Where a new processor of a material would take the most open supply that nobody in reach takes.
+
+    Planners see the site as the centre of its grid cell (never a company's own site) and the
+    quantity rounded unless enough companies make it up."""
     region = load_region(session)
     found = match(registry=_registry(session, region, open_only=True))
     registry = found.registry
     site = best_processor_site(registry, found.unmatched, material, need_material=need_material)
-    privacy = _privacy(principal, region)
+    privacy = _privacy(principal, region, settings)
     offers: list[str] | None = site.offers
     quantity: float | None = site.quantity
+    lat, lon = site.lat, site.lon
     if privacy is not None:
         owners = set(registry.listings.loc[site.offers, "company_id"])
-        offers = site.offers if owners <= privacy.consenting else None
-        if not disclosable(owners, set(privacy.consenting), settings.planner_min_companies):
+        offers = site.offers if privacy.all_consent(owners) else None
+        if not privacy.disclosable(owners):
             quantity = privacy.rounded(site.quantity)
+        lat, lon = privacy.point(site.lat, site.lon)
     return ProcessorSitePublic(
-        material=site.material, need_material=site.need_material, lat=site.lat, lon=site.lon, quantity=quantity,
+        material=site.material, need_material=site.need_material, lat=lat, lon=lon, quantity=quantity,
         canonical_unit=site.canonical_unit, offers=offers, offer_count=len(site.offers),
         max_distance_km=site.max_distance_km, transport_mode=site.transport_mode, sites_tried=site.sites_tried,
         private=privacy is not None)
 
 
+#: The groups of the marginal values by area.
+_AREA = ["kind", "material", "municipality", "canonical_unit"]
+
+
 @router.get("/marginal-values", response_model=MarginalValuesPublic)
-def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep) -> MarginalValuesPublic:
+def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> MarginalValuesPublic:
     """The value (objective per canonical unit) of one more unit of supply or need, per kind, material
-    and municipality: positive on offers where the material is scarce, on needs where it is in surplus."""
+    and municipality: positive on offers where the material is scarce, on needs where it is in surplus.
+    Planners see an area's figures only when enough companies make it up."""
     region = load_region(session)
     registry = _registry(session, region, open_only=True)
     candidates = build_candidates(registry)
     values = marginal_values(candidates, companies=registry.companies)
     by_area = summarise_marginal_values(values)
-    detail = None if principal.role is Role.PLANNER else _records(values.reset_index())
+    privacy = _privacy(principal, region, settings)
+    if privacy is not None and len(by_area):
+        groups = {k: set(g["company_id"]) for k, g in values.groupby(_AREA)}
+        by_area = suppress_groups(by_area.set_index(_AREA), groups, privacy, ["mean_value", "max_value", "quantity"],
+                                  size="quantity").reset_index()
+    detail = None if privacy is not None else _records(values.reset_index())
     return MarginalValuesPublic(by_area=_records(by_area), listings=detail)
 
 
@@ -230,32 +259,25 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep) -> Margina
 
 
 @router.post("/resilience", response_model=ResiliencePublic)
-def close_companies(body: ResilienceRequest, session: SessionDep, principal: FacilitatorOrPlannerDep
-                    ) -> ResiliencePublic:
+def close_companies(body: ResilienceRequest, session: SessionDep, principal: FacilitatorOrPlannerDep,
+                    settings: SettingsDep) -> ResiliencePublic:
     """Close companies: the exchanges lost, and how much the rest recovers when the region is re-solved
-    (from all listings at full quantity)."""
+    (from all listings at full quantity). Planners see every total rounded and the change and recovery
+    computed from the rounded totals, unless every company of the region consents."""
     region = load_region(session)
-    privacy = _privacy(principal, region)
+    privacy = _privacy(principal, region, settings)
     removed = real_company_ids(body.remove, region.companies.index, privacy, "remove")
     registry = _registry(session, region, open_only=False)
     report = resilience(registry, removed)
     lost = report.lost_exchanges[[c for c in _FLOW if c in report.lost_exchanges]]
-    if privacy is None:
-        return ResiliencePublic(removed=list(report.removed), lost_exchanges=_records(lost), **_report_figures(report),
-                                private=False)
-    figures = _report_figures(report)
-    if not set(report.removed) <= privacy.consenting:
-        for key in ("lost", "change"):
-            figures[key] = privacy.rounded_figures(figures[key])
-        for key in ("lost_diverted_t", "regained_diverted_t"):
-            figures[key] = privacy.rounded(figures[key])
-    return ResiliencePublic(removed=body.remove, lost_exchanges=None, **figures, private=True)
-
-
-def _report_figures(report) -> dict[str, Any]:
     data = report.to_dict()
-    return {k: data[k] for k in ("lost_diverted_t", "regained_diverted_t", "recovery", "before", "after", "change",
-                                 "lost")}
+    figures = {k: data[k] for k in ("lost_diverted_t", "regained_diverted_t", "recovery", "before", "after", "change",
+                                    "lost")}
+    if privacy is None:
+        return ResiliencePublic(removed=list(report.removed), lost_exchanges=_records(lost), **figures, private=False)
+    if not privacy.all_consent(region.companies.index):
+        figures = private_resilience(figures, privacy)
+    return ResiliencePublic(removed=body.remove, lost_exchanges=None, **figures, private=True)
 
 
 def _scenario_view(row: ScenarioRun) -> ScenarioPublic:
@@ -275,21 +297,49 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-@router.post("/scenarios", response_model=ScenarioPublic, status_code=status.HTTP_201_CREATED)
-def create_scenario(body: ScenarioCreate, session: SessionDep, principal: FacilitatorOrPlannerDep) -> ScenarioPublic:
-    """Run a scenario on the region (re-solved from all listings at full quantity) and save it; the stored
-    companies and listings are not changed."""
-    region = load_region(session)
-    privacy = _privacy(principal, region)
-    data = _no_nul(body.model_dump())
+#: Prefix of the companies a planner's scenario adds, inside the engine: they never clash with (and so
+#: never reveal) the ids of the region's companies.
+PLANNER_COMPANY_PREFIX = "scenario/"
+
+
+def _planner_scenario(data: dict[str, Any], region: RegionData, privacy: Privacy) -> dict[str, Any]:
+    """A planner's scenario with companies named as the planner sees them: existing companies by
+    their pseudonyms, added companies under :data:`PLANNER_COMPANY_PREFIX`."""
+    added = {str(row.get("company_id")): PLANNER_COMPANY_PREFIX + str(row.get("company_id"))
+             for row in data["add_companies"] if row.get("company_id") is not None}
+    data["add_companies"] = [{**row, "company_id": added.get(str(row.get("company_id")), row.get("company_id"))}
+                             for row in data["add_companies"]]
+    listings = []
+    for row in data["add_listings"]:
+        owner = str(row.get("company_id"))
+        if owner in added:
+            owner = added[owner]
+        elif row.get("company_id") is not None:
+            owner = real_company_ids([owner], region.companies.index, privacy, "add_listings")[0]
+        listings.append({**row, "company_id": owner} if row.get("company_id") is not None else row)
+    data["add_listings"] = listings
     data["remove_companies"] = real_company_ids(data["remove_companies"], region.companies.index, privacy,
                                                 "remove_companies")
+    return data
+
+
+@router.post("/scenarios", response_model=ScenarioPublic, status_code=status.HTTP_201_CREATED)
+def create_scenario(body: ScenarioCreate, session: SessionDep, principal: FacilitatorOrPlannerDep,
+                    settings: SettingsDep) -> ScenarioPublic:
+    """Run a scenario on the region (re-solved from all listings at full quantity) and save it; the stored
+    companies and listings are not changed. A planner's scenario belongs to that planner; its totals are
+    rounded and its change computed from the rounded totals, unless every company of the region consents."""
+    region = load_region(session)
+    privacy = _privacy(principal, region, settings)
+    data = _no_nul(body.model_dump())
+    if privacy is not None:
+        data = _planner_scenario(data, region, privacy)
     scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
     registry = _registry(session, region, open_only=False)
     result = run_scenario(registry, scenario)
     figures = {"before": result.before, "after": result.after, "change": result.change}
-    if privacy is not None and not set(scenario.remove_companies) <= privacy.consenting:
-        figures = {k: privacy.rounded_figures(v) for k, v in figures.items()}
+    if privacy is not None and not privacy.all_consent(region.companies.index):
+        figures = dict(zip(("before", "after", "change"), private_totals(result.before, result.after, privacy)))
     definition = _no_nul(body.model_dump())
     row = ScenarioRun(name=body.name, description=body.description or None, definition=definition,
                       result={**figures, "status": result.result.status.value}, created_by=principal.key_id,
@@ -299,20 +349,29 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     return _scenario_view(row)
 
 
+def _own_scenarios(principal: Principal):
+    """Saved scenarios the caller may read: a planner only their own, a facilitator all."""
+    query = select(ScenarioRun)
+    if principal.role is Role.PLANNER:
+        query = query.where(ScenarioRun.created_by == principal.key_id)
+    return query
+
+
 @router.get("/scenarios", response_model=ScenariosPublic)
 def list_scenarios(session: SessionDep, principal: FacilitatorOrPlannerDep) -> ScenariosPublic:
-    """Saved scenarios, newest first."""
-    rows = list(session.scalars(select(ScenarioRun).order_by(ScenarioRun.id.desc())))
+    """Saved scenarios, newest first: a planner's own, or every scenario for a facilitator."""
+    rows = list(session.scalars(_own_scenarios(principal).order_by(ScenarioRun.id.desc())))
     return ScenariosPublic(data=[_scenario_view(r) for r in rows], count=len(rows))
 
 
-@router.get("/scenarios/compare", response_model=ComparisonPublic)
+@router.get("/scenarios/compare", response_model=ComparisonPublic,
+            responses={404: {"description": "A scenario is not one the caller may read"}})
 def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
             ids: Annotated[str, Query(max_length=2000, pattern=r"^\s*\d{1,9}(\s*,\s*\d{1,9})*\s*$",
                                       description="Scenario ids, comma separated, e.g. 1,2")]) -> ComparisonPublic:
     """Saved scenarios side by side: each figure before, after and its change."""
     wanted = [int(part) for part in ids.split(",")]
-    rows = {r.id: r for r in session.scalars(select(ScenarioRun).where(ScenarioRun.id.in_(wanted)))}
+    rows = {r.id: r for r in session.scalars(_own_scenarios(principal).where(ScenarioRun.id.in_(wanted)))}
     missing = [i for i in wanted if i not in rows]
     if missing:
         raise NotFoundError("scenario", missing[0])
@@ -323,7 +382,7 @@ def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioPublic)
 def read_scenario(scenario_id: IntId, session: SessionDep, principal: FacilitatorOrPlannerDep) -> ScenarioPublic:
-    row = session.get(ScenarioRun, scenario_id)
+    row = session.scalars(_own_scenarios(principal).where(ScenarioRun.id == scenario_id)).first()
     if row is None:
         raise NotFoundError("scenario", scenario_id)
     return _scenario_view(row)
@@ -332,48 +391,67 @@ def read_scenario(scenario_id: IntId, session: SessionDep, principal: Facilitato
 # --- exports -----------------------------------------------------------------------------------------
 
 
-@router.get("/export/geojson")
-def export_geojson(session: SessionDep, principal: FacilitatorOrPlannerDep) -> Response:
+#: The OpenAPI schema of the GeoJSON export (RFC 7946 FeatureCollection).
+_FEATURE_COLLECTION = {"type": "object", "required": ["type", "features"], "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]},
+    "features": {"type": "array", "items": {"type": "object", "required": ["type", "geometry", "properties"]}}}}
+
+
+def _download(name: str, media_type: str, description: str, schema: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """The OpenAPI description of an export's 200 response: its real media type, a file."""
+    return {200: {"description": description,
+                  "content": {media_type: {"schema": schema or {"type": "string"}}},
+                  "headers": {"Content-Disposition": {"description": f'attachment; filename="{name}"',
+                                                      "schema": {"type": "string"}}}}}
+
+
+@router.get("/export/geojson", response_class=Response,
+            responses=_download("network.geojson", GEOJSON, "The network as a GeoJSON FeatureCollection.",
+                                _FEATURE_COLLECTION))
+def export_geojson(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> Response:
     """Companies as points and exchanges as lines with their properties (GeoJSON, for QGIS)."""
     import json
 
     region = load_region(session)
     metrics = network_metrics(company_graph(region.exchanges, region.companies))
-    collection = to_geojson(region.companies, region.exchanges, privacy=_privacy(principal, region), metrics=metrics)
-    return Response(json.dumps(collection, ensure_ascii=False), media_type="application/geo+json",
+    collection = to_geojson(region.companies, region.exchanges, privacy=_privacy(principal, region, settings),
+                            metrics=metrics)
+    return Response(json.dumps(collection, ensure_ascii=False), media_type=GEOJSON,
                     headers={"Content-Disposition": 'attachment; filename="network.geojson"'})
 
 
-@router.get("/export/graphml")
-def export_graphml(session: SessionDep, principal: FacilitatorOrPlannerDep) -> Response:
+@router.get("/export/graphml", response_class=Response,
+            responses=_download("network.graphml", GRAPHML, "The company graph as GraphML."))
+def export_graphml(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> Response:
     """The company graph as GraphML (for Gephi)."""
     import networkx as nx
 
     region = load_region(session)
-    graph = graphml_ready(company_graph(region.exchanges, region.companies), _privacy(principal, region))
+    graph = graphml_ready(company_graph(region.exchanges, region.companies), _privacy(principal, region, settings))
     text = "\n".join(nx.generate_graphml(graph))
-    return Response(text, media_type="application/graphml+xml",
-                    headers={"Content-Disposition": 'attachment; filename="network.graphml"'})
+    return Response(text, media_type=GRAPHML, headers={"Content-Disposition": 'attachment; filename="network.graphml"'})
 
 
-@router.get("/export/csv")
-def export_csv(session: SessionDep, principal: FacilitatorOrPlannerDep,
+@router.get("/export/csv", response_class=Response,
+            responses=_download("exchanges.csv", CSV, "One table as CSV (text cells that start like a formula "
+                                "are prefixed with a single quote)."))
+def export_csv(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
                table: Literal["companies", "exchanges", "keystones"] = "exchanges") -> Response:
     """One table as CSV: ``companies`` (with network metrics), ``exchanges`` or ``keystones``."""
-    region = load_region(session)
-    privacy = _privacy(principal, region)
-    graph = company_graph(region.exchanges, region.companies)
-    if table == "companies":
-        frame = company_table(region.companies).join(network_metrics(graph))
-        frame = private_nodes(frame, privacy) if privacy is not None else frame
-        frame = frame.reset_index()
-    elif table == "keystones":
-        frame = pd.DataFrame(keystones(session, principal).data)
+    if table == "keystones":
+        frame = _keystone_table(session, principal, settings, DEFAULT_DEPENDENCY_SHARE)[0].reset_index()
     else:
-        frame = region.exchanges
-        frame = private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame
+        region = load_region(session)
+        privacy = _privacy(principal, region, settings)
+        if table == "companies":
+            frame = company_table(region.companies).join(network_metrics(company_graph(region.exchanges,
+                                                                                        region.companies)))
+            frame = (private_nodes(frame, privacy) if privacy is not None else frame).reset_index()
+        else:
+            frame = region.exchanges
+            frame = private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return Response(buffer.getvalue(), media_type="text/csv",
+    neutralise_formulas(frame).to_csv(buffer, index=False)
+    return Response(buffer.getvalue(), media_type=CSV,
                     headers={"Content-Disposition": f'attachment; filename="{table}.csv"'})
-

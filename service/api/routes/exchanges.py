@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from analytics.disclosure import disclosable
+from analytics.disclosure import Privacy, suppression
 from service.api.auth import Role
 from service.api.deps import (
     FacilitatorOrCompanyDep, FacilitatorOrPlannerDep, IdFilter, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
@@ -37,7 +37,9 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
                     ) -> TotalsPublic:
     """The five indicators, value and transport emissions summed per round or per supplier's municipality.
 
-    Planners see a group's figures only when enough companies contribute (or all consent).
+    Planners see a group's figures only when enough companies contribute (or all consent); further groups
+    are withheld so that the total minus the shown groups gives no small group away (complementary
+    suppression), and the total only when all companies together are enough.
     """
     query = select(Exchange)
     if status_ != "all":
@@ -51,7 +53,8 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
         key = e.round_id if by == "round" else (companies[e.supplier_id].municipality
                                                  if e.supplier_id in companies else None)
         groups[key].append(e)
-    planner = principal.role is Role.PLANNER
+    privacy = Privacy(frozenset(consenting), min_companies=settings.planner_min_companies) \
+        if principal.role is Role.PLANNER else None
 
     def summed(items: list[Exchange]) -> Indicators:
         return Indicators(**{name: float(sum(getattr(e, name) for e in items)) for name in _SUMMED})
@@ -59,16 +62,17 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
     def involved(items: list[Exchange]) -> set[str]:
         return {e.supplier_id for e in items} | {e.receiver_id for e in items}
 
+    members = {key: involved(items) for key, items in groups.items()}
+    size = {key: sum(e.waste_t + e.resource_t for e in items) for key, items in groups.items()}
+    withheld = suppression(members, privacy, size)
     data = []
     for key in sorted(groups, key=lambda k: (k is None, str(k))):
         items = groups[key]
-        who = involved(items)
-        hidden = planner and not disclosable(who, consenting, settings.planner_min_companies)
-        data.append(TotalsRow(key=key, exchanges=len(items), companies=len(who), suppressed=hidden,
+        hidden = key in withheld.hidden
+        data.append(TotalsRow(key=key, exchanges=len(items), companies=len(members[key]), suppressed=hidden,
                               indicators=None if hidden else summed(items)))
-    everyone = involved(rows)
-    hidden_total = planner and not disclosable(everyone, consenting, settings.planner_min_companies)
-    return TotalsPublic(by=by, data=data, total=None if hidden_total else summed(rows))
+    shown = withheld.total_shown and (privacy is None or privacy.disclosable(involved(rows)))
+    return TotalsPublic(by=by, data=data, total=summed(rows) if shown else None)
 
 
 @router.get("", response_model=ExchangesPublic)

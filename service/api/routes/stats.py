@@ -7,7 +7,7 @@ from collections import defaultdict
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from analytics.disclosure import disclosable
+from analytics.disclosure import Privacy, suppression
 from service.api.auth import Role
 from service.api.deps import FacilitatorOrPlannerDep, SessionDep, SettingsDep
 from service.api.schemas.stats import ListingStatsPublic, ListingStatsRow
@@ -21,7 +21,8 @@ router = APIRouter(prefix="/stats", tags=["stats"])
 def listing_stats(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> ListingStatsPublic:
     """Open quantity per year (canonical unit) by municipality, material and kind, with counts.
 
-    For planners a group's quantity is shown only when enough companies contribute (or all consent).
+    For planners a group's quantity is shown only when enough companies contribute (or all consent), and
+    further groups are withheld so that no sum of the shown ones gives a withheld group away.
     """
     rows = session.execute(select(Listing, Company.municipality, Company.consent_planner)
                            .join(Company, Company.company_id == Listing.company_id)).all()
@@ -35,10 +36,16 @@ def listing_stats(session: SessionDep, principal: FacilitatorOrPlannerDep, setti
         if consent:
             group["consenting"].add(listing.company_id)
         group["quantity"] += max(0.0, listing.quantity_canonical - used.get(listing.listing_id, 0.0))
-    planner = principal.role is Role.PLANNER
+    privacy = None
+    if principal.role is Role.PLANNER:
+        consenting = set().union(*(g["consenting"] for g in groups.values()))
+        privacy = Privacy(frozenset(consenting), min_companies=settings.planner_min_companies)
+    withheld = suppression({key: g["companies"] for key, g in groups.items()}, privacy,
+                           {key: g["quantity"] for key, g in groups.items()}).hidden
     data = []
-    for (municipality, material, kind, unit), g in sorted(groups.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
-        hidden = planner and not disclosable(g["companies"], g["consenting"], settings.planner_min_companies)
+    for key, g in sorted(groups.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
+        municipality, material, kind, unit = key
+        hidden = key in withheld
         data.append(ListingStatsRow(
             municipality=municipality, material=material, kind=kind, canonical_unit=unit, listings=g["listings"],
             companies=len(g["companies"]), suppressed=hidden, open_quantity=None if hidden else g["quantity"]))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+
 import networkx as nx
 import pytest
 
@@ -109,7 +113,7 @@ def test_scenarios_are_saved_listed_and_compared(proposed):
     closed = api.client.post(f"{V1}/analytics/scenarios", json={"name": "no gyproc", "remove_companies": ["gyproc"]},
                              headers=fac).json()
     assert closed["change"]["waste_t"] == -100000.0
-    listed = api.client.get(f"{V1}/analytics/scenarios", headers=api.key("planner")).json()
+    listed = api.client.get(f"{V1}/analytics/scenarios", headers=fac).json()
     assert [s["name"] for s in listed["data"]] == ["no gyproc", "second plasterboard line"]
     compared = api.client.get(f"{V1}/analytics/scenarios/compare?ids={first['id']},{closed['id']}", headers=fac).json()
     waste = next(row for row in compared["rows"] if row["metric"] == "waste_t")
@@ -136,3 +140,171 @@ def test_processor_site_and_marginal_values_for_open_supply(region):
                           "boardco-gypsum": pytest.approx(2.0)}
     planner = api.client.get(f"{V1}/analytics/marginal-values", headers=api.key("planner")).json()
     assert planner["listings"] is None and planner["by_area"]
+
+
+# --- regression tests of what planners could read or work out -----------------------------------------
+
+#: Quantities that no rounding leaves as they are.
+ODD = {"asnaes-gypsum": 151_234, "gyproc-gypsum": 101_357, "boardco-gypsum": 31_789}
+#: A fourth company whose fly ash nobody in the region takes.
+ASHCO = {"company_id": "ashco", "name": "Ash Company", "nace": "35.11", "lat": 55.4321, "lon": 11.5678,
+         "municipality": "Slagelse"}
+
+
+@pytest.fixture
+def odd(region):
+    """The three-company region with odd quantities, after a round whose proposals were sent, and an
+    offer of fly ash that nobody takes."""
+    api, fac = region.api, region.facilitator
+    for listing_id, quantity in ODD.items():
+        response = api.client.patch(f"{V1}/listings/{listing_id}", json={"quantity": quantity},
+                                    headers={**fac, "If-Match": '"1"'})
+        assert response.status_code == 200, response.text
+    assert api.client.post(f"{V1}/companies", json=ASHCO, headers=fac).status_code == 201
+    ash = {"listing_id": "ashco-ash", "company_id": "ashco", "kind": "offer", "material": "10 01 02",
+           "quantity": 12_345, "unit": "t/yr"}
+    assert api.client.post(f"{V1}/listings", json=ash, headers=fac).status_code == 201
+    round_id = api.client.post(f"{V1}/rounds", json={"name": "odd"}, headers=fac).json()["id"]
+    assert api.wait(round_id, fac)["status"] == "succeeded"
+    assert api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac).json() == {"sent": 2}
+    return region
+
+
+def _exact_degrees(region) -> dict[str, float]:
+    nodes = region.api.client.get(f"{V1}/analytics/network", headers=region.facilitator).json()["nodes"]
+    return {n["company_id"]: n["weighted_degree"] for n in nodes}
+
+
+def test_planners_never_see_the_exact_weighted_degree_of_a_company(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    exact = _exact_degrees(odd)
+    assert not _is_rounded(exact["asnaes"]) and not _is_rounded(exact["gyproc"])
+    network = api.client.get(f"{V1}/analytics/network", headers=planner).json()["nodes"]
+    text = api.client.get(f"{V1}/analytics/export/csv?table=companies", headers=planner).text
+    companies = list(csv.DictReader(io.StringIO(text)))
+    geojson = api.client.get(f"{V1}/analytics/export/geojson", headers=planner).json()["features"]
+    points = [f["properties"] for f in geojson if f["properties"]["kind"] == "company"]
+    for source in (network, companies, points):
+        shown = sorted(float(row["weighted_degree"]) for row in source)
+        assert all(_is_rounded(value) for value in shown), shown
+        assert not set(shown) & {v for v in exact.values() if v}, shown
+
+
+def test_planners_see_company_points_and_processor_sites_on_grid_cell_centres_only(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    exact = {(55.6626, 11.0808), (55.683, 11.108), (55.60, 11.30), (ASHCO["lat"], ASHCO["lon"])}  # every site
+    site = api.client.get(f"{V1}/analytics/processor-site", params={"material": "10 01 02"},
+                          headers=odd.facilitator).json()
+    assert (site["lat"], site["lon"]) == (ASHCO["lat"], ASHCO["lon"])  # the site is the only supplier's own
+    shown = api.client.get(f"{V1}/analytics/processor-site", params={"material": "10 01 02"}, headers=planner).json()
+    assert (shown["lat"], shown["lon"]) == (55.435, 11.565) and (shown["lat"], shown["lon"]) not in exact
+    assert shown["quantity"] == 10_000.0 and shown["offers"] is None
+    features = api.client.get(f"{V1}/analytics/export/geojson", headers=planner).json()["features"]
+    for feature in features:
+        coordinates = feature["geometry"]["coordinates"]
+        for lon, lat in ([coordinates] if feature["geometry"]["type"] == "Point" else coordinates):
+            assert (lat, lon) not in exact and round(lat * 1000) % 10 == 5 and round(lon * 1000) % 10 == 5
+
+
+def test_planners_see_no_single_listing_quantity_in_marginal_values_by_area(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    full = api.client.get(f"{V1}/analytics/marginal-values", headers=odd.facilitator).json()["by_area"]
+    assert {row["quantity"] for row in full} >= {12_345.0}
+    rows = api.client.get(f"{V1}/analytics/marginal-values", headers=planner).json()["by_area"]
+    assert rows and all(row["suppressed"] for row in rows)  # every area is one company here
+    assert all(row["quantity"] is None and row["max_value"] is None for row in rows)
+
+
+def test_resilience_figures_give_no_exact_figure_by_arithmetic(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    hub = next(n["company_id"] for n in api.client.get(f"{V1}/analytics/network", headers=planner).json()["nodes"]
+               if n["degree"] == 2)
+    exact = api.client.post(f"{V1}/analytics/resilience", json={"remove": ["asnaes"]},
+                            headers=odd.facilitator).json()
+    body = api.client.post(f"{V1}/analytics/resilience", json={"remove": [hub]}, headers=planner).json()
+    for part in ("before", "after", "lost"):
+        assert all(_is_rounded(v) for v in body[part].values()), part
+    assert body["change"] == {k: body["after"][k] - body["before"][k] for k in body["before"]}
+    regained = body["after"]["diverted_t"] - (body["before"]["diverted_t"] - body["lost_diverted_t"])
+    assert body["regained_diverted_t"] == regained and body["lost_diverted_t"] == body["lost"]["diverted_t"]
+    # The exact lost tonnes cannot be worked out of before, after and recovery.
+    assert exact["lost"]["waste_t"] == 133_146.0 and body["lost"]["waste_t"] == 100_000.0
+    if body["recovery"] not in (None, 1.0):
+        assert not math.isclose(body["change"]["diverted_t"] / (body["recovery"] - 1), exact["lost_diverted_t"])
+
+
+def test_totals_minus_the_shown_groups_never_give_a_withheld_group(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    for proposal in api.client.get(f"{V1}/proposals", headers=odd.facilitator).json()["data"]:
+        for side in ("supplier_id", "receiver_id"):
+            accepted = api.client.post(f"{V1}/proposals/{proposal['id']}/accept",
+                                       headers=odd.companies[proposal[side]])
+            assert accepted.status_code == 200, accepted.text
+    for path in ("exchanges/totals?by=municipality&status=all", "stats/listings", "analytics/aggregates?by=branch",
+                 "analytics/unmatched-supply"):
+        body = api.client.get(f"{V1}/{path}", headers=planner).json()
+        rows = body["data"]
+        withheld = [row for row in rows if row["suppressed"]]
+        if len(withheld) == len(rows):  # nothing shown: no total either unless enough companies make it up
+            assert body.get("total") is None or sum(row["companies"] for row in rows) >= 3, (path, body)
+            continue
+        assert len(withheld) != 1, (path, rows)
+        if withheld:
+            assert sum(row["companies"] for row in withheld) >= 3, (path, rows)
+    totals = api.client.get(f"{V1}/exchanges/totals?by=municipality&status=all", headers=planner).json()
+    assert [(row["key"], row["suppressed"]) for row in totals["data"]] == [("Kalundborg", False)]
+
+
+def test_planners_read_only_their_own_scenarios_and_never_real_company_ids(odd):
+    api, fac = odd.api, odd.facilitator
+    theirs = api.client.post(f"{V1}/analytics/scenarios", json={"name": "no gyproc", "remove_companies": ["gyproc"]},
+                             headers=fac).json()
+    planner, other = api.key("planner"), api.key("planner")
+    hub = next(n["company_id"] for n in api.client.get(f"{V1}/analytics/network", headers=planner).json()["nodes"]
+               if n["degree"] == 2)
+    mine = api.client.post(f"{V1}/analytics/scenarios", json={"name": "mine", "remove_companies": [hub]},
+                           headers=planner)
+    assert mine.status_code == 201, mine.text
+    listed = api.client.get(f"{V1}/analytics/scenarios", headers=planner).json()
+    assert [s["name"] for s in listed["data"]] == ["mine"] and "gyproc" not in str(listed)
+    assert api.client.get(f"{V1}/analytics/scenarios/{theirs['id']}", headers=planner).status_code == 404
+    assert api.client.get(f"{V1}/analytics/scenarios/compare?ids={theirs['id']}", headers=planner).status_code == 404
+    assert api.client.get(f"{V1}/analytics/scenarios", headers=other).json()["count"] == 0
+    assert api.client.get(f"{V1}/analytics/scenarios/{mine.json()['id']}", headers=other).status_code == 404
+    assert len(api.client.get(f"{V1}/analytics/scenarios", headers=fac).json()["data"]) == 2
+
+
+def test_a_planners_probe_scenario_gives_no_exact_unmatched_quantity(odd):
+    api, planner = odd.api, odd.api.key("planner")
+    # A huge need beside the gypsum offer would take exactly what is left of it: 151,234 - 133,146 t.
+    probe = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
+                                                 "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
+             "add_listings": [{"listing_id": "probe-gypsum", "company_id": "probe", "kind": "need",
+                               "material": "gypsum", "quantity": 1_000_000, "unit": "t/yr"}]}
+    exact = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=odd.facilitator).json()
+    assert exact["change"]["waste_t"] == 18_088.0
+    shown = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner)
+    assert shown.status_code == 201, shown.text
+    body = shown.json()
+    assert all(_is_rounded(v) for part in ("before", "after") for v in body[part].values())
+    assert body["change"] == {k: body["after"][k] - body["before"][k] for k in body["before"]}
+    assert body["change"]["waste_t"] != 18_088.0
+    # Planners name existing companies by their pseudonyms, never by guessed real ids.
+    guessed = {**probe, "add_listings": [{**probe["add_listings"][0], "company_id": "asnaes"}]}
+    refused = api.client.post(f"{V1}/analytics/scenarios", json=guessed, headers=planner)
+    assert refused.status_code == 422 and "'asnaes' is not in the network" in refused.text
+    clash = {**probe, "add_companies": [{**probe["add_companies"][0], "company_id": "gyproc"}],
+             "add_listings": [{**probe["add_listings"][0], "company_id": "gyproc"}]}
+    assert api.client.post(f"{V1}/analytics/scenarios", json=clash, headers=planner).status_code == 201
+
+
+def test_planner_and_facilitator_csv_exports_carry_no_formulas(region):
+    api, fac = region.api, region.facilitator
+    version = api.client.get(f"{V1}/companies/asnaes", headers=fac).json()["version"]
+    renamed = api.client.patch(f"{V1}/companies/asnaes", headers=fac, json={
+        "name": '=HYPERLINK("http://evil.example","click")', "municipality": "+1", "version": version})
+    assert renamed.status_code == 200, renamed.text
+    text = api.client.get(f"{V1}/analytics/export/csv?table=companies", headers=fac).text
+    rows = {row["company_id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["asnaes"]["name"] == "\'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert rows["asnaes"]["municipality"] == "\'+1" and float(rows["asnaes"]["lat"]) == 55.6626
