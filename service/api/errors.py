@@ -165,8 +165,47 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
 
 
+#: What each documented error status means, in the OpenAPI document.
+RESPONSE_DESCRIPTIONS: dict[int, str] = {
+    400: "The request cannot be answered as asked (e.g. an analysis that is not possible on this data)",
+    401: "No API key, or not a valid one",
+    403: "The key's role may not do this",
+    404: "No such resource (or not one this key may see)",
+    409: "Conflicts with the current state: someone else changed it (send the version you read), it is in use, "
+         "or it has no data to work on yet",
+    413: "The request body is larger than the limit",
+    422: "Problems with the request",
+    428: "An update must say which version it edits (If-Match or version)",
+    503: "The database is busy or unavailable; retry after the Retry-After seconds",
+}
+
+
+def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The error status codes an operation can answer with: those its route declares, and from what it
+    takes: every operation with a key 401, 403 and 503; path parameters 404; parameters or a body 422;
+    a body 413; every change, and analyses that need data, 409; analyses 400; an If-Match header 428."""
+    statuses = {int(code) for code in operation.get("responses", {}) if code.isdigit() and int(code) >= 400}
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        statuses |= {401, 403, 503}
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    if parameters or "requestBody" in operation:
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses.add(413)
+    if method != "get" or "/analytics/" in path:
+        statuses.add(409)
+    if "/analytics/" in path:
+        statuses.add(400)
+    if any(p.get("in") == "header" and p.get("name", "").lower() == "if-match" for p in parameters):
+        statuses |= {409, 428}
+    return sorted(statuses)
+
+
 def document_problems(app: FastAPI) -> None:
-    """Describe 422 responses in the OpenAPI document as :class:`ProblemDetails`, as they are sent."""
+    """Describe every error response an operation can give in the OpenAPI document (:func:`error_statuses`),
+    each as :class:`ProblemDetails` with media type application/problem+json, as they are sent."""
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -176,11 +215,15 @@ def document_problems(app: FastAPI) -> None:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         definitions = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(definitions.pop("$defs", {}), ProblemDetails=definitions)
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                if "422" in operation.get("responses", {}):
-                    operation["responses"]["422"] = {"description": "Problems with the request", "content": {
-                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+        retry = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(path, method, operation):
+                    description = responses.get(str(status), {}).get("description") or RESPONSE_DESCRIPTIONS[status]
+                    responses[str(status)] = {"description": description, "content": problem,
+                                              **({"headers": retry} if status in HEADERS else {})}
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, status
-from starlette.responses import JSONResponse
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.errors import problem_response
 
 
 class BodySizeLimit:
@@ -31,7 +33,7 @@ class BodySizeLimit:
                 if declared < 0 or declared > limit:
                     detail = message if declared >= 0 else "the Content-Length header is not a number"
                     code = status.HTTP_413_CONTENT_TOO_LARGE if declared >= 0 else status.HTTP_400_BAD_REQUEST
-                    await JSONResponse({"detail": detail}, status_code=code)(scope, receive, send)
+                    await problem_response(Request(scope), code, detail)(scope, receive, send)
                     return
         received = 0
 
