@@ -235,6 +235,7 @@ def build_candidates(
         arcs[column] = getattr(reach, column)[feasible]
     arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
     arcs["upper"] = upper[feasible]
+    arcs["grade_drop"] = _grade_drop(arcs["material"], arcs["need_material"], catalog)
     lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
     keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
     arcs["locked"] = locked[feasible]
@@ -242,6 +243,20 @@ def build_candidates(
 
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
+
+
+def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog) -> np.ndarray:
+    """Per arc, how many grade steps the flow drops (same grade family, higher rank offered)."""
+    def grade(key: str) -> tuple[str | None, float]:
+        item = catalog.get(key)
+        return item.grade_family, float(item.grade_rank) if item.grade_rank is not None else np.nan
+
+    grades = {key: grade(key) for key in set(offered.unique()) | set(needed.unique())}
+    o_family = offered.map(lambda k: grades[k][0]).to_numpy()
+    n_family = needed.map(lambda k: grades[k][0]).to_numpy()
+    drop = offered.map(lambda k: grades[k][1]).to_numpy(float) - needed.map(lambda k: grades[k][1]).to_numpy(float)
+    same = (o_family == n_family) & (o_family != None)  # noqa: E711 - object array
+    return np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
 
 
 def _with_access(companies: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,13 @@ OBJECTIVE_WEIGHTS: dict[Objective, dict[str, float]] = {
 }
 #: Relative weight of the tie-break (less transport emission) against the objective per unit.
 TIE_BREAK_WEIGHT = 1e-3
+#: In the tie-break, tonnes of CO2e a euro of transport and link cost per unit weighs as (1 t per
+#: 10,000 EUR): it only decides between choices the objective and emissions leave equal.
+COST_TIE_T_PER_EUR = 1e-4
+#: Share of an arc's gain the solver gives up per grade step a flow drops (steam into a hot-water
+#: need): on otherwise near-equal choices, each need gets the lowest grade that serves it, and the
+#: higher grade stays for the needs that require it. The reported objective is not changed by it.
+GRADE_DROP_SHARE = 0.02
 
 
 def indicator_weights(objective: Objective | str, weights=None) -> dict[str, float]:
@@ -79,13 +86,17 @@ class ArcObjective:
         value weight (zero when the objective does not count money).
     tiebreak
         Secondary contribution per unit: less transport emission is better (zero where the
-        objective already counts CO2e).
+        objective already counts CO2e), then less transport and link cost (where the objective
+        does not count money).
+    grade_drop
+        Grade steps the flow drops (0 where the materials have no grade or the same one).
     """
 
     objective: Objective
     primary: np.ndarray
     link: np.ndarray
     tiebreak: np.ndarray
+    grade_drop: np.ndarray
 
     @classmethod
     def of(cls, arcs: pd.DataFrame, objective: Objective | str = Objective.DIVERTED, weights=None) -> ArcObjective:
@@ -106,16 +117,24 @@ class ArcObjective:
             tiebreak = np.zeros(len(arcs))
         else:
             tiebreak = -arcs["transport_co2e_t_per_unit"].to_numpy(dtype=float)
-        return cls(objective, primary * factor, link, tiebreak)
+        if "value_eur" not in by_indicator and "transport_cost_eur_per_unit" in arcs:
+            # Between otherwise equal choices, the cheaper transport and link (a shorter pipe).
+            link_per_unit = (arcs["link_cost_eur"] / arcs["upper"].clip(lower=1e-9)).to_numpy(dtype=float)
+            cost = arcs["transport_cost_eur_per_unit"].to_numpy(dtype=float) + link_per_unit
+            tiebreak = tiebreak - COST_TIE_T_PER_EUR * np.nan_to_num(cost, nan=0.0)
+        drop = arcs["grade_drop"].to_numpy(dtype=float) if "grade_drop" in arcs else np.zeros(len(arcs))
+        return cls(objective, primary * factor, link, tiebreak, drop)
 
     @property
     def effective(self) -> np.ndarray:
-        """What the solver maximises per unit: the primary weight plus the weighted tie-break."""
-        return self.primary + TIE_BREAK_WEIGHT * self.tiebreak
+        """What the solver maximises per unit: the primary weight, less a share per grade step
+        dropped, plus the weighted tie-break."""
+        return self.primary * (1 - GRADE_DROP_SHARE * self.grade_drop) + TIE_BREAK_WEIGHT * self.tiebreak
 
     def subset(self, positions: np.ndarray) -> ArcObjective:
         """The objective of the arcs at ``positions``."""
-        return ArcObjective(self.objective, self.primary[positions], self.link[positions], self.tiebreak[positions])
+        return ArcObjective(self.objective, self.primary[positions], self.link[positions], self.tiebreak[positions],
+                            self.grade_drop[positions])
 
     def contribution(self, flows: np.ndarray, established: np.ndarray | None = None) -> np.ndarray:
         """Per arc: what carrying ``flows`` adds to the objective (the link counts where established,

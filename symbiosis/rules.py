@@ -98,6 +98,23 @@ class RuleBook:
         table = self.unknown_factors()
         return {rule_id: [c for c in FACTOR_COLUMNS if row[c]] for rule_id, row in table.iterrows()}
 
+    def unknown_factor_markdown(self) -> str:
+        """The datasets README's summary of unknown factors: counts, and the rules grouped by the
+        set of factors they leave unknown (largest group first)."""
+        unknown = self.unknown_factors()
+        total = len(self.rule_table())
+        per_factor = ", ".join(f"{c} {int(unknown[c].sum())}" for c in FACTOR_COLUMNS)
+        lines = [
+            f"{len(unknown)} of the {total} rules (same-code rule included) have at least one unknown factor; "
+            f"per factor: {per_factor}. Rules by the set of factors left unknown (generated from the rule book):",
+            "", "| unknown factors | rules | count |", "| --- | --- | --- |",
+        ]
+        groups = unknown.apply(lambda row: ", ".join(c for c in FACTOR_COLUMNS if row[c]), axis=1)
+        for names, members in sorted(groups.groupby(groups), key=lambda g: (-len(g[1]), g[0])):
+            rules = ", ".join(f"`{r}`" for r in sorted(members.index))
+            lines.append(f"| {names} | {rules} | {len(members)} |")
+        return "\n".join(lines)
+
     def rule_for(self, offer_material: str, need_material: str) -> str | None:
         """The rule id the engine uses for one offer material and one need class, or None.
 

@@ -143,3 +143,4 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     section = text.split("## Unknown factors", 1)[1].split("\n## ", 1)[0]
     missing = [rule_id for rule_id in default_rulebook().unknown_factors().index if f"`{rule_id}`" not in section]
     assert not missing
+    assert default_rulebook().unknown_factor_markdown() in section  # generated, so it cannot drift
