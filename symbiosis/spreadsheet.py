@@ -86,8 +86,9 @@ def check_workbook(path: str | Path, limits: WorkbookLimits, sheets: tuple[str, 
 
     Checks, in order: the uncompressed size of the zip's members; each of ``sheets``' declared
     dimension (rows and rows x columns, from the sheet's dimension record, without reading its
-    cells); then reads the sheets' rows in openpyxl's read-only mode (values only, as wide as the
-    declared columns) counting rows and time, and stops at ``max_rows`` or ``time_budget_s``.
+    cells), which bounds what openpyxl's read-only mode reads of it; then reads each sheet without a
+    dimension record once (values only) counting rows and time, and stops at ``max_rows`` or
+    ``time_budget_s``.
 
     Raises
     ------
@@ -126,10 +127,11 @@ def check_workbook(path: str | Path, limits: WorkbookLimits, sheets: tuple[str, 
             if rows * columns > limits.max_cells:
                 raise refuse(name, f"declares {rows:,} rows x {columns:,} columns = {rows * columns:,} cells, more "
                                    f"than the limit of {limits.max_cells:,} cells{limits._named('max_cells')}")
-        for name in present:
+        # A sheet read in read-only mode stops at its declared dimension, checked above; only a sheet
+        # without one is read through once here, against the row and time budget.
+        for name in [name for name in present if not (book[name].max_row and book[name].max_column)]:
             sheet = book[name]
-            width = sheet.max_column or None
-            for count, _ in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
+            for count, _ in enumerate(sheet.iter_rows(values_only=True), start=1):
                 if count > limits.max_rows:
                     raise refuse(name, f"has more than the limit of {limits.max_rows:,} rows"
                                        f"{limits._named('max_rows')}")

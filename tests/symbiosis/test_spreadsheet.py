@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -41,6 +43,24 @@ def _workbook(path, rows: int = 3, far_cell: str | None = None):
     return path
 
 
+def _without_dimensions(path):
+    """The workbook with its sheets' dimension records taken out (as some programs write them)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, re.sub(rb"<dimension[^>]*/>", b"", data) if "worksheets/" in name else data)
+    return path
+
+
+def test_a_far_sparse_cell_without_a_declared_dimension_stops_at_the_row_budget(tmp_path):
+    path = _without_dimensions(_workbook(tmp_path / "undeclared.xlsx", far_cell="XFD1048576"))
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"undeclared.xlsx \[companies\].*has more than the limit of 100 rows"):
+        check_workbook(path, LIMITS, ("companies", "listings"))
+    assert time.perf_counter() - started < 0.5
+
+
 def test_a_small_workbook_with_a_far_sparse_cell_is_refused_fast_from_its_declared_size(tmp_path):
     path = _workbook(tmp_path / "sparse.xlsx", far_cell="XFD1048576")
     assert path.stat().st_size < 8_000
@@ -61,8 +81,10 @@ def test_declared_cells_rows_and_the_time_budget_are_limits(tmp_path):
         check_workbook(many, LIMITS, ("companies", "listings"))
     check_workbook(_workbook(tmp_path / "fine.xlsx", rows=99), LIMITS, ("companies", "listings"))
     slow = WorkbookLimits(max_rows=1000, max_cells=100_000, max_unzipped_bytes=10_000_000, time_budget_s=1e-9)
+    undeclared = _without_dimensions(_workbook(tmp_path / "slow.xlsx", rows=600))
     with pytest.raises(InputError, match=r"took longer than the limit of 1e-09 s to read \(stopped at row 256\)"):
-        check_workbook(_workbook(tmp_path / "slow.xlsx", rows=600), slow, ("companies", "listings"))
+        check_workbook(undeclared, slow, ("companies", "listings"))
+    check_workbook(_workbook(tmp_path / "declared.xlsx", rows=600), slow, ("companies", "listings"))
     small = WorkbookLimits(max_rows=1000, max_cells=100_000, max_unzipped_bytes=1_000, time_budget_s=30.0)
     with pytest.raises(InputError, match=r"unpacks to [\d,]+ bytes, more than the limit of 1,000 bytes"):
         check_workbook(wide, small, ("companies", "listings"))

@@ -18,6 +18,7 @@ from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
+from symbiosis.input_files import SETTINGS_SHEET
 from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, TABLES
 from symbiosis.spreadsheet import WorkbookLimits, check_workbook
@@ -91,7 +92,7 @@ def import_tables(
             label = _label(workbook, "workbook.xlsx")
             path = _save(workbook, Path(folder), "workbook.xlsx")
             try:
-                check_workbook(path, workbook_limits(settings), TABLES, label=label)
+                check_workbook(path, workbook_limits(settings), (*TABLES, SETTINGS_SHEET), label=label)
             except InputError as exc:
                 raise InputError(exc.problems, location="file") from None
             try:
