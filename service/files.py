@@ -20,13 +20,16 @@ from symbiosis.directives import read_directives, read_weights
 from symbiosis.explain import explain_exchanges
 from symbiosis.registry import read_registry
 from symbiosis.schema import EXCHANGE_COLUMNS
+from symbiosis.reference import read_reference
 from symbiosis.spreadsheet import neutralise_formulas
+from service.results_workbook import RESULTS_WORKBOOK, write_csv_for_excel, write_results_workbook
 
 if TYPE_CHECKING:
     from analytics.report import Analysis
+    from symbiosis.geocode import Geocoder
 
 #: The files :func:`write_outputs` writes.
-OUTPUT_FILES = ("exchanges.csv", "unmatched.csv", "summary.json")
+OUTPUT_FILES = ("exchanges.csv", "unmatched.csv", "summary.json", RESULTS_WORKBOOK)
 #: Decimals kept in the CSV files (quantities are yearly; a gram or a cent is below any data's precision).
 CSV_DECIMALS = 6
 
@@ -55,26 +58,40 @@ def match_files(
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
     progress: Progress | None = None,
+    reference: str | Path | None = None,
+    locale: str | None = None,
+    geocoder: Geocoder | None = None,
+    danish_csv: bool = False,
 ) -> RunFiles:
     """Read and validate the input files, match, and (if ``out_dir``) write the result files.
+
+    ``reference`` is a folder of a region's own rules, transport factors, link costs or prices
+    (:func:`symbiosis.reference.read_reference`); ``locale`` (``da`` or ``en``) how numbers typed as
+    text are read; ``geocoder`` places companies that have an address and no coordinates;
+    ``danish_csv`` writes the CSV files with ``;`` and a decimal comma.
 
     Raises
     ------
     InputError
         Before anything is written, when the input has problems.
+    DataError
+        When the reference folder's files are invalid.
     """
     timings: dict[str, float] = {}
     with timed(timings, "read"):
-        registry = read_registry(companies=companies, listings=listings, workbook=workbook)
+        registry = read_registry(companies=companies, listings=listings, workbook=workbook, locale=locale,
+                                 geocoder=geocoder)
         directive_set = read_directives(directives, registry) if directives is not None else None
         weight_set = read_weights(weights) if weights is not None else None
+        reference_data = read_reference(reference) if reference is not None else None
     result = match(registry=registry, directives=directive_set, weights=weight_set,
-                   candidate_params=candidate_params, solve_params=solve_params, progress=progress, timings=timings)
+                   candidate_params=candidate_params, solve_params=solve_params, progress=progress, timings=timings,
+                   reference=reference_data)
     result.parameters["directives"] = None if directives is None else str(directives)
     written: list[Path] = []
     if out_dir is not None:
         with timed(result.timings, "write"):
-            written = write_outputs(result, out_dir)
+            written = write_outputs(result, out_dir, danish_csv=danish_csv)
     return RunFiles(result, written)
 
 
@@ -95,18 +112,25 @@ def staged_files(out_dir: str | Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_outputs(run: Match, out_dir: str | Path) -> list[Path]:
-    """Write exchanges.csv, unmatched.csv and summary.json into ``out_dir`` all or nothing."""
+def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) -> list[Path]:
+    """Write exchanges.csv, unmatched.csv, summary.json and results.xlsx into ``out_dir`` all or nothing.
+
+    The CSV files are UTF-8 with a byte-order mark, so Excel reads æøå; ``danish_csv`` separates
+    them with ``;`` and writes a decimal comma, as Danish Excel expects. Text that a spreadsheet
+    would run as a formula is neutralised everywhere.
+    """
     result = run.result
     with staged_files(out_dir) as staging:
         exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
         exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective).to_numpy()
-        neutralise_formulas(exchanges).to_csv(staging / "exchanges.csv", index=False)
+        write_csv_for_excel(exchanges, staging / "exchanges.csv", danish=danish_csv)
         unmatched = result.unmatched.copy()
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
-        neutralise_formulas(unmatched).to_csv(staging / "unmatched.csv", index=True)
+        write_csv_for_excel(unmatched, staging / "unmatched.csv", danish=danish_csv)
         summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
         (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
+        write_results_workbook(staging / RESULTS_WORKBOOK, result.exchanges, result.unmatched, run.summary,
+                               run.registry.companies, run.registry.listings)
     return [Path(out_dir) / name for name in OUTPUT_FILES]
 
 

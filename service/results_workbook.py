@@ -6,7 +6,7 @@ with nothing exchanged: company name, quantity, unit, reason, nearest partner), 
 (totals of the five indicators, transport emissions and value, with units) and ``about`` (the run's
 status and objective). CSV files are written with a byte-order mark so Excel reads UTF-8 (æøå),
 and optionally with ``;`` and a decimal comma as Danish Excel expects. Text cells that a
-spreadsheet would run as a formula are neutralised (:func:`neutralise_formula`).
+spreadsheet would run as a formula are neutralised (:func:`symbiosis.spreadsheet.neutralise_text`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import total_indicators
 from symbiosis.schema import INDICATOR_LABELS, INDICATORS
 from symbiosis.materials import default_catalog
+from symbiosis.spreadsheet import neutralise_formulas, neutralise_text
 
 RESULTS_WORKBOOK = "results.xlsx"
-#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 #: Exchange columns shown, with a header that carries the unit.
 EXCHANGE_HEADERS: dict[str, str] = {
@@ -85,25 +84,6 @@ TOTAL_LABELS: dict[str, str] = {
 }
 
 
-def neutralise_formula(value):
-    """Return ``value`` safe for a spreadsheet: text starting with ``= + - @``, tab or CR gets a
-    leading apostrophe, so it is shown as text and never run as a formula (OWASP CSV injection).
-    Other values are returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for name in out.columns:
-        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
-            out[name] = out[name].map(neutralise_formula)
-    if out.index.dtype == object:
-        out.index = out.index.map(neutralise_formula)
-    return out
-
-
 def write_csv_for_excel(frame: pd.DataFrame, path: str | Path, *, danish: bool = False) -> Path:
     """Write ``frame`` as CSV that Excel opens right: UTF-8 with a byte-order mark.
 
@@ -117,7 +97,7 @@ def write_csv_for_excel(frame: pd.DataFrame, path: str | Path, *, danish: bool =
         ``;`` between fields and a decimal comma, as Danish Excel reads CSV; else ``,`` and ``.``.
     """
     path = Path(path)
-    _neutralise_frame(frame).to_csv(
+    neutralise_formulas(frame).to_csv(
         path, sep=";" if danish else ",", decimal="," if danish else ".", encoding="utf-8-sig",
         index=frame.index.name is not None,
     )
@@ -169,7 +149,7 @@ def _cell(value):
         return str(value)
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
-    return neutralise_formula(value)
+    return neutralise_text(value)
 
 
 def write_results_workbook(

@@ -26,6 +26,7 @@ from solvers.solve import solve
 from solvers.summary import build_summary
 from symbiosis.candidates import CandidateParams, Candidates, build_candidates
 from symbiosis.directives import Directives, Weights, read_directives, read_weights
+from symbiosis.reference import ReferenceData
 from symbiosis.registry import Registry, validate_tables
 
 #: Progress callback: ``(stage, done, total)``.
@@ -97,6 +98,7 @@ def match(
     solve_params: SolveParams | None = None,
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
+    reference: ReferenceData | None = None,
 ) -> Match:
     """Propose the exchanges of a region.
 
@@ -122,6 +124,9 @@ def match(
         Called as ``progress(stage, done, total)`` during long stages.
     timings
         Seconds of stages already spent by the caller (e.g. reading files), kept in the result.
+    reference
+        Rules, transport factors, link costs and prices (default: the shipped data files; see
+        :func:`symbiosis.reference.read_reference` for a region's own).
 
     Raises
     ------
@@ -145,8 +150,10 @@ def match(
         if weights is not None:
             solve_params = replace(solve_params, weights=weights)
     with timed(timings, "candidates"):
+        reference = reference or ReferenceData.shipped()
         candidates = build_candidates(
-            registry, candidate_params, directives=directives,
+            registry, candidate_params, directives=directives, rulebook=reference.rulebook,
+            transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
             progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
         )
     with timed(timings, "solve"):
@@ -162,6 +169,7 @@ def match(
         "workers": solve_params.workers,
         "seed": solve_params.seed,
         "allow_subsidised": solve_params.allow_subsidised,
+        "reference": None if reference.folder is None else str(reference.folder),
         "locks": 0 if directives is None else int(len(directives.locks)),
         "forbids": 0 if directives is None else int(len(directives.forbidden_pairs) + len(directives.forbidden_companies)),
         "weights": None if solve_params.weights is None else {

@@ -241,7 +241,7 @@ def build_candidates(
     arcs["locked"] = locked[feasible]
     arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float) if len(lock_min) else 0.0
 
-    unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs)
+    unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs, catalog)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 
 
@@ -335,6 +335,23 @@ def choose_modes(
     )
 
 
+def _grade_gap(material: str, others: np.ndarray, side: str, catalog: MaterialCatalog) -> str:
+    """"grade too low" when the other side lists the same grade family only at a grade this one
+    cannot serve or be served by (no rule names a treatment between them); else empty."""
+    item = catalog.get(material)
+    if item.grade_family is None or item.grade_rank is None:
+        return ""
+    family = [catalog.get(m) for m in others]
+    family = [m for m in family if m.grade_family == item.grade_family and m.grade_rank is not None]
+    if side == "need":
+        lower = sorted({m.key for m in family if m.grade_rank < item.grade_rank})
+        return (f"grade too low: the {item.grade_family} offered in the region ({', '.join(lower)}) is of a lower "
+                f"grade than {material}, and no rule names a treatment that raises it") if lower else ""
+    higher = sorted({m.key for m in family if m.grade_rank > item.grade_rank})
+    return (f"grade too low: the {item.grade_family} needs in the region ({', '.join(higher)}) require a higher "
+            f"grade than {material}, and no rule names a treatment that raises it") if higher else ""
+
+
 def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFrame, matches: pd.DataFrame,
                   rule_pos: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offer, need and rule positions of each locked pair; an incompatible lock is an input error."""
@@ -374,6 +391,7 @@ def _explain_unmatched(
     rulebook: RuleBook,
     pairs: pd.DataFrame,
     arcs: pd.DataFrame,
+    catalog: MaterialCatalog,
 ) -> pd.DataFrame:
     """Why each listing without an arc has none, with its nearest compatible partner if any."""
     rule_needs = set(rulebook.rules["need_material"])
@@ -396,12 +414,17 @@ def _explain_unmatched(
             no_partner = ~no_rule & ~material.isin(matches["offer_material"])
             reasons[no_partner] = "nobody listed a need it can serve (" + material[no_partner].map(
                 lambda m: ", ".join(takers.get(m, []))) + ")"
+            others = needs["material"].unique()
         else:
             is_ewc = listings.loc[lonely, "is_ewc"]
             no_rule = ~is_ewc & ~material.isin(servable)
             reasons[no_rule] = "no compatibility rule serves " + material[no_rule]
             no_partner = ~no_rule & ~material.isin(suppliers_for.index)
             reasons[no_partner] = "nobody offers a material that can serve " + material[no_partner]
+            others = offers["material"].unique()
+        grade_reasons = {m: _grade_gap(m, others, side, catalog) for m in material[no_rule | no_partner].unique()}
+        graded = (no_rule | no_partner) & material.map(lambda m: bool(grade_reasons.get(m)))
+        reasons[graded] = material[graded].map(grade_reasons)
         tried = pairs[pairs[own].isin(lonely)]
         if not tried.empty:
             tried = tried.assign(

@@ -69,7 +69,7 @@ def _lookup_keys(material: str, catalog: MaterialCatalog) -> list[str]:
     item = catalog.get(material)
     if not item.is_ewc:
         return [material]
-    code = format_ewc(material)
+    code = material if " " in material else format_ewc(material)
     chapter, sub = code[:2], code[:5]
     keys = [code, f"{sub} *", f"{chapter} *"]
     return keys if item.hazardous else [*keys, "*"]

@@ -44,6 +44,15 @@ class MilpEngineChoice(str, Enum):
 
 ObjectiveOpt = Annotated[ObjectiveChoice, typer.Option("--objective", help="What to maximise.")]
 SolverOpt = Annotated[SolverChoice, typer.Option("--solver", help="Which engine solves the model.")]
+class LocaleChoice(str, Enum):
+    """How numbers typed as text are read (a copy of ``symbiosis.numbers``' locales, kept light)."""
+
+    DA = "da"
+    EN = "en"
+
+
+LocaleOpt = Annotated[Optional[LocaleChoice], typer.Option(
+    "--locale", help="da (1.234,5) or en (1,234.5): how numbers typed as text are read (default: detected).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as JSON on stdout instead of the tables.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Also write the files into this folder.")]
 
@@ -153,6 +162,18 @@ def match(
     allow_subsidised: Annotated[bool, typer.Option(
         "--allow-subsidised",
         help="Also propose exchanges that lose money (a subsidised round); the summary counts them.")] = False,
+    locale: LocaleOpt = None,
+    reference: Annotated[Optional[Path], typer.Option(
+        "--reference", help=("Folder with a region's own compatibility.csv, transport_modes.csv, link_costs.csv or "
+                             "prices.csv, replacing the shipped files of the same name."))] = None,
+    geocoder_url: Annotated[Optional[str], typer.Option(
+        "--geocoder-url", help=("Nominatim-compatible geocoder that places companies with an address and no "
+                                "coordinates (public Nominatim: https://nominatim.openstreetmap.org).")
+    )] = None,
+    geocoder_cache: Annotated[Optional[Path], typer.Option(
+        "--geocoder-cache", help="JSON file that remembers geocoder answers between runs.")] = None,
+    danish_csv: Annotated[bool, typer.Option(
+        "--danish-csv", help="Write the CSV files with ; and a decimal comma, as Danish Excel reads them.")] = False,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
@@ -169,8 +190,17 @@ def match(
     solve_params = SolveParams(objective=Objective(objective.value), solver=SolverName(solver.value),
                                allow_subsidised=allow_subsidised, **{k: v for k, v in chosen.items() if v is not None})
     candidate_params = CandidateParams() if max_candidates is None else CandidateParams(max_candidates=max_candidates)
+    geocoder = None
+    if geocoder_url is not None:
+        from importlib.metadata import version
+
+        from symbiosis.geocode import Geocoder
+
+        geocoder = Geocoder(url=geocoder_url, user_agent=f"symbiosis-engine/{version('symbiosis-engine')}",
+                            cache_path=geocoder_cache)
     run_files(json_summary, companies=companies, listings=listings, workbook=workbook, directives=directives,
-              weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params)
+              weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params,
+              reference=reference, locale=locale and locale.value, geocoder=geocoder, danish_csv=danish_csv)
 
 
 def explain(
@@ -254,7 +284,28 @@ def template(out_path: Annotated[Path, typer.Option("--out", help="Where to writ
     out.print(f"Wrote {write_template(out_path)}")
 
 
+def search(
+    query: Annotated[str, typer.Argument(help="Words (English, or Danish for the classes) or a waste code.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="Most results shown.")] = 10,
+) -> None:
+    """Find the waste code or material class to write in a listing's material column."""
+    from symbiosis.material_search import search_materials
+
+    found = search_materials(query, limit=limit)
+    if found.empty:
+        err.print(f"nothing matches {query!r}")
+        return
+    shown = table(f"Materials matching {query!r}", {"code": "left", "kind": "left", "description": "left"})
+    for row in found.itertuples(index=False):
+        shown.add_row(str(row.code), str(row.kind), str(row.description))
+    out.print(shown)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``demo``, ``match``, ``explain``, ``generate`` and ``template`` to ``symbiosis``."""
+    """Add ``demo``, ``match``, ``explain``, ``generate``, ``template`` and ``materials`` to ``symbiosis``."""
     for command in (demo, match, explain, generate, template):
         app.command(command.__name__)(command)
+    materials = typer.Typer(name="materials", help="The waste codes and material classes a listing can name.",
+                            no_args_is_help=True)
+    materials.command("search")(search)
+    app.add_typer(materials)

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from symbiosis.explain import explain_exchanges
-from service.results_workbook import neutralise_formula, write_csv_for_excel, write_results_workbook
+from service.results_workbook import write_csv_for_excel, write_results_workbook
+from symbiosis.spreadsheet import neutralise_text as neutralise_formula
 
 COMPANIES = pd.DataFrame({"name": ["Asnæs Kraftværk", "Gyproc", "=HYPERLINK(\"http://x\")"]},
                          index=pd.Index(["asnaes", "gyproc", "evil"], name="company_id"))
