@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -131,6 +132,18 @@ def real_company_ids(ids: list[str], company_ids, privacy: Privacy | None, field
     return [back[i] for i in ids]
 
 
+def exact_companies(graph: nx.Graph | None, privacy: Privacy) -> frozenset[str]:
+    """Companies whose summed figures (weighted degree, keystone tonnes) a viewer may see exact: those
+    whose whole cluster of the company ``graph`` consents. A consenting company's sums over exchanges
+    with a non-consenting partner (or, by knock-on, of a non-consenting company) are rounded too,
+    otherwise its sum minus its exact exchanges would give that partner's. Without a graph: none."""
+    if graph is None:
+        return frozenset()
+    consenting = set(privacy.consenting)
+    return frozenset(c for component in nx.connected_components(graph) if set(component) <= consenting
+                     for c in component)
+
+
 def _round_company_figures(table: pd.DataFrame, hidden: np.ndarray, privacy: Privacy) -> None:
     """Round, in place, the summed figures (tonnes, indicators, weighted degree) of the ``hidden`` rows."""
     for column in [c for c in table.columns if isinstance(c, str) and (c.endswith("_t") or c in COMPANY_SUMMED)]:
@@ -139,10 +152,11 @@ def _round_company_figures(table: pd.DataFrame, hidden: np.ndarray, privacy: Pri
         table.loc[hidden, column] = round_significant(values, privacy.significant_digits)
 
 
-def private_nodes(nodes: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
+def private_nodes(nodes: pd.DataFrame, privacy: Privacy, graph: nx.Graph | None = None) -> pd.DataFrame:
     """Company rows (indexed by ``company_id``) as a viewer under ``privacy`` may see them: for a
-    non-consenting company a pseudonym, no name, its grid cell's centre and its summed figures
-    (``weighted_degree``, tonnes, indicators) rounded after summing."""
+    non-consenting company a pseudonym, no name and its grid cell's centre; summed figures
+    (``weighted_degree``, tonnes, indicators) rounded after summing except for
+    :func:`exact_companies` of ``graph``."""
     table = nodes.copy()
     names = privacy.pseudonyms(table.index)
     hidden = ~table.index.isin(list(privacy.consenting))
@@ -153,7 +167,7 @@ def private_nodes(nodes: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
             table[column] = table[column].astype(float)
             table.loc[hidden, column] = snap_to_grid(table.loc[hidden, column].to_numpy(dtype=float),
                                                      privacy.coordinate_decimals)
-    _round_company_figures(table, hidden, privacy)
+    _round_company_figures(table, ~table.index.isin(list(exact_companies(graph, privacy))), privacy)
     table.index = pd.Index([names[c] for c in table.index], name=table.index.name)
     return table
 
@@ -175,11 +189,12 @@ def private_exchanges(exchanges: pd.DataFrame, privacy: Privacy, company_ids) ->
     return table
 
 
-def private_ranking(table: pd.DataFrame, privacy: Privacy) -> pd.DataFrame:
+def private_ranking(table: pd.DataFrame, privacy: Privacy, graph: nx.Graph | None = None) -> pd.DataFrame:
     """Per-company rows (indexed by ``company_id``, such as the keystone ranking) as a viewer under
-    ``privacy`` may see them: tonnes and summed figures of non-consenting companies rounded, pseudonyms."""
+    ``privacy`` may see them: pseudonyms, and tonnes and summed figures rounded except for
+    :func:`exact_companies` of ``graph``."""
     table = table.copy()
-    _round_company_figures(table, ~table.index.isin(list(privacy.consenting)), privacy)
+    _round_company_figures(table, ~table.index.isin(list(exact_companies(graph, privacy))), privacy)
     names = privacy.pseudonyms(table.index)
     table.index = pd.Index([names[c] for c in table.index], name="company_id")
     return table

@@ -63,7 +63,9 @@ def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privac
     ex = ex[[c for c in _EXCHANGE_PROPERTIES if c in ex]]
     coords = nodes[["lat", "lon"]].astype(float)
     if privacy is not None:
-        shown = private_nodes(nodes, privacy)
+        pairs = nx.Graph(list(zip(ex["supplier_id"], ex["receiver_id"])))
+        pairs.add_nodes_from(nodes.index)
+        shown = private_nodes(nodes, privacy, pairs)
         coords = pd.DataFrame(shown[["lat", "lon"]].to_numpy(), index=nodes.index, columns=["lat", "lon"])
         ex_shown = private_exchanges(ex, privacy, nodes.index)
     else:

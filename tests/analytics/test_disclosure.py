@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import pandas as pd
 import pytest
 
 from analytics.aggregates import group_companies
 from analytics.disclosure import (
     Privacy, disclosable, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals,
-    real_company_ids, round_significant, snap_to_grid, suppress_groups, suppression,
+    exact_companies, real_company_ids, round_significant, snap_to_grid, suppress_groups, suppression,
 )
 from symbiosis.errors import InputError
 
@@ -67,14 +68,21 @@ def test_company_points_and_processor_sites_are_grid_cell_centres():
     assert snap_to_grid([55.6626, 11.0808, -0.0001, 55.66]).tolist() == [55.665, 11.085, -0.005, 55.665]
     privacy = Privacy()
     assert privacy.point(55.6626, 11.0808) == (55.665, 11.085)
-    nodes = pd.DataFrame({"name": ["A", "B"], "lat": [55.6626, 55.1], "lon": [11.0808, 10.2],
-                          "weighted_degree": [153_456.0, 27_400.0], "degree": [2, 1]},
-                         index=pd.Index(["a", "b"], name="company_id"))
-    shown = private_nodes(nodes, Privacy(frozenset({"b"})))
+    nodes = pd.DataFrame({"name": ["A", "B", "C", "D"], "lat": [55.6626, 55.1, 55.2, 55.3],
+                          "lon": [11.0808, 10.2, 10.3, 10.4], "weighted_degree": [153_456.0, 27_400.0, 35_600.0, 8_100.0],
+                          "degree": [1, 1, 2, 1]}, index=pd.Index(["a", "b", "c", "d"], name="company_id"))
+    graph = nx.Graph([("a", "c"), ("c", "b")])
+    graph.add_node("d")
+    shown = private_nodes(nodes, Privacy(frozenset({"b", "c", "d"})), graph)
     hidden = shown.loc["n1"]
     assert hidden["name"] is None and (hidden["lat"], hidden["lon"]) == (55.665, 11.085)
-    assert hidden["weighted_degree"] == 200_000.0 and hidden["degree"] == 2
-    assert shown.loc["b", "weighted_degree"] == 27_400.0 and shown.loc["b", "lat"] == 55.1
+    assert hidden["weighted_degree"] == 200_000.0 and hidden["degree"] == 1
+    # c consents but trades with a: its sum minus its exact exchange with b would give a's, so it is rounded,
+    # and so is b's in the same cluster; d's cluster consents throughout.
+    assert shown.loc["c", "weighted_degree"] == 40_000.0 and shown.loc["b", "weighted_degree"] == 30_000.0
+    assert shown.loc["d", "weighted_degree"] == 8_100.0 and shown.loc["b", "lat"] == 55.1
+    assert exact_companies(graph, Privacy(frozenset({"b", "c", "d"}))) == {"d"}
+    assert exact_companies(None, Privacy(frozenset({"d"}))) == frozenset()
 
 
 def test_exchange_distances_are_rounded_unless_both_sides_consent():
@@ -114,7 +122,9 @@ def test_group_companies_are_the_suppliers_and_receivers_of_each_aggregate_group
 def test_a_private_ranking_rounds_and_renames_only_non_consenting_companies():
     table = pd.DataFrame({"rank": [1, 2], "total_diverted_t": [153.0, 27.4], "co2e_t": [12.5, 3.3],
                           "total_exchanges": [4, 2]}, index=pd.Index(["A", "B"], name="company_id"))
-    shown = private_ranking(table, Privacy(frozenset({"A"})))
+    graph = nx.Graph([("B", "C")])
+    graph.add_node("A")  # A's cluster consents throughout: its figures are exact
+    shown = private_ranking(table, Privacy(frozenset({"A"})), graph)
     assert list(shown.index) == ["A", "n1"]
     assert shown["total_diverted_t"].tolist() == [153.0, 30.0] and shown["co2e_t"].tolist() == [12.5, 3.0]
     assert shown["rank"].tolist() == [1, 2] and shown["total_exchanges"].tolist() == [4, 2]

@@ -144,7 +144,7 @@ def network(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: S
     edges = pd.DataFrame([{"supplier_id": u, "receiver_id": v, **d} for u, v, d in graph.edges(data=True)],
                          columns=columns)
     if privacy is not None:
-        nodes = private_nodes(nodes, privacy)
+        nodes = private_nodes(nodes, privacy, graph)
         edges = private_exchanges(edges, privacy, region.companies.index)
     edges = edges.rename(columns={"supplier_id": "source", "receiver_id": "target"})
     components = int(metrics["component"].max()) if len(metrics) else 0
@@ -158,7 +158,7 @@ def _keystone_table(session: Session, principal: Principal, settings: Settings, 
     privacy = _privacy(principal, region, settings)
     graph = company_graph(region.exchanges, region.companies)
     table = keystone_ranking(region.exchanges, graph, dependency_share)
-    return (private_ranking(table, privacy) if privacy is not None else table), privacy
+    return (private_ranking(table, privacy, graph) if privacy is not None else table), privacy
 
 
 @router.get("/keystones", response_model=TablePublic)
@@ -445,9 +445,9 @@ def export_csv(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
         region = load_region(session)
         privacy = _privacy(principal, region, settings)
         if table == "companies":
-            frame = company_table(region.companies).join(network_metrics(company_graph(region.exchanges,
-                                                                                        region.companies)))
-            frame = (private_nodes(frame, privacy) if privacy is not None else frame).reset_index()
+            graph = company_graph(region.exchanges, region.companies)
+            frame = company_table(region.companies).join(network_metrics(graph))
+            frame = (private_nodes(frame, privacy, graph) if privacy is not None else frame).reset_index()
         else:
             frame = region.exchanges
             frame = private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame

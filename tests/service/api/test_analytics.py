@@ -83,6 +83,10 @@ def test_consenting_companies_are_shown_with_exact_figures(proposed):
     assert edges[("asnaes", "gyproc")]["co2e_t"] == exact[("asnaes", "gyproc")]["co2e_t"]
     assert _is_rounded(edges[("asnaes", "n1")]["co2e_t"])
     assert edges[("asnaes", "n1")]["co2e_t"] != exact[("asnaes", "boardco")]["co2e_t"]
+    # Asnæs consents but also supplies n1: its weighted degree minus its exact edge to Gyproc would give
+    # the edge to n1, so it is rounded.
+    facilitator_nodes = {n["company_id"]: n for n in facilitator["nodes"]}
+    assert nodes["asnaes"]["weighted_degree"] == round_significant([facilitator_nodes["asnaes"]["weighted_degree"]])[0]
 
 
 def test_planners_close_companies_by_the_pseudonyms_they_see(proposed):
