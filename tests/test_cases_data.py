@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from symbiosis.registry import read_registry
+from symbiosis.transport import read_link_costs, read_transport_modes
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 CASES = DATASETS / "cases"
@@ -104,3 +105,14 @@ def test_simbioptimize_data_give_the_peer_result_by_its_own_formula():
            - float(flow["transport_eur_per_unit_km"]) * d * q)
     assert net == pytest.approx(expected["net_benefit"], abs=0.005)
     assert no_exchange - net == pytest.approx(expected["total_cost_optimum"], abs=0.005)
+
+
+def test_simbioptimize_transport_and_link_files_load_and_agree_with_its_economics():
+    folder = CASES / "simbioptimize"
+    modes = read_transport_modes(_csv(folder / "transport_modes.csv"))
+    links = read_link_costs(_csv(folder / "link_costs.csv"))
+    scrap = _csv(folder / "economics.csv").set_index("offer_material").loc["07 02 13"]
+    assert scrap["transport_mode"] == "truck"
+    assert modes.at["truck", "cost_eur_per_tkm"] == float(scrap["transport_eur_per_unit_km"])
+    assert modes.at["truck", "detour_factor"] == float(scrap["detour_factor"]) == 1.0
+    assert links.at["truck", "fixed_eur_per_yr"] == float(scrap["link_fixed_eur_per_period"])
