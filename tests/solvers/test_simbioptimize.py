@@ -3,8 +3,9 @@
 The peer (a PuLP model of five Basque firms, datasets/cases/simbioptimize/README.md) finds a single
 link F3 -> F2 of 1.0 t plastic scrap, total cost 4,390.39 EUR against 4,573.00 EUR with no exchange.
 Here the firms' prices sit in the listings and the peer's yields, processing, transport and link
-costs in the case's reference folder; the engine uses WGS84 geodesic distances where the peer uses a
-sphere of radius 6,371 km (0.73988 km against 0.73939 km, 10 EUR/t-km: half a cent).
+costs in the case folder's compatibility.csv, transport_modes.csv and link_costs.csv (used as
+reference data); the engine uses WGS84 geodesic distances where the peer uses a sphere of radius
+6,371 km (0.73988 km against 0.73939 km, 10 EUR/t-km: half a cent).
 """
 
 import pandas as pd
@@ -20,7 +21,7 @@ EXPECTED = pd.read_csv(CASE / "expected.csv").set_index("quantity")["value"]
 
 @pytest.mark.parametrize("objective", ["value", "diverted"])
 def test_simbioptimize_default_case_gives_the_peer_s_single_link_and_net_benefit(objective):
-    run = match_files(companies=CASE / "companies.csv", listings=CASE / "listings.csv", reference=CASE / "reference",
+    run = match_files(companies=CASE / "companies.csv", listings=CASE / "listings.csv", reference=CASE,
                       solve_params=SolveParams(objective=objective))
     exchanges = run.match.exchanges
     assert list(zip(exchanges["supplier_id"], exchanges["receiver_id"])) == [("F3", "F2")]
@@ -37,7 +38,7 @@ def test_simbioptimize_default_case_gives_the_peer_s_single_link_and_net_benefit
 
 
 def test_the_small_links_of_the_case_are_not_worth_their_link_and_say_so():
-    run = match_files(companies=CASE / "companies.csv", listings=CASE / "listings.csv", reference=CASE / "reference")
+    run = match_files(companies=CASE / "companies.csv", listings=CASE / "listings.csv", reference=CASE)
     reasons = run.match.unmatched["reason"]
     assert reasons["F5-plastic-scrap"].startswith("not worth its link cost")
     assert reasons["F1-heat"].startswith("not worth its link cost") and "viable with a link cost below" in reasons["F1-heat"]
