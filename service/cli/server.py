@@ -1,4 +1,4 @@
-"""Commands of the HTTP service: serve, db upgrade, admin create-key/revoke-key.
+"""Commands of the HTTP service: serve, worker, db upgrade, admin create-key/revoke-key.
 
 SQLAlchemy, FastAPI and uvicorn are imported inside the commands.
 """
@@ -34,15 +34,59 @@ admin_app = typer.Typer(help="Administration: API keys.", no_args_is_help=True)
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (SYMBIOSIS_HOST).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port to listen on (SYMBIOSIS_PORT).")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="Server processes sharing the port; each also runs queued rounds (SYMBIOSIS_ROUND_WORKERS at a time).",
+    )] = 1,
 ) -> None:
     """Start the HTTP API (docs at /docs); the database is created and migrated on first start."""
     import uvicorn
 
-    from service.api.app import create_app
     from service.settings import Settings
 
     settings = Settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:  # each process builds its own application from the environment's settings
+        uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        return
+    from service.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def worker() -> None:
+    """Run queued matching rounds without serving HTTP, until stopped (Ctrl-C or SIGTERM).
+
+    Any number of workers and servers may share one database: each round runs in exactly one of them,
+    and a round whose process died is taken over once its lease expires.
+    """
+    import signal
+    import threading
+
+    from service.db.engine import create_db_engine, create_session_factory
+    from service.db.migrate import upgrade_database
+    from service.rounds.runner import RoundJobs, fail_interrupted_rounds
+    from service.settings import Settings
+
+    settings = Settings()
+    engine = create_db_engine(settings.database_url, settings)
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    try:
+        if settings.migrate_on_start:
+            upgrade_database(engine)
+        sessions = create_session_factory(engine)
+        fail_interrupted_rounds(sessions)
+        jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
+                         poll_s=settings.round_poll_s)
+        jobs.start()
+        err.print(f"worker {jobs.name} runs rounds of {engine.url.render_as_string(hide_password=True)}")
+        while not stop.wait(0.5):
+            pass
+        jobs.shutdown()
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -113,7 +157,8 @@ def admin_revoke_key(key_id: Annotated[int, typer.Argument(help="The key's id (G
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``db upgrade`` and ``admin create-key/revoke-key`` to the ``symbiosis`` command."""
+    """Add ``serve``, ``worker``, ``db upgrade`` and ``admin create-key/revoke-key`` to the ``symbiosis`` command."""
     app.command("serve")(serve)
+    app.command("worker")(worker)
     app.add_typer(db_app, name="db")
     app.add_typer(admin_app, name="admin")
