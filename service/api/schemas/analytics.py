@@ -28,8 +28,8 @@ class TablePublic(BaseModel):
 class ProcessorSitePublic(BaseModel):
     material: str
     need_material: str
-    lat: float
-    lon: float
+    lat: float = Field(description="Latitude; for a planner the centre of the site's grid cell (see planner privacy).")
+    lon: float = Field(description="Longitude; for a planner the centre of the site's grid cell (see planner privacy).")
     quantity: float | None
     canonical_unit: str
     offers: list[str] | None

@@ -35,11 +35,12 @@ class TotalsRow(BaseModel):
     key: str | int | None = Field(description="The round id or the municipality.")
     exchanges: int
     companies: int
-    suppressed: bool = Field(False, description="Too few companies to show figures to a planner.")
+    suppressed: bool = Field(False, description="Withheld from a planner: too few companies, or so that the "
+                             "total minus the shown groups gives no small group away.")
     indicators: Indicators | None
 
 
 class TotalsPublic(BaseModel):
     by: Literal["round", "municipality"]
     data: list[TotalsRow]
-    total: Indicators | None
+    total: Indicators | None = Field(description="Withheld from a planner when all companies together are too few.")
