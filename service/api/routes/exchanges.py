@@ -63,7 +63,7 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
         return {e.supplier_id for e in items} | {e.receiver_id for e in items}
 
     members = {key: involved(items) for key, items in groups.items()}
-    size = {key: sum(e.waste_t + e.resource_t for e in items) for key, items in groups.items()}
+    size = {key: sum((e.waste_t or 0.0) + (e.resource_t or 0.0) for e in items) for key, items in groups.items()}
     withheld = suppression(members, privacy, size)
     data = []
     for key in sorted(groups, key=lambda k: (k is None, str(k))):
