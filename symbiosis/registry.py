@@ -549,6 +549,7 @@ def validate_tables(
     lst["min_lot_canonical"] = min_lot * lst["unit_factor"]
     lst["max_partners"] = partners
     lst["all_or_nothing"] = aon_text.isin(TRUE_WORDS)
+    lst["price_eur_per_unit"], lst["disposal_eur_per_unit"] = price, disposal
     lst["price_eur_per_canonical"] = price / lst["unit_factor"]
     lst["disposal_eur_per_canonical"] = disposal / lst["unit_factor"]
     lst["available_from"] = date_from

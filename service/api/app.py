@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from service.api.errors import install_error_handlers
 from service.rounds.runner import RoundJobs, fail_interrupted_rounds
 from service.api.limits import BodySizeLimit
-from service.api.routes import analytics, audit, companies, exchanges, imports, keys, listings, proposals, rounds, stats, web
+from service.api.routes import (
+    analytics, audit, companies, exchanges, imports, keys, listings, materials, proposals, rounds, stats, web,
+)
 from service.db.engine import create_db_engine, create_session_factory, read_engine
 from service.db.migrate import upgrade_database
 from service.settings import Settings
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                        upload_prefix=f"{API_PREFIX}/imports")
-    for module in (keys, companies, listings, imports, rounds, proposals, exchanges, stats, audit, web):
+    for module in (keys, companies, listings, imports, rounds, proposals, exchanges, stats, audit, materials, web):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(analytics.router, prefix=API_PREFIX)
     app.include_router(web.pages)

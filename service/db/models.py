@@ -58,6 +58,8 @@ class Company(Versioned, Base):
     address: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    port_access: Mapped[bool | None] = mapped_column(Boolean)
+    rail_siding: Mapped[bool | None] = mapped_column(Boolean)
     consent_planner: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"version_id_col": Versioned.version}
@@ -83,6 +85,8 @@ class Listing(Versioned, Base):
     min_lot: Mapped[float | None]
     max_partners: Mapped[int | None]
     all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_eur_per_unit: Mapped[float | None]
+    disposal_eur_per_unit: Mapped[float | None]
     source: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": Versioned.version}
@@ -130,8 +134,18 @@ class Round(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
+#: The columns a proposal hands on to the exchange it becomes (see :class:`_FlowColumns`).
+FLOW_COLUMNS: tuple[str, ...] = (
+    "offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
+    "quantity_canonical", "need_quantity", "need_unit", "need_quantity_canonical", "distance_km", "transport_mode",
+    "transport_co2e_t", "resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "value_eur",
+    "receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur", "link_cost_eur",
+    "fair_price_min_eur", "fair_price_max_eur",
+)
+
+
 class _FlowColumns:
-    """What moves from whom to whom, and its indicators (shared by proposals and exchanges)."""
+    """What moves from whom to whom, its indicators and economics (shared by proposals and exchanges)."""
 
     offer_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
     need_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
@@ -148,12 +162,19 @@ class _FlowColumns:
     distance_km: Mapped[float]
     transport_mode: Mapped[str] = mapped_column(String(20))
     transport_co2e_t: Mapped[float]
-    resource_t: Mapped[float]
-    water_m3: Mapped[float]
-    co2e_t: Mapped[float]
-    energy_mwh: Mapped[float]
+    resource_t: Mapped[float | None]  # None: unknown (no cited factor)
+    water_m3: Mapped[float | None]
+    co2e_t: Mapped[float | None]
+    energy_mwh: Mapped[float | None]
     waste_t: Mapped[float]
-    value_eur: Mapped[float]
+    value_eur: Mapped[float | None]  # the net benefit; None: unknown (no price)
+    receiver_saving_eur: Mapped[float | None]
+    supplier_saving_eur: Mapped[float | None]
+    treatment_cost_eur: Mapped[float | None]
+    transport_cost_eur: Mapped[float | None]
+    link_cost_eur: Mapped[float | None]
+    fair_price_min_eur: Mapped[float | None]
+    fair_price_max_eur: Mapped[float | None]
 
 
 class Proposal(_FlowColumns, Versioned, Base):

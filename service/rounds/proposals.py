@@ -9,16 +9,22 @@ from symbiosis.explain import explain_exchanges
 from symbiosis.objective import Objective
 from symbiosis.schema import INDICATORS
 
+#: The economics of an exchange a proposal stores (EUR per year; fair prices per offer unit).
+ECONOMICS = ("receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur",
+             "link_cost_eur", "fair_price_min_eur", "fair_price_max_eur")
 #: The exchange columns a proposal stores as they are.
 PROPOSAL_FIELDS = (
     "offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
     "quantity_canonical", "need_quantity", "need_unit", "distance_km", "transport_mode", "transport_co2e_t",
-    *INDICATORS, "value_eur", "rule_id", "yield", "objective_contribution",
+    *INDICATORS, "value_eur", "rule_id", "yield", "objective_contribution", *ECONOMICS,
 )
 
 
-def _stored(value: object) -> float | str:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+def _stored(value: object) -> float | str | None:
+    """A cell as a column stores it: numbers as floats, an unknown (NaN) as None, the rest as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if value != value else float(value)
+    return str(value)
 
 
 def proposals_from(exchanges: pd.DataFrame, round_id: int, run: int, objective: Objective,

@@ -14,7 +14,7 @@ from service.api.deps import (
     FacilitatorOrCompanyDep, FacilitatorOrPlannerDep, IdFilter, IntId, LimitQuery, OffsetQuery, SessionDep, SettingsDep, record,
 )
 from service.api.paging import party_page
-from service.api.schemas.common import Indicators, indicators_of
+from service.api.schemas.common import Indicators, economics_of, indicators_of
 from service.api.schemas.exchanges import ExchangePublic, ExchangesPublic, ExchangeStatus, TotalsPublic, TotalsRow
 from service.db.models import Company, Exchange, utcnow
 from symbiosis.errors import ConflictError, NotFoundError
@@ -27,7 +27,8 @@ _SUMMED = (*INDICATORS, "value_eur", "transport_co2e_t")
 
 def exchange_view(e: Exchange) -> ExchangePublic:
     return ExchangePublic.model_validate({
-        **{c.key: getattr(e, c.key) for c in Exchange.__table__.columns}, "indicators": indicators_of(e)})
+        **{c.key: getattr(e, c.key) for c in Exchange.__table__.columns}, "indicators": indicators_of(e),
+        "economics": economics_of(e)})
 
 
 @router.get("/totals", response_model=TotalsPublic)
@@ -57,7 +58,8 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
         if principal.role is Role.PLANNER else None
 
     def summed(items: list[Exchange]) -> Indicators:
-        return Indicators(**{name: float(sum(getattr(e, name) for e in items)) for name in _SUMMED})
+        # An unknown figure (None) adds nothing; the exchanges listing shows which are unknown.
+        return Indicators(**{name: float(sum(getattr(e, name) or 0.0 for e in items)) for name in _SUMMED})
 
     def involved(items: list[Exchange]) -> set[str]:
         return {e.supplier_id for e in items} | {e.receiver_id for e in items}

@@ -13,21 +13,17 @@ from sqlalchemy.orm import Session
 from service.api.auth import Principal, Role
 from service.api.deps import IdFilter, CompanyDep, FacilitatorOrCompanyDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
 from service.api.paging import party_page
-from service.api.schemas.common import indicators_of
+from service.api.schemas.common import economics_of, indicators_of
 from service.api.schemas.proposals import (
     Counterpart, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
-from service.db.models import Company, Exchange, Listing, Proposal, utcnow
+from service.db.models import FLOW_COLUMNS, Company, Exchange, Listing, Proposal, utcnow
 from service.db.queries import used_quantities
 from symbiosis.data import read_dataset
 from symbiosis.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
-_FLOW = ("offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
-         "quantity_canonical", "need_quantity", "need_unit", "need_quantity_canonical", "distance_km",
-         "transport_mode", "transport_co2e_t", "resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t",
-         "value_eur")
 
 
 @cache
@@ -40,7 +36,7 @@ def nace_divisions() -> dict[str, str]:
 def facilitator_view(p: Proposal) -> ProposalPublic:
     return ProposalPublic.model_validate({
         **{c.key: getattr(p, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
-        "yield": p.yield_, "indicators": indicators_of(p),
+        "yield": p.yield_, "indicators": indicators_of(p), "economics": economics_of(p),
     })
 
 
@@ -65,6 +61,7 @@ def company_view(session: Session, p: Proposal, company_id: str) -> ProposalComp
         version=p.version, created_at=p.created_at, material=p.material, need_material=p.need_material,
         quantity=p.quantity, unit=p.unit, need_quantity=p.need_quantity, need_unit=p.need_unit,
         distance_km=p.distance_km, transport_mode=p.transport_mode, indicators=indicators_of(p),
+        economics=economics_of(p),
     )
 
 
@@ -130,7 +127,7 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
             raise ConflictError(f"listing {listing_id} no longer has enough open quantity for this proposal "
                            "(another exchange took it); the round must be run again")
     p.status = "accepted"
-    exchange = Exchange(**{name: getattr(p, name) for name in _FLOW}, proposal_id=p.id, round_id=p.round_id,
+    exchange = Exchange(**{name: getattr(p, name) for name in FLOW_COLUMNS}, proposal_id=p.id, round_id=p.round_id,
                         status="active")
     session.add(exchange)
     session.flush()

@@ -72,13 +72,28 @@ TIMESTAMPS = {"version": (int, ...), "created_at": (datetime, ...), "updated_at"
 
 
 class Indicators(BaseModel):
-    resource_t: float
-    water_m3: float
-    co2e_t: float
-    energy_mwh: float
+    """The effect indicators per year; ``null`` where a factor or price is unknown."""
+
+    resource_t: float | None
+    water_m3: float | None
+    co2e_t: float | None
+    energy_mwh: float | None
     waste_t: float
-    value_eur: float
+    value_eur: float | None = Field(description="Net benefit: both sides' savings less treatment, transport and "
+                                                "link costs, EUR per year.")
     transport_co2e_t: float
+
+
+class Economics(BaseModel):
+    """What the exchange saves and costs each side per year; ``null`` where a price is unknown."""
+
+    receiver_saving_eur: float | None
+    supplier_saving_eur: float | None
+    treatment_cost_eur: float | None
+    transport_cost_eur: float | None
+    link_cost_eur: float | None
+    fair_price_min_eur: float | None = Field(description="Lowest price per offer unit at which the supplier gains.")
+    fair_price_max_eur: float | None = Field(description="Highest price per offer unit at which the receiver gains.")
 
 
 class FlowPublic(BaseModel):
@@ -95,8 +110,14 @@ class FlowPublic(BaseModel):
     distance_km: float
     transport_mode: str
     indicators: Indicators
+    economics: Economics | None = None
 
 
 def indicators_of(row: Any) -> Indicators:
     """The indicators of a proposal or exchange row."""
     return Indicators(**{name: getattr(row, name) for name in (*INDICATORS, "value_eur", "transport_co2e_t")})
+
+
+def economics_of(row: Any) -> Economics:
+    """The economics of a proposal or exchange row."""
+    return Economics(**{name: getattr(row, name, None) for name in Economics.model_fields})

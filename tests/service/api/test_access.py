@@ -43,6 +43,7 @@ MATRIX = [
     ("POST", "/exchanges/99999/end", ("facilitator", "company")),
     ("GET", "/stats/listings", ("facilitator", "planner")),
     ("GET", "/audit", ("facilitator", "admin")),
+    ("GET", "/materials?q=fly%20ash", ROLES),
     ("GET", "/web-config", ROLES),
     ("GET", "/analytics/network", ("facilitator", "planner")),
     ("GET", "/analytics/keystones", ("facilitator", "planner")),

@@ -45,7 +45,7 @@ def test_facilitators_see_the_network_with_names_and_exact_figures(proposed):
     assert nodes["asnaes"]["betweenness"] == 1.0
     edges = {(e["source"], e["target"]): e for e in network["edges"]}
     assert edges[("asnaes", "gyproc")]["quantity"] == 100000.0
-    assert not all(_is_rounded(e["co2e_t"]) for e in network["edges"])
+    assert not all(_is_rounded(e["transport_co2e_t"]) for e in network["edges"])
 
 
 def test_planners_see_no_names_ids_or_exact_quantities_without_consent(proposed):
@@ -80,9 +80,9 @@ def test_consenting_companies_are_shown_with_exact_figures(proposed):
     edges = {(e["source"], e["target"]): e for e in network["edges"]}
     facilitator = proposed.api.client.get(f"{V1}/analytics/network", headers=proposed.facilitator).json()
     exact = {(e["source"], e["target"]): e for e in facilitator["edges"]}
-    assert edges[("asnaes", "gyproc")]["co2e_t"] == exact[("asnaes", "gyproc")]["co2e_t"]
-    assert _is_rounded(edges[("asnaes", "n1")]["co2e_t"])
-    assert edges[("asnaes", "n1")]["co2e_t"] != exact[("asnaes", "boardco")]["co2e_t"]
+    assert edges[("asnaes", "gyproc")]["transport_co2e_t"] == exact[("asnaes", "gyproc")]["transport_co2e_t"]
+    assert _is_rounded(edges[("asnaes", "n1")]["transport_co2e_t"])
+    assert edges[("asnaes", "n1")]["transport_co2e_t"] != exact[("asnaes", "boardco")]["transport_co2e_t"]
     # Asnæs consents but also supplies n1: its weighted degree minus its exact edge to Gyproc would give
     # the edge to n1, so it is rounded.
     facilitator_nodes = {n["company_id"]: n for n in facilitator["nodes"]}
