@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Response, status
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import or_, select
@@ -40,7 +42,7 @@ def create_company(body: CompanyCreate, session: SessionDep, principal: Facilita
     record(session, principal, "create", "company", company.company_id, jsonable_encoder(data))
     session.commit()
     response.headers["ETag"] = etag(company.version)
-    response.headers["Location"] = f"{router.prefix}/{company.company_id}"
+    response.headers["Location"] = f"{router.prefix}/{quote(company.company_id, safe='')}"  # ids may be any Unicode
     return company
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.encoders import jsonable_encoder
 
 from service.settings import Settings
@@ -19,6 +19,7 @@ from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
+from symbiosis.numbers import check_locale
 from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, TABLES
 from symbiosis.spreadsheet import WorkbookLimits, check_workbook
@@ -72,6 +73,10 @@ def import_tables(
     companies: Annotated[UploadFile | None, File(description="Companies CSV (with `listings`).")] = None,
     listings: Annotated[UploadFile | None, File(description="Listings CSV (with `companies`).")] = None,
     workbook: Annotated[UploadFile | None, File(description="An .xlsx workbook with sheets companies and listings.")] = None,
+    locale: Annotated[str | None, Form(
+        description="How numbers typed as text are read: 'da' (1.234,5) or 'en' (1,234.5); blank: from the "
+                    "workbook's settings sheet, else detected (a number that reads differently in the two is "
+                    "then an error naming both readings).", max_length=10)] = None,
 ) -> ImportResult:
     """Create or update the companies and listings in the upload: every row, or none if any is bad.
 
@@ -81,6 +86,10 @@ def import_tables(
     a workbook or CSV file over a limit is refused (422) naming the limit and its value.
     Companies and listings already stored under the same id are updated.
     """
+    try:
+        locale = check_locale(locale or None)
+    except ValueError as exc:
+        raise InputError([Problem("upload", None, "locale", str(exc))], location="body") from None
     if workbook is None and (companies is None or listings is None):
         raise InputError([Problem("upload", None, "companies" if companies is None else "listings",
                                   "upload both companies and listings CSV files, or one workbook")], location="body")
@@ -111,7 +120,7 @@ def import_tables(
                     raise InputError(_relabel(exc.problems, labels[name]), location="file") from None
                 _check_rows(tables[name], labels[name], settings)
     try:
-        registry = validate_tables(tables["companies"], tables["listings"], labels=labels)
+        registry = validate_tables(tables["companies"], tables["listings"], labels=labels, locale=locale)
     except InputError as exc:
         raise InputError(exc.problems, location="file") from None
     raw = tables["listings"].rename(columns=lambda c: str(c).strip())

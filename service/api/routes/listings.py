@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Response, status
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import or_, select
@@ -59,7 +61,7 @@ def create_listing(body: ListingCreate, session: SessionDep, principal: Facilita
     record(session, principal, "create", "listing", listing.listing_id, jsonable_encoder(data))
     session.commit()
     response.headers["ETag"] = etag(listing.version)
-    response.headers["Location"] = f"{router.prefix}/{listing.listing_id}"
+    response.headers["Location"] = f"{router.prefix}/{quote(listing.listing_id, safe='')}"  # ids may be any Unicode
     return listing_public(listing, {})
 
 

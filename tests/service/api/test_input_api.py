@@ -1,0 +1,86 @@
+"""Danish files through the import API, and bad values that must be a 422 naming the field, never a 500."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+V1 = "/api/v1"
+
+COMPANIES_DA = (
+    "company_id;name;nace;lat;lon;municipality\n"
+    "fynsværk;Fynsværket;3511;55,4;10,4;Odense\n"
+    "cementfabrik;Cementfabrik Ålborg;235100;55,41;10,42;Odense\n"
+)
+LISTINGS_DA = (
+    "listing_id;company_id;kind;material;quantity;unit\n"
+    "flyveaske;fynsværk;offer;10 01 02;30.000;t/år\n"
+    "råmel;cementfabrik;need;cement-raw-material;2.500;t/md\n"
+)
+
+
+def _upload(api, key, companies: str, listings: str, **form):
+    files = {"companies": ("virksomheder.csv", companies.encode("cp1252"), "text/csv"),
+             "listings": ("opslag.csv", listings.encode("cp1252"), "text/csv")}
+    return api.client.post(f"{V1}/imports", files=files, data=form, headers=key)
+
+
+def test_a_danish_semicolon_cp1252_import_with_its_locale_reads_every_number_right(api):
+    fac = api.key("facilitator")
+    answer = _upload(api, fac, COMPANIES_DA, LISTINGS_DA, locale="da")
+    assert answer.status_code == 200, answer.text
+    ash = api.client.get(f"{V1}/listings/flyveaske", headers=fac).json()
+    meal = api.client.get(f"{V1}/listings/råmel", headers=fac).json()
+    assert ash["quantity_canonical"] == pytest.approx(30_000)
+    assert meal["quantity_canonical"] == pytest.approx(2_500 * 12)  # t/md: tonnes per month
+    company = api.client.get(f"{V1}/companies/cementfabrik", headers=fac).json()
+    assert company["nace"] == "23.51" and company["name"] == "Cementfabrik Ålborg"
+
+
+def test_an_ambiguous_number_without_a_locale_is_a_422_naming_the_cell_and_both_readings(api):
+    fac = api.key("facilitator")
+    answer = _upload(api, fac, COMPANIES_DA.replace("55,4;10,4", "55.4;10.4").replace("55,41;10,42", "55.41;10.42"),
+                     LISTINGS_DA.replace("2.500", "2500"))
+    assert answer.status_code == 422, answer.text
+    [error] = [e for e in answer.json()["errors"] if e["column"] == "quantity"]
+    assert error["table"] == "opslag.csv" and error["row"] == 2
+    assert "30" in error["reason"] and "30000" in error["reason"].replace(",", "").replace(".", "")
+    assert api.client.get(f"{V1}/companies", headers=fac).json()["count"] == 0  # nothing written
+
+
+def test_an_unknown_locale_is_a_422_naming_the_field(api):
+    answer = _upload(api, api.key("facilitator"), COMPANIES_DA, LISTINGS_DA, locale="klingon")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["column"] == "locale"
+
+
+@pytest.mark.parametrize("unit", ["t/", "(t/yr", ")))", "t/md/md", "mt/yr"])
+def test_a_bad_unit_is_a_422_naming_the_unit_field(region, unit):
+    key = region.companies["gyproc"]
+    answer = region.api.client.post(f"{V1}/listings", headers=key, json={
+        "listing_id": "x1", "company_id": "gyproc", "kind": "need", "material": "gypsum", "quantity": 5, "unit": unit})
+    assert answer.status_code == 422, answer.text
+    assert any(e["column"] == "unit" or "unit" in e["loc"] for e in answer.json()["errors"])
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_nan_or_infinity_in_json_is_a_422_not_a_500(region, number):
+    key = region.companies["gyproc"]
+    body = ('{"listing_id": "x2", "company_id": "gyproc", "kind": "need", "material": "gypsum", '
+            f'"quantity": {number}, "unit": "t/yr"}}')
+    answer = region.api.client.post(f"{V1}/listings", headers={**key, "Content-Type": "application/json"}, content=body)
+    assert answer.status_code == 422, answer.text
+
+
+def test_ids_outside_latin_1_are_stored_and_read_back(region):
+    key = region.companies["gyproc"]
+    listing_id = "gips-ø-€-✓"
+    created = region.api.client.post(f"{V1}/listings", headers=key, json={
+        "listing_id": listing_id, "company_id": "gyproc", "kind": "need", "material": "gypsum", "quantity": 5,
+        "unit": "t/yr"})
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"].endswith("/gips-%C3%B8-%E2%82%AC-%E2%9C%93")
+    read = region.api.client.get(f"{V1}/listings/{listing_id}", headers=key)
+    assert read.status_code == 200 and read.json()["listing_id"] == listing_id
+    assert math.isfinite(read.json()["quantity"])
