@@ -27,7 +27,7 @@ from symbiosis.input_files import SEPARATOR_NAMES, read_csv_text, read_workbook
 from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog, unit_factor
 from symbiosis.nace import normalise_nace, trailing_zero_hint
-from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number
+from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number, readings
 from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
 
 #: Row number a person sees for the first data row (the header is row 1).
@@ -335,12 +335,40 @@ def _resolve_locale(companies: pd.DataFrame, listings: pd.DataFrame, locale, not
             if column in frame.columns:
                 cells.extend(v for v in frame[column].to_numpy() if isinstance(v, str))
     detected = detect_locale(cells)
+    by_range = _locale_by_coordinates(companies)
+    if detected is not None and by_range is not None and detected != by_range:
+        return None  # contradicting evidence: every ambiguous cell is reported
     if detected is not None:
         notices.append(
             f"numbers read in {LOCALE_NAMES[detected]} notation ({detected}), as the cells written with "
             "thousands separators show; declare the locale to be sure"
         )
-    return detected
+        return detected
+    if by_range is not None:
+        notices.append(
+            f"numbers read in {LOCALE_NAMES[by_range]} notation ({by_range}): the coordinates are valid only so; "
+            "declare the locale to be sure"
+        )
+    return by_range
+
+
+def _locale_by_coordinates(companies: pd.DataFrame) -> str | None:
+    """Danish, when a latitude or longitude written with a decimal comma is a valid coordinate only
+    in Danish notation (``55,4`` is 55.4 in Danish, 554 in English). Coordinates with a decimal point
+    prove nothing: Danish users paste them from maps as they are."""
+    found = set()
+    for column, limit in (("lat", 90.0), ("lon", 180.0)):
+        if column not in companies.columns:
+            continue
+        for cell in companies[column].to_numpy():
+            if not isinstance(cell, str):
+                continue
+            read = readings(cell)
+            da_ok = read.da is not None and abs(read.da) <= limit
+            en_ok = read.en is not None and abs(read.en) <= limit
+            if da_ok and not en_ok:
+                found.add("da")
+    return found.pop() if found else None
 
 
 def _file_notices(frame: pd.DataFrame, label: str, notices: list[str]) -> None:
