@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by service.api.routes.web from the bundled assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -15,7 +15,7 @@ from service.api.deps import IdFilter, CompanyDep, FacilitatorOrCompanyDep, IntI
 from service.api.paging import party_page
 from service.api.schemas.common import economics_of, indicators_of
 from service.api.schemas.proposals import (
-    Counterpart, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
+    Counterpart, DeclineBody, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
 from service.db.models import FLOW_COLUMNS, Company, Exchange, Listing, Proposal, utcnow
 from service.db.queries import used_quantities
@@ -92,7 +92,8 @@ def read_proposal(proposal_id: IntId, session: SessionDep, principal: Facilitato
     return view(session, principal, visible_proposal(session, principal, proposal_id))
 
 
-def _decide(session: Session, principal: Principal, proposal_id: int, decision: str) -> ProposalCompanyView:
+def _decide(session: Session, principal: Principal, proposal_id: int, decision: str,
+            reason: str | None = None) -> ProposalCompanyView:
     p = visible_proposal(session, principal, proposal_id, lock=True)
     side = "supplier" if p.supplier_id == principal.company_id else "receiver"
     current = p.supplier_decision if side == "supplier" else p.receiver_decision
@@ -107,7 +108,8 @@ def _decide(session: Session, principal: Principal, proposal_id: int, decision: 
     else:
         p.receiver_decision = decision
     p.decided_at = utcnow()
-    record(session, principal, decision, "proposal", proposal_id, {"side": side})
+    record(session, principal, decision, "proposal", proposal_id,
+           {"side": side, **({"reason": reason} if reason else {})})
     if decision == "declined":
         p.status = "declined"
     elif p.supplier_decision == p.receiver_decision == "accepted":
@@ -141,6 +143,8 @@ def accept_proposal(proposal_id: IntId, session: SessionDep, principal: CompanyD
 
 
 @router.post("/{proposal_id}/decline", response_model=ProposalCompanyView)
-def decline_proposal(proposal_id: IntId, session: SessionDep, principal: CompanyDep) -> ProposalCompanyView:
-    """Decline for your company. A re-run of the round will not propose this pair again."""
-    return _decide(session, principal, proposal_id, "declined")
+def decline_proposal(proposal_id: IntId, session: SessionDep, principal: CompanyDep,
+                     body: DeclineBody | None = None) -> ProposalCompanyView:
+    """Decline for your company, optionally saying why (kept in the audit log for the facilitator).
+    A re-run of the round will not propose this pair again."""
+    return _decide(session, principal, proposal_id, "declined", body.reason if body else None)

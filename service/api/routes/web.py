@@ -1,17 +1,24 @@
-"""The web page: ``GET /`` and ``/static/...`` (no data in them), and the page's settings under the API."""
+"""The web page: ``GET /`` and ``/static/...`` (no data in them), the reference names it shows
+(``GET /catalog.json``), the API documentation pages ``/docs`` and ``/redoc`` on the bundled Swagger UI
+and ReDoc, and the page's settings under the API."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 import service.web
 from service.api.deps import AnyRoleDep, SettingsDep
+from symbiosis.data import read_dataset
+from symbiosis.materials import format_ewc
 
 WEB_DIR = Path(service.web.__file__).resolve().parent / "static"
 
@@ -53,3 +60,50 @@ def index(settings: SettingsDep) -> FileResponse:
 def static_files() -> StaticFiles:
     """The page's script, style and bundled assets, served under ``/static``."""
     return StaticFiles(directory=WEB_DIR)
+
+
+@cache
+def catalog() -> dict[str, Any]:
+    """Names the page shows in English and Danish, read once from the datasets: NACE sections and
+    divisions, the branch groups of the network (Danish: the Danish names of their divisions), material
+    classes with their canonical units, and the European List of Waste codes with their chapters."""
+    nace = read_dataset("nace_rev2.csv")
+    names = {row.code: {"en": row.description_en, "da": row.description_da}
+             for row in nace.itertuples(index=False) if row.level in ("1", "2")}
+    branches = {}
+    for row in read_dataset("nace_branch_groups.csv").itertuples(index=False):
+        divisions = [f"{d:02d}" for d in range(int(row.division_from), int(row.division_to) + 1)]
+        branches[row.branch] = {"en": row.name, "da": "; ".join(
+            names[d]["da"] for d in divisions if d in names)}
+    classes = {row.material_id: {"en": row.name, "da": row.name_da, "unit": row.canonical_unit}
+               for row in read_dataset("materials.csv").itertuples(index=False)}
+    ewc = read_dataset("ewc.csv")
+    chapters = {row.code[:2]: row.chapter for row in ewc.itertuples(index=False)}
+    codes = {format_ewc(row.code): row.description for row in ewc.itertuples(index=False)}
+    return {"nace": names, "branches": branches, "classes": classes, "ewc_chapters": chapters, "ewc": codes}
+
+
+@pages.get("/catalog.json")
+def catalog_json() -> JSONResponse:
+    """Reference names for the page (no data of any company), the same for everyone."""
+    return JSONResponse(catalog(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@pages.get("/docs")
+def swagger_ui(request: Request) -> HTMLResponse:
+    """Swagger UI from the bundled files, so the documentation works without internet."""
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(openapi_url=f"{root}{request.app.openapi_url}",
+                               title=f"{request.app.title} - Swagger UI",
+                               swagger_js_url=f"{root}/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url=f"{root}/static/vendor/swagger-ui/swagger-ui.css",
+                               swagger_favicon_url="data:,")
+
+
+@pages.get("/redoc")
+def redoc(request: Request) -> HTMLResponse:
+    """ReDoc from the bundled file, without web fonts from other sites."""
+    root = request.scope.get("root_path", "")
+    return get_redoc_html(openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} - ReDoc",
+                          redoc_js_url=f"{root}/static/vendor/redoc/redoc.standalone.js",
+                          redoc_favicon_url="data:,", with_google_fonts=False)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas.common import FlowPublic
+from service.api.schemas.common import FlowPublic, Strict, Text
 
 ProposalStatus = Literal["draft", "sent", "accepted", "declined", "superseded"]
 Decision = Literal["accepted", "declined"]
@@ -63,6 +63,10 @@ class ProposalCompanyView(FlowPublic):
     explanation: str
     version: int
     created_at: datetime
+
+
+class DeclineBody(Strict):
+    reason: Text | None = Field(None, description="Why the company declines, for the facilitator.")
 
 
 class ProposalsPublic(BaseModel):

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from service.api.app import create_app
 from service.settings import Settings
@@ -126,3 +127,50 @@ def browser():
             yield browser
         finally:
             browser.close()
+
+
+#: Milliseconds to wait for the page to draw after the key is entered.
+WAIT_MS = 30_000
+
+
+class Page:
+    """A browser page with the key of one role entered, recording console errors and page errors."""
+
+    def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown"):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale,
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(site.url + "/")
+        self.page.fill("#key-input", site.keys[role])
+        self.page.click("#key-use")
+        expect(self.page.locator(ready)).not_to_be_empty(timeout=WAIT_MS)
+
+    def counts(self) -> tuple[int, int]:
+        return (self.page.locator("#map path.company-marker").count(),
+                self.page.locator("#map path.exchange-line").count())
+
+    def select(self, filter_id: str, value: str) -> tuple[int, int]:
+        self.page.select_option(f"#filter-{filter_id}", value)
+        return self.counts()
+
+    def totals(self) -> dict[str, str]:
+        rows = self.page.locator("#totals tbody tr").all()
+        return {row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text() for row in rows}
+
+
+@pytest.fixture
+def open_page(browser, site):
+    pages = []
+
+    def open_(role: str, **kwargs) -> Page:
+        pages.append(Page(browser, site, role, **kwargs))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.context.close()

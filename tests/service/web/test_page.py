@@ -8,51 +8,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.service.web.conftest import WAIT_MS
+
 from tests.helpers import WEB_COMPANIES as COMPANIES, WEB_LINK_MATERIALS as LINK_MATERIALS
-
-#: Milliseconds to wait for the page to draw after the key is entered.
-WAIT_MS = 30_000
-
-
-class Page:
-    """A browser page with the key of one role entered, recording console errors and page errors."""
-
-    def __init__(self, browser, site, role: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        self.page.goto(site.url + "/")
-        self.page.fill("#key-input", site.keys[role])
-        self.page.click("#key-use")
-        expect(self.page.locator("#shown")).to_contain_text("shown", timeout=WAIT_MS)
-
-    def counts(self) -> tuple[int, int]:
-        return (self.page.locator("#map path.company-marker").count(),
-                self.page.locator("#map path.exchange-line").count())
-
-    def select(self, filter_id: str, value: str) -> tuple[int, int]:
-        self.page.select_option(f"#filter-{filter_id}", value)
-        return self.counts()
-
-    def totals(self) -> dict[str, str]:
-        rows = self.page.locator("#totals tbody tr").all()
-        return {row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text() for row in rows}
-
-
-@pytest.fixture
-def open_page(browser, site):
-    pages = []
-
-    def open_(role: str) -> Page:
-        pages.append(Page(browser, site, role))
-        return pages[-1]
-
-    yield open_
-    for page in pages:
-        page.context.close()
-
 
 def test_the_page_and_its_files_are_public_but_the_data_needs_a_key(site):
     with httpx.Client(base_url=site.url) as client:
@@ -60,9 +18,15 @@ def test_the_page_and_its_files_are_public_but_the_data_needs_a_key(site):
         assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
         assert "default-src 'self'" in index.headers["content-security-policy"]
         for asset in ("static/app.js", "static/style.css", "static/vendor/leaflet/leaflet.js",
-                      "static/vendor/leaflet/leaflet.css", "static/vendor/natural-earth/outline_denmark.geojson"):
+                      "static/vendor/leaflet/leaflet.css", "static/vendor/natural-earth/outline_denmark.geojson",
+                      "static/i18n.js", "static/core.js", "static/inbox.js", "static/console.js", "static/map.js",
+                      "static/vendor/swagger-ui/swagger-ui-bundle.js", "static/vendor/redoc/redoc.standalone.js"):
             assert client.get(f"/{asset}").status_code == 200, asset
-            assert asset in index.text or not asset.endswith((".js", ".css")) or "leaflet.css" in index.text
+        assert 'src="static/app.js"' in index.text and 'href="static/style.css"' in index.text
+        catalog = client.get("/catalog.json").json()  # reference names only, no key needed
+        assert catalog["nace"]["23"]["da"] == "Fremstilling af andre ikke-metalholdige mineralske produkter"
+        assert catalog["classes"]["gypsum"] == {"en": "Gypsum", "da": "Gips", "unit": "t"}
+        assert catalog["ewc"]["10 01 05"].startswith("Calcium-based") and catalog["ewc_chapters"]["10"] == "Wastes from thermal processes"
         assert not any(c["name"] in index.text for c in COMPANIES)
         assert client.get("/api/v1/web-config").status_code == 401
         config = client.get("/api/v1/web-config", headers={"Authorization": f"Bearer {site.keys['planner']}"})
@@ -76,10 +40,15 @@ def test_the_page_loads_without_console_errors_and_draws_the_network(open_page):
     assert page.counts() == (len(COMPANIES), len(LINK_MATERIALS)) == (6, 6)
     assert page.page.locator("#map path.outline-home").count() == 1  # no tiles set: the bundled outline
     legend = page.page.locator("#legend").inner_text()
-    assert all(material in legend for material in LINK_MATERIALS)
-    colours = set(page.page.locator("#map path.exchange-line").evaluate_all(
-        "lines => lines.map(l => l.getAttribute('stroke'))"))
-    assert len(colours) == len(LINK_MATERIALS)  # one colour per material
+    # Coloured by material class: a waste code by its chapter (10 01 05 and 10 01 02 are both chapter 10).
+    for name in ("10 Wastes from thermal processes", "07 Wastes from organic chemical processes", "Process steam",
+                 "Sulphur", "Fuel gas"):
+        assert name in legend
+    colours = page.page.locator("#map path.exchange-line").evaluate_all(
+        "lines => lines.map(l => l.getAttribute('stroke'))")
+    assert len(set(colours)) == 5 and len(colours) == len(LINK_MATERIALS)
+    page.page.locator("#map path.exchange-line").first.hover()
+    expect(page.page.locator(".leaflet-tooltip")).to_contain_text(re.compile(r"\d (t|MWh) per year"))
     widths = {float(w) for w in page.page.locator("#map path.exchange-line").evaluate_all(
         "lines => lines.map(l => l.getAttribute('stroke-width'))")}
     assert len(widths) > 1  # line width follows the quantity
@@ -89,6 +58,7 @@ def test_the_page_loads_without_console_errors_and_draws_the_network(open_page):
     expect(page.page.locator("#unmatched tbody tr")).to_have_count(1)
     expect(page.page.locator("#unmatched tbody tr")).to_contain_text("steam")  # 20,000 of 120,000 MWh left
     expect(page.page.locator("#unmatched tbody tr")).to_contain_text("20,000 MWh")
+    assert page.page.locator("#map path.hotspot-marker").count() == 1  # drawn at Kalundborg
     assert page.errors == []
 
 
@@ -103,8 +73,24 @@ def test_filters_change_what_is_drawn_and_the_totals(open_page):
     assert page.select("municipality", "") == (6, 6)
     # Gyproc and the cement works (NACE 23: CG) with their partners Asnæs and the refinery.
     assert page.select("branch", "CG") == (4, 3)
+    # The keystone panel follows the filters: only CG companies (Gyproc, the cement works) are listed.
+    expect(page.page.locator("#keystones tbody tr")).to_have_count(2)
     assert page.select("material", "steam") == (0, 0)
     assert page.totals()["Waste diverted"] == "0"
+    expect(page.page.locator("#unmatched tbody tr")).to_have_count(1)
+    assert page.select("branch", "") == (2, 1)
+    assert page.select("material", "") == (6, 6)
+    assert page.select("group", "10") == (3, 2)  # the gypsum and the fly ash from Asnæs
+    assert page.errors == []
+
+
+def test_a_filter_change_zooms_to_what_it_shows(open_page):
+    page = open_page("facilitator")
+    bounds = "() => { const m = document.querySelector('#map'); return m.getBoundingClientRect().width; }"
+    assert page.page.evaluate(bounds) > 0
+    zoom_all = page.page.locator(".leaflet-proxy").get_attribute("style")
+    page.select("municipality", "Roskilde")
+    expect(page.page.locator(".leaflet-proxy")).not_to_have_attribute("style", zoom_all)
     assert page.errors == []
 
 
@@ -142,38 +128,6 @@ def test_a_planner_sees_the_network_shape_without_company_names(open_page, site)
     assert "pseudonyms" in page.page.inner_text("#status")
     assert page.page.locator("#round-panel").is_hidden()
     assert page.errors == []
-
-
-def test_a_facilitator_sees_a_rounds_proposals_with_explanations_and_decisions(open_page, site):
-    page = open_page("facilitator")
-    page.page.wait_for_selector("#proposals tbody tr >> nth=5")
-    rows = page.page.locator("#proposals tbody tr")
-    assert rows.count() == len(site.proposals) == 6
-    assert page.page.inner_text("#round-summary") == "5 accepted, 1 sent"
-    pending = rows.filter(has_text="fuel-gas")
-    assert re.search(r"sent\s+accepted\s+open", pending.inner_text())
-    pending.locator("summary").click()
-    explanation = next(p["explanation"] for p in site.proposals if p["offer_id"] == "refinery-gas")
-    assert pending.locator("details p").inner_text() == explanation
-    assert page.errors == []
-
-
-def test_a_company_key_gets_a_pointer_to_the_api_instead_of_the_map(browser, site):
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(site.url + "/")
-        page.fill("#key-input", site.keys["gyproc"])
-        page.click("#key-use")
-        expect(page.locator("#status")).to_contain_text("for facilitators and regional planners")
-        assert page.locator("#content").is_hidden() and errors == []
-        # The key is kept for the tab only; a reload opens the page with it again.
-        page.reload()
-        expect(page.locator("#who")).to_have_text("company · gyproc")
-    finally:
-        context.close()
 
 
 def test_a_tile_server_setting_reaches_the_page_and_its_content_policy(tmp_path):
