@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.api.schemas.rounds import weights_of
 from service.api.records import registry_from_records
 from service.db.engine import begin_consistent_read
 from service.db.models import Exchange, Proposal, Round, utcnow
@@ -93,8 +94,11 @@ def round_params(round_: Round) -> tuple[CandidateParams, SolveParams]:
     options = round_.options or {}
     candidate_options = {name: options[name] for name in ("max_candidates", "check_availability")
                          if options.get(name) is not None}
+    chosen = {name: options[name] for name in ("time_limit_s", "milp_engine", "relative_gap", "seed")
+              if options.get(name) is not None}
     solve_params = SolveParams(objective=Objective(round_.objective), solver=round_.solver,
-                               time_limit_s=options.get("time_limit_s"))
+                               allow_subsidised=bool(options.get("allow_subsidised", False)),
+                               weights=weights_of(options["weights"]) if options.get("weights") else None, **chosen)
     return CandidateParams(**candidate_options), solve_params
 
 

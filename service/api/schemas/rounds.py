@@ -34,6 +34,15 @@ class RoundScope(Strict):
         return self
 
 
+class Weight(Strict):
+    """A region's priority, as a row of a weights file on the command line."""
+
+    kind: Literal["indicator", "material"]
+    name: ShortText = Field(description="An indicator (resource_t, water_m3, co2e_t, energy_mwh, waste_t, value_eur), "
+                                        "or a material class id or EWC code.")
+    weight: float = Field(ge=0, allow_inf_nan=False)
+
+
 class RoundOptions(Strict):
     max_candidates: int = Field(CandidateParams().max_candidates, ge=1, le=1000,
                                 description="Nearest partners each listing looks up (the engine's default).")
@@ -42,6 +51,44 @@ class RoundOptions(Strict):
         description="Seconds per LP or MILP solve; at most the service's `max_time_limit_s` setting (default 300).",
     )
     check_availability: bool = Field(True, description="Require availability windows to overlap.")
+    weights: list[Weight] = Field(
+        default_factory=list, max_length=1000,
+        description="A region's priorities, as `--weights` on the command line: an indicator's weight in the "
+                    "objective (e.g. water_m3), or a factor on the exchanges of a material.")
+    allow_subsidised: bool = Field(
+        False, description="Also propose exchanges that lose money (a subsidised round), as `--allow-subsidised`.")
+    milp_engine: Literal["scip", "highs"] | None = Field(None, description="Engine for the MILP (default scip).")
+    relative_gap: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+                                       description="Relative gap at which the MILP stops (default 1e-4).")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Random seed of the MILP engine.")
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> RoundOptions:
+        if self.weights:
+            weights_of(self.weights)  # a ValueError names the bad row
+        return self
+
+
+def weights_of(weights: list[Weight] | list[dict]) -> Any:
+    """The engine's :class:`~symbiosis.directives.Weights` of a round's weight rows.
+
+    Raises
+    ------
+    ValueError
+        Naming each bad row (an unknown indicator or material), for a 422 on the round's options.
+    """
+    import pandas as pd
+
+    from symbiosis.directives import read_weights
+    from symbiosis.errors import InputError
+
+    rows = [w.model_dump() if isinstance(w, Weight) else dict(w) for w in weights]
+    frame = pd.DataFrame(rows, columns=["kind", "name", "weight"]).astype(str)
+    try:
+        return read_weights(frame)
+    except InputError as exc:
+        raise ValueError("; ".join(f"weights[{p.row - 2}] {p.column}: {p.reason}" if p.row else p.reason
+                                   for p in exc.problems)) from None
 
 
 class Directive(Strict):
