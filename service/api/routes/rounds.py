@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select, update
 
@@ -16,7 +16,7 @@ from service.api.paging import page
 from service.api.schemas.rounds import (
     RoundCreate, RoundPublic, RoundsPublic, RoundStatus, RoundUnmatched, SendResult, UnmatchedListing,
 )
-from service.db.models import Proposal, Round, utcnow
+from service.db.models import Company, Listing, Proposal, Round, utcnow
 from service.rounds.runner import CANCELLED
 from service.rounds.snapshot import check_material_classes
 from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
@@ -147,3 +147,46 @@ def read_unmatched(round_id: IntId, session: SessionDep, _principal: Facilitator
     """Listings of the last run with nothing proposed, and why."""
     rows = _round(session, round_id).unmatched or []
     return RoundUnmatched(data=[UnmatchedListing(**r) for r in rows[offset:offset + limit]], count=len(rows))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/{round_id}/results.xlsx", response_class=Response, responses={200: {
+    "description": "The round's results workbook (as `results.xlsx` of the command line).",
+    "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {"Content-Disposition": {"description": 'attachment; filename="round-{id}-results.xlsx"',
+                                        "schema": {"type": "string"}}}},
+    409: {"description": "The round has no results yet."}})
+def download_results(round_id: IntId, session: SessionDep, _principal: FacilitatorDep) -> Response:
+    """The last run's proposals with both companies' names, units and explanations, the unmatched
+    listings with their reasons, and the indicator totals: the workbook a facilitator mails."""
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from service.results_workbook import write_results_workbook
+
+    round_ = _round(session, round_id)
+    if round_.summary is None:
+        raise ConflictError(f"round {round_id} has no results yet (status {round_.status})")
+    proposals = list(session.scalars(select(Proposal).where(Proposal.round_id == round_id, Proposal.run == round_.runs)))
+    exchanges = pd.DataFrame([{**{c.key: getattr(p, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
+                               "yield": p.yield_} for p in proposals])
+    unmatched = pd.DataFrame(round_.unmatched or [], columns=["listing_id", "kind", "company_id", "material", "reason"])
+    ids = set(exchanges.get("supplier_id", [])) | set(exchanges.get("receiver_id", [])) | set(unmatched["company_id"])
+    companies = pd.DataFrame([{"company_id": c.company_id, "name": c.name}
+                              for c in session.scalars(select(Company).where(Company.company_id.in_(ids)))],
+                             columns=["company_id", "name"]).set_index("company_id")
+    listings = pd.DataFrame([{"listing_id": row.listing_id, "company_id": row.company_id, "quantity": row.quantity,
+                              "unit": row.unit}
+                             for row in session.scalars(select(Listing).where(
+                                 Listing.listing_id.in_(set(unmatched["listing_id"]))))],
+                            columns=["listing_id", "company_id", "quantity", "unit"]).set_index("listing_id")
+    with tempfile.TemporaryDirectory(prefix="symbiosis-results-") as folder:
+        path = write_results_workbook(Path(folder) / "results.xlsx", exchanges, unmatched.set_index("listing_id"),
+                                      round_.summary, companies, listings)
+        content = path.read_bytes()
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="round-{round_id}-results.xlsx"'})

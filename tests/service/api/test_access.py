@@ -33,6 +33,7 @@ MATRIX = [
     ("POST", "/rounds/99999/cancel", ("facilitator",)),
     ("POST", "/rounds/99999/send", ("facilitator",)),
     ("GET", "/rounds/99999/unmatched", ("facilitator",)),
+    ("GET", "/rounds/99999/results.xlsx", ("facilitator",)),
     ("GET", "/proposals", ("facilitator", "company")),
     ("GET", "/proposals/99999", ("facilitator", "company")),
     ("POST", "/proposals/99999/accept", ("company",)),

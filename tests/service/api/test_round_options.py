@@ -41,3 +41,23 @@ def test_proposals_carry_their_economics_and_unknown_figures_as_null(region):
         assert economics["supplier_saving_eur"] is not None  # FGD gypsum: the landfill default applies
     # FGD gypsum to plasterboard has no cited CO2 factor: unknown, not 0.
     assert all(p["indicators"]["co2e_t"] is None for p in proposals)
+
+
+def test_a_round_s_results_workbook_has_names_units_and_reasons(region):
+    import io
+
+    import openpyxl
+
+    answer = _create(region, {})
+    round_id = answer.json()["id"]
+    region.api.wait(round_id, region.facilitator)
+    download = region.api.client.get(f"{V1}/rounds/{round_id}/results.xlsx", headers=region.facilitator)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(download.content))
+    rows = list(book["exchanges"].iter_rows(values_only=True))
+    header, first = rows[0], dict(zip(rows[0], rows[1]))
+    assert "supplier" in header and first["supplier"] == "Asnæs Power Station" and first["unit"] == "t/yr"
+    assert first["explanation"].startswith("rule ")
+    planner = region.api.key("planner")
+    assert region.api.client.get(f"{V1}/rounds/{round_id}/results.xlsx", headers=planner).status_code == 403
