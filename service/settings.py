@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         description="Planners see an aggregate only when at least this many companies contribute to it "
         "(companies that consent to planner access count regardless).",
     )
+    geocoder_url: str | None = Field(
+        None, description="Nominatim-compatible geocoder that places imported companies with an address and no "
+        "coordinates (e.g. https://nominatim.openstreetmap.org, at most one request a second, or a self-hosted one); "
+        "none: missing coordinates are an error.")
+    geocoder_user_agent: str = Field("symbiosis-engine", max_length=200,
+                                     description="How the service names itself to the geocoder.")
+    geocoder_cache: str | None = Field(None, description="JSON file that remembers geocoder answers.")
+    geocoder_min_delay_s: float = Field(1.0, ge=0, le=60, description="Least seconds between two geocoder requests.")
     map_tiles_url: str | None = Field(
         None,
         description="Tile URL template for the web map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; "

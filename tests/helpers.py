@@ -5,7 +5,12 @@ Test modules import builders from here only; no test module imports another test
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -152,3 +157,48 @@ WEB_PENDING = ("refinery-gas", "gyproc-gas")
 WEB_EXCHANGE_CLASSES = {"gypsum": 1, "cement-raw-material": 1, "steam": 1, "fertiliser": 1, "animal-feed": 1}
 #: Offered material of each company pair linked by an active exchange or the pending proposal (the map's lines).
 WEB_LINK_MATERIALS = ("10 01 05", "10 01 02", "steam", "07 05 14", "sulphur", "fuel-gas")
+
+
+# --- a local stub geocoder ------------------------------------------------------------------------
+
+PLACES = {
+    "Asnæsvej 16, 4400 Kalundborg": {"lat": "55.6626", "lon": "11.0808", "display_name": "Asnæsvej 16, Kalundborg, Danmark"},
+    "Hareskovvej 12, 4400 Kalundborg": {"lat": "55.6701", "lon": "11.0950", "display_name": "Hareskovvej 12, Kalundborg"},
+}
+
+
+class StubNominatim(BaseHTTPRequestHandler):
+    """A Nominatim-shaped geocoder that knows the addresses of :data:`PLACES` (never the network)."""
+
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query).get("q", [""])[0]
+        type(self).requests.append(query)
+        if parts.path != "/search":
+            self.send_error(404)
+            return
+        body = json.dumps([PLACES[query]] if query in PLACES else []).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def stub_nominatim() -> Iterator[str]:
+    """Serve :class:`StubNominatim` on 127.0.0.1 and yield its base URL."""
+    StubNominatim.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubNominatim)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,55 +1,19 @@
 """Geocoding through a local stub of a Nominatim service (never the network), and misplaced sites."""
 
-import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from symbiosis.errors import InputError
 from symbiosis.geocode import Geocoder, misplaced_sites, region_radius_km
 from symbiosis.registry import read_registry
-
-PLACES = {
-    "Asnæsvej 16, 4400 Kalundborg": {"lat": "55.6626", "lon": "11.0808", "display_name": "Asnæsvej 16, Kalundborg, Danmark"},
-    "Hareskovvej 12, 4400 Kalundborg": {"lat": "55.6701", "lon": "11.0950", "display_name": "Hareskovvej 12, Kalundborg"},
-}
-
-
-class _Nominatim(BaseHTTPRequestHandler):
-    requests: list[str] = []
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query).get("q", [""])[0]
-        type(self).requests.append(query)
-        if parts.path != "/search":
-            self.send_error(404)
-            return
-        body = json.dumps([PLACES[query]] if query in PLACES else []).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
+from tests.helpers import StubNominatim as _Nominatim
+from tests.helpers import stub_nominatim
 
 @pytest.fixture
 def stub_geocoder():
-    _Nominatim.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Nominatim)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_nominatim() as url:
+        yield url
 
 
 def _write(tmp_path, companies: str):

@@ -61,6 +61,16 @@ def _check_rows(table, label: str, settings: Settings) -> None:
                                   f"{settings.import_max_rows:,} rows (SYMBIOSIS_IMPORT_MAX_ROWS)")], location="file")
 
 
+def geocoder_of(settings: Settings):
+    """The geocoder the settings configure, or None (then a company needs its coordinates)."""
+    if not settings.geocoder_url:
+        return None
+    from symbiosis.geocode import Geocoder
+
+    return Geocoder(url=settings.geocoder_url, user_agent=settings.geocoder_user_agent,
+                    cache_path=settings.geocoder_cache, min_delay_s=settings.geocoder_min_delay_s)
+
+
 def _text_or_none(value: str) -> str | None:
     return value if value != "" else None
 
@@ -120,7 +130,8 @@ def import_tables(
                     raise InputError(_relabel(exc.problems, labels[name]), location="file") from None
                 _check_rows(tables[name], labels[name], settings)
     try:
-        registry = validate_tables(tables["companies"], tables["listings"], labels=labels, locale=locale)
+        registry = validate_tables(tables["companies"], tables["listings"], labels=labels, locale=locale,
+                                   geocoder=geocoder_of(settings))
     except InputError as exc:
         raise InputError(exc.problems, location="file") from None
     raw = tables["listings"].rename(columns=lambda c: str(c).strip())
@@ -140,7 +151,8 @@ def import_tables(
     counts = {"companies_created": 0, "companies_updated": 0, "listings_created": 0, "listings_updated": 0}
     for company_id, row in registry.companies.iterrows():
         fields = {c.name: row[c.name] for c in COMPANY_COLUMNS if c.name != "company_id"}
-        fields = {k: (float(v) if k in ("lat", "lon") else _text_or_none(v)) for k, v in fields.items()}
+        fields = {k: (float(v) if k in ("lat", "lon") else v if isinstance(v, bool) else _text_or_none(v))
+                  for k, v in fields.items()}
         company = session.get(Company, company_id)
         if company is None:
             session.add(Company(company_id=company_id, **fields))

@@ -84,3 +84,27 @@ def test_ids_outside_latin_1_are_stored_and_read_back(region):
     read = region.api.client.get(f"{V1}/listings/{listing_id}", headers=key)
     assert read.status_code == 200 and read.json()["listing_id"] == listing_id
     assert math.isfinite(read.json()["quantity"])
+
+
+def test_an_import_places_companies_by_address_through_the_configured_geocoder(database_url):
+    from service.settings import Settings
+    from tests.helpers import create_app_client, new_key, stub_nominatim
+
+    companies = ("company_id;name;nace;lat;lon;address\n"
+                 "asnaes;Asnæs;35.11;;;Asnæsvej 16, 4400 Kalundborg\n"
+                 "gyproc;Gyproc;23.62;55.67;11.10;\n")
+    listings = "listing_id;company_id;kind;material;quantity;unit\ng;asnaes;offer;gypsum;10;t/yr\n"
+    files = {"companies": ("c.csv", companies.encode(), "text/csv"), "listings": ("l.csv", listings.encode(), "text/csv")}
+    with stub_nominatim() as url:
+        with create_app_client(Settings(database_url=database_url, geocoder_url=url, geocoder_min_delay_s=0)) as (client, app):
+            fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+            answer = client.post(f"{V1}/imports", files=files, headers=fac)
+            assert answer.status_code == 200, answer.text
+            assert any("geocoded" in notice for notice in answer.json()["notices"])
+            asnaes = client.get(f"{V1}/companies/asnaes", headers=fac).json()
+            assert (asnaes["lat"], asnaes["lon"]) == (pytest.approx(55.6626), pytest.approx(11.0808))
+        with create_app_client(Settings(database_url=database_url)) as (client, app):
+            fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+            files["companies"] = ("c.csv", companies.replace("asnaes;", "asnaes2;").encode(), "text/csv")
+            missing = client.post(f"{V1}/imports", files=files, headers=fac)
+            assert missing.status_code == 422  # no geocoder: a missing coordinate is an error as before
