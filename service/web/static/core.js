@@ -173,7 +173,7 @@ export class DataTable {
     thead.replaceChildren(head);
     const body = this.table.tBodies[0] || this.table.createTBody();
     body.replaceChildren(...(shown.length ? shown.map((row) => el("tr", { "data-id": row.id },
-      this.columns.map((c) => el("td", { className: c.numeric ? "num" : null }, c.cell ? c.cell(row) : String(row[c.key] ?? "")))))
+      this.columns.map((c) => el("td", { className: c.numeric ? "num" : null }, c.cell ? c.cell(row) : String(this.valueOf(c.key, row) ?? "")))))
       : [el("tr", { className: "empty" }, el("td", { colspan: this.columns.length }, this.emptyText()))]));
     this.pager.replaceChildren(
       el("button", { type: "button", className: "pager-prev", disabled: this.page === 0, onclick: () => { this.page -= 1; this.draw(); } }, t("table.prev")),

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,10 +91,9 @@ def _seed(site: Site) -> None:
         assert sorted(e["need_material"] for e in exchanges) == sorted(EXCHANGE_CLASSES), exchanges
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Iterator[Site]:
-    """The service on 127.0.0.1 (a free port) over a fresh SQLite file, seeded through its API."""
-    database = tmp_path_factory.mktemp("web") / "symbiosis.db"
+@contextmanager
+def serve(database: Path) -> Iterator[Site]:
+    """The service on 127.0.0.1 (a free port) over a fresh SQLite file, stopped on leaving."""
     app = create_app(Settings(database_url=f"sqlite:///{database}", round_workers=1))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -103,13 +103,19 @@ def site(tmp_path_factory) -> Iterator[Site]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    site = Site(url=f"http://127.0.0.1:{port}", app=app)
     try:
-        _seed(site)
-        yield site
+        yield Site(url=f"http://127.0.0.1:{port}", app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """The service seeded through its API with the small known network."""
+    with serve(tmp_path_factory.mktemp("web") / "symbiosis.db") as site:
+        _seed(site)
+        yield site
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +154,7 @@ class Page:
         self.page.goto(site.url + "/")
         self.page.fill("#key-input", site.keys[role])
         self.page.click("#key-use")
-        expect(self.page.locator(ready)).not_to_be_empty(timeout=WAIT_MS)
+        expect(self.page.locator(ready).first).not_to_be_empty(timeout=WAIT_MS)
 
     def counts(self) -> tuple[int, int]:
         return (self.page.locator("#map path.company-marker").count(),

@@ -1,0 +1,300 @@
+"""Each role's flow through the page in a real headless Chromium (after test_page.py, which reads the
+seeded network unchanged): a company answers a proposal and keeps its listings, a facilitator runs a
+round from the console, a planner downloads the exports; the Danish page; the API documentation offline;
+screenshots of each role's page (``build/screenshots/``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.service.web.conftest import WAIT_MS, Page
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "build" / "screenshots"
+#: Set to 1 to also take the screenshots at 10,000 generated listings (a few minutes).
+LARGE_SCREENSHOTS = "SYMBIOSIS_WEB_SCREENSHOTS_10K"
+
+
+def _api(site, key: str, method: str, path: str, **kwargs) -> httpx.Response:
+    return httpx.request(method, f"{site.url}/api/v1{path}", headers={"Authorization": f"Bearer {key}"},
+                         timeout=60, **kwargs)
+
+
+def test_a_company_keeps_its_listings_with_a_material_search_and_if_match(open_page, site):
+    page = open_page("gyproc", ready="#listings tbody tr")
+    p = page.page
+    p.fill("#listing-material", "gips")
+    expect(p.locator("#material-options option[value=gypsum]")).to_have_count(1)
+    p.fill("#listing-material", "gypsum")
+    p.fill("#listing-quantity", "500")
+    p.click("#listing-save")
+    expect(p.locator("#listing-status")).to_contain_text("created")
+    row = p.locator("#listings tbody tr", has_text="500 t/yr")
+    expect(row).to_contain_text("gypsum Gypsum")
+    listing_id = row.locator("td").first.inner_text()
+    row.locator("button.listing-edit").click()
+    expect(p.locator("#listing-form-title")).to_contain_text("version 1")
+    p.fill("#listing-quantity", "600")
+    p.click("#listing-save")
+    expect(p.locator("#listing-status")).to_contain_text("version 2")
+    # Someone else saves in between: the page's If-Match fails and shows the listing again.
+    p.locator("#listings tbody tr", has_text=listing_id).locator("button.listing-edit").click()
+    assert _api(site, site.keys["gyproc"], "PATCH", f"/listings/{listing_id}",
+                json={"quantity": 700, "version": 2}).status_code == 200
+    p.fill("#listing-quantity", "650")
+    p.click("#listing-save")
+    expect(p.locator("#listing-status")).to_contain_text("changed listing")
+    expect(p.locator("#listing-form-title")).to_contain_text("version 3")
+    assert p.input_value("#listing-quantity") == "700"
+    withdraw = p.locator("#listings tbody tr", has_text=listing_id).locator("button.listing-withdraw")
+    withdraw.click()
+    expect(withdraw).to_have_text("Click again to withdraw")
+    withdraw.click()
+    expect(p.locator("#listings tbody tr", has_text=listing_id)).to_have_count(0)
+    assert _api(site, site.keys["gyproc"], "GET", f"/listings/{listing_id}").status_code == 404
+    assert [e for e in page.errors if "409 (Conflict)" not in e] == []  # the browser logs the refused save
+
+
+def test_a_company_sees_the_anonymous_other_side_and_accepts_a_proposal(open_page, site):
+    page = open_page("gyproc", ready="#proposal-list article")
+    p = page.page
+    pending = next(x for x in site.proposals if x["offer_id"] == "refinery-gas")
+    card = p.locator(f"article.proposal-card[data-id='{pending['id']}']")
+    expect(card.locator(".counterpart")).to_contain_text("19 Manufacture of coke and refined petroleum products")
+    expect(card.locator(".counterpart")).to_contain_text("Kalundborg")
+    expect(card.locator(".counterpart")).to_contain_text(f"≈ {round(pending['distance_km'])} km")
+    assert "Kalundborg Refinery" not in card.inner_text()  # anonymous until both accept
+    economics = card.locator(".economics").inner_text()
+    assert "Fair price range" in economics and ("unknown" in economics or "EUR" in economics)
+    card.locator("summary").click()
+    assert card.locator(".explanation").inner_text() == pending["explanation"]
+    card.locator("button.accept").click()
+    expect(p.locator("#inbox-status")).to_contain_text(f"accepted proposal #{pending['id']}")
+    card = p.locator(f"article.proposal-card[data-id='{pending['id']}']")
+    expect(card.locator("header .badge")).to_have_text("accepted")
+    expect(card.locator(".counterpart")).to_contain_text("Kalundborg Refinery")  # named once both accepted
+    expect(p.locator("#exchanges tbody tr", has_text="fuel-gas")).to_have_count(1)
+    assert page.errors == []
+
+
+def _add_plasterboard_pair(site) -> None:
+    """A new need for gypsum and a new gypsum offer, for a round of their own."""
+    facilitator = site.keys["facilitator"]
+    assert _api(site, facilitator, "POST", "/companies", json={
+        "company_id": "plasterco", "name": "Plasterco Kalundborg", "nace": "23.62", "lat": 55.69, "lon": 11.09,
+        "municipality": "Kalundborg"}).is_success
+    site.keys["plasterco"] = site.key("company", "plasterco")
+    for body in ({"listing_id": "plasterco-gypsum", "company_id": "plasterco", "kind": "need", "material": "gypsum",
+                  "quantity": 20000, "unit": "t/yr"},
+                 {"listing_id": "asnaes-gypsum-2", "company_id": "asnaes", "kind": "offer", "material": "10 01 05",
+                  "quantity": 20000, "unit": "t/yr"}):
+        assert _api(site, facilitator, "POST", "/listings", json=body).is_success, body
+
+
+def test_a_facilitator_creates_runs_sends_and_exports_a_round(open_page, site):
+    _add_plasterboard_pair(site)
+    page = open_page("facilitator")
+    p = page.page
+    expect(p.locator("#round-select option")).to_have_count(1)
+    # A box drawn on the map fills the scope's corners.
+    p.select_option("#round-scope", "box")
+    p.click("#round-draw")
+    box = p.locator("#map").bounding_box()
+    p.mouse.click(box["x"] + 200, box["y"] + 150)
+    p.mouse.click(box["x"] + 500, box["y"] + 400)
+    expect(p.locator("#map path.scope-box")).to_have_count(1)
+    corners = [float(p.input_value(f"#round-{c}")) for c in ("min-lon", "min-lat", "max-lon", "max-lat")]
+    assert corners[0] < corners[2] and corners[1] < corners[3]
+    # The round itself: Kalundborg only, five partners per listing.
+    p.select_option("#round-scope", "municipalities")
+    p.select_option("#round-municipalities", ["Kalundborg"])
+    p.fill("#round-name", "Plasterboard autumn")
+    p.select_option("#round-objective", "diverted")
+    p.fill("#round-max-candidates", "5")
+    p.fill("#round-time-limit", "30")
+    p.click("#round-create")
+    expect(p.locator("#round-form-status")).to_contain_text("created")
+    expect(p.locator("#round-select option")).to_have_count(2)
+    selected = p.locator("#round-select option:checked")
+    expect(selected).to_contain_text(re.compile(r"Plasterboard autumn \((queued|running|succeeded)\)"))
+    expect(selected).to_contain_text("succeeded", timeout=WAIT_MS * 4)
+    expect(p.locator("#round-progress")).to_have_attribute("value", "100")
+    rows = p.locator("#proposal-table tbody tr")
+    expect(rows.filter(has_text="Plasterco Kalundborg")).to_have_count(1)
+    expect(p.locator("#round-summary")).to_contain_text("draft")
+    # Sorting and search happen in the page.
+    p.locator("#proposal-table th[data-key=receiver]").click()
+    expect(p.locator("#proposal-table th[data-key=receiver]")).to_have_attribute("aria-sort", "ascending")
+    p.fill("#proposal-table .table-search", "plasterco")
+    expect(rows).to_have_count(1)
+    p.fill("#proposal-table .table-search", "")
+    p.click("#round-send")
+    expect(p.locator("#round-status")).to_contain_text("sent to the companies")
+    expect(p.locator("#round-summary")).to_contain_text("sent")
+    rounds = _api(site, site.keys["facilitator"], "GET", "/rounds").json()["data"]
+    created = max(rounds, key=lambda r: r["id"])
+    assert created["name"] == "Plasterboard autumn" and created["objective"] == "diverted"
+    assert created["scope"]["municipalities"] == ["Kalundborg"] and created["options"]["time_limit_s"] == 30
+    assert created["options"]["max_candidates"] == 5
+    proposals = _api(site, site.keys["facilitator"], "GET", f"/proposals?round_id={created['id']}").json()["data"]
+    ours = next(x for x in proposals if x["receiver_id"] == "plasterco")
+    # The company declines with a reason; the console follows the answer.
+    declined = _api(site, site.keys["plasterco"], "POST", f"/proposals/{ours['id']}/decline",
+                    json={"reason": "our kiln is being rebuilt"})
+    assert declined.json()["your_decision"] == "declined"
+    audit = _api(site, site.keys["facilitator"], "GET", f"/audit?entity=proposal&entity_id={ours['id']}&action=declined")
+    assert audit.json()["data"][0]["changes"]["reason"] == "our kiln is being rebuilt"
+    p.click("#round-refresh")
+    p.select_option("#proposal-table .table-filter", "declined")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Plasterco Kalundborg")
+    with p.expect_download() as info:
+        p.click("#round-csv")
+    download = info.value
+    assert download.suggested_filename == f"round-{created['id']}-proposals.csv"
+    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert len(table) == len(proposals)
+    assert {r["receiver_id"]: r["status"] for r in table}["plasterco"] == "declined"
+    assert "explanation" in table[0] and "receiver_saving_eur" in table[0]
+    assert page.errors == []
+
+
+def test_a_planner_sees_hotspots_and_a_processor_site_and_downloads_each_export(open_page, site):
+    page = open_page("planner")
+    p = page.page
+    expect(p.locator("#map path.hotspot-marker")).not_to_have_count(0)
+    p.locator("#unmatched tbody tr").first.locator("button.site-button").click()
+    expect(p.locator("#site-status")).to_contain_text("processor site")
+    expect(p.locator("#map .processor-marker")).to_have_count(1)
+    buttons = p.locator("#downloads button")
+    names = {}
+    for key in buttons.evaluate_all("bs => bs.map(b => b.dataset.download)"):
+        with p.expect_download() as info:
+            p.click(f"#downloads button[data-download={key}]")
+        names[key] = (info.value.suggested_filename, Path(info.value.path()).read_text(encoding="utf-8"))
+    assert {"geojson", "graphml", "csv_exchanges", "csv_companies", "csv_keystones"} <= set(names)
+    filename, text = names["geojson"]
+    assert filename == "network.geojson" and json.loads(text)["type"] == "FeatureCollection"
+    assert names["graphml"][0] == "network.graphml" and "<graphml" in names["graphml"][1]
+    assert names["csv_companies"][0] == "companies.csv" and len(names["csv_companies"][1].splitlines()) > 1
+    for company in ("Asnæs", "Gyproc", "asnaes"):  # a planner's files carry pseudonyms
+        assert company not in names["csv_companies"][1]
+    assert page.errors == []
+
+
+def test_the_page_speaks_danish_to_a_danish_browser_and_switches_to_english(browser, site):
+    page = Page(browser, site, "planner", locale="da-DK")
+    try:
+        p = page.page
+        assert p.evaluate("document.documentElement.lang") == "da"
+        expect(p.locator("h1")).to_have_text("Industriel symbiose")
+        expect(p.locator("#shown")).to_contain_text("virksomheder")
+        expect(p.locator("label", has=p.locator("#filter-group"))).to_contain_text("Materialeklasse")
+        expect(p.locator("#totals-panel h2")).to_have_text("Indikatorer for det viste")
+        totals = p.locator("#totals tbody").inner_text()
+        assert "Omdirigeret affald" in totals and re.search(r"\d{1,3}(\.\d{3})+", totals)  # 100.000
+        expect(p.locator("#filter-branch")).to_contain_text("Fremstilling af")  # Danish branch names
+        p.select_option("#lang-select", "en")
+        assert p.evaluate("document.documentElement.lang") == "en"
+        expect(p.locator("h1")).to_have_text("Industrial symbiosis")
+        expect(p.locator("#shown")).to_contain_text("companies")
+        assert re.search(r"\d{1,3}(,\d{3})+", p.locator("#totals tbody").inner_text())
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
+def test_the_company_inbox_in_danish_names_the_branch_in_danish(browser, site):
+    page = Page(browser, site, "gyproc", locale="da", ready="#proposal-list article")
+    try:
+        text = page.page.locator("#proposal-list").inner_text()
+        assert "Fremstilling af koks og raffinerede mineralolieprodukter" in text and "Modpart" in text
+        expect(page.page.locator("#listings-panel h2")).to_have_text("Dine opslag")
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(("path", "ready", "title"), [
+    ("/docs", ".swagger-ui .info .title", "Industrial symbiosis matching service"),
+    ("/redoc", "redoc h1, .api-info h1", "Industrial symbiosis matching service"),
+])
+def test_the_api_documentation_renders_offline(browser, site, path, ready, title):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(site.url + path)
+        expect(page.locator(ready).first).to_contain_text(title, timeout=WAIT_MS)
+        assert requests and all(url.startswith(("http://127.0.0.1:", "data:", "blob:")) for url in requests), requests
+    finally:
+        context.close()
+
+
+def _screenshots(browser, site, suffix: str, company: str) -> list[Path]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = []
+    for role, ready in (("planner", "#shown"), ("facilitator", "#proposal-table tbody tr"), (company, "#listings tbody tr")):
+        page = Page(browser, site, role, ready=ready)
+        try:
+            page.page.wait_for_timeout(300)  # let the map finish drawing
+            name = "company" if role == company else role
+            shots.append(SCREENSHOTS / f"{name}{suffix}.png")
+            page.page.screenshot(path=str(shots[-1]), full_page=True)
+            assert page.errors == [], (role, page.errors)
+        finally:
+            page.context.close()
+    return shots
+
+
+def test_screenshots_of_each_roles_page(browser, site):
+    for shot in _screenshots(browser, site, "", "gyproc"):
+        assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(os.environ.get(LARGE_SCREENSHOTS) != "1", reason=f"set {LARGE_SCREENSHOTS}=1 (takes minutes)")
+def test_screenshots_at_10000_listings(browser, large_site):
+    for shot in _screenshots(browser, large_site, "-10k", large_site.keys["company_role"]):
+        assert shot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def large_site(tmp_path_factory):
+    """A second server with 10,000 generated listings imported through the API and one round sent."""
+    from tests.service.web.conftest import serve
+
+    folder = tmp_path_factory.mktemp("large")
+    subprocess.run([sys.executable, "-c", "from service.cli import main; main()", "generate", "--listings", "10000", "--out", str(folder)],
+                   check=True, capture_output=True)
+    with serve(folder / "large.db") as site:
+        facilitator = site.keys["facilitator"] = site.key("facilitator")
+        site.keys["planner"] = site.key("planner")
+        files = {"companies": ("companies.csv", (folder / "companies.csv").read_bytes()),
+                 "listings": ("listings.csv", (folder / "listings.csv").read_bytes())}
+        response = httpx.post(f"{site.url}/api/v1/imports", headers={"Authorization": f"Bearer {facilitator}"},
+                              files=files, timeout=600)
+        assert response.is_success, response.text[:500]
+        round_ = _api(site, facilitator, "POST", "/rounds", json={"name": "Region 10k"}).json()
+        deadline = time.monotonic() + 900
+        while round_["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, "the round did not finish"
+            time.sleep(1)
+            round_ = _api(site, facilitator, "GET", f"/rounds/{round_['id']}").json()
+        assert round_["status"] == "succeeded", round_
+        assert _api(site, facilitator, "POST", f"/rounds/{round_['id']}/send").is_success
+        proposal = _api(site, facilitator, "GET", f"/proposals?round_id={round_['id']}&limit=1").json()["data"][0]
+        site.keys["company_role"] = proposal["receiver_id"]
+        site.keys[proposal["receiver_id"]] = site.key("company", proposal["receiver_id"])
+        yield site
