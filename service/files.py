@@ -62,13 +62,15 @@ def match_files(
     locale: str | None = None,
     geocoder: Geocoder | None = None,
     danish_csv: bool = False,
+    scheduler: str | None = None,
 ) -> RunFiles:
     """Read and validate the input files, match, and (if ``out_dir``) write the result files.
 
     ``reference`` is a folder of a region's own rules, transport factors, link costs or prices
     (:func:`symbiosis.reference.read_reference`); ``locale`` (``da`` or ``en``) how numbers typed as
     text are read; ``geocoder`` places companies that have an address and no coordinates;
-    ``danish_csv`` writes the CSV files with ``;`` and a decimal comma.
+    ``danish_csv`` writes the CSV files with ``;`` and a decimal comma; ``scheduler`` is a Dask
+    scheduler address for :func:`solvers.matching.match`.
 
     Raises
     ------
@@ -86,7 +88,7 @@ def match_files(
         reference_data = read_reference(reference) if reference is not None else None
     result = match(registry=registry, directives=directive_set, weights=weight_set,
                    candidate_params=candidate_params, solve_params=solve_params, progress=progress, timings=timings,
-                   reference=reference_data)
+                   reference=reference_data, scheduler=scheduler)
     result.parameters["directives"] = None if directives is None else str(directives)
     written: list[Path] = []
     if out_dir is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 
@@ -99,6 +99,7 @@ def match(
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
     reference: ReferenceData | None = None,
+    scheduler: str | None = None,
 ) -> Match:
     """Propose the exchanges of a region.
 
@@ -127,6 +128,10 @@ def match(
     reference
         Rules, transport factors, link costs and prices (default: the shipped data files; see
         :func:`symbiosis.reference.read_reference` for a region's own).
+    scheduler
+        Address of a Dask distributed scheduler (``tcp://host:8786``) or a connected
+        ``distributed.Client``: the nearest-neighbour searches and the component solves then run as
+        Dask tasks (:mod:`solvers.distributed`); without one, everything runs in this process.
 
     Raises
     ------
@@ -149,15 +154,23 @@ def match(
             weights = read_weights(weights)
         if weights is not None:
             solve_params = replace(solve_params, weights=weights)
-    with timed(timings, "candidates"):
-        reference = reference or ReferenceData.shipped()
-        candidates = build_candidates(
-            registry, candidate_params, directives=directives, rulebook=reference.rulebook,
-            transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
-            progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
-        )
-    with timed(timings, "solve"):
-        result = solve(candidates, solve_params)
+    with ExitStack() as stack:
+        map_jobs = run_tasks = None
+        if scheduler is not None:
+            from solvers.distributed import connect, job_mapper, task_runner
+
+            client = stack.enter_context(connect(scheduler))
+            map_jobs, run_tasks = job_mapper(client), task_runner(client)
+        with timed(timings, "candidates"):
+            reference = reference or ReferenceData.shipped()
+            candidates = build_candidates(
+                registry, candidate_params, directives=directives, rulebook=reference.rulebook,
+                transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
+                progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
+                map_jobs=map_jobs,
+            )
+        with timed(timings, "solve"):
+            result = solve(candidates, solve_params, run_tasks=run_tasks)
     parameters = {
         **asdict(candidate_params),
         "objective": solve_params.objective.value,
@@ -169,6 +182,7 @@ def match(
         "workers": solve_params.workers,
         "seed": solve_params.seed,
         "allow_subsidised": solve_params.allow_subsidised,
+        "scheduler": None if scheduler is None else str(scheduler),
         "reference": None if reference.folder is None else str(reference.folder),
         "locks": 0 if directives is None else int(len(directives.locks)),
         "forbids": 0 if directives is None else int(len(directives.forbidden_pairs) + len(directives.forbidden_companies)),

@@ -59,6 +59,10 @@ class SolveParams:
         Also propose exchanges whose known net benefit is negative (a facilitator's subsidised
         round); by default an exchange is proposed only when it at least pays its transport,
         treatment and link costs (or its economics are unknown).
+    milp_full_up_to_arcs
+        A discrete component with at most this many arcs goes to the MILP engine whole; a larger one
+        is decomposed (:mod:`solvers.decompose`: LP-support reduction, relax-fix-resolve, bounded
+        by its LP relaxation).
     """
 
     objective: Objective = Objective.DIVERTED
@@ -71,6 +75,7 @@ class SolveParams:
     workers: int = 1
     seed: int = 0
     allow_subsidised: bool = False
+    milp_full_up_to_arcs: int = 50_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
@@ -81,6 +86,8 @@ class SolveParams:
             raise ValueError(f"milp_engine must be one of {MILP_ENGINES}, not {self.milp_engine!r}")
         if not 0 <= self.relative_gap < 1:
             raise ValueError("relative_gap must be in [0, 1)")
+        if self.milp_full_up_to_arcs < 0:
+            raise ValueError("milp_full_up_to_arcs must be at least 0")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
 

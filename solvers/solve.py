@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
+from solvers.decompose import solve_decomposed
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
 from solvers.milp import build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
-from solvers.network import MaterialComponents, find_material_components
+from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
 from symbiosis.candidates import Candidates
@@ -21,6 +23,9 @@ from symbiosis.explain import explain_unmatched
 from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, build_exchanges
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
+
+#: Solves a list of component tasks and returns their runs in the same order.
+RunTasks = Callable[[list["ComponentTask"]], list[EngineRun]]
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,39 @@ class SolveInputs:
                    objective, rules, locked, usable, losing, link_lot, useful, discrete)
 
 
+    def subset(self, positions: np.ndarray) -> SolveInputs:
+        """The inputs of the arcs at ``positions`` alone (what one component's engine needs, small to ship)."""
+        arcs = self.arcs.iloc[positions].reset_index(drop=True)
+        return SolveInputs(
+            arcs, self.offer_quantity.reindex(arcs["offer_id"].unique()),
+            self.need_quantity.reindex(arcs["need_id"].unique()), self.objective.subset(positions),
+            self.rules.subset(positions), self.locked[positions], self.usable[positions], self.losing[positions],
+            self.link_lot[positions], self.useful[positions], self.discrete[positions])
+
+
+@dataclass(frozen=True)
+class ComponentTask:
+    """One independent component to solve: its engine, its arcs' inputs, and for a min-cost flow
+    the offer and need scales of its arcs; ``time_limit_s`` is its share of the MILP budget."""
+
+    kind: str
+    inputs: SolveInputs
+    params: SolveParams
+    offer_scale: np.ndarray | None = None
+    need_scale: np.ndarray | None = None
+    time_limit_s: float | None = None
+
+
+def solve_component(task: ComponentTask) -> EngineRun:
+    """Solve one component; the run's positions are those of the task's own arcs."""
+    inputs, members = task.inputs, np.arange(len(task.inputs.arcs))
+    if task.kind == "milp":
+        return _solve_milp(inputs, members, task.params, task.time_limit_s)
+    if task.kind == "lp":
+        return _solve_lp(inputs, members, task.params)
+    return _solve_flow(inputs, members, task.offer_scale, task.need_scale)
+
+
 def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per arc: whether every unit carried loses money (known margin below zero, or zero with a
     link to pay), and the quantity whose margin pays the yearly link cost (0 where no link cost or
@@ -110,14 +148,16 @@ def locked_arcs(arcs: pd.DataFrame) -> np.ndarray:
     return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
 
 
-def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchResult:
+def solve(candidates: Candidates, params: SolveParams | None = None, *, run_tasks: RunTasks | None = None) -> MatchResult:
     """Propose exchanges for a candidate graph.
 
     ``auto`` solves each independent material component with OR-Tools min-cost flow when its
     yields are consistent, with an OR-Tools LP otherwise, and the components touched by discrete
     rules (minimum lots, partner limits, all or nothing, locks, link costs) together as one MILP.
     ``flow``, ``lp``, ``milp`` and ``greedy`` force one engine. The result's objective is the sum
-    of the exchanges' contributions.
+    of the exchanges' contributions. The independent components are solved by ``run_tasks``
+    (default: one after another in this process; :mod:`solvers.distributed` runs them as Dask tasks),
+    each discrete component separately with its share of the MILP time limit.
 
     Raises
     ------
@@ -131,7 +171,7 @@ def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchRes
     inputs = SolveInputs.of(candidates, params)
     if inputs.locked.any():
         _check_locks(inputs, params)
-    runs, components = _run_engines(inputs, params)
+    runs, components = _run_engines(inputs, params, run_tasks or run_in_process)
     flows = np.zeros(len(inputs.arcs))
     for run in runs:
         flows[run.positions] = run.flows
@@ -153,7 +193,12 @@ def solve(candidates: Candidates, params: SolveParams | None = None) -> MatchRes
     )
 
 
-def _run_engines(inputs: SolveInputs, params: SolveParams) -> tuple[list[EngineRun], dict[str, int]]:
+def run_in_process(tasks: list[ComponentTask]) -> list[EngineRun]:
+    """Solve the component tasks one after another in this process."""
+    return [solve_component(task) for task in tasks]
+
+
+def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) -> tuple[list[EngineRun], dict[str, int]]:
     """Run the engines the parameters ask for; return their runs and how many components each took."""
     idx = np.flatnonzero(inputs.useful)
     if params.solver is SolverName.GREEDY:
@@ -166,14 +211,12 @@ def _run_engines(inputs: SolveInputs, params: SolveParams) -> tuple[list[EngineR
             "use --solver milp or auto"
         )
     comps = find_material_components(inputs.arcs.iloc[idx])
-    runs: list[EngineRun] = []
+    plans: list[tuple[str, np.ndarray, np.ndarray]] = []
     counts: dict[str, int] = {}
-    milp_members: list[np.ndarray] = []
     for number, consistent in comps.consistent.items():
         local = np.flatnonzero(comps.label == number)
         members = idx[local]
         if inputs.discrete[members].any():
-            milp_members.append(members)
             kind = "milp"
         elif params.solver is SolverName.LP or not consistent:
             if params.solver is SolverName.FLOW:
@@ -182,15 +225,26 @@ def _run_engines(inputs: SolveInputs, params: SolveParams) -> tuple[list[EngineR
                     "min-cost flow cannot represent the yields of materials "
                     f"{', '.join(materials[:5])}: use --solver lp or auto"
                 )
-            runs.append(_solve_lp(inputs, members, params))
             kind = "lp"
         else:
-            runs.append(_solve_flow(inputs, members, comps, local))
             kind = "flow"
+        plans.append((kind, members, local))
         counts[kind] = counts.get(kind, 0) + 1
-    if milp_members:
-        runs.append(_solve_milp(inputs, np.concatenate(milp_members), params))
-    return runs, counts
+    milp_arcs = sum(len(m) for kind, m, _ in plans if kind == "milp")
+    tasks = [
+        ComponentTask(kind, inputs.subset(members), params,
+                      comps.offer_scale[local] if kind == "flow" else None,
+                      comps.need_scale[local] if kind == "flow" else None,
+                      params.milp_time_limit_s * len(members) / milp_arcs if kind == "milp" else None)
+        for kind, members, local in plans
+    ]
+    # Largest first, so that parallel workers finish together.
+    order = sorted(range(len(tasks)), key=lambda i: -len(plans[i][1]))
+    runs = run_tasks([tasks[i] for i in order])
+    results = [None] * len(tasks)
+    for i, run in zip(order, runs):
+        results[i] = replace(run, positions=plans[i][1][run.positions])
+    return results, counts
 
 
 def _status_and_bound(runs: list[EngineRun], objective_value: float) -> tuple[Status, float]:
@@ -218,10 +272,10 @@ def _solve_greedy(inputs: SolveInputs, members: np.ndarray) -> EngineRun:
     return EngineRun("greedy", Status.FEASIBLE, members, flows, float("nan"), float("nan"))
 
 
-def _solve_flow(inputs: SolveInputs, members: np.ndarray, comps: MaterialComponents, local: np.ndarray) -> EngineRun:
+def _solve_flow(inputs: SolveInputs, members: np.ndarray, offer_scale: np.ndarray, need_scale: np.ndarray) -> EngineRun:
     network = build_flow_network(
         inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity, inputs.need_quantity,
-        comps.offer_scale[local], comps.need_scale[local],
+        offer_scale, need_scale,
     )
     optimal, net_flows = solve_flow_network(network)
     if not optimal:
@@ -244,15 +298,19 @@ def _solve_lp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> 
     return EngineRun(params.lp_engine, status, members, solution.flows, value, bound)
 
 
-def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> EngineRun:
+def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams,
+                time_limit_s: float | None = None) -> EngineRun:
     started = time.perf_counter()
+    limit_s = params.milp_time_limit_s if time_limit_s is None else time_limit_s
     sub = inputs.arcs.iloc[members]
     objective = inputs.objective.subset(members)
     rules = inputs.rules.subset(members)
+    if len(members) > params.milp_full_up_to_arcs:
+        return _solve_milp_decomposed(sub, objective, rules, members, params, limit_s)
     model = build_milp(sub, objective.effective, objective.link, rules)
     start, relaxed_bound = _best_start(model, inputs, members, params)
     # Building and the warm start count against the time limit too.
-    limit = max(params.milp_time_limit_s - (time.perf_counter() - started), 1.0)
+    limit = max(limit_s - (time.perf_counter() - started), 1.0)
     solution = solve_milp(model, params, start, time_limit_s=limit)
     if not solution.has_solution:
         if solution.status == "infeasible":
@@ -263,6 +321,22 @@ def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -
     bound = value + max(min(solution.bound, relaxed_bound) - solution.objective, 0.0)
     status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
     return EngineRun("milp", status, members, solution.flows, value, bound)
+
+
+def _solve_milp_decomposed(sub: pd.DataFrame, objective: ArcObjective, rules: ListingRules, members: np.ndarray,
+                           params: SolveParams, limit_s: float) -> EngineRun:
+    """A large discrete component: LP-support reduction and relax-fix-resolve, bounded by its LP relaxation."""
+    outcome = solve_decomposed(sub, objective, rules, params, limit_s)
+    if not outcome.has_solution:
+        if outcome.infeasible:
+            raise InfeasibleError("the exchange rules and locks admit no solution")
+        return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
+    established = outcome.flows > EXCHANGE_MIN_QUANTITY
+    value = float(objective.contribution(outcome.flows, established).sum())
+    bound = value + max(outcome.relaxed_bound - outcome.model_objective, 0.0)
+    gap = (bound - value) / max(abs(bound), 1e-9)
+    status = Status.OPTIMAL if gap <= params.relative_gap else Status.FEASIBLE
+    return EngineRun("milp", status, members, outcome.flows, value, bound)
 
 
 def _best_start(model, inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> tuple[np.ndarray | None, float]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.economics import PriceBook, arc_savings, default_price_book, need_prices, offer_savings
-from symbiosis.geo import build_index, geodesic_km, query_nearest
+from symbiosis.geo import SCREEN_MARGIN, build_tree, geodesic_km, great_circle_km, query_nearest
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import Registry
 from symbiosis.rules import FACTOR_COLUMNS, TREATMENT_COLUMN, TREATMENT_COST_COLUMN, RuleBook, default_rulebook
@@ -41,10 +41,14 @@ class CandidateParams:
         are united, so a listing can end with more arcs than this).
     check_availability
         Require the offer's and the need's availability windows to overlap.
+    tile_size
+        Query points per nearest-neighbour job: a larger side of a material group is split into
+        spatial tiles of about this many points (jobs a Dask cluster can run apart).
     """
 
     max_candidates: int = 10
     check_availability: bool = True
+    tile_size: int = 250_000
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,12 @@ class Candidates:
         return g
 
 
-def _tonnes_per_unit(material: pd.Series, catalog: MaterialCatalog) -> pd.Series:
+def _tonnes_per_unit(material: np.ndarray, catalog: MaterialCatalog) -> np.ndarray:
     """Tonnes moved per canonical unit: mass 1, volume by density, energy flows none."""
-    values = {}
-    for key in material.unique():
-        m = catalog.get(key)
-        values[key] = {"mass": 1.0, "volume": m.density_t_per_m3 or 0.0, "energy": 0.0}[m.dimension]
-    return material.map(values).astype(float)
+    codes, keys = pd.factorize(np.asarray(material, dtype=object))
+    values = np.array([{"mass": 1.0, "volume": catalog.get(k).density_t_per_m3 or 0.0, "energy": 0.0}[
+        catalog.get(k).dimension] for k in keys], dtype=float)
+    return values[codes] if len(keys) else np.zeros(len(material))
 
 
 def build_candidates(
@@ -100,6 +103,7 @@ def build_candidates(
     directives: Directives | None = None,
     prices: PriceBook | None = None,
     progress: Progress | None = None,
+    map_jobs: Callable[[Callable, list[tuple]], list] | None = None,
 ) -> Candidates:
     """Find every feasible offer -> need arc of a registry.
 
@@ -113,7 +117,12 @@ def build_candidates(
         Locked pairs become arcs whatever their distance or availability (they must still be
         compatible and between two companies); forbidden pairs and company pairs are left out.
     progress
-        Called as ``progress(done, total)`` after each material group.
+        Called as ``progress(done, total)`` as the nearest-neighbour searches of the material
+        groups complete (two per group).
+    map_jobs
+        Runs the nearest-neighbour jobs (one per direction, material group and spatial tile) as
+        ``map_jobs(function, jobs)``, returning the results in order; by default one after another
+        in this process (:mod:`solvers.distributed` runs them as Dask tasks).
 
     Raises
     ------
@@ -127,7 +136,7 @@ def build_candidates(
     catalog = catalog or default_catalog()
     link_costs = default_link_costs() if link_costs is None else link_costs
     directives = directives or Directives()
-    offers, needs, companies = registry.offers, registry.needs, _with_access(registry.companies)
+    offers, needs = registry.offers, registry.needs
     rules = rulebook.rule_table()
     need_price = need_prices(needs, prices, catalog)
     offer_saving = offer_savings(offers, prices, catalog)
@@ -142,120 +151,184 @@ def build_candidates(
     n_lat, n_lon = needs["lat"].to_numpy(), needs["lon"].to_numpy()
 
     rule_pos = {rule_id: i for i, rule_id in enumerate(rules.index)}
-    parts_o, parts_n, parts_rule = [], [], []
-    for done, ((rule_id, need_material), group) in enumerate(groups, start=1):
+    k = params.max_candidates
+    jobs, meta = [], []  # one nearest-neighbour job per direction, group and spatial tile
+    for (rule_id, need_material), group in groups:
         o_pos = np.concatenate([offer_pos_by_material[m] for m in group["offer_material"]])
         n_pos = need_pos_by_material[need_material]
-        k = params.max_candidates
-        q, hit = query_nearest(build_index(n_lat[n_pos], n_lon[n_pos]), o_lat[o_pos], o_lon[o_pos], k)
-        pairs_o, pairs_n = [o_pos[q]], [n_pos[hit]]
-        q, hit = query_nearest(build_index(o_lat[o_pos], o_lon[o_pos]), n_lat[n_pos], n_lon[n_pos], k)
-        pairs_o.append(o_pos[hit])
-        pairs_n.append(n_pos[q])
-        parts_o.extend(pairs_o)
-        parts_n.extend(pairs_n)
-        parts_rule.append(np.full(sum(len(p) for p in pairs_o), rule_pos[rule_id], dtype=np.int32))
+        for tile in spatial_tiles(o_lat[o_pos], o_lon[o_pos], params.tile_size):
+            jobs.append((n_lat[n_pos], n_lon[n_pos], o_lat[o_pos[tile]], o_lon[o_pos[tile]], k))
+            meta.append((rule_id, "offer", o_pos, n_pos, tile))
+        for tile in spatial_tiles(n_lat[n_pos], n_lon[n_pos], params.tile_size):
+            jobs.append((o_lat[o_pos], o_lon[o_pos], n_lat[n_pos[tile]], n_lon[n_pos[tile]], k))
+            meta.append((rule_id, "need", o_pos, n_pos, tile))
+    found = (map_jobs or _map_in_process)(nearest_of, jobs)
+    parts_o, parts_n, parts_rule = [], [], []
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    for number, ((rule_id, side, o_pos, n_pos, tile), (q, hit)) in enumerate(zip(meta, found)):
+        pending.append((tile[q], hit))
+        last = number + 1 == len(meta) or meta[number + 1][:2] != (rule_id, side)
+        if not last:
+            continue
+        # The tiles of one direction back in query order: the same pairs in the same order as untiled.
+        q = np.concatenate([p[0] for p in pending])
+        hit = np.concatenate([p[1] for p in pending])
+        pending = []
+        order = np.argsort(q, kind="stable")
+        q, hit = q[order], hit[order]
+        if side == "offer":
+            parts_o.append(o_pos[q])
+            parts_n.append(n_pos[hit])
+        else:
+            parts_o.append(o_pos[hit])
+            parts_n.append(n_pos[q])
+        parts_rule.append(np.full(len(q), rule_pos[rule_id], dtype=np.int32))
         if progress:
-            progress(done, len(groups))
+            progress(len(parts_rule), 2 * len(groups))
 
     locked_o, locked_n, locked_r = _lock_triples(directives, offers, needs, matches, rule_pos)
     parts_o.append(locked_o)
     parts_n.append(locked_n)
     parts_rule.append(locked_r)
-    empty = np.zeros(0, dtype=np.int64)
-    pairs = pd.DataFrame({
-        "o": np.concatenate(parts_o) if parts_o else empty,
-        "n": np.concatenate(parts_n) if parts_n else empty,
-        "r": np.concatenate(parts_rule) if parts_rule else np.zeros(0, dtype=np.int32),
-    }).drop_duplicates(["o", "n"], ignore_index=True)
-    # Look listing and rule attributes up as plain arrays: no frame copy per pair.
-    o, n, r = pairs["o"].to_numpy(), pairs["n"].to_numpy(), pairs["r"].to_numpy()
+    return _check_pairs(
+        registry, np.concatenate(parts_o), np.concatenate(parts_n), np.concatenate(parts_rule), params,
+        rules=rules, rulebook=rulebook, matches=matches, transport=transport, catalog=catalog,
+        link_costs=link_costs, directives=directives, need_price=need_price, offer_saving=offer_saving,
+    )
+
+
+def nearest_of(index_lat: np.ndarray, index_lon: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+               k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest indexed points of each query point: (query positions, indexed positions)."""
+    return query_nearest(build_tree(index_lat, index_lon), lat, lon, k)
+
+
+def spatial_tiles(lat: np.ndarray, lon: np.ndarray, size: int) -> list[np.ndarray]:
+    """Query positions split into spatial tiles of at most about ``size`` points: whole-degree cells
+    in order of latitude then longitude, cut into runs (one tile when there are few points)."""
+    if len(lat) <= size:
+        return [np.arange(len(lat))]
+    order = np.lexsort((np.floor(lon), np.floor(lat)))
+    return [np.sort(part) for part in np.array_split(order, int(np.ceil(len(lat) / size)))]
+
+
+def _map_in_process(function: Callable, jobs: list[tuple]) -> list:
+    return [function(*job) for job in jobs]
+
+
+def _check_pairs(
+    registry: Registry, o: np.ndarray, n: np.ndarray, r: np.ndarray, params: CandidateParams, *,
+    rules: pd.DataFrame, rulebook: RuleBook, matches: pd.DataFrame, transport: pd.DataFrame,
+    catalog: MaterialCatalog, link_costs: pd.DataFrame, directives: Directives, need_price: pd.Series,
+    offer_saving: pd.Series,
+) -> Candidates:
+    """Check the pairs (offer, need and rule positions) and build the candidate arcs.
+
+    Every pair is screened with the great-circle distance shortened by the screening margin; the
+    pairs that pass (and locked pairs) get the exact geodesic and are checked again, so the arcs
+    carry exact geodesic distances. Listing ids stay integer positions until the arcs are built.
+    """
+    offers, needs, companies = registry.offers, registry.needs, _with_access(registry.companies)
+    o, n, r = _unique_pairs(o, n, r, len(needs))
+    o_lat, o_lon = offers["lat"].to_numpy(), offers["lon"].to_numpy()
+    n_lat, n_lon = needs["lat"].to_numpy(), needs["lon"].to_numpy()
     col = lambda frame, name, pos: frame[name].to_numpy()[pos]  # noqa: E731
-    pairs["rule_id"] = rules.index.to_numpy()[r]
-    pairs["offer_id"] = offers.index.to_numpy()[o]
-    pairs["need_id"] = needs.index.to_numpy()[n]
-    pairs["supplier_id"] = col(offers, "company_id", o)
-    pairs["receiver_id"] = col(needs, "company_id", n)
-    pairs["material"] = col(offers, "material", o)
-    pairs["need_material"] = col(needs, "material", n)
-    o_company = companies.index.get_indexer(pairs["supplier_id"])
-    n_company = companies.index.get_indexer(pairs["receiver_id"])
-    pairs["geodesic_km"] = geodesic_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
+    o_company = companies.index.get_indexer(offers["company_id"])[o]
+    n_company = companies.index.get_indexer(needs["company_id"])[n]
     yields = col(rules, "yield", r)
     receiver, supplier, gross = arc_savings(
         need_price.to_numpy()[n], offer_saving.to_numpy()[o], yields, col(rules, "value_eur", r))
     treatment = np.where(col(rules, TREATMENT_COLUMN, r) != "", col(rules, TREATMENT_COST_COLUMN, r), 0.0)
     upper = np.minimum(col(offers, "quantity_canonical", o), col(needs, "quantity_canonical", n) / yields)
-    reach = choose_modes(
-        geodesic=pairs["geodesic_km"].to_numpy(),
-        stated=np.where(col(offers, "transport_mode", o) != "", col(offers, "transport_mode", o),
-                        col(needs, "transport_mode", n)),
+    o_mode, n_mode = col(offers, "transport_mode", o), col(needs, "transport_mode", n)
+    offer_material = col(offers, "material", o)
+    mode_inputs = dict(
+        stated=np.where(o_mode != "", o_mode, n_mode),
         rule_mode=col(rules, "transport_mode", r),
         rail=col(companies, "rail_siding", o_company) & col(companies, "rail_siding", n_company),
         port=col(companies, "port_access", o_company) & col(companies, "port_access", n_company),
         listing_limit=np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
         rule_limit=col(rules, "max_distance_km", r),
         economics_known=np.isfinite(gross - treatment),
-        tonnes_per_unit=_tonnes_per_unit(pairs["material"], catalog).to_numpy(),
+        tonnes_per_unit=_tonnes_per_unit(offer_material, catalog),
         upper=upper, transport=transport, link_costs=link_costs,
     )
-    pairs["transport_mode"] = reach.mode
-    pairs["distance_km"] = reach.distance_km
-    pairs["max_distance_km"] = reach.limit_km
+    distance = great_circle_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
+    locked = _locked_pairs(directives, offers, needs, o, n)
+    exact = choose_modes(geodesic=distance * (1 - SCREEN_MARGIN), **mode_inputs).within | locked
+    distance[exact] = geodesic_km(o_lat[o[exact]], o_lon[o[exact]], n_lat[n[exact]], n_lon[n[exact]])
+    reach = choose_modes(geodesic=distance, **mode_inputs)
     within = reach.within
-    other_company = pairs["supplier_id"].to_numpy() != pairs["receiver_id"].to_numpy()
+    other_company = o_company != n_company
     if params.check_availability:
         start = np.maximum(_days(offers["available_from"], -np.inf)[o], _days(needs["available_from"], -np.inf)[n])
         end = np.minimum(_days(offers["available_to"], np.inf)[o], _days(needs["available_to"], np.inf)[n])
         overlap = start <= end
     else:
-        overlap = np.ones(len(pairs), dtype=bool)
-    forbidden = directives.forbidden_mask(pairs["offer_id"], pairs["need_id"], pairs["supplier_id"], pairs["receiver_id"])
-    locked = pd.MultiIndex.from_arrays([pairs["offer_id"], pairs["need_id"]]).isin(
-        pd.MultiIndex.from_frame(directives.locks[["offer_id", "need_id"]])) if len(directives.locks) else np.zeros(len(pairs), bool)
-    locked = np.asarray(locked, dtype=bool)
-    pairs["_within"], pairs["_other"], pairs["_overlap"] = within, other_company, overlap
-    pairs["_forbidden"] = forbidden
+        overlap = np.ones(len(o), dtype=bool)
+    forbidden = np.zeros(len(o), bool)
+    if len(directives.forbidden_pairs) or len(directives.forbidden_companies):
+        forbidden[within] = directives.forbidden_mask(
+            pd.Series(offers.index.to_numpy()[o[within]]), pd.Series(needs.index.to_numpy()[n[within]]),
+            pd.Series(companies.index.to_numpy()[o_company[within]]),
+            pd.Series(companies.index.to_numpy()[n_company[within]]))
     feasible = (within & other_company & overlap & ~forbidden) | locked
 
-    kept = pairs[feasible]
-    r = kept["r"].to_numpy()
-    arcs = kept.drop(columns=["o", "n", "r", "_within", "_other", "_overlap", "_forbidden"]).reset_index(drop=True)
-    arcs["yield"] = yields[feasible]
+    f = np.flatnonzero(feasible)
+    of, nf, rf = o[f], n[f], r[f]
+    arcs = pd.DataFrame({
+        "rule_id": rules.index.to_numpy()[rf],
+        "offer_id": offers.index.to_numpy()[of],
+        "need_id": needs.index.to_numpy()[nf],
+        "supplier_id": companies.index.to_numpy()[o_company[f]],
+        "receiver_id": companies.index.to_numpy()[n_company[f]],
+        "material": offer_material[f],
+        "need_material": col(needs, "material", nf),
+        "geodesic_km": distance[f],
+        "transport_mode": reach.mode[f],
+        "distance_km": reach.distance_km[f],
+        "max_distance_km": reach.limit_km[f],
+        "yield": yields[f],
+    })
     for column in FACTOR_COLUMNS:
-        arcs[column] = col(rules, column, r)
+        arcs[column] = col(rules, column, rf)
     # value_eur per offer unit before transport: both sides' savings less the treatment.
-    arcs["value_eur"] = gross[feasible] - treatment[feasible]
-    arcs["receiver_saving_eur_per_unit"] = receiver[feasible]
-    arcs["supplier_saving_eur_per_unit"] = supplier[feasible]
-    arcs["treatment_cost_eur_per_unit"] = treatment[feasible]
-    arcs["treatment"] = col(rules, TREATMENT_COLUMN, r)
+    arcs["value_eur"] = gross[f] - treatment[f]
+    arcs["receiver_saving_eur_per_unit"] = receiver[f]
+    arcs["supplier_saving_eur_per_unit"] = supplier[f]
+    arcs["treatment_cost_eur_per_unit"] = treatment[f]
+    arcs["treatment"] = col(rules, TREATMENT_COLUMN, rf)
     for column in ("transport_ttw_t_per_unit", "transport_wtt_t_per_unit", "transport_cost_eur_per_unit",
                    "link_cost_eur"):
-        arcs[column] = getattr(reach, column)[feasible]
+        arcs[column] = getattr(reach, column)[f]
     arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
-    arcs["upper"] = upper[feasible]
+    arcs["upper"] = upper[f]
     arcs["grade_drop"] = _grade_drop(arcs["material"], arcs["need_material"], catalog)
-    lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
-    keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
-    arcs["locked"] = locked[feasible]
-    arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float) if len(lock_min) else 0.0
+    arcs["locked"] = locked[f]
+    arcs["lock_min"] = 0.0
+    if len(directives.locks):
+        lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
+        keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
+        arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
 
-    unmatched = _explain_unmatched(offers, needs, matches, rulebook, pairs, arcs, catalog)
+    tried = _Tried(o=o, n=n, within=within, other=other_company, overlap=overlap, forbidden=forbidden,
+                   exact=exact, mode=reach.mode, limit_km=reach.limit_km, distance_km=reach.distance_km,
+                   detour=reach.distance_km / np.where(distance > 0, distance, 1.0))
+    unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 
 
 def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog) -> np.ndarray:
     """Per arc, how many grade steps the flow drops (same grade family, higher rank offered)."""
-    def grade(key: str) -> tuple[str | None, float]:
-        item = catalog.get(key)
-        return item.grade_family, float(item.grade_rank) if item.grade_rank is not None else np.nan
-
-    grades = {key: grade(key) for key in set(offered.unique()) | set(needed.unique())}
-    o_family = offered.map(lambda k: grades[k][0]).to_numpy()
-    n_family = needed.map(lambda k: grades[k][0]).to_numpy()
-    drop = offered.map(lambda k: grades[k][1]).to_numpy(float) - needed.map(lambda k: grades[k][1]).to_numpy(float)
-    same = (o_family == n_family) & (o_family != None)  # noqa: E711 - object array
+    codes, keys = pd.factorize(np.concatenate([offered.to_numpy(dtype=object), needed.to_numpy(dtype=object)]))
+    items = [catalog.get(k) for k in keys]
+    family = pd.factorize(pd.Series([m.grade_family for m in items], dtype=object), use_na_sentinel=True)[0]
+    rank = np.array([float(m.grade_rank) if m.grade_rank is not None else np.nan for m in items])
+    o_code, n_code = codes[: len(offered)], codes[len(offered):]
+    if not len(keys):
+        return np.zeros(len(offered))
+    drop = rank[o_code] - rank[n_code]
+    same = (family[o_code] == family[n_code]) & (family[o_code] >= 0)
     return np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
 
 
@@ -384,12 +457,46 @@ def _days(dates: pd.Series, missing: float) -> np.ndarray:
     return values
 
 
+@dataclass(frozen=True)
+class _Tried:
+    """Every pair the search tried, by listing positions, with the outcome of each check."""
+
+    o: np.ndarray
+    n: np.ndarray
+    within: np.ndarray
+    other: np.ndarray
+    overlap: np.ndarray
+    forbidden: np.ndarray
+    exact: np.ndarray
+    mode: np.ndarray
+    limit_km: np.ndarray
+    distance_km: np.ndarray
+    detour: np.ndarray
+
+
+def _unique_pairs(o: np.ndarray, n: np.ndarray, r: np.ndarray, n_needs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs without repeats, each at its first occurrence, in their order."""
+    first = np.flatnonzero(~pd.Series(o.astype(np.int64) * max(n_needs, 1) + n).duplicated().to_numpy())
+    return o[first], n[first], r[first]
+
+
+def _locked_pairs(directives: Directives, offers: pd.DataFrame, needs: pd.DataFrame, o: np.ndarray,
+                  n: np.ndarray) -> np.ndarray:
+    """Per pair, whether a lock names it (no work without locks)."""
+    if directives.locks.empty:
+        return np.zeros(len(o), bool)
+    lo = offers.index.get_indexer(directives.locks["offer_id"]).astype(np.int64)
+    ln = needs.index.get_indexer(directives.locks["need_id"]).astype(np.int64)
+    width = max(len(needs), 1)
+    return np.isin(o.astype(np.int64) * width + n, lo * width + ln)
+
+
 def _explain_unmatched(
     offers: pd.DataFrame,
     needs: pd.DataFrame,
     matches: pd.DataFrame,
     rulebook: RuleBook,
-    pairs: pd.DataFrame,
+    tried: _Tried,
     arcs: pd.DataFrame,
     catalog: MaterialCatalog,
 ) -> pd.DataFrame:
@@ -425,30 +532,32 @@ def _explain_unmatched(
         grade_reasons = {m: _grade_gap(m, others, side, catalog) for m in material[no_rule | no_partner].unique()}
         graded = (no_rule | no_partner) & material.map(lambda m: bool(grade_reasons.get(m)))
         reasons[graded] = material[graded].map(grade_reasons)
-        tried = pairs[pairs[own].isin(lonely)]
-        if not tried.empty:
-            tried = tried.assign(
-                _rank=np.select(
-                    [tried["_within"] & tried["_other"] & tried["_overlap"] & tried["_forbidden"],
-                     tried["_within"] & tried["_other"], tried["_within"]], [0, 1, 2], 3),
-            ).sort_values(["_rank", "distance_km"])
-            best = tried.drop_duplicates(own).set_index(own)
-            for listing, row in best.iterrows():
-                if reasons[listing]:
-                    continue
-                nearest_id[listing] = row[other]
-                nearest_km[listing] = row["distance_km"]
-                if row["_rank"] == 0:
-                    reasons[listing] = f"the facilitator forbade its exchange with the partner in reach ({row[other]})"
-                elif row["_rank"] == 1:
-                    reasons[listing] = f"availability does not overlap with the compatible partner in reach ({row[other]})"
-                elif row["_rank"] == 2:
-                    reasons[listing] = "the only compatible partners in reach belong to the same company"
-                else:
-                    reasons[listing] = (
-                        f"no compatible partner within reach: nearest is {row[other]} at "
-                        f"{row['distance_km']:.1f} km, limit {row['max_distance_km']:.1f} km"
-                    )
+        mine_pos, other_pos, other_ids = ((tried.o, tried.n, needs.index) if side == "offer"
+                                          else (tried.n, tried.o, offers.index))
+        lonely_pos = listings.index.get_indexer(lonely)
+        rows = np.flatnonzero(np.isin(mine_pos, lonely_pos))
+        if len(rows):
+            best_rows = _nearest_tried(tried, rows, mine_pos, offers, needs)
+            listing_pos = pd.Index(lonely_pos).get_indexer(mine_pos[best_rows])
+            open_ = reasons.to_numpy()[listing_pos] == ""
+            best_rows, listing_pos = best_rows[open_], listing_pos[open_]
+            partner = np.asarray(other_ids.to_numpy()[other_pos[best_rows]], dtype=object)
+            km = tried.distance_km[best_rows]
+            rank = _rank(tried, best_rows)
+            far = ("no compatible partner within reach: nearest is " + pd.Series(partner) + " at "
+                   + pd.Series(km).map("{:.1f}".format) + " km, limit "
+                   + pd.Series(tried.limit_km[best_rows]).map("{:.1f}".format) + " km").to_numpy(dtype=object)
+            text = np.select(
+                [rank == 0, rank == 1, rank == 2],
+                [np.char.add(np.char.add("the facilitator forbade its exchange with the partner in reach (",
+                                         partner.astype(str)), ")").astype(object),
+                 np.char.add(np.char.add("availability does not overlap with the compatible partner in reach (",
+                                         partner.astype(str)), ")").astype(object),
+                 np.full(len(rank), "the only compatible partners in reach belong to the same company", dtype=object)],
+                far)
+            reasons.iloc[listing_pos] = text
+            nearest_id.iloc[listing_pos] = partner
+            nearest_km.iloc[listing_pos] = km
         frames.append(pd.DataFrame({
             "kind": side, "company_id": listings.loc[lonely, "company_id"], "material": material,
             "reason": reasons, "nearest_id": nearest_id, "nearest_km": nearest_km,
@@ -459,3 +568,37 @@ def _explain_unmatched(
     result = pd.concat(frames)[columns]
     result.index.name = "listing_id"
     return result
+
+
+def _rank(tried: _Tried, rows: np.ndarray) -> np.ndarray:
+    """How close each tried pair came: 0 forbidden, 1 availability, 2 same company, 3 out of reach."""
+    within, other = tried.within[rows], tried.other[rows]
+    return np.select([within & other & tried.overlap[rows] & tried.forbidden[rows], within & other, within],
+                     [0, 1, 2], 3)
+
+
+def _nearest_tried(tried: _Tried, rows: np.ndarray, mine_pos: np.ndarray, offers: pd.DataFrame,
+                   needs: pd.DataFrame) -> np.ndarray:
+    """Per listing among ``rows``, the row of its closest pair of the best rank. Distances of pairs
+    that were only screened are made exact where they could be the nearest (within the screening
+    margin of the listing's shortest screened distance)."""
+    rank = _rank(tried, rows)
+    listing = mine_pos[rows]
+    best_rank = pd.Series(rank).groupby(listing).transform("min").to_numpy()
+    keep = rank == best_rank
+    rows, listing, rank = rows[keep], listing[keep], rank[keep]
+    km = tried.distance_km[rows]
+    shortest = pd.Series(km).groupby(listing).transform("min").to_numpy()
+    redo = ~tried.exact[rows] & (km <= shortest * (1 + SCREEN_MARGIN) / (1 - SCREEN_MARGIN))
+    if redo.any():
+        fix = rows[redo]
+        o, n = tried.o[fix], tried.n[fix]
+        exact = geodesic_km(offers["lat"].to_numpy()[o], offers["lon"].to_numpy()[o],
+                            needs["lat"].to_numpy()[n], needs["lon"].to_numpy()[n])
+        tried.distance_km[fix] = exact * tried.detour[fix]
+        tried.exact[fix] = True
+        km = tried.distance_km[rows]
+    order = np.lexsort((km, rank))
+    ordered = rows[order]
+    _, first = np.unique(listing[order], return_index=True)
+    return ordered[np.sort(first)]

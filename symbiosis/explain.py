@@ -44,8 +44,8 @@ def explain_unmatched(
     aon = listings_all["all_or_nothing"] if "all_or_nothing" in listings_all else pd.Series(False, index=listings_all.index)
     limits = limits.where(~aon.astype(bool), np.fmin(limits.fillna(np.inf), 1.0)).replace(np.inf, np.nan)
     full = limits.dropna()
-    full = set(full.index[partner_count.reindex(full.index).fillna(0).to_numpy() >= full.to_numpy()])
-    taken = exchanges.assign(_pair=exchanges["offer_id"] + " -> " + exchanges["need_id"])
+    full = full.index[partner_count.reindex(full.index).fillna(0).to_numpy() >= full.to_numpy()]
+    pair_names = (exchanges["offer_id"] + " -> " + exchanges["need_id"]).to_numpy(dtype=object)
     for side, listings, own, other in (
         ("offer", candidates.offers, "offer_id", "need_id"),
         ("need", candidates.needs, "need_id", "offer_id"),
@@ -54,85 +54,155 @@ def explain_unmatched(
         idle = with_arcs.difference(pd.Index(exchanges[own].unique()))
         if idle.empty:
             continue
-        mine = arcs.assign(_useful=useful, _usable=usable, _losing=losing, _link_short=link_short,
-                           _link_lot=link_lot)[arcs[own].isin(idle)]
-        grouped = mine.groupby(own)
-        any_usable = grouped["_usable"].any()
-        all_losing = grouped["_losing"].all()
-        all_costly = (mine["_losing"] | mine["_link_short"]).groupby(mine[own]).all()
-        any_useful = grouped["_useful"].any()
-        partners = grouped[other].agg(list)
-        most_upper = grouped["upper"].max()
-        rivals_of = taken.groupby(other)["_pair"].agg(list)
-        nearest = mine.sort_values("distance_km").drop_duplicates(own).set_index(own)
-        own_lot = listings["min_lot"] if "min_lot" in listings else pd.Series(np.nan, index=listings.index)
-        reasons = {}
-        for listing in idle:
-            reach = partners[listing]
-            if not any_usable[listing] and all_losing[listing]:
-                reasons[listing] = _not_worth_transport(mine[mine[own] == listing], other)
-            elif not any_usable[listing] and all_costly[listing]:
-                reasons[listing] = _not_worth_link(mine[(mine[own] == listing) & ~mine["_losing"]], other)
-            elif not any_usable[listing]:
-                lot = own_lot.get(listing, np.nan)
-                most = float(most_upper[listing])
-                reasons[listing] = (
-                    f"below a minimum lot: the {len(reach)} partner(s) in reach can take at most "
-                    f"{most:,.6g} {listings.at[listing, 'canonical_unit']}/yr"
-                    + (f", its own minimum lot is {lot:g} {listings.at[listing, 'unit']}" if pd.notna(lot) else
-                       ", below their minimum lot or all-or-nothing quantity")
-                )
-            elif not any_useful[listing]:
-                reasons[listing] = f"its {len(reach)} candidate(s) in reach gain nothing under objective '{objective}'"
-            elif all(p in full for p in reach):
-                reasons[listing] = f"partner limit reached: {', '.join(reach[:NAMED_COMPETITORS])} already have their maximum number of partners"
-            else:
-                named: list[str] = []
-                for partner in reach:
-                    named.extend(rivals_of.get(partner, []))
-                    if len(named) >= NAMED_COMPETITORS:
-                        break
-                reasons[listing] = (
-                    f"outbid: its {len(reach)} candidate partner(s) in reach went to exchanges worth more"
-                    + (f" ({', '.join(named[:NAMED_COMPETITORS])})" if named else "")
-                )
+        rows = np.flatnonzero(arcs[own].isin(idle).to_numpy())
+        code = idle.get_indexer(arcs[own].to_numpy()[rows])  # the idle listing of each of its arcs
+        count = np.bincount(code, minlength=len(idle))
+
+        def any_of(flags: np.ndarray) -> np.ndarray:
+            return np.bincount(code, weights=flags[rows].astype(float), minlength=len(idle)) > 0
+
+        any_usable, any_useful = any_of(usable), any_of(useful)
+        all_losing = ~any_of(~losing)
+        all_costly = ~any_of(~(losing | link_short))
+        partner = arcs[other].to_numpy(dtype=object)[rows]
+        reasons = np.full(len(idle), "", dtype=object)
+
+        transport = ~any_usable & all_losing
+        if transport.any():
+            reasons[transport] = _not_worth_transport(arcs, rows, code, transport, other)
+        costly = ~any_usable & ~transport & all_costly
+        if costly.any():
+            reasons[costly] = _not_worth_link(arcs, rows, code, costly, other, losing, link_lot)
+        lots = ~any_usable & ~transport & ~costly
+        if lots.any():
+            own_lot = listings["min_lot"] if "min_lot" in listings else pd.Series(np.nan, index=listings.index)
+            upper = arcs["upper"].to_numpy(dtype=float)[rows]
+            most = pd.Series(upper).groupby(code).max().reindex(range(len(idle))).to_numpy()[lots]
+            lot = own_lot.reindex(idle[lots])
+            unit = listings["unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
+            tail = np.where(lot.notna().to_numpy(),
+                            ", its own minimum lot is " + lot.map(lambda v: f"{v:g}").to_numpy(dtype=object) + " " + unit,
+                            ", below their minimum lot or all-or-nothing quantity")
+            reasons[lots] = ("below a minimum lot: the " + _text(count[lots]) + " partner(s) in reach can take at most "
+                             + pd.Series(most).map(lambda v: f"{v:,.6g}").to_numpy(dtype=object) + " "
+                             + listings["canonical_unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
+                             + "/yr" + tail)
+        idle_useless = any_usable & ~any_useful
+        reasons[idle_useless] = ("its " + _text(count[idle_useless])
+                                 + f" candidate(s) in reach gain nothing under objective '{objective}'")
+        rest = any_usable & any_useful
+        all_full = ~np.bincount(code, weights=~np.isin(partner, full), minlength=len(idle)).astype(bool)
+        limited = rest & all_full
+        if limited.any():
+            first = _first_names(code, partner, limited)
+            reasons[limited] = ("partner limit reached: " + first[limited]
+                                + " already have their maximum number of partners")
+        outbid = rest & ~all_full
+        if outbid.any():
+            named = _rivals(code, partner, outbid, exchanges[other].to_numpy(dtype=object), pair_names)
+            reasons[outbid] = ("outbid: its " + _text(count[outbid])
+                               + " candidate partner(s) in reach went to exchanges worth more"
+                               + np.where(named[outbid] != "", " (" + named[outbid] + ")", ""))
+        # The nearest partner: the first arc of each idle listing after sorting its arcs by distance.
+        order = np.argsort(arcs["distance_km"].to_numpy(dtype=float)[rows])
+        _, first_sorted = np.unique(code[order], return_index=True)
+        nearest = rows[order[first_sorted]]
         frames.append(pd.DataFrame({
             "kind": side,
             "company_id": listings.loc[idle, "company_id"],
             "material": listings.loc[idle, "material"],
-            "reason": pd.Series(reasons),
-            "nearest_id": nearest.loc[idle, other],
-            "nearest_km": nearest.loc[idle, "distance_km"],
+            "reason": pd.Series(reasons, index=idle, dtype=object),
+            "nearest_id": pd.Series(arcs[other].to_numpy(dtype=object)[nearest], index=idle),
+            "nearest_km": pd.Series(arcs["distance_km"].to_numpy(dtype=float)[nearest], index=idle),
         }, index=idle))
     result = pd.concat([f for f in frames if not f.empty]) if any(not f.empty for f in frames) else candidates.unmatched
     result.index.name = "listing_id"
     return result
 
 
-def _not_worth_transport(arcs: pd.DataFrame, other: str) -> str:
-    """Why a listing's candidates all lose money, from its best one, and what would make it viable."""
-    margin = arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]
-    best = arcs.loc[margin.idxmax()]
-    loss = -float(margin.max())
-    text = (f"not worth its transport cost: each unit would lose {loss:,.4g} EUR with the best partner in reach "
-            f"({best[other]} at {best['distance_km']:,.1f} km by {best['transport_mode']}: "
-            f"transport {best['transport_cost_eur_per_unit']:,.4g} EUR against savings of {best['value_eur']:,.4g} EUR per unit)")
-    per_km = best["transport_cost_eur_per_unit"] / best["distance_km"] if best["distance_km"] > 0 else np.nan
-    if best["value_eur"] > 0 and np.isfinite(per_km) and per_km > 0:
-        text += f"; viable within {best['value_eur'] / per_km:,.1f} km, or with savings {loss:,.4g} EUR per unit higher"
-    else:
-        text += f"; viable with savings {loss:,.4g} EUR per unit higher (a higher price for the input, or disposal cost)"
-    return text
+def _text(values) -> np.ndarray:
+    return np.asarray(values).astype(str).astype(object)
 
 
-def _not_worth_link(arcs: pd.DataFrame, other: str) -> str:
-    """Why a listing's candidates cannot carry enough to pay their link, and what would make them viable."""
-    best = arcs.loc[(arcs["upper"] / arcs["_link_lot"]).idxmax()]
-    margin = float(best["value_eur"] - best["transport_cost_eur_per_unit"])
-    return (f"not worth its link cost: the link with {best[other]} at {best['distance_km']:,.1f} km by "
-            f"{best['transport_mode']} costs {best['link_cost_eur']:,.0f} EUR/yr, which needs at least "
-            f"{best['_link_lot']:,.6g} units a year at its margin of {margin:,.4g} EUR per unit; at most "
-            f"{best['upper']:,.6g} can be exchanged; viable with a link cost below {margin * best['upper']:,.0f} EUR/yr")
+def _joined(code: np.ndarray, names: np.ndarray, size: int) -> np.ndarray:
+    """Per code in ``0..size-1``, its first :data:`NAMED_COMPETITORS` names (in the given order) joined by ', '."""
+    result = np.full(size, "", dtype=object)
+    if not len(code):
+        return result
+    rank = pd.Series(code).groupby(code).cumcount().to_numpy()
+    for k in range(NAMED_COMPETITORS):
+        at = rank == k
+        sep = "" if k == 0 else ", "
+        result[code[at]] = result[code[at]] + sep + names[at]
+    return result
+
+
+def _first_names(code: np.ndarray, partner: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """Per idle listing, its first partners in arc order, joined."""
+    keep = selected[code]
+    return _joined(code[keep], partner[keep], len(selected))
+
+
+def _rivals(code: np.ndarray, partner: np.ndarray, selected: np.ndarray, taken_partner: np.ndarray,
+            pair_names: np.ndarray) -> np.ndarray:
+    """Per idle listing, the first exchanges its partners (in arc order) went to, joined."""
+    keep = np.flatnonzero(selected[code])
+    taken = pd.DataFrame({"partner": taken_partner, "pair": pair_names})
+    taken["k"] = taken.groupby("partner").cumcount()
+    taken = taken[taken["k"] < NAMED_COMPETITORS]
+    mine = pd.DataFrame({"code": code[keep], "partner": partner[keep], "arc": np.arange(len(keep))})
+    joined = mine.merge(taken, on="partner", how="inner").sort_values(["arc", "k"], kind="stable")
+    return _joined(joined["code"].to_numpy(), joined["pair"].to_numpy(dtype=object), len(selected))
+
+
+def _best_rows(values: np.ndarray, rows: np.ndarray, code: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """Per selected idle listing (in code order), the row of its arc with the largest value (the first on ties)."""
+    keep = selected[code]
+    frame = pd.DataFrame({"code": code[keep], "value": values[rows[keep]], "row": rows[keep]})
+    best = frame.loc[frame.groupby("code", sort=True)["value"].idxmax()]
+    return best["row"].to_numpy()
+
+
+def _not_worth_transport(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray, selected: np.ndarray,
+                         other: str) -> np.ndarray:
+    """Why the selected listings' candidates all lose money, from each one's best candidate, and
+    what would make it viable."""
+    margin = (arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]).to_numpy(dtype=float)
+    best = arcs.iloc[_best_rows(margin, rows, code, selected)]
+    loss = -(best["value_eur"] - best["transport_cost_eur_per_unit"])
+    fmt = lambda series, spec: series.map(lambda v: format(v, spec)).to_numpy(dtype=object)  # noqa: E731
+    text = ("not worth its transport cost: each unit would lose " + fmt(loss, ",.4g") + " EUR with the best partner "
+            "in reach (" + best[other].to_numpy(dtype=object) + " at " + fmt(best["distance_km"], ",.1f") + " km by "
+            + best["transport_mode"].to_numpy(dtype=object) + ": transport "
+            + fmt(best["transport_cost_eur_per_unit"], ",.4g") + " EUR against savings of "
+            + fmt(best["value_eur"], ",.4g") + " EUR per unit)")
+    distance = best["distance_km"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_km = np.where(distance > 0, best["transport_cost_eur_per_unit"].to_numpy(dtype=float) / distance, np.nan)
+        within = pd.Series(best["value_eur"].to_numpy(dtype=float) / per_km)
+    closer = (best["value_eur"].to_numpy(dtype=float) > 0) & np.isfinite(per_km) & (per_km > 0)
+    return text + np.where(
+        closer, "; viable within " + fmt(within, ",.1f") + " km, or with savings " + fmt(loss, ",.4g") + " EUR per unit higher",
+        "; viable with savings " + fmt(loss, ",.4g") + " EUR per unit higher (a higher price for the input, or disposal cost)")
+
+
+def _not_worth_link(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray, selected: np.ndarray, other: str,
+                    losing: np.ndarray, link_lot: np.ndarray) -> np.ndarray:
+    """Why the selected listings' candidates cannot carry enough to pay their link, and what would
+    make them viable (from the candidate closest to paying, among those that do not lose money)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(losing, -np.inf, arcs["upper"].to_numpy(dtype=float) / link_lot)
+    picked = _best_rows(share, rows, code, selected)
+    best = arcs.iloc[picked]
+    lot = pd.Series(link_lot[picked])
+    margin = best["value_eur"] - best["transport_cost_eur_per_unit"]
+    fmt = lambda series, spec: pd.Series(series).map(lambda v: format(v, spec)).to_numpy(dtype=object)  # noqa: E731
+    return ("not worth its link cost: the link with " + best[other].to_numpy(dtype=object) + " at "
+            + fmt(best["distance_km"], ",.1f") + " km by " + best["transport_mode"].to_numpy(dtype=object) + " costs "
+            + fmt(best["link_cost_eur"], ",.0f") + " EUR/yr, which needs at least " + fmt(lot, ",.6g")
+            + " units a year at its margin of " + fmt(margin, ",.4g") + " EUR per unit; at most "
+            + fmt(best["upper"], ",.6g") + " can be exchanged; viable with a link cost below "
+            + fmt(margin.to_numpy() * best["upper"].to_numpy(), ",.0f") + " EUR/yr")
 
 
 def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd.Series:

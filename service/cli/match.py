@@ -174,6 +174,9 @@ def match(
         "--geocoder-cache", help="JSON file that remembers geocoder answers between runs.")] = None,
     danish_csv: Annotated[bool, typer.Option(
         "--danish-csv", help="Write the CSV files with ; and a decimal comma, as Danish Excel reads them.")] = False,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help=("Dask distributed scheduler (tcp://host:8786): candidate search and component "
+                             "solves run on its workers; without it, everything runs in this process."))] = None,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
@@ -200,7 +203,8 @@ def match(
                             cache_path=geocoder_cache)
     run_files(json_summary, companies=companies, listings=listings, workbook=workbook, directives=directives,
               weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params,
-              reference=reference, locale=locale and locale.value, geocoder=geocoder, danish_csv=danish_csv)
+              reference=reference, locale=locale and locale.value, geocoder=geocoder, danish_csv=danish_csv,
+              scheduler=scheduler)
 
 
 def explain(
