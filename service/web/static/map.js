@@ -301,7 +301,7 @@ function drawLegend(edges) {
     el("span", {}, el("span", { className: "dot hotspot" }), t("map.hotspot_legend")),
     el("span", {}, el("span", { className: "dot processor" }), t("map.processor_legend")),
     ...named.map((g) => el("span", { className: "legend-item", "data-group": g }, swatch(view.groups.get(g)), groupName(g))),
-    groups.length > named.length ? el("span", { className: "legend-item" }, swatch(OTHER_COLOUR), t("map.other_materials")) : null,
+    ...(groups.length > named.length ? [el("span", { className: "legend-item" }, swatch(OTHER_COLOUR), t("map.other_materials"))] : []),
     el("span", {}, t("map.width_legend"), " (t, MWh, m³)"),
   );
 }

@@ -142,7 +142,8 @@ WAIT_MS = 30_000
 class Page:
     """A browser page with the key of one role entered, recording console errors and page errors."""
 
-    def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown"):
+    def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown",
+                 timeout_ms: int = WAIT_MS):
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale,
                                            accept_downloads=True)
         self.page = self.context.new_page()
@@ -153,8 +154,11 @@ class Page:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(site.url + "/")
         self.page.fill("#key-input", site.keys[role])
+        started = time.monotonic()
         self.page.click("#key-use")
-        expect(self.page.locator(ready).first).not_to_be_empty(timeout=WAIT_MS)
+        expect(self.page.locator(ready).first).not_to_be_empty(timeout=timeout_ms)
+        #: Seconds from entering the key until the page showed ``ready``.
+        self.ready_s = time.monotonic() - started
 
     def counts(self) -> tuple[int, int]:
         return (self.page.locator("#map path.company-marker").count(),

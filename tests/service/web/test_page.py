@@ -44,6 +44,7 @@ def test_the_page_loads_without_console_errors_and_draws_the_network(open_page):
     for name in ("10 Wastes from thermal processes", "07 Wastes from organic chemical processes", "Process steam",
                  "Sulphur", "Fuel gas"):
         assert name in legend
+    assert "null" not in legend and "undefined" not in legend
     colours = page.page.locator("#map path.exchange-line").evaluate_all(
         "lines => lines.map(l => l.getAttribute('stroke'))")
     assert len(set(colours)) == 5 and len(colours) == len(LINK_MATERIALS)
@@ -149,3 +150,16 @@ def test_a_tile_server_setting_reaches_the_page_and_its_content_policy(tmp_path)
         config = client.get("/api/v1/web-config", headers={"Authorization": f"Bearer {key}"}).json()
         assert config == {"map_tiles_url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
                           "map_tiles_attribution": "Example"}
+
+
+def test_every_label_the_page_uses_exists_in_danish_and_english():
+    from service.api.routes.web import WEB_DIR
+
+    source = (WEB_DIR / "i18n.js").read_text(encoding="utf-8")
+    english, danish = source.split("\n  en: {", 1)[1].split("\n  da: {", 1)
+    keys = [set(re.findall(r'^\s+"([\w.]+)":', part, re.MULTILINE)) for part in (english, danish)]
+    assert keys[0] == keys[1] and len(keys[0]) > 200, keys[0] ^ keys[1]
+    used = set(re.findall(r'data-i18n(?:-placeholder|-aria)?="([\w.]+)"', (WEB_DIR / "index.html").read_text("utf-8")))
+    for script in ("app.js", "core.js", "inbox.js", "console.js", "map.js"):
+        used |= set(re.findall(r'\bt\("([\w.]+)"', (WEB_DIR / script).read_text(encoding="utf-8")))
+    assert used and used <= keys[0], used - keys[0]

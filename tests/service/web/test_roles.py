@@ -167,6 +167,11 @@ def test_a_facilitator_creates_runs_sends_and_exports_a_round(open_page, site):
     assert len(table) == len(proposals)
     assert {r["receiver_id"]: r["status"] for r in table}["plasterco"] == "declined"
     assert "explanation" in table[0] and "receiver_saving_eur" in table[0]
+    # The server's results workbook, fetched with the key.
+    with p.expect_download() as info:
+        p.click("#round-workbook")
+    workbook = Path(info.value.path()).read_bytes()
+    assert info.value.suggested_filename.endswith(".xlsx") and workbook[:2] == b"PK", info.value.suggested_filename
     assert page.errors == []
 
 
@@ -243,11 +248,12 @@ def test_the_api_documentation_renders_offline(browser, site, path, ready, title
         context.close()
 
 
-def _screenshots(browser, site, suffix: str, company: str) -> list[Path]:
+def _screenshots(browser, site, suffix: str, company: str, timeout_ms: int = WAIT_MS) -> list[Path]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shots = []
     for role, ready in (("planner", "#shown"), ("facilitator", "#proposal-table tbody tr"), (company, "#listings tbody tr")):
-        page = Page(browser, site, role, ready=ready)
+        page = Page(browser, site, role, ready=ready, timeout_ms=timeout_ms)
+        print(f"{role}{suffix}: the page showed {ready} {page.ready_s:.1f} s after the key was entered")
         try:
             page.page.wait_for_timeout(300)  # let the map finish drawing
             name = "company" if role == company else role
@@ -266,7 +272,7 @@ def test_screenshots_of_each_roles_page(browser, site):
 
 @pytest.mark.skipif(os.environ.get(LARGE_SCREENSHOTS) != "1", reason=f"set {LARGE_SCREENSHOTS}=1 (takes minutes)")
 def test_screenshots_at_10000_listings(browser, large_site):
-    for shot in _screenshots(browser, large_site, "-10k", large_site.keys["company_role"]):
+    for shot in _screenshots(browser, large_site, "-10k", large_site.keys["company_role"], timeout_ms=600_000):
         assert shot.stat().st_size > 10_000
 
 
