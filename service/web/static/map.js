@@ -19,6 +19,8 @@ const OTHER_COLOUR = "#7f7f7f";
 /** Companies are aggregated on a grid of this many screen pixels once more than CLUSTER_FROM are shown. */
 const CELL_PX = 44;
 const CLUSTER_FROM = 150;
+/** Hotspots listed in the panel, the largest first (all are drawn on the map). */
+const HOTSPOT_ROWS = 12;
 const DOWNLOADS = [
   ["geojson", "analytics/export/geojson", "network.geojson"],
   ["graphml", "analytics/export/graphml", "network.graphml"],
@@ -134,6 +136,9 @@ async function initMap(config) {
     map.attributionControl.addAttribution("Natural Earth");
   }
   map.fitBounds([[54.55, 8.0], [57.8, 12.7]]);
+  // Hotspots and processor sites above the companies' markers, so clusters cannot hide them.
+  map.createPane("hotspots").style.zIndex = 640;
+  map.createPane("sites").style.zIndex = 650;
   view.layers = {
     edges: L.layerGroup().addTo(map), nodes: L.layerGroup().addTo(map), hotspots: L.layerGroup().addTo(map),
     sites: L.layerGroup().addTo(map), box: L.layerGroup().addTo(map),
@@ -300,7 +305,8 @@ function drawLegend(edges) {
     el("span", {}, el("span", { className: "dot cluster" }), t("map.cluster_legend")),
     el("span", {}, el("span", { className: "dot hotspot" }), t("map.hotspot_legend")),
     el("span", {}, el("span", { className: "dot processor" }), t("map.processor_legend")),
-    ...named.map((g) => el("span", { className: "legend-item", "data-group": g }, swatch(view.groups.get(g)), groupName(g))),
+    ...named.map((g) => el("span", { className: "legend-item", "data-group": g, title: groupName(g) }, swatch(view.groups.get(g)),
+      groupName(g).length > 42 ? `${groupName(g).slice(0, 40).trimEnd()}…` : groupName(g))),
     ...(groups.length > named.length ? [el("span", { className: "legend-item" }, swatch(OTHER_COLOUR), t("map.other_materials"))] : []),
     el("span", {}, t("map.width_legend"), " (t, MWh, m³)"),
   );
@@ -342,6 +348,12 @@ async function loadHotspots() {
   drawHotspots();
 }
 
+/** One SVG renderer in the hotspots' pane (a vector layer otherwise draws in the overlay pane's). */
+function hotspotRenderer() {
+  if (!view.hotspotRenderer) view.hotspotRenderer = L.svg({ pane: "hotspots" });
+  return view.hotspotRenderer;
+}
+
 /** Where a municipality's hotspot is drawn: the mean position of its companies on the map. */
 function municipalityCentres() {
   const sums = new Map();
@@ -359,10 +371,12 @@ function drawHotspots() {
     .sort((a, b) => (b.quantity ?? -1) - (a.quantity ?? -1));
   fillTable($("unmatched"), [[t("hotspots.material")], [t("hotspots.municipality")], [t("hotspots.offers"), true],
     [t("per_year"), true], [""]],
-  rows.map((row) => [el("span", { title: materialName(row.material) }, row.material), row.municipality || "–", fmt(row.listings),
+  rows.slice(0, HOTSPOT_ROWS).map((row) => [el("span", { title: materialName(row.material) }, row.material), row.municipality || "–", fmt(row.listings),
     row.suppressed ? t("hotspots.withheld") : `${fmt(row.quantity)} ${row.canonical_unit}`,
     el("button", { type: "button", className: "site-button small", onclick: () => processorSite(row.material) }, t("hotspots.site"))]),
   t("hotspots.empty"));
+  $("unmatched-more").textContent = rows.length > HOTSPOT_ROWS
+    ? t("hotspots.more", { shown: fmt(HOTSPOT_ROWS), n: fmt(rows.length) }) : "";
   view.layers.hotspots.clearLayers();
   const centres = municipalityCentres();
   const top = Math.max(1, ...rows.map((r) => r.quantity || 0));
@@ -370,7 +384,7 @@ function drawHotspots() {
     const at = centres.get(row.municipality);
     if (!at) continue;
     const radius = row.suppressed || !row.quantity ? 7 : 7 + 18 * Math.sqrt(row.quantity / top);
-    L.circleMarker(at, { className: "hotspot-marker", radius, color: "#b42318", weight: 1.5, fillColor: "#f04438",
+    L.circleMarker(at, { pane: "hotspots", renderer: hotspotRenderer(), className: "hotspot-marker", radius, color: "#b42318", weight: 1.5, fillColor: "#f04438",
       fillOpacity: 0.25, dashArray: row.suppressed ? "3 3" : null })
       .bindTooltip(() => el("div", {}, el("strong", {}, materialLabel(row.material)), el("div", {}, row.municipality),
         el("div", {}, row.suppressed ? t("hotspots.withheld") : `${fmt(row.quantity)} ${row.canonical_unit} ${t("per_year")}`)))
@@ -385,7 +399,7 @@ async function processorSite(material) {
     view.layers.sites.clearLayers();
     const text = t("site.found", { material: materialLabel(site.material), qty: fmt(site.quantity), unit: site.canonical_unit,
       km: fmt(site.max_distance_km, 1), mode: site.transport_mode, offers: fmt(site.offer_count) });
-    L.marker([site.lat, site.lon], { icon: L.divIcon({ className: "processor-marker", html: "▲", iconSize: [22, 22] }) })
+    L.marker([site.lat, site.lon], { pane: "sites", icon: L.divIcon({ className: "processor-marker", html: "▲", iconSize: [22, 22] }) })
       .bindTooltip(text).addTo(view.layers.sites);
     note(message, text);
     view.map.panTo([site.lat, site.lon]);
