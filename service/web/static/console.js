@@ -10,7 +10,7 @@ import { drawBox, nameOf, municipalities } from "./map.js";
 
 const POLL_MS = 1000;
 const ACTIVE = ["queued", "running"];
-const rounds = { list: [], current: null, proposals: [], table: null, timer: null, workbook: null };
+const rounds = { list: [], current: null, proposals: [], reasons: new Map(), table: null, timer: null, workbook: null };
 
 export async function showConsole() {
   $("console-view").hidden = false;
@@ -40,7 +40,22 @@ function fillMunicipalities() {
   select.replaceChildren(...municipalities().map((m) => el("option", { value: m, selected: chosen.has(m) }, m)));
 }
 
-function decision(value) { return badge(value); }
+/** A side's answer, with the reason a company gave for declining (from the audit log). */
+function decision(p, side) {
+  const value = p[`${side}_decision`];
+  const reason = value === "declined" && rounds.reasons.get(`${p.id}:${side}`);
+  return reason ? el("span", {}, badge(value), el("span", { className: "reason" }, t("prop.reason", { reason }))) : badge(value);
+}
+
+/** Why companies declined, from the audit log (facilitators may read it): "proposal id:side" -> reason. */
+async function loadReasons() {
+  rounds.reasons = new Map();
+  if (!rounds.proposals.some((p) => p.status === "declined")) return;
+  const entries = await all("audit?entity=proposal&action=declined");
+  for (const entry of entries) {
+    if (entry.changes && entry.changes.reason) rounds.reasons.set(`${entry.entity_id}:${entry.changes.side}`, entry.changes.reason);
+  }
+}
 
 function proposalColumns() {
   return [
@@ -54,8 +69,8 @@ function proposalColumns() {
     { key: "value_eur", label: () => t("prop.value"), numeric: true, value: (p) => p.indicators.value_eur ?? -Infinity,
       cell: (p) => known(p.indicators.value_eur) },
     { key: "status", label: () => t("prop.status"), cell: (p) => badge(p.status) },
-    { key: "supplier_decision", label: () => t("prop.supplier_says"), value: (p) => p.supplier_decision || "", cell: (p) => decision(p.supplier_decision) },
-    { key: "receiver_decision", label: () => t("prop.receiver_says"), value: (p) => p.receiver_decision || "", cell: (p) => decision(p.receiver_decision) },
+    { key: "supplier_decision", label: () => t("prop.supplier_says"), value: (p) => p.supplier_decision || "", cell: (p) => decision(p, "supplier") },
+    { key: "receiver_decision", label: () => t("prop.receiver_says"), value: (p) => p.receiver_decision || "", cell: (p) => decision(p, "receiver") },
     { key: "explanation", label: () => t("prop.explanation"),
       cell: (p) => el("details", {}, el("summary", {}, t("prop.why")), el("p", {}, p.explanation)) },
   ];
@@ -140,6 +155,7 @@ async function showRound() {
     return;
   }
   rounds.proposals = await all(`proposals?round_id=${round.id}`);
+  await loadReasons();
   rounds.table.setRows(rounds.proposals);
   drawRound();
 }

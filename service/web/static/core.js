@@ -147,6 +147,11 @@ export class DataTable {
     });
   }
 
+  sortBy(key) {
+    this.sort = { key, up: this.sort.key === key ? !this.sort.up : true };
+    this.draw();
+  }
+
   valueOf(key, row) {
     const column = this.columns.find((c) => c.key === key);
     return column.value ? column.value(row) : row[key];
@@ -167,7 +172,8 @@ export class DataTable {
     const head = el("tr", {}, this.columns.map((c) => el("th", {
       className: [c.numeric ? "num" : "", "sortable", c.key === this.sort.key ? (this.sort.up ? "sorted-up" : "sorted-down") : ""].join(" ").trim(),
       "data-key": c.key, "aria-sort": c.key === this.sort.key ? (this.sort.up ? "ascending" : "descending") : null,
-      onclick: () => { this.sort = { key: c.key, up: this.sort.key === c.key ? !this.sort.up : true }; this.draw(); },
+      tabindex: 0, onclick: () => this.sortBy(c.key),
+      onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); this.sortBy(c.key); } },
     }, c.label())));
     const thead = this.table.tHead || this.table.createTHead();
     thead.replaceChildren(head);

@@ -105,7 +105,7 @@ export async function showMap() {
   redraw(true);
   note($("status"), network.private ? t("private") : "");
   $("status").hidden = !network.private;
-  await Promise.all([loadKeystones(), loadHotspots(), loadScenarios(), showDownloads()]);
+  await Promise.all([loadKeystones(), loadHotspots(), loadScenarios(), showDownloads(), loadAggregates()]);
   fillCompanySelects();
 }
 
@@ -116,6 +116,7 @@ export function redrawMap() {
   redraw(false);
   drawKeystones();
   drawHotspots();
+  drawAggregates();
   compareScenarios().catch(() => {});
   if (view.network.private) note($("status"), t("private"));
 }
@@ -200,6 +201,7 @@ function filtersChanged() {
   redraw(true);
   drawKeystones();
   drawHotspots();
+  drawAggregates();
 }
 
 // --- drawing ------------------------------------------------------------------------------------
@@ -408,6 +410,32 @@ async function processorSite(material) {
   }
 }
 
+// --- indicators by municipality, branch or material ----------------------------------------------
+
+async function loadAggregates() {
+  const by = $("aggregates-by").value;
+  ({ data: view.aggregates } = await api(`analytics/aggregates?by=${by}`));
+  view.aggregatesBy = by;
+  $("aggregates-panel").hidden = false;
+  drawAggregates();
+}
+
+function drawAggregates() {
+  if (!view.aggregates) return;
+  const f = filters();
+  const by = view.aggregatesBy;
+  const keep = (key) => (by === "municipality" ? !f.municipality || key === f.municipality
+    : by === "branch" ? !f.branch || key === f.branch : materialPasses(key, f));
+  const name = (key) => (by === "branch" ? `${key} ${branchName(key)}` : by === "material" ? materialLabel(key) : key);
+  const withheld = (row, key) => (row.suppressed ? t("hotspots.withheld") : fmt(row[key]));
+  fillTable($("aggregates"), [[t(`filter.${by === "material" ? "material" : by}`)], [t("ind.exchanges"), true],
+    [`${t("ind.diverted_t")} (t)`, true], [`${t("ind.co2e_t")} (t)`, true], [`${t("ind.transport_co2e_t")} (t)`, true]],
+  view.aggregates.filter((row) => keep(row.key)).sort((a, b) => (b.diverted_t ?? -1) - (a.diverted_t ?? -1)).slice(0, 15)
+    .map((row) => [name(row.key), withheld(row, "exchanges"), withheld(row, "diverted_t"), withheld(row, "co2e_t"),
+      withheld(row, "transport_co2e_t")]),
+  t("keystones.empty"));
+}
+
 // --- drawing a box for a round's scope ---------------------------------------------------------
 
 /** Let the user click two corners; ``done`` gets [min_lon, min_lat, max_lon, max_lat]. */
@@ -565,6 +593,9 @@ export function startMap() {
   }
   $("scenario-form").addEventListener("submit", runScenario);
   $("resilience-form").addEventListener("submit", runResilience);
+  $("aggregates-by").addEventListener("change", () => {
+    loadAggregates().catch((error) => note($("download-status"), t("error", { msg: error.message }), true));
+  });
   $("scenario-kind").addEventListener("change", () => {
     const adding = $("scenario-kind").value === "add_listing";
     $("scenario-add").hidden = !adding;

@@ -71,7 +71,14 @@ def test_filters_change_what_is_drawn_and_the_totals(open_page):
     assert page.select("material", "") == (6, 6)
     assert page.select("municipality", "Roskilde") == (2, 1)  # the cement works and its supplier
     assert page.page.locator("#map path.company-marker.partner").count() == 1
+    aggregates = page.page.locator("#aggregates tbody tr")
+    expect(aggregates.and_(page.page.locator(".empty"))).to_have_count(1)  # no supplier in Roskilde
     assert page.select("municipality", "") == (6, 6)
+    expect(aggregates).to_have_count(1)  # every supplier is in Kalundborg
+    expect(aggregates.first).to_contain_text("Kalundborg")
+    page.page.select_option("#aggregates-by", "branch")
+    expect(aggregates).to_have_count(3)  # Asnæs and the pig farm (other), the refinery (CD), Novo (CF)
+    expect(aggregates.filter(has_text="CD Manufacture of coke and refined petroleum products")).to_have_count(1)
     # Gyproc and the cement works (NACE 23: CG) with their partners Asnæs and the refinery.
     assert page.select("branch", "CG") == (4, 3)
     # The keystone panel follows the filters: only CG companies (Gyproc, the cement works) are listed.

@@ -164,6 +164,7 @@ def test_a_facilitator_creates_runs_sends_and_exports_a_round(open_page, site):
     p.select_option("#proposal-table .table-filter", "declined")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Plasterco Kalundborg")
+    expect(rows.first).to_contain_text("“our kiln is being rebuilt”")  # the company's reason, from the audit log
     with p.expect_download() as info:
         p.click("#round-csv")
     download = info.value
