@@ -260,12 +260,16 @@ def _screenshots(browser, site, suffix: str, company: str, timeout_ms: int = WAI
     for role, ready in (("planner", "#unmatched tbody tr"), ("facilitator", "#proposal-table tbody tr"),
                         (company, "#listings tbody tr")):
         page = Page(browser, site, role, ready=ready, timeout_ms=timeout_ms)
-        print(f"{role}{suffix}: the page showed {ready} {page.ready_s:.1f} s after the key was entered")
+        shown = {"planner": "#shown", "facilitator": ".pager-info"}.get(role, "#listings tbody")
+        print(f"{role}{suffix}: the page showed {ready} {page.ready_s:.1f} s after the key was entered; "
+              f"{page.page.locator(shown).first.inner_text()[:60]!r}, "
+              f"{page.page.locator('.cluster-marker').count()} counted circles")
         try:
             page.page.wait_for_timeout(300)  # let the map finish drawing
             name = "company" if role == company else role
             shots.append(SCREENSHOTS / f"{name}{suffix}.png")
             page.page.screenshot(path=str(shots[-1]), full_page=True)
+            page.page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}-top.png"))  # the first screen only
             assert page.errors == [], (role, page.errors)
         finally:
             page.context.close()
