@@ -3,7 +3,11 @@
 A component with discrete rules larger than :attr:`~solvers.params.SolveParams.milp_full_up_to_arcs`
 is not handed to the MILP engine whole. Instead:
 
-1. the LP relaxation of the whole component is solved (GLOP); its optimum bounds the MILP;
+1. the LP relaxation of the whole component is solved (GLOP); its optimum bounds the MILP. Where
+   no partner limit, all-or-nothing rule or lock applies, the relaxation is solved in its compact
+   form: with the binaries continuous, each ``y_a`` settles at ``x_a / u_a`` (a usable arc's lots
+   are at most ``u_a``, so they hold), which leaves an LP in the flows alone with the link cost
+   spread over the arc's capacity, the same optimum at a fraction of the size;
 2. LP-support reduction: the MILP is solved on the arcs that carry flow in the relaxation (and
    locked arcs), warm-started from the relaxation repaired to respect the discrete rules; any
    solution of it is a solution of the whole component, since leaving arcs out never breaks a
@@ -11,7 +15,8 @@ is not handed to the MILP engine whole. Instead:
    whole model;
 3. relax-fix-resolve: while time is left and the gap to the LP bound is above the target, the
    listings whose lots or links bind fractionally in the relaxation get all their arcs back, and
-   the MILP is solved again from the best solution so far.
+   the MILP is solved again from the best solution so far, within :data:`RESOLVE_TIME_FACTOR`
+   times what the first reduced solve took (its purpose is a cheap improvement, not a proof).
 
 The reported bound is the whole component's LP relaxation, so the gap is against it.
 """
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from solvers.lp import build_linear_model, solve_linear_model
 from solvers.milp import MilpModel, build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
 from solvers.params import SolveParams
 from symbiosis.objective import ArcObjective
@@ -31,6 +37,10 @@ from symbiosis.options import ListingRules
 
 #: Flow below which an arc counts as unused in the relaxation (canonical units).
 SUPPORT_TOL = 1e-9
+#: The relax-fix-resolve round may take this many times the first reduced solve's seconds (at least
+#: :data:`RESOLVE_MIN_S`).
+RESOLVE_TIME_FACTOR = 3.0
+RESOLVE_MIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,19 +73,28 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
     started = time.perf_counter()
     left = lambda: max(time_limit_s - (time.perf_counter() - started), 1.0)  # noqa: E731
     full = build_milp(arcs, objective.effective, objective.link, rules)
-    relaxed, bound = solve_relaxation(full, params.lp_engine, left())
-    bound = bound if np.isfinite(bound) else float("inf")
     locked = arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
+    compact = not (locked.any() or np.isfinite(rules.offer_partners).any() or np.isfinite(rules.need_partners).any()
+                   or rules.offer_aon.any() or rules.need_aon.any())
+    if compact:
+        relaxed, bound = compact_relaxation(arcs, objective, quantities(arcs, rules), params, left())
+    else:
+        relaxed, bound = solve_relaxation(full, params.lp_engine, left())
+    bound = bound if np.isfinite(bound) else float("inf")
     keep = (relaxed > SUPPORT_TOL) | locked
     best = np.zeros(len(arcs))
     best_value, found, infeasible = -np.inf, False, False
     start_flows = repair_for_rules(relaxed, arcs, rules)
+    round_limit = None
     for round_ in range(2):
+        round_started = time.perf_counter()
         positions = np.flatnonzero(keep)
         sub = build_milp(arcs.iloc[positions], objective.effective[positions], objective.link[positions],
                          rules.subset(positions))
         start = warm_start(sub, start_flows[positions])
-        solution = solve_milp(sub, params, start if satisfies(sub, start) else None, time_limit_s=left())
+        limit = left() if round_limit is None else min(left(), round_limit)
+        solution = solve_milp(sub, params, start if satisfies(sub, start) else None, time_limit_s=limit)
+        round_limit = max(RESOLVE_TIME_FACTOR * (time.perf_counter() - round_started), RESOLVE_MIN_S)
         if solution.has_solution:
             flows = np.zeros(len(arcs))
             flows[positions] = solution.flows
@@ -94,6 +113,26 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         keep, start_flows = grown, best
     return Decomposed(best, best_value if found else float("nan"), bound, found, int(keep.sum()), found,
                       infeasible and not found)
+
+
+def quantities(arcs: pd.DataFrame, rules: ListingRules) -> tuple[pd.Series, pd.Series]:
+    """Offer and need quantities by listing id, as the model's rows hold them."""
+    offer = pd.Series(rules.offer_qty, index=arcs["offer_id"].to_numpy())
+    need = pd.Series(rules.need_qty, index=arcs["need_id"].to_numpy())
+    return offer[~offer.index.duplicated()], need[~need.index.duplicated()]
+
+
+def compact_relaxation(arcs: pd.DataFrame, objective: ArcObjective, listing_quantities: tuple[pd.Series, pd.Series],
+                       params: SolveParams, time_limit_s: float) -> tuple[np.ndarray, float]:
+    """The LP relaxation in the flows alone (each binary at ``x / u``): flows and optimum (``nan``
+    if the engine did not reach it)."""
+    upper = arcs["upper"].to_numpy(dtype=float)
+    weights = objective.effective + objective.link / np.maximum(upper, 1e-12)
+    model = build_linear_model(arcs, weights, *listing_quantities)
+    solution = solve_linear_model(model, params.lp_engine, time_limit_s)
+    if not solution.optimal:
+        return np.zeros(len(arcs)), float("nan")
+    return solution.flows, float(solution.objective)
 
 
 def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpModel, rules: ListingRules) -> np.ndarray:

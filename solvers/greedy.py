@@ -33,8 +33,6 @@ def solve_greedy(
     total_offer = offer_quantity.reindex(offer_ids).to_numpy(dtype=float)
     total_need = need_quantity.reindex(need_ids).to_numpy(dtype=float)
     left_offer, left_need = total_offer.copy(), total_need.copy()
-    partners_offer = np.zeros(len(offer_ids))
-    partners_need = np.zeros(len(need_ids))
     zeros, infs, false = np.zeros(n_arcs), np.full(n_arcs, np.inf), np.zeros(n_arcs, bool)
     o_lot = rules.offer_lot if rules else zeros
     n_lot = rules.need_lot if rules else zeros
@@ -46,26 +44,41 @@ def solve_greedy(
     upper = arcs["upper"].to_numpy(dtype=float)
     lock_min = arcs["lock_min"].to_numpy(dtype=float) if "lock_min" in arcs else zeros
     order = np.lexsort((arcs["distance_km"].to_numpy(), -weights, ~locked))
-    for a in order:
-        o, n, y = offer_codes[a], need_codes[a], yields[a]
-        if not locked[a] and weights[a] <= 0:
-            break
-        if partners_offer[o] >= o_cap[a] or partners_need[n] >= n_cap[a]:
+    # Only arcs worth taking are visited; the loop reads plain Python lists (no numpy scalar per access).
+    worth = locked[order] | (weights[order] > 0)
+    order = order[: int(np.argmin(worth)) if not worth.all() else len(order)]
+    flows[order] = _take(
+        *(np.asarray(a)[order].tolist() for a in (offer_codes, need_codes, yields, upper, weights, link, locked,
+                                                   lock_min, o_cap, n_cap, o_aon, n_aon, o_lot, n_lot)),
+        left_offer.tolist(), left_need.tolist(), total_offer.tolist(), total_need.tolist(),
+        [0] * len(offer_ids), [0] * len(need_ids),
+    )
+    return flows
+
+
+def _take(offer, need, yields, upper, weights, link, locked, lock_min, o_cap, n_cap, o_aon, n_aon, o_lot, n_lot,
+          left_offer, left_need, total_offer, total_need, partners_offer, partners_need) -> list[float]:
+    """The greedy pass over arcs in order (lists aligned with that order): the quantity each takes."""
+    taken = [0.0] * len(offer)
+    low = 1 - LOT_TOL
+    for i in range(len(offer)):
+        o, n, y = offer[i], need[i], yields[i]
+        if partners_offer[o] >= o_cap[i] or partners_need[n] >= n_cap[i]:
             continue
-        q = min(left_offer[o], left_need[n] / y, upper[a])
-        if o_aon[a] and q < total_offer[o] * (1 - LOT_TOL):
+        q = min(left_offer[o], left_need[n] / y, upper[i])
+        if o_aon[i] and q < total_offer[o] * low:
             continue
-        if n_aon[a] and q * y < total_need[n] * (1 - LOT_TOL):
+        if n_aon[i] and q * y < total_need[n] * low:
             continue
-        if q < o_lot[a] * (1 - LOT_TOL) or q * y < n_lot[a] * (1 - LOT_TOL) or q <= 0:
+        if q < o_lot[i] * low or q * y < n_lot[i] * low or q <= 0:
             continue
-        if not locked[a] and weights[a] * q + link[a] <= 0:
+        if not locked[i] and weights[i] * q + link[i] <= 0:
             continue
-        if locked[a] and q < lock_min[a]:
+        if locked[i] and q < lock_min[i]:
             continue
-        flows[a] = q
+        taken[i] = q
         left_offer[o] -= q
         left_need[n] -= q * y
         partners_offer[o] += 1
         partners_need[n] += 1
-    return flows
+    return taken

@@ -58,8 +58,13 @@ def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
     offer_comp = {k: c for (side, k), c in comp_of.items() if side == "offer"}
     offer_log = {k: v for (side, k), v in log_scale.items() if side == "offer"}
     need_log = {k: v for (side, k), v in log_scale.items() if side == "need"}
-    label = arcs["material"].map(offer_comp).to_numpy(dtype=np.int64)
+    # Per arc by integer codes of its materials: one dictionary look-up per material, not per arc.
+    o_codes, o_keys = pd.factorize(arcs["material"])
+    n_codes, n_keys = pd.factorize(arcs["need_material"])
+    label = np.array([offer_comp[k] for k in o_keys], dtype=np.int64)[o_codes]
     ok_arc = np.array([consistent[c] for c in range(len(consistent))], dtype=bool)[label]
-    offer_scale = np.where(ok_arc, np.exp(arcs["material"].map(offer_log).to_numpy(dtype=float)), np.nan)
-    need_scale = np.where(ok_arc, np.exp(arcs["need_material"].map(need_log).to_numpy(dtype=float)), np.nan)
+    o_log = np.array([offer_log[k] for k in o_keys], dtype=float)[o_codes]
+    n_log = np.array([need_log[k] for k in n_keys], dtype=float)[n_codes]
+    offer_scale = np.where(ok_arc, np.exp(o_log), np.nan)
+    need_scale = np.where(ok_arc, np.exp(n_log), np.nan)
     return MaterialComponents(label=label, consistent=consistent, offer_scale=offer_scale, need_scale=need_scale)
