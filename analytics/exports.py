@@ -1,4 +1,4 @@
-"""Exports of the company network: GeoJSON (for QGIS and web maps), GraphML (for Gephi) and the company table."""
+"""Exports of the company network: GeoJSON (for QGIS and web maps), directed GraphML (for Gephi) and the company table."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 from analytics.branches import nace_branch
 from analytics.disclosure import EXCHANGE_FIGURES, Privacy, private_exchanges, private_nodes
 from analytics.network import NETWORK_SUMMED, prepare_exchanges
+from symbiosis.errors import AnalyticsError
 
 _NODE_COLUMNS = ("name", "nace", "branch", "municipality", "lat", "lon")
 _EXCHANGE_PROPERTIES = ("offer_id", "need_id", "supplier_id", "receiver_id", "status", "material", "need_material",
@@ -46,45 +47,62 @@ def company_table(companies: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+#: The ``layer`` property of the GeoJSON features, one geometry type each.
+COMPANY_LAYER, EXCHANGE_LAYER = "companies", "exchanges"
+
+
 def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privacy | None = None,
-               metrics: pd.DataFrame | None = None) -> dict:
+               metrics: pd.DataFrame | None = None, layer: str | None = None) -> dict:
     """The network as a GeoJSON FeatureCollection (for QGIS and web maps).
 
-    Companies are Point features (``kind: "company"``, with their attributes and, when given, their
-    ``metrics`` row); exchanges are LineString features from supplier to receiver (``kind:
-    "exchange"``) with their material, quantities, distance, status and indicators. Coordinates are
-    ``[lon, lat]`` in WGS84 as GeoJSON (RFC 7946) requires. Under ``privacy`` companies and
-    exchanges are shown as :func:`private_nodes` and :func:`private_exchanges` make them.
+    Companies are Point features (``kind: "company"``, ``layer: "companies"``, with their attributes
+    and, when given, their ``metrics`` row); exchanges are LineString features from supplier to
+    receiver (``kind: "exchange"``, ``layer: "exchanges"``) with their material, quantities, distance,
+    status and indicators. ``layer`` keeps one of the two (one geometry type); by default both.
+    Coordinates are ``[lon, lat]`` in WGS84 as GeoJSON (RFC 7946) requires. An exchange whose two
+    companies are shown at the same point (the same site, or for a planner the same grid cell) would
+    be a zero-length line: it is left out and counted in the collection's ``same_site_exchanges``.
+    Under ``privacy`` companies and exchanges are shown as :func:`private_nodes` and
+    :func:`private_exchanges` make them.
     """
+    if layer not in (None, COMPANY_LAYER, EXCHANGE_LAYER):
+        raise AnalyticsError(f"layer must be {COMPANY_LAYER!r} or {EXCHANGE_LAYER!r}, not {layer!r}")
     nodes = company_table(companies)
     if metrics is not None:
         nodes = nodes.join(metrics, how="left")
     ex = prepare_exchanges(exchanges)
     ex = ex[[c for c in _EXCHANGE_PROPERTIES if c in ex]]
-    coords = nodes[["lat", "lon"]].astype(float)
     if privacy is not None:
         pairs = nx.Graph(list(zip(ex["supplier_id"], ex["receiver_id"])))
         pairs.add_nodes_from(nodes.index)
         shown = private_nodes(nodes, privacy, pairs)
-        coords = pd.DataFrame(shown[["lat", "lon"]].to_numpy(), index=nodes.index, columns=["lat", "lon"])
         ex_shown = private_exchanges(ex, privacy, nodes.index)
     else:
         shown, ex_shown = nodes, ex
+    lon = pd.Series(shown["lon"].to_numpy(dtype=float), index=nodes.index)
+    lat = pd.Series(shown["lat"].to_numpy(dtype=float), index=nodes.index)
     features = []
-    for (company_id, row), (shown_id, shown_row) in zip(nodes.iterrows(), shown.iterrows()):
-        properties = {"kind": "company", "company_id": shown_id,
-                      **{k: _plain(v) for k, v in shown_row.items() if k not in ("lat", "lon")}}
-        features.append({"type": "Feature", "id": f"company:{shown_id}",
-                         "geometry": {"type": "Point", "coordinates": [float(coords.at[company_id, "lon"]),
-                                                                       float(coords.at[company_id, "lat"])]},
-                         "properties": properties})
-    for i, (row, shown_row) in enumerate(zip(ex.itertuples(index=False), ex_shown.itertuples(index=False)), start=1):
-        line = [[float(coords.at[getattr(row, end), "lon"]), float(coords.at[getattr(row, end), "lat"])]
-                for end in ("supplier_id", "receiver_id")]
-        properties = {"kind": "exchange", **{k: _plain(v) for k, v in shown_row._asdict().items()}}
-        features.append({"type": "Feature", "id": f"exchange:{i}",
-                         "geometry": {"type": "LineString", "coordinates": line}, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
+    if layer in (None, COMPANY_LAYER):
+        records = shown.drop(columns=["lat", "lon"]).to_dict(orient="records")
+        for shown_id, x, y, row in zip(shown.index, lon, lat, records):
+            properties = {"kind": "company", "layer": COMPANY_LAYER, "company_id": shown_id,
+                          **{k: _plain(v) for k, v in row.items()}}
+            features.append({"type": "Feature", "id": f"company:{shown_id}",
+                             "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                             "properties": properties})
+    ends = np.column_stack([lon.reindex(ex["supplier_id"]).to_numpy(), lat.reindex(ex["supplier_id"]).to_numpy(),
+                            lon.reindex(ex["receiver_id"]).to_numpy(), lat.reindex(ex["receiver_id"]).to_numpy()])
+    same_site = (ends[:, 0] == ends[:, 2]) & (ends[:, 1] == ends[:, 3])
+    if layer in (None, EXCHANGE_LAYER):
+        records = ex_shown.to_dict(orient="records")
+        for i, (line, same, row) in enumerate(zip(ends.tolist(), same_site, records), start=1):
+            if same:
+                continue
+            properties = {"kind": "exchange", "layer": EXCHANGE_LAYER, **{k: _plain(v) for k, v in row.items()}}
+            features.append({"type": "Feature", "id": f"exchange:{i}",
+                             "geometry": {"type": "LineString", "coordinates": [line[:2], line[2:]]},
+                             "properties": properties})
+    return {"type": "FeatureCollection", "features": features, "same_site_exchanges": int(same_site.sum())}
 
 
 def write_geojson(collection: dict, path: str | Path) -> Path:
@@ -94,29 +112,81 @@ def write_geojson(collection: dict, path: str | Path) -> Path:
     return path
 
 
-def graphml_ready(graph: nx.Graph, privacy: Privacy | None = None) -> nx.Graph:
-    """A copy of a company graph that GraphML can hold (no missing values), optionally private."""
-    g = nx.Graph()
-    names = privacy.pseudonyms(graph.nodes) if privacy is not None else {n: n for n in graph.nodes}
-    for node, data in graph.nodes(data=True):
-        data = {k: _plain(v) for k, v in data.items()}
-        if privacy is not None and node not in privacy.consenting:
-            data.pop("name", None)
-            if data.get("lat") is not None and data.get("lon") is not None:
-                data["lat"], data["lon"] = privacy.point(data["lat"], data["lon"])
-        g.add_node(names[node], **{k: v for k, v in data.items() if v is not None})
-    for u, v, data in graph.edges(data=True):
-        data = {k: _plain(x) for k, x in data.items()}
-        if privacy is not None and not (u in privacy.consenting and v in privacy.consenting):
-            for column in EXCHANGE_FIGURES:
-                if column in data and data[column] is not None:
-                    data[column] = privacy.rounded(data[column])
-        g.add_edge(names[u], names[v], **{k: x for k, x in data.items() if x is not None})
+#: Node attributes of the GraphML export besides the company's own (``label`` first, for Gephi).
+GRAPHML_NODE_METRICS = ("component", "degree", "weighted_degree", "betweenness", "keystone_rank",
+                        "keystone_diverted_t")
+
+
+def export_graph(companies: pd.DataFrame, exchanges: pd.DataFrame, metrics: pd.DataFrame | None = None,
+                 keystones: pd.DataFrame | None = None, privacy: Privacy | None = None,
+                 graph: nx.Graph | None = None) -> nx.DiGraph:
+    """The network as a directed graph for GraphML (Gephi): supplier -> receiver.
+
+    Nodes carry ``label`` (the company's name, or the id it is shown as when the name is hidden),
+    its attributes, and when given its ``metrics`` (``component``, ``degree``, ``weighted_degree``,
+    ``betweenness``) and keystone figures (``keystone_rank``, ``keystone_diverted_t``). An edge sums
+    the exchanges one company supplies to another: ``weight`` (diverted tonnes, what Gephi sizes by),
+    ``exchanges``, ``materials``, ``quantity`` and ``unit`` (when all are in one unit),
+    ``quantities`` (each material's quantity with its unit), ``quantity_canonical``, the five
+    indicators, ``transport_co2e_t`` and ``diverted_t``. Under ``privacy`` nodes and edges are shown as
+    :func:`private_nodes` and :func:`private_exchanges` make them (``graph``: the undirected company
+    graph, whose fully consenting clusters keep exact sums). GraphML holds no missing values: an
+    unknown attribute is left out of its node or edge.
+    """
+    nodes = company_table(companies)
+    if metrics is not None:
+        nodes = nodes.join(metrics[[c for c in ("component", "degree", "weighted_degree", "betweenness")
+                                    if c in metrics]], how="left")
+    if keystones is not None:
+        nodes = nodes.join(keystones[["rank", "total_diverted_t"]].rename(
+            columns={"rank": "keystone_rank", "total_diverted_t": "keystone_diverted_t"}), how="left")
+    ex = prepare_exchanges(exchanges)
+    if "unit" not in ex:
+        ex["unit"] = ""
+    if "quantity" not in ex:
+        ex["quantity"] = ex["quantity_canonical"]
+    ex["unit"] = ex["unit"].fillna("").astype(str)
+    pair = ["supplier_id", "receiver_id"]
+    by_material = ex.groupby([*pair, "material", "unit"], sort=True)["quantity"].sum().reset_index()
+    grouped = ex.groupby(pair, sort=True)
+    edges = grouped[[*NETWORK_SUMMED, "quantity_canonical"]].sum().astype(float)
+    edges["exchanges"] = grouped.size().astype(int)
+    edges["materials"] = grouped["material"].agg(lambda s: ",".join(sorted(set(s))))
+    units = grouped["unit"].agg(lambda s: sorted(set(s)))
+    edges["quantity"] = np.where(units.map(len) == 1, grouped["quantity"].sum().astype(float), np.nan)
+    edges["unit"] = units.map(lambda u: u[0] if len(u) == 1 else None)
+    edges = edges.reset_index()
+    if privacy is not None:
+        if graph is None:
+            graph = nx.Graph(list(zip(ex["supplier_id"], ex["receiver_id"])))
+            graph.add_nodes_from(nodes.index)
+        shown = private_nodes(nodes, privacy, graph)
+        edges = private_exchanges(edges, privacy, nodes.index)
+        by_material = private_exchanges(by_material, privacy, nodes.index)
+    else:
+        shown = nodes
+    edges["weight"] = edges["diverted_t"]
+    # Each material's quantity with its unit, e.g. "1200 t/yr 10 01 05; 300 m3/yr 19 08 05".
+    by_material["text"] = [f"{q:.10g} {u} {m}".replace("  ", " ") for q, u, m in
+                           zip(by_material["quantity"], by_material["unit"], by_material["material"])]
+    quantities = by_material.groupby(pair, sort=False)["text"].agg("; ".join)
+    edges["quantities"] = quantities.reindex(pd.MultiIndex.from_arrays([edges["supplier_id"], edges["receiver_id"]])
+                                             ).fillna("").to_numpy()
+    shown = shown.copy()
+    shown.insert(0, "label", [name if isinstance(name, str) and name else str(shown_id)
+                              for shown_id, name in zip(shown.index, shown["name"])])
+    g = nx.DiGraph()
+    g.add_nodes_from((node, {k: _plain(v) for k, v in row.items() if _plain(v) is not None})
+                     for node, row in zip(shown.index, shown.to_dict(orient="records")))
+    columns = ["weight", "exchanges", "materials", "quantity", "unit", "quantities", "quantity_canonical",
+               *NETWORK_SUMMED]
+    for u, v, row in zip(edges["supplier_id"], edges["receiver_id"], edges[columns].to_dict(orient="records")):
+        g.add_edge(u, v, **{k: _plain(x) for k, x in row.items() if _plain(x) is not None})
     return g
 
 
-def to_graphml(graph: nx.Graph, path: str | Path, privacy: Privacy | None = None) -> Path:
-    """Write a company graph as GraphML (for Gephi); read it back with ``networkx.read_graphml``."""
+def write_graphml(graph: nx.DiGraph, path: str | Path) -> Path:
+    """Write an :func:`export_graph` as GraphML (for Gephi); read it back with ``networkx.read_graphml``."""
     path = Path(path)
-    nx.write_graphml(graphml_ready(graph, privacy), path)
+    nx.write_graphml(graph, path)
     return path

@@ -9,9 +9,11 @@ import pandas as pd
 
 from analytics.aggregates import AGGREGATE_BY, aggregate_indicators
 from analytics.disclosure import Privacy
-from analytics.exports import to_geojson
+from analytics.exports import export_graph, to_geojson
 from analytics.marginal import marginal_values
-from analytics.network import DEFAULT_DEPENDENCY_SHARE, company_graph, keystone_ranking, network_metrics
+from analytics.network import (
+    DEFAULT_DEPENDENCY_SHARE, BetweennessMethod, company_graph, keystone_ranking, network_metrics,
+)
 from analytics.supply import unmatched_supply
 from solvers.params import SolveParams
 from symbiosis.candidates import Candidates
@@ -28,6 +30,8 @@ class Analysis:
     unmatched_supply: pd.DataFrame
     marginal_values: pd.DataFrame | None
     geojson: dict
+    graphml: nx.DiGraph  #: the directed export graph (:func:`analytics.exports.export_graph`)
+    betweenness: BetweennessMethod  #: how the betweenness in ``network`` was computed
 
 
 def analyse(
@@ -50,4 +54,5 @@ def analyse(
     if candidates is not None:
         values = marginal_values(candidates, solve_params, companies=registry.companies)
     geojson = to_geojson(registry.companies, exchanges, privacy=privacy, metrics=metrics)
-    return Analysis(graph, network, aggregates, supply, values, geojson)
+    graphml = export_graph(registry.companies, exchanges, metrics, keystones, privacy=privacy, graph=graph)
+    return Analysis(graph, network, aggregates, supply, values, geojson, graphml, metrics.attrs["betweenness"])

@@ -139,7 +139,7 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
 def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
     """Write a planner's analysis files into ``out_dir``, all or nothing (staged beside it, then moved in)."""
     from analytics.marginal import summarise_marginal_values
-    from analytics.exports import to_graphml, write_geojson
+    from analytics.exports import write_geojson, write_graphml
 
     out_dir = Path(out_dir)
     names = ["network.csv"]
@@ -158,6 +158,6 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
             write(summarise_marginal_values(analysis.marginal_values), "marginal_values_by_area.csv", index=False)
             names += ["marginal_values.csv", "marginal_values_by_area.csv"]
         write_geojson(analysis.geojson, staging / "network.geojson")
-        to_graphml(analysis.graph, staging / "network.graphml")
+        write_graphml(analysis.graphml, staging / "network.graphml")
         names += ["network.geojson", "network.graphml"]
     return [out_dir / name for name in names]

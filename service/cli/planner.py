@@ -153,6 +153,10 @@ def analyse_command(
                       f"{r['betweenness']:.3f}", fmt(r["direct_diverted_t"]), fmt(r["knock_on_diverted_t"]),
                       fmt(r["total_diverted_t"]), str(int(r["dependants"])))
     out.print(shown)
+    method = analysis.betweenness
+    out.print(f"Betweenness: {method.method}" + (
+        f" from {method.sample} sampled source companies (seed {method.seed}; exact up to {method.threshold:,} "
+        "companies)" if method.sample else ""))
     out.print("Wrote " + ", ".join(str(p) for p in written))
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.aggregates import aggregate_indicators
 from analytics.branches import nace_branch
 from analytics.disclosure import Privacy
-from analytics.exports import to_geojson, to_graphml
-from analytics.network import company_graph, keystone_ranking, network_metrics
+from analytics.cache import AnalyticsCache
+from analytics.exports import export_graph, to_geojson, write_graphml
+from analytics.network import (
+    BetweennessMethod, betweenness, betweenness_method, company_graph, dependency_graph, keystone_ranking,
+    network_metrics,
+)
+from tests.analytics.geojson_rules import geojson_problems
 from symbiosis.errors import AnalyticsError
 from symbiosis.schema import INDICATORS
 
@@ -133,12 +139,133 @@ def test_geojson_has_points_and_lines_and_hides_non_consenting_companies():
     assert lines[1]["resource_t"] == 50.0 and lines[1]["offer_id"] is None  # B -> C: rounded from 47
 
 
-def test_graphml_round_trip_keeps_nodes_edges_and_attributes(tmp_path):
+def test_graphml_is_directed_with_labels_weights_units_and_node_metrics(tmp_path):
     g = company_graph(EXCHANGES, COMPANIES)
-    back = nx.read_graphml(to_graphml(g, tmp_path / "network.graphml"))
-    assert set(back.nodes) == set(g.nodes) and back.number_of_edges() == 3
-    assert back.nodes["B"]["name"] == "Beta Board" and back.nodes["B"]["branch"] == "CG"
-    assert back.edges["C", "D"]["diverted_t"] == 15.0 and back.edges["C", "D"]["materials"] == "m1,m2"
-    private = nx.read_graphml(to_graphml(g, tmp_path / "private.graphml", privacy=Privacy()))
+    metrics, keystones = network_metrics(g), keystone_ranking(EXCHANGES, g)
+    exchanges = EXCHANGES.assign(quantity=EXCHANGES["quantity_canonical"], unit=["t/yr", "t/yr", "t/yr", "m3/yr"])
+    back = nx.read_graphml(write_graphml(export_graph(COMPANIES, exchanges, metrics, keystones),
+                                         tmp_path / "network.graphml"))
+    assert back.is_directed() and set(back.nodes) == set("ABCDE")
+    assert set(back.edges) == {("A", "B"), ("B", "C"), ("C", "D"), ("D", "C")}  # supplier -> receiver
+    assert back.nodes["B"]["label"] == "Beta Board" and back.nodes["B"]["branch"] == "CG"
+    assert back.nodes["B"]["degree"] == 2 and back.nodes["B"]["weighted_degree"] == 147.0
+    assert back.nodes["B"]["betweenness"] == pytest.approx(1 / 3) and back.nodes["B"]["keystone_rank"] == 1
+    assert back.edges["A", "B"]["weight"] == 100.0 and back.edges["A", "B"]["unit"] == "t/yr"
+    assert back.edges["A", "B"]["quantity"] == 100.0 and back.edges["A", "B"]["quantities"] == "100 t/yr m1"
+    assert back.edges["D", "C"]["quantities"] == "5 m3/yr m2" and back.edges["C", "D"]["weight"] == 10.0
+    private = nx.read_graphml(write_graphml(export_graph(COMPANIES, exchanges, metrics, keystones, Privacy(), g),
+                                            tmp_path / "private.graphml"))
     assert set(private.nodes) == {"n1", "n2", "n3", "n4", "n5"}
-    assert all("name" not in data for _, data in private.nodes(data=True))
+    assert all("name" not in data and data["label"] == node for node, data in private.nodes(data=True))
+    text = (tmp_path / "private.graphml").read_text()
+    assert not any(name in text for name in COMPANIES["name"])
+    weights = sorted(d["weight"] for _, _, d in private.edges(data=True))
+    assert weights == [5.0, 10.0, 50.0, 100.0]  # 47 t rounded to one significant digit
+    assert sorted(d["weighted_degree"] for _, d in private.nodes(data=True)) == [0.0, 20.0, 60.0, 100.0, 100.0]
+
+
+def test_geojson_is_valid_separable_and_draws_no_zero_length_line():
+    same_site = COMPANIES.copy()
+    same_site.loc["D", ["lat", "lon"]] = same_site.loc["C", ["lat", "lon"]].to_numpy()
+    collection = to_geojson(same_site, EXCHANGES)
+    assert geojson_problems(collection) == []
+    lines = [f for f in collection["features"] if f["properties"]["layer"] == "exchanges"]
+    assert len(lines) == 2 and collection["same_site_exchanges"] == 2  # C <-> D share a site
+    points = to_geojson(same_site, EXCHANGES, layer="companies")
+    assert geojson_problems(points, single_type=True) == [] and len(points["features"]) == 5
+    only_lines = to_geojson(same_site, EXCHANGES, layer="exchanges")
+    assert geojson_problems(only_lines, single_type=True) == []
+    assert {f["geometry"]["type"] for f in only_lines["features"]} == {"LineString"}
+    # Under privacy two companies in one grid cell are one point: their line is left out too.
+    near = COMPANIES.copy()
+    near.loc["B", ["lat", "lon"]] = [55.0012, 10.0013]
+    private = to_geojson(near, EXCHANGES, privacy=Privacy())
+    assert geojson_problems(private) == [] and private["same_site_exchanges"] == 1
+    with pytest.raises(AnalyticsError, match="layer"):
+        to_geojson(COMPANIES, EXCHANGES, layer="roads")
+
+
+def test_the_geojson_validator_catches_what_it_checks():
+    line = {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[10, 55], [10, 55]]}}
+    assert "zero length" in geojson_problems({"type": "FeatureCollection", "features": [line]})[0]
+    point = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [55.0, 190.0]}}
+    assert "latitude" in geojson_problems({"type": "FeatureCollection", "features": [point]})[0]
+    assert geojson_problems({"type": "FeatureCollection", "features": [], "crs": {}})
+    mixed = {"type": "FeatureCollection", "features": [
+        {**line, "geometry": {"type": "LineString", "coordinates": [[10, 55], [11, 55]]}},
+        {**point, "geometry": {"type": "Point", "coordinates": [10, 55]}}]}
+    assert geojson_problems(mixed) == [] and geojson_problems(mixed, single_type=True)
+
+
+# --- at scale ------------------------------------------------------------------------------------
+
+
+def _random_network(companies: int, exchanges: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:03d}" for i in range(companies)]
+    table = pd.DataFrame({"company_id": ids, "name": ids, "nace": "20.1", "lat": 55 + rng.random(companies),
+                          "lon": 10 + rng.random(companies), "municipality": "M"}).set_index("company_id")
+    ends = rng.integers(0, companies, size=(exchanges, 2))
+    rows = [_exchange(ids[a], ids[b], f"m{rng.integers(3)}", float(rng.integers(1, 100)), float(rng.integers(0, 50)),
+                      float(rng.integers(0, 50))) for a, b in ends if a != b]
+    return table, pd.DataFrame(rows)
+
+
+def test_betweenness_is_exact_below_the_threshold_and_sampled_above_it():
+    companies, exchanges = _random_network(120, 200, seed=3)
+    g = company_graph(exchanges, companies)
+    exact = pd.Series(nx.betweenness_centrality(g))
+    ours, method = betweenness(g, BetweennessMethod("exact", None, None))
+    assert method.method == "exact" and np.allclose(ours.reindex(exact.index), exact, atol=1e-12)
+    # Every company as a source: the sampled estimator is the exact figure.
+    full, _ = betweenness(g, BetweennessMethod("sampled", 120, 7))
+    assert np.allclose(full.reindex(exact.index), exact, atol=1e-12)
+    sampled, used = betweenness(g, BetweennessMethod("sampled", 40, 7))
+    again, _ = betweenness(g, BetweennessMethod("sampled", 40, 7))
+    assert used.sample == 40 and sampled.equals(again) and not np.allclose(sampled, full.reindex(sampled.index))
+    assert np.corrcoef(sampled.reindex(exact.index), exact)[0, 1] > 0.8
+    assert betweenness_method(3000).method == "exact" and betweenness_method(3001).to_dict() == {
+        "method": "sampled", "sample": 200, "seed": 0, "threshold": 3000}
+    assert network_metrics(g).attrs["betweenness"].method == "exact"
+
+
+def _keystones_by_loop(exchanges: pd.DataFrame, nodes, share: float) -> pd.DataFrame:
+    """The definition, one company at a time: direct exchanges, and those of its descendants."""
+    deps = dependency_graph(exchanges, share)
+    diverted = (exchanges["waste_t"] + exchanges["resource_t"]).to_numpy()
+    rows = {}
+    for company in nodes:
+        direct = ((exchanges["supplier_id"] == company) | (exchanges["receiver_id"] == company)).to_numpy()
+        below = (nx.descendants(deps, company) if company in deps else set()) - {company}
+        knock = ~direct & (exchanges["supplier_id"].isin(below) | exchanges["receiver_id"].isin(below)).to_numpy()
+        rows[company] = (len(below), int(knock.sum()), float(diverted[knock].sum()), float(diverted[direct].sum()))
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["dependants", "knock_on_exchanges", "knock_on_diverted_t", "direct_diverted_t"])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_vectorised_keystone_ranking_matches_the_definition_with_chains_and_cycles(seed):
+    companies, exchanges = _random_network(60, 150, seed=seed)
+    g = company_graph(exchanges, companies)
+    table = keystone_ranking(exchanges, g, dependency_share=0.3)
+    expected = _keystones_by_loop(exchanges, g.nodes, 0.3)
+    assert expected["dependants"].max() > 2  # chains longer than one step
+    pd.testing.assert_frame_equal(table[expected.columns].sort_index(), expected.sort_index(), check_dtype=False,
+                                  check_names=False)
+
+
+def test_the_cache_keeps_results_per_data_version_and_bounds_its_size():
+    cache, calls = AnalyticsCache(entries=2), []
+
+    def compute(value):
+        calls.append(value)
+        return value
+
+    assert cache.get("v1", "a", lambda: compute(1)) == 1 and cache.get("v1", "a", lambda: compute(99)) == 1
+    cache.get("v1", "b", lambda: compute(2))
+    cache.get("v1", "c", lambda: compute(3))  # "a" was used least recently and leaves
+    assert len(cache) == 2 and cache.get("v1", "a", lambda: compute(4)) == 4
+    assert cache.get("v2", "a", lambda: compute(5)) == 5 and len(cache) == 1  # a new version empties it
+    assert calls == [1, 2, 3, 4, 5] and (cache.hits, cache.misses) == (1, 5)
+    with pytest.raises(ValueError):
+        AnalyticsCache(entries=0)

@@ -17,15 +17,16 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.aggregates import aggregate_indicators, group_companies
+from analytics.cache import AnalyticsCache
 from analytics.disclosure import (
     Privacy, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals, real_company_ids,
     suppress_groups,
 )
-from analytics.exports import company_table, graphml_ready, to_geojson
+from analytics.exports import company_table, export_graph, to_geojson
 from analytics.marginal import marginal_values, summarise_marginal_values
 from analytics.network import (
     DEFAULT_DEPENDENCY_SHARE, NETWORK_SUMMED, company_graph, keystone_ranking, network_metrics,
@@ -41,7 +42,7 @@ from service.api.schemas.analytics import (
     NO_CONTROL, ComparisonPublic, MarginalValuesPublic, NetworkPublic, ProcessorSitePublic, ResiliencePublic,
     ResilienceRequest, ScenarioCreate, ScenarioPublic, ScenariosPublic, TablePublic,
 )
-from service.db.models import Company, Exchange, Listing, Proposal, ScenarioRun
+from service.db.models import Company, Exchange, Listing, Proposal, Round, ScenarioRun
 from service.db.queries import open_quantity, used_quantities
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
@@ -63,15 +64,35 @@ PROPOSED_STATUSES = ("draft", "sent")
 class RegionData:
     companies: pd.DataFrame  #: indexed by company_id: name, nace, lat, lon, municipality, consent_planner
     exchanges: pd.DataFrame  #: active exchanges and proposed proposals, with ``status``
-    listings: list[Listing]
 
 
 _FLOW = ("offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
          "quantity_canonical", "need_quantity", "need_unit", "distance_km", "transport_mode", "transport_co2e_t",
          "resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "value_eur")
 
+#: The analytics results of this process, valid for one :func:`data_version`.
+CACHE = AnalyticsCache()
 
-def load_region(session: Session) -> RegionData:
+
+def data_version(session: Session) -> tuple:
+    """What the analytics depend on, in a few aggregate queries: the database, the latest round (id, status) and,
+    of companies, listings, proposals and exchanges, the row count, latest ``updated_at`` and sum of
+    row versions (every update raises a row's version, so an edit, insert or delete changes it)."""
+    parts: list[Any] = [str(session.get_bind().url)]  # one process may serve several databases (tests)
+    parts += list(session.execute(
+        select(Round.id, Round.status, Round.finished_at).order_by(Round.id.desc()).limit(1)).first() or ())
+    for model in (Company, Listing, Proposal, Exchange):
+        parts.append(tuple(session.execute(
+            select(func.count(), func.max(model.updated_at), func.sum(model.version)).select_from(model)).one()))
+    return tuple(parts)
+
+
+def _cached(session: Session, name: Any, compute):
+    """``compute()`` for the data as they are now, once per :func:`data_version`."""
+    return CACHE.get(data_version(session), name, compute)
+
+
+def _load_region(session: Session) -> RegionData:
     rows = list(session.scalars(select(Company).order_by(Company.company_id)))
     companies = pd.DataFrame(
         [{"company_id": c.company_id, "name": c.name, "nace": c.nace, "lat": c.lat, "lon": c.lon,
@@ -86,13 +107,17 @@ def load_region(session: Session) -> RegionData:
     exchanges = pd.DataFrame(flows, columns=[*_FLOW, "status"])
     known = set(companies.index)
     exchanges = exchanges[exchanges["supplier_id"].isin(known) & exchanges["receiver_id"].isin(known)]
-    listings = list(session.scalars(select(Listing).order_by(Listing.listing_id)))
-    return RegionData(companies, exchanges.reset_index(drop=True), listings)
+    return RegionData(companies, exchanges.reset_index(drop=True))
+
+
+def load_region(session: Session) -> RegionData:
+    """The region's companies and its network's exchanges (active, and proposals in draft or sent)."""
+    return _cached(session, "region", lambda: _load_region(session))
 
 
 def _registry(session: Session, region: RegionData, *, open_only: bool):
     """The region's listings as a validated registry (open quantities, or full ones)."""
-    listings = region.listings
+    listings = list(session.scalars(select(Listing).order_by(Listing.listing_id)))
     if not len(region.companies) or not listings:
         raise ConflictError("the region has no companies or no listings to analyse yet")
     records = []
@@ -112,6 +137,33 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     companies = [company_record({"company_id": cid, **row}) for cid, row in
                  region.companies.drop(columns="consent_planner").to_dict(orient="index").items()]
     return registry_from_records(companies, records)
+
+
+def _open_match(session: Session, region: RegionData):
+    """The match of the open listings (quantity left after active exchanges), once per data version."""
+    return _cached(session, "open-match", lambda: match(registry=_registry(session, region, open_only=True)))
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    graph: Any  #: the undirected company graph (networkx)
+    metrics: pd.DataFrame  #: :func:`network_metrics`, ``attrs["betweenness"]`` the method used
+
+
+def _network(session: Session, region: RegionData) -> NetworkData:
+    """The company graph and its metrics, once per data version."""
+    def compute() -> NetworkData:
+        graph = company_graph(region.exchanges, region.companies)
+        return NetworkData(graph, network_metrics(graph))
+
+    return _cached(session, "network", compute)
+
+
+def _keystone_ranking(session: Session, region: RegionData, dependency_share: float) -> pd.DataFrame:
+    """The keystone ranking (unprivate), once per data version and dependency share."""
+    graph = _network(session, region).graph
+    return _cached(session, ("keystones", dependency_share),
+                   lambda: keystone_ranking(region.exchanges, graph, dependency_share))
 
 
 def _privacy(principal: Principal, region: RegionData, settings: Settings) -> Privacy | None:
@@ -134,11 +186,12 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 @router.get("/network", response_model=NetworkPublic)
 def network(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> NetworkPublic:
     """The company graph of active and proposed exchanges: nodes with clusters and centralities, edges
-    with summed quantities and indicators."""
+    with summed quantities and indicators. ``betweenness`` says how the centrality was computed: exactly,
+    or (above a size threshold) sampled from a seeded set of source companies."""
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
-    graph = company_graph(region.exchanges, region.companies)
-    metrics = network_metrics(graph)
+    data = _network(session, region)
+    graph, metrics = data.graph, data.metrics
     nodes = company_table(region.companies).join(metrics)
     columns = ["supplier_id", "receiver_id", "exchanges", "quantity", "materials", *NETWORK_SUMMED]
     edges = pd.DataFrame([{"supplier_id": u, "receiver_id": v, **d} for u, v, d in graph.edges(data=True)],
@@ -149,16 +202,15 @@ def network(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: S
     edges = edges.rename(columns={"supplier_id": "source", "receiver_id": "target"})
     components = int(metrics["component"].max()) if len(metrics) else 0
     return NetworkPublic(nodes=_records(nodes.reset_index()), edges=_records(edges), components=components,
-                         private=privacy is not None)
+                         private=privacy is not None, betweenness=metrics.attrs["betweenness"].to_dict())
 
 
 def _keystone_table(session: Session, principal: Principal, settings: Settings, dependency_share: float
                     ) -> tuple[pd.DataFrame, Privacy | None]:
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
-    graph = company_graph(region.exchanges, region.companies)
-    table = keystone_ranking(region.exchanges, graph, dependency_share)
-    return (private_ranking(table, privacy, graph) if privacy is not None else table), privacy
+    table = _keystone_ranking(session, region, dependency_share)
+    return (private_ranking(table, privacy, _network(session, region).graph) if privacy is not None else table), privacy
 
 
 @router.get("/keystones", response_model=TablePublic)
@@ -176,8 +228,9 @@ def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
     branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it
     up, and not a group whose figure the others would give away (complementary suppression)."""
     region = load_region(session)
-    table = aggregate_indicators(region.exchanges, region.companies, by)
-    groups = group_companies(region.exchanges, region.companies, by)
+    table, groups = _cached(session, ("aggregates", by), lambda: (
+        aggregate_indicators(region.exchanges, region.companies, by),
+        group_companies(region.exchanges, region.companies, by)))
     table = suppress_groups(table, groups, _privacy(principal, region, settings), list(NETWORK_SUMMED),
                             size="diverted_t")
     table.index.name = by
@@ -189,9 +242,9 @@ def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
 def unmatched(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> TablePublic:
     """Open byproducts that nobody in reach takes (matching the open listings), by material and municipality."""
     region = load_region(session)
-    found = match(registry=_registry(session, region, open_only=True))
+    found = _open_match(session, region)
     registry = found.registry
-    table = unmatched_supply(found.unmatched, registry)
+    table = _cached(session, "unmatched-supply", lambda: unmatched_supply(found.unmatched, registry))
     if table.empty:
         return TablePublic(data=[], private=principal.role is Role.PLANNER)
     offers = registry.offers.loc[registry.offers.index.intersection(found.unmatched.index)]
@@ -212,7 +265,7 @@ def processor_site(session: SessionDep, principal: FacilitatorOrPlannerDep, sett
     Planners see the site as the centre of its grid cell (never a company's own site) and the
     quantity rounded unless enough companies make it up."""
     region = load_region(session)
-    found = match(registry=_registry(session, region, open_only=True))
+    found = _open_match(session, region)
     registry = found.registry
     site = best_processor_site(registry, found.unmatched, material, need_material=need_material)
     privacy = _privacy(principal, region, settings)
@@ -242,9 +295,12 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: 
     and municipality: positive on offers where the material is scarce, on needs where it is in surplus.
     Planners see an area's figures only when enough companies make it up."""
     region = load_region(session)
-    registry = _registry(session, region, open_only=True)
-    candidates = build_candidates(registry)
-    values = marginal_values(candidates, companies=registry.companies)
+
+    def compute() -> pd.DataFrame:
+        registry = _registry(session, region, open_only=True)
+        return marginal_values(build_candidates(registry), companies=registry.companies)
+
+    values = _cached(session, "marginal-values", compute)
     by_area = summarise_marginal_values(values)
     privacy = _privacy(principal, region, settings)
     if privacy is not None and len(by_area):
@@ -409,26 +465,36 @@ def _download(name: str, media_type: str, description: str, schema: dict[str, An
 @router.get("/export/geojson", response_class=Response,
             responses=_download("network.geojson", GEOJSON, "The network as a GeoJSON FeatureCollection.",
                                 _FEATURE_COLLECTION))
-def export_geojson(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> Response:
-    """Companies as points and exchanges as lines with their properties (GeoJSON, for QGIS)."""
+def export_geojson(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
+                   layer: Annotated[Literal["companies", "exchanges"] | None, Query(
+                       description="Only the companies (points) or only the exchanges (lines); both by default, "
+                                   "told apart by their `layer` property.")] = None) -> Response:
+    """Companies as points and exchanges as lines with their properties (GeoJSON, for QGIS). An exchange
+    between two companies shown at the same point draws no line; ``same_site_exchanges`` counts them."""
     import json
 
     region = load_region(session)
-    metrics = network_metrics(company_graph(region.exchanges, region.companies))
+    metrics = _network(session, region).metrics
     collection = to_geojson(region.companies, region.exchanges, privacy=_privacy(principal, region, settings),
-                            metrics=metrics)
+                            metrics=metrics, layer=layer)
+    name = "network.geojson" if layer is None else f"network_{layer}.geojson"
     return Response(json.dumps(collection, ensure_ascii=False), media_type=GEOJSON,
-                    headers={"Content-Disposition": 'attachment; filename="network.geojson"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/export/graphml", response_class=Response,
-            responses=_download("network.graphml", GRAPHML, "The company graph as GraphML."))
+            responses=_download("network.graphml", GRAPHML, "The company graph as directed GraphML."))
 def export_graphml(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> Response:
-    """The company graph as GraphML (for Gephi)."""
+    """The network as directed GraphML for Gephi: supplier -> receiver edges weighted by diverted tonnes,
+    with quantities and units; nodes labelled by name (or pseudonym) with degree, weighted degree,
+    betweenness and keystone rank."""
     import networkx as nx
 
     region = load_region(session)
-    graph = graphml_ready(company_graph(region.exchanges, region.companies), _privacy(principal, region, settings))
+    data = _network(session, region)
+    keystones = _keystone_ranking(session, region, DEFAULT_DEPENDENCY_SHARE)
+    graph = export_graph(region.companies, region.exchanges, data.metrics, keystones,
+                         privacy=_privacy(principal, region, settings), graph=data.graph)
     text = "\n".join(nx.generate_graphml(graph))
     return Response(text, media_type=GRAPHML, headers={"Content-Disposition": 'attachment; filename="network.graphml"'})
 
@@ -445,8 +511,9 @@ def export_csv(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
         region = load_region(session)
         privacy = _privacy(principal, region, settings)
         if table == "companies":
-            graph = company_graph(region.exchanges, region.companies)
-            frame = company_table(region.companies).join(network_metrics(graph))
+            data = _network(session, region)
+            graph = data.graph
+            frame = company_table(region.companies).join(data.metrics)
             frame = (private_nodes(frame, privacy, graph) if privacy is not None else frame).reset_index()
         else:
             frame = region.exchanges

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,11 +13,19 @@ NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 Cell = str | float | int | bool | None
 
 
+class BetweennessPublic(BaseModel):
+    method: Literal["exact", "sampled"] = Field(description="Exact, or sampled above `threshold` companies.")
+    sample: int | None = Field(description="Source companies sampled (null when exact).")
+    seed: int | None = Field(description="Seed of the sample (null when exact).")
+    threshold: int = Field(description="Largest network (companies) whose betweenness is computed exactly.")
+
+
 class NetworkPublic(BaseModel):
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
     components: int
     private: bool = Field(description="Whether companies are shown as pseudonyms with rounded figures.")
+    betweenness: BetweennessPublic | None = Field(default=None, description="How `betweenness` was computed.")
 
 
 class TablePublic(BaseModel):

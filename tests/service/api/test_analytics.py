@@ -10,6 +10,8 @@ import networkx as nx
 import pytest
 
 from analytics.disclosure import round_significant
+from service.api.routes import analytics as analytics_routes
+from tests.analytics.geojson_rules import geojson_problems
 
 V1 = "/api/v1"
 NAMES = ("asnaes", "gyproc", "boardco", "Asnæs", "Gyproc", "Board Company")
@@ -312,3 +314,45 @@ def test_planner_and_facilitator_csv_exports_carry_no_formulas(region):
     rows = {row["company_id"]: row for row in csv.DictReader(io.StringIO(text))}
     assert rows["asnaes"]["name"] == "\'=HYPERLINK(\"http://evil.example\",\"click\")"
     assert rows["asnaes"]["municipality"] == "\'+1" and float(rows["asnaes"]["lat"]) == 55.6626
+
+
+def test_the_network_says_how_betweenness_was_computed_and_is_cached_until_the_data_change(proposed, monkeypatch):
+    api, fac = proposed.api, proposed.facilitator
+    calls = []
+    graph = analytics_routes.company_graph
+    monkeypatch.setattr(analytics_routes, "company_graph", lambda *a, **k: calls.append(1) or graph(*a, **k))
+    analytics_routes.CACHE.clear()
+    first = api.client.get(f"{V1}/analytics/network", headers=fac).json()
+    assert first["betweenness"] == {"method": "exact", "sample": None, "seed": None, "threshold": 3000}
+    for path in ("network", "keystones", "keystones?dependency_share=0.9", "export/graphml", "export/geojson"):
+        assert api.client.get(f"{V1}/analytics/{path}", headers=fac).status_code == 200
+    assert len(calls) == 1  # one graph for every view of this version of the data
+    planner = api.key("planner")
+    assert api.client.get(f"{V1}/analytics/network", headers=planner).json()["private"] is True
+    assert len(calls) == 1  # the planner's view is made from the same results
+    _consent(proposed, "gyproc")  # a change of the data: computed again, and the planner sees the name
+    nodes = api.client.get(f"{V1}/analytics/network", headers=planner).json()["nodes"]
+    assert len(calls) == 2 and "gyproc" in {n["company_id"] for n in nodes}
+
+
+def test_exports_are_directed_labelled_graphml_and_valid_separable_geojson(proposed):
+    api, fac, planner = proposed.api, proposed.facilitator, proposed.api.key("planner")
+    graph = nx.parse_graphml(api.client.get(f"{V1}/analytics/export/graphml", headers=fac).text)
+    assert graph.is_directed() and ("asnaes", "gyproc") in graph.edges and ("gyproc", "asnaes") not in graph.edges
+    assert graph.nodes["asnaes"]["label"] == "Asnæs Power Station" and graph.nodes["asnaes"]["keystone_rank"] >= 1
+    edge = graph.edges["asnaes", "gyproc"]
+    assert edge["quantity"] == 100000.0 and edge["unit"] and edge["weight"] > 0
+    assert {"degree", "weighted_degree", "betweenness"} <= set(graph.nodes["asnaes"])
+    private = nx.parse_graphml(api.client.get(f"{V1}/analytics/export/graphml", headers=planner).text)
+    assert {data["label"] for _, data in private.nodes(data=True)} == {"n1", "n2", "n3"}
+    for headers in (fac, planner):
+        whole = api.client.get(f"{V1}/analytics/export/geojson", headers=headers).json()
+        assert geojson_problems(whole) == [] and whole["same_site_exchanges"] == 0
+        for layer, geometry in (("companies", "Point"), ("exchanges", "LineString")):
+            response = api.client.get(f"{V1}/analytics/export/geojson?layer={layer}", headers=headers)
+            assert f"network_{layer}.geojson" in response.headers["content-disposition"]
+            collection = response.json()
+            assert geojson_problems(collection, single_type=True) == []
+            assert {f["geometry"]["type"] for f in collection["features"]} == {geometry}
+    bad = api.client.get(f"{V1}/analytics/export/geojson?layer=roads", headers=fac)
+    assert bad.status_code == 422 and "layer" in bad.text
