@@ -10,7 +10,7 @@ path, so the same input gives the same exchanges either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from distributed import Client
@@ -42,9 +42,10 @@ def job_mapper(client: Client) -> Callable[[Callable, list[tuple]], list]:
     return run
 
 
-def task_runner(client: Client) -> Callable[[list[ComponentTask]], list[EngineRun]]:
+def task_runner(client: Client) -> Callable[[Iterable[ComponentTask]], list[EngineRun]]:
     """Solve component tasks as Dask tasks; runs in the order of the tasks."""
-    def run(tasks: list[ComponentTask]) -> list[EngineRun]:
+    def run(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
+        tasks = list(tasks)
         if not tasks:
             return []
         return client.gather(client.map(solve_component, tasks, pure=False))

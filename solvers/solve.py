@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,8 +24,11 @@ from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, build_exchanges
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
 
-#: Solves a list of component tasks and returns their runs in the same order.
-RunTasks = Callable[[list["ComponentTask"]], list[EngineRun]]
+#: Solves component tasks (given one at a time) and returns their runs in the same order.
+RunTasks = Callable[[Iterable["ComponentTask"]], list[EngineRun]]
+#: The arc columns the engines read.
+ENGINE_COLUMNS = ("offer_id", "need_id", "material", "need_material", "yield", "upper", "distance_km", "locked",
+                  "lock_min")
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,10 @@ class SolveInputs:
 
 
     def subset(self, positions: np.ndarray) -> SolveInputs:
-        """The inputs of the arcs at ``positions`` alone (what one component's engine needs, small to ship)."""
-        arcs = self.arcs.iloc[positions].reset_index(drop=True)
+        """The inputs of the arcs at ``positions`` alone, with only the arc columns the engines read
+        (what one component's engine needs, small to ship)."""
+        columns = [c for c in ENGINE_COLUMNS if c in self.arcs]
+        arcs = self.arcs[columns].iloc[positions].reset_index(drop=True)
         return SolveInputs(
             arcs, self.offer_quantity.reindex(arcs["offer_id"].unique()),
             self.need_quantity.reindex(arcs["need_id"].unique()), self.objective.subset(positions),
@@ -193,8 +198,9 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     )
 
 
-def run_in_process(tasks: list[ComponentTask]) -> list[EngineRun]:
-    """Solve the component tasks one after another in this process."""
+def run_in_process(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
+    """Solve the component tasks one after another in this process (each task's copy of its arcs
+    is made only when its turn comes)."""
     return [solve_component(task) for task in tasks]
 
 
@@ -231,17 +237,17 @@ def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) 
         plans.append((kind, members, local))
         counts[kind] = counts.get(kind, 0) + 1
     milp_arcs = sum(len(m) for kind, m, _ in plans if kind == "milp")
-    tasks = [
+    # Largest first, so that parallel workers finish together.
+    order = sorted(range(len(plans)), key=lambda i: -len(plans[i][1]))
+    tasks = (
         ComponentTask(kind, inputs.subset(members), params,
                       comps.offer_scale[local] if kind == "flow" else None,
                       comps.need_scale[local] if kind == "flow" else None,
                       params.milp_time_limit_s * len(members) / milp_arcs if kind == "milp" else None)
-        for kind, members, local in plans
-    ]
-    # Largest first, so that parallel workers finish together.
-    order = sorted(range(len(tasks)), key=lambda i: -len(plans[i][1]))
-    runs = run_tasks([tasks[i] for i in order])
-    results = [None] * len(tasks)
+        for kind, members, local in (plans[i] for i in order)
+    )
+    runs = run_tasks(tasks)
+    results = [None] * len(plans)
     for i, run in zip(order, runs):
         results[i] = replace(run, positions=plans[i][1][run.positions])
     return results, counts
