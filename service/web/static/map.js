@@ -429,10 +429,9 @@ function drawAggregates() {
   const name = (key) => (by === "branch" ? `${key} ${branchName(key)}` : by === "material" ? materialLabel(key) : key);
   const withheld = (row, key) => (row.suppressed ? t("hotspots.withheld") : fmt(row[key]));
   fillTable($("aggregates"), [[t(`filter.${by === "material" ? "material" : by}`)], [t("ind.exchanges"), true],
-    [`${t("ind.diverted_t")} (t)`, true], [`${t("ind.co2e_t")} (t)`, true], [`${t("ind.transport_co2e_t")} (t)`, true]],
+    [`${t("ind.diverted_t")} (t)`, true], [`${t("ind.co2e_t")} (t)`, true]],
   view.aggregates.filter((row) => keep(row.key)).sort((a, b) => (b.diverted_t ?? -1) - (a.diverted_t ?? -1)).slice(0, 15)
-    .map((row) => [name(row.key), withheld(row, "exchanges"), withheld(row, "diverted_t"), withheld(row, "co2e_t"),
-      withheld(row, "transport_co2e_t")]),
+    .map((row) => [name(row.key), withheld(row, "exchanges"), withheld(row, "diverted_t"), withheld(row, "co2e_t")]),
   t("keystones.empty"));
 }
 
