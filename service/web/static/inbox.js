@@ -150,7 +150,7 @@ function proposalCard(p) {
     row(t("proposal.branch"), c.nace_branch ? `${c.nace_branch} ${branchName(c.nace_branch) || c.nace_branch_name || ""}` : t("unknown")),
     row(t("proposal.municipality"), c.municipality || t("unknown")),
     row(t("proposal.distance"), t("km_about", { km: fmt(Math.round(c.distance_km)) })),
-    row(t("proposal.transport"), p.transport_mode),
+    row(t("proposal.transport"), t(`mode.${p.transport_mode}`)),
     c.name ? row(t("proposal.named"), c.name) : null));
   const effects = el("table", { className: "figures indicators" }, el("tbody", {},
     INDICATORS.map(([key, unit]) => row(t(`ind.${key}`), p.indicators[key] === null ? t("unknown") : `${fmt(p.indicators[key])} ${unit}`))));

@@ -400,7 +400,7 @@ async function processorSite(material) {
     const site = await api(`analytics/processor-site?material=${encodeURIComponent(material)}`);
     view.layers.sites.clearLayers();
     const text = t("site.found", { material: materialLabel(site.material), qty: fmt(site.quantity), unit: site.canonical_unit,
-      km: fmt(site.max_distance_km, 1), mode: site.transport_mode, offers: fmt(site.offer_count) });
+      km: fmt(site.max_distance_km, 1), mode: t(`mode.${site.transport_mode}`), offers: fmt(site.offer_count) });
     L.marker([site.lat, site.lon], { pane: "sites", icon: L.divIcon({ className: "processor-marker", html: "▲", iconSize: [22, 22] }) })
       .bindTooltip(text).addTo(view.layers.sites);
     note(message, text);

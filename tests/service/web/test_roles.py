@@ -231,6 +231,7 @@ def test_the_company_inbox_in_danish_names_the_branch_in_danish(browser, site):
     try:
         text = page.page.locator("#proposal-list").inner_text()
         assert "Fremstilling af koks og raffinerede mineralolieprodukter" in text and "Modpart" in text
+        assert "rørledning" in text and "ukendt" in text  # the pipeline's mode, a price nobody gave
         expect(page.page.locator("#listings-panel h2")).to_have_text("Dine opslag")
         assert page.errors == []
     finally:
