@@ -95,6 +95,12 @@ def prepare_exchanges(exchanges: pd.DataFrame) -> pd.DataFrame:
     return ex.reset_index(drop=True)
 
 
+def joined_materials(exchanges: pd.DataFrame, by: list[str]) -> pd.Series:
+    """The materials of each group of exchanges, sorted and comma-separated (``"m1,m2"``)."""
+    unique = exchanges[[*by, "material"]].drop_duplicates().sort_values([*by, "material"])
+    return unique.groupby(by, sort=True)["material"].agg(",".join)
+
+
 def company_graph(exchanges: pd.DataFrame, companies: pd.DataFrame) -> nx.Graph:
     """The exchange network as an undirected graph of companies.
 
@@ -137,7 +143,7 @@ def company_graph(exchanges: pd.DataFrame, companies: pd.DataFrame) -> nx.Graph:
     grouped = ex.assign(_a=a, _b=b).groupby(["_a", "_b"], sort=True)
     edges = grouped[[*NETWORK_SUMMED, "quantity_canonical"]].sum().astype(float)
     edges = edges.rename(columns={"quantity_canonical": "quantity"})
-    edges.insert(0, "materials", grouped["material"].agg(lambda s: ",".join(sorted(set(s)))))
+    edges.insert(0, "materials", joined_materials(ex.assign(_a=a, _b=b), ["_a", "_b"]))
     edges.insert(0, "exchanges", grouped.size().astype(int))
     records = edges.to_dict(orient="records")
     g.add_edges_from((u, v, {**row, "exchanges": int(row["exchanges"])}) for (u, v), row in zip(edges.index, records))

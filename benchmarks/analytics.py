@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.aggregates import AGGREGATE_BY, aggregate_indicators  # noqa: E402
-from analytics.exports import company_table, export_graph, to_geojson  # noqa: E402
+from analytics.exports import company_table, export_graph, graphml_text, to_geojson  # noqa: E402
 from analytics.network import (  # noqa: E402
     BetweennessMethod, betweenness, company_graph, keystone_ranking, network_metrics,
 )
@@ -71,8 +71,7 @@ def library_timings(n_listings: int, seed: int, compare: bool) -> dict[str, floa
     _timed(times, "aggregates (3)", lambda: [aggregate_indicators(ex, firms, by) for by in AGGREGATE_BY])
     _timed(times, "unmatched supply", lambda: unmatched_supply(found.unmatched, found.registry))
     _timed(times, "export geojson", lambda: to_geojson(firms, ex, metrics=metrics))
-    _timed(times, "export graphml", lambda: "\n".join(nx.generate_graphml(
-        export_graph(firms, ex, metrics, keystones, graph=graph))))
+    _timed(times, "export graphml", lambda: graphml_text(export_graph(firms, ex, metrics, keystones, graph=graph)))
     _timed(times, "export csv (companies)", lambda: company_table(firms).join(metrics).to_csv(io.StringIO()))
     method = metrics.attrs["betweenness"]
     times["companies"], times["partnerships"] = graph.number_of_nodes(), graph.number_of_edges()

@@ -11,7 +11,7 @@ from analytics.aggregates import aggregate_indicators
 from analytics.branches import nace_branch
 from analytics.disclosure import Privacy
 from analytics.cache import AnalyticsCache
-from analytics.exports import export_graph, to_geojson, write_graphml
+from analytics.exports import export_graph, graphml_text, to_geojson, write_graphml
 from analytics.network import (
     BetweennessMethod, betweenness, betweenness_method, company_graph, dependency_graph, keystone_ranking,
     network_metrics,
@@ -162,6 +162,18 @@ def test_graphml_is_directed_with_labels_weights_units_and_node_metrics(tmp_path
     weights = sorted(d["weight"] for _, _, d in private.edges(data=True))
     assert weights == [5.0, 10.0, 50.0, 100.0]  # 47 t rounded to one significant digit
     assert sorted(d["weighted_degree"] for _, d in private.nodes(data=True)) == [0.0, 20.0, 60.0, 100.0, 100.0]
+
+
+def test_graphml_text_reads_back_as_networkx_writes_it_with_markup_and_controls_in_names():
+    companies = COMPANIES.assign(name=["A <&> \"B\"", "tab\there", "bell\x07", "Ærø", "x"])
+    g = company_graph(EXCHANGES, companies)
+    graph = export_graph(companies, EXCHANGES, network_metrics(g), keystone_ranking(EXCHANGES, g), graph=g)
+    ours = nx.parse_graphml(graphml_text(graph))
+    theirs = nx.parse_graphml("\n".join(nx.generate_graphml(nx.relabel_nodes(graph, str))).replace("\x07", ""))
+    assert dict(ours.nodes(data=True)) == {n: {**d, "name": d["name"].replace("\x07", ""), "label": d["label"].replace(
+        "\x07", "")} for n, d in theirs.nodes(data=True)}
+    assert ours.nodes["A"]["label"] == 'A <&> "B"' and ours.nodes["C"]["label"] == "bell"
+    assert {(u, v): d for u, v, d in ours.edges(data=True)} == {(u, v): d for u, v, d in theirs.edges(data=True)}
 
 
 def test_geojson_is_valid_separable_and_draws_no_zero_length_line():

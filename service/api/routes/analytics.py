@@ -26,7 +26,7 @@ from analytics.disclosure import (
     Privacy, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals, real_company_ids,
     suppress_groups,
 )
-from analytics.exports import company_table, export_graph, to_geojson
+from analytics.exports import company_table, export_graph, graphml_text, to_geojson
 from analytics.marginal import marginal_values, summarise_marginal_values
 from analytics.network import (
     DEFAULT_DEPENDENCY_SHARE, NETWORK_SUMMED, company_graph, keystone_ranking, network_metrics,
@@ -488,15 +488,12 @@ def export_graphml(session: SessionDep, principal: FacilitatorOrPlannerDep, sett
     """The network as directed GraphML for Gephi: supplier -> receiver edges weighted by diverted tonnes,
     with quantities and units; nodes labelled by name (or pseudonym) with degree, weighted degree,
     betweenness and keystone rank."""
-    import networkx as nx
-
     region = load_region(session)
     data = _network(session, region)
     keystones = _keystone_ranking(session, region, DEFAULT_DEPENDENCY_SHARE)
     graph = export_graph(region.companies, region.exchanges, data.metrics, keystones,
                          privacy=_privacy(principal, region, settings), graph=data.graph)
-    text = "\n".join(nx.generate_graphml(graph))
-    return Response(text, media_type=GRAPHML, headers={"Content-Disposition": 'attachment; filename="network.graphml"'})
+    return Response(graphml_text(graph), media_type=GRAPHML, headers={"Content-Disposition": 'attachment; filename="network.graphml"'})
 
 
 @router.get("/export/csv", response_class=Response,
