@@ -14,9 +14,10 @@ is not handed to the MILP engine whole. Instead:
    constraint (each lot and link binds only an arc that is used), and this is checked against the
    whole model;
 3. relax-fix-resolve: while time is left and the gap to the LP bound is above the target, the
-   listings whose lots or links bind fractionally in the relaxation get all their arcs back, and
-   the MILP is solved again from the best solution so far, within :data:`RESOLVE_TIME_FACTOR`
-   times what the first reduced solve took (its purpose is a cheap improvement, not a proof).
+   listings whose lots or links bind fractionally in the relaxation get all their arcs back (then,
+   in a further round, every listing the model holds does), and the MILP is solved again from the
+   best solution so far, each round within :data:`RESOLVE_TIME_FACTOR` times what the previous
+   one took (its purpose is a cheap improvement, not a proof).
 
 The reported bound is the whole component's LP relaxation, so the gap is against it.
 """
@@ -24,7 +25,7 @@ The reported bound is the whole component's LP relaxation, so the gap is against
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,12 @@ SUPPORT_TOL = 1e-9
 #: :data:`RESOLVE_MIN_S`).
 RESOLVE_TIME_FACTOR = 3.0
 RESOLVE_MIN_S = 2.0
+#: The reduced MILPs stop at this share of the asked relative gap: their own bound is tighter than
+#: the component's LP relaxation, against which the gap is reported.
+REDUCED_GAP_SHARE = 0.25
+#: Relax-fix-resolve rounds after the first reduced solve: the listings whose lots or links bind
+#: fractionally get their arcs back, then every listing the model holds does.
+RESOLVE_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,15 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
     best_value, found, infeasible = -np.inf, False, False
     start_flows = repair_for_rules(relaxed, arcs, rules)
     round_limit = None
-    for round_ in range(2):
+    reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE)
+    for round_ in range(RESOLVE_ROUNDS + 1):
         round_started = time.perf_counter()
         positions = np.flatnonzero(keep)
         sub = build_milp(arcs.iloc[positions], objective.effective[positions], objective.link[positions],
                          rules.subset(positions))
         start = warm_start(sub, start_flows[positions])
         limit = left() if round_limit is None else min(left(), round_limit)
-        solution = solve_milp(sub, params, start if satisfies(sub, start) else None, time_limit_s=limit)
+        solution = solve_milp(sub, reduced, start if satisfies(sub, start) else None, time_limit_s=limit)
         round_limit = max(RESOLVE_TIME_FACTOR * (time.perf_counter() - round_started), RESOLVE_MIN_S)
         if solution.has_solution:
             flows = np.zeros(len(arcs))
@@ -107,7 +115,10 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         gap = (bound - best_value) / max(abs(bound), 1e-9) if found else np.inf
         if gap <= params.relative_gap or time_limit_s - (time.perf_counter() - started) < 2.0:
             break
-        grown = keep | _binding_listings_arcs(arcs, relaxed, full, rules)
+        if round_ == 0:
+            grown = keep | _binding_listings_arcs(arcs, relaxed, full, rules)
+        else:  # the next neighbourhood: every arc of the listings the model holds so far
+            grown = keep | _listings_arcs(arcs, keep)
         if grown.sum() == keep.sum():
             break
         keep, start_flows = grown, best
@@ -133,6 +144,12 @@ def compact_relaxation(arcs: pd.DataFrame, objective: ArcObjective, listing_quan
     if not solution.optimal:
         return np.zeros(len(arcs)), float("nan")
     return solution.flows, float(solution.objective)
+
+
+def _listings_arcs(arcs: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
+    """Every arc of the listings that have an arc among ``chosen``."""
+    return (arcs["offer_id"].isin(arcs["offer_id"].to_numpy(dtype=object)[chosen]).to_numpy()
+            | arcs["need_id"].isin(arcs["need_id"].to_numpy(dtype=object)[chosen]).to_numpy())
 
 
 def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpModel, rules: ListingRules) -> np.ndarray:

@@ -75,7 +75,7 @@ class SolveParams:
     workers: int = 1
     seed: int = 0
     allow_subsidised: bool = False
-    milp_full_up_to_arcs: int = 50_000
+    milp_full_up_to_arcs: int = 20_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
