@@ -9,13 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.encoders import jsonable_encoder
+from sqlalchemy import bindparam, insert, select, update
 
 from service.settings import Settings
 
 from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
 from service.api.records import stored_listing_fields
 from service.api.schemas.imports import ImportResult
-from service.db.models import Company, Listing
+from service.db.models import Company, Listing, utcnow
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
@@ -59,6 +60,33 @@ def _check_rows(table, label: str, settings: Settings) -> None:
     if len(table) + 1 > settings.import_max_rows:
         raise InputError([Problem(label, None, None, f"has {len(table) + 1:,} rows, more than the limit of "
                                   f"{settings.import_max_rows:,} rows (SYMBIOSIS_IMPORT_MAX_ROWS)")], location="file")
+
+
+#: Ids looked up per query when an import checks which rows exist.
+ID_BATCH = 5000
+
+
+def upsert(session, model, key: str, rows: list[dict]) -> tuple[int, int]:
+    """Insert the new rows and update the existing ones in bulk (set-based statements, not an ORM
+    object per row); an update raises the row's version, so an editor holding the old version gets a
+    409 as after any other change. Return (created, updated)."""
+    column = getattr(model, key)
+    existing: dict[str, int] = {}
+    ids = [row[key] for row in rows]
+    for start in range(0, len(ids), ID_BATCH):
+        existing.update(session.execute(select(column, model.version).where(column.in_(ids[start:start + ID_BATCH]))).all())
+    now = utcnow()
+    new = [{**row, "version": 1, "created_at": now, "updated_at": now} for row in rows if row[key] not in existing]
+    old = [{**row, "version": existing[row[key]] + 1, "updated_at": now} for row in rows if row[key] in existing]
+    table = model.__table__
+    if new:
+        session.execute(insert(table), new)
+    if old:
+        names = [name for name in old[0] if name != key]
+        statement = (update(table).where(table.c[key] == bindparam("_key"))
+                     .values({name: bindparam(name) for name in names}))
+        session.execute(statement, [{**row, "_key": row[key]} for row in old])
+    return len(new), len(old)
 
 
 def geocoder_of(settings: Settings):
@@ -148,30 +176,17 @@ def import_tables(
     if problems:
         raise InputError(problems, location="file")
 
-    counts = {"companies_created": 0, "companies_updated": 0, "listings_created": 0, "listings_updated": 0}
+    company_rows = []
     for company_id, row in registry.companies.iterrows():
         fields = {c.name: row[c.name] for c in COMPANY_COLUMNS if c.name != "company_id"}
         fields = {k: (float(v) if k in ("lat", "lon") else v if isinstance(v, bool) else _text_or_none(v))
                   for k, v in fields.items()}
-        company = session.get(Company, company_id)
-        if company is None:
-            session.add(Company(company_id=company_id, **fields))
-            counts["companies_created"] += 1
-        else:
-            for name, value in fields.items():
-                setattr(company, name, value)
-            counts["companies_updated"] += 1
-    session.flush()
-    for listing_id, row in registry.listings.iterrows():
-        fields = stored_listing_fields(row, {"material": raw_material[listing_id]})
-        listing = session.get(Listing, listing_id)
-        if listing is None:
-            session.add(Listing(**fields))
-            counts["listings_created"] += 1
-        else:
-            for name, value in fields.items():
-                setattr(listing, name, value)
-            counts["listings_updated"] += 1
+        company_rows.append({"company_id": company_id, **fields})
+    listing_rows = [stored_listing_fields(row, {"material": raw_material[listing_id]})
+                    for listing_id, row in registry.listings.iterrows()]
+    counts = {}
+    counts["companies_created"], counts["companies_updated"] = upsert(session, Company, "company_id", company_rows)
+    counts["listings_created"], counts["listings_updated"] = upsert(session, Listing, "listing_id", listing_rows)
     record(session, principal, "import", "import", ",".join(labels.values())[:100],
            jsonable_encoder({**counts, "companies": list(registry.companies.index)[:1000],
                              "listings": list(registry.listings.index)[:1000]}))
