@@ -2,7 +2,7 @@
 processes, with seconds per stage, the driver's and each worker's peak memory, and whether the
 exchanges are the same.
 
-Usage: python benchmarks/distributed.py [--sizes 100000] [--workers 2] [--memory 4GiB]
+Usage: python benchmarks/cluster.py [--sizes 100000] [--workers 2] [--memory 4GiB]
 
 Run it on the machine that will drive a real cluster to see how much of the work leaves the
 driver: the nearest-neighbour jobs and the component solves run on the workers; validation, the
