@@ -377,19 +377,24 @@ def choose_modes(
     detour = transport["detour_factor"].to_numpy(dtype=float)
     best_cost = np.full(n, np.inf)
     chosen = np.full(n, -1)
-    preferred = np.where(stated != "", stated, rule_mode)
-    fallback = pd.Index(TRANSPORT_MODES).get_indexer(preferred)
+    # Modes as integer codes (-1: none stated), so each comparison below is on integers.
+    modes = pd.Index(TRANSPORT_MODES)
+    stated_code = modes.get_indexer(pd.Index(np.asarray(stated, dtype=object)))
+    rule_code = modes.get_indexer(pd.Index(np.asarray(rule_mode, dtype=object)))
+    has_stated = np.asarray(stated, dtype=object) != ""
+    fallback = np.where(has_stated, stated_code, rule_code)
+    pipeline_rule = rule_code == modes.get_loc("pipeline")
     limits = np.empty((len(TRANSPORT_MODES), n))
     for m, mode in enumerate(TRANSPORT_MODES):
-        open_by_rule = (rule_mode == mode) | ((rule_mode != "pipeline") & (
+        open_by_rule = (rule_code == m) | (~pipeline_rule & (
             (mode == "truck") | ((mode == "rail") & rail) | ((mode == "ship") & port)))
-        allowed = np.where(stated != "", stated == mode, open_by_rule)
+        allowed = np.where(has_stated, stated_code == m, open_by_rule)
         physical = mode == "pipeline"
         limits[m] = np.fmin(listing_limit, rule_limit if physical else np.where(economics_known, np.inf, rule_limit))
         distance = geodesic * detour[m]
         cost = (tonnes_per_unit * distance * transport.at[mode, "cost_eur_per_tkm"] * upper
                 + link_costs.at[mode, "fixed_eur_per_yr"] + link_costs.at[mode, "eur_per_km_per_yr"] * distance)
-        cost = cost - 1e-9 * (preferred == mode)  # on equal cost, the stated or the rule's mode
+        cost = cost - 1e-9 * (fallback == m)  # on equal cost, the stated or the rule's mode
         better = allowed & (distance <= limits[m]) & (cost < best_cost)
         chosen[better], best_cost[better] = m, cost[better]
     within = chosen >= 0
