@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -10,7 +10,8 @@ import pandas as pd
 
 from analytics.aggregates import indicator_changes, indicator_totals
 from analytics.scenarios import Scenario, apply_scenario
-from solvers.matching import match
+from solvers.matching import Match, match
+from solvers.network import find_material_components
 from solvers.params import SolveParams
 from solvers.result import MatchResult
 from symbiosis.candidates import CandidateParams
@@ -66,9 +67,14 @@ def resilience(
     removed_company_ids,
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
-    baseline: MatchResult | None = None,
+    baseline: Match | None = None,
 ) -> ResilienceReport:
     """Close companies: report the exchanges lost, re-solve the rest, and how much it recovers.
+
+    Only the material components the closed companies take part in are solved again: the others are
+    independent of them (no listing of theirs can reach a partner of the closed companies' materials),
+    so their baseline exchanges stand as they are. ``baseline`` is the region's match if the caller
+    has it already (the same candidate and solve parameters).
 
     Raises
     ------
@@ -80,14 +86,37 @@ def resilience(
         raise InputError([Problem("resilience", None, "remove", "name at least one company_id to remove")])
     changed = apply_scenario(registry, Scenario(name="closure of " + ", ".join(removed), remove_companies=removed))
     options = {"candidate_params": candidate_params, "solve_params": solve_params}
-    baseline = baseline or match(registry=registry, **options).result
-    result = match(registry=changed, **options).result
-    ex = baseline.exchanges
+    base = baseline or match(registry=registry, **options)
+    result = _rematch_affected(base, changed, removed, options)
+    ex = base.result.exchanges
     lost_rows = ex[ex["supplier_id"].isin(removed) | ex["receiver_id"].isin(removed)]
     before, after = indicator_totals(ex), indicator_totals(result.exchanges)
     lost = indicator_totals(lost_rows)
     remaining = before["diverted_t"] - lost["diverted_t"]
     regained = after["diverted_t"] - remaining
     recovery = regained / lost["diverted_t"] if lost["diverted_t"] > 0 else float("nan")
-    return ResilienceReport(removed, baseline, before, result, after, indicator_changes(before, after),
+    return ResilienceReport(removed, base.result, before, result, after, indicator_changes(before, after),
                             lost_rows.reset_index(drop=True), lost, lost["diverted_t"], regained, recovery)
+
+
+def _rematch_affected(base: Match, changed: Registry, removed: tuple[str, ...], options: dict) -> MatchResult:
+    """The region without the closed companies: the baseline's exchanges of the material components
+    they do not touch, and a new match of the components they do."""
+    arcs = base.candidates.arcs
+    if arcs.empty:
+        return match(registry=changed, **options).result
+    label = find_material_components(arcs).label
+    touched = np.unique(label[(arcs["supplier_id"].isin(removed) | arcs["receiver_id"].isin(removed)).to_numpy()])
+    in_touched = np.isin(label, touched)
+    # Components join offer materials and need materials; the same name on the two sides (steam
+    # offered, steam needed) may belong to different components.
+    offered, needed = set(arcs["material"][in_touched]), set(arcs["need_material"][in_touched])
+    side = changed.listings["kind"]
+    listings = changed.listings[((side == "offer") & changed.listings["material"].isin(offered))
+                                | ((side == "need") & changed.listings["material"].isin(needed))]
+    sub = match(registry=replace(changed, listings=listings), **options).result
+    kept = base.result.exchanges[~base.result.exchanges["material"].isin(offered)]
+    exchanges = pd.concat([kept, sub.exchanges], ignore_index=True) if len(kept) else sub.exchanges
+    return replace(sub, exchanges=exchanges, objective_value=float(exchanges["objective_contribution"].sum()),
+                   bound=float("nan"), gap=float("nan"),
+                   details={**sub.details, "resolved_components": int(len(touched))})

@@ -171,7 +171,7 @@ def resilience_command(
 
     with engine_errors():
         report = resilience(run.match.registry, _split(remove), solve_params=_solve_params(objective),
-                            baseline=run.match.result)
+                            baseline=run.match)
     lost = table(f"Exchanges lost ({len(report.lost_exchanges)})", {
         "offer": "left", "need": "left", "material": "left", "quantity": "right", "diverted t": "right"})
     for r in report.lost_exchanges.itertuples():
@@ -264,7 +264,7 @@ def scenario_run(
     run = region()
     with engine_errors():
         result = run_scenario(run.match.registry, scenario, solve_params=_solve_params(objective),
-                              baseline=run.match.result)
+                              baseline=run.match)
     out.print(_before_after(f"Scenario {scenario.name!r}", result))
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)

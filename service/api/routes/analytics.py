@@ -323,8 +323,8 @@ def close_companies(body: ResilienceRequest, session: SessionDep, principal: Fac
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
     removed = real_company_ids(body.remove, region.companies.index, privacy, "remove")
-    registry = _registry(session, region, open_only=False)
-    report = resilience(registry, removed)
+    full = _cached(session, "full-match", lambda: match(registry=_registry(session, region, open_only=False)))
+    report = resilience(full.registry, removed, baseline=full)
     lost = report.lost_exchanges[[c for c in _FLOW if c in report.lost_exchanges]]
     data = report.to_dict()
     figures = {k: data[k] for k in ("lost_diverted_t", "regained_diverted_t", "recovery", "before", "after", "change",

@@ -1,0 +1,87 @@
+"""The service at scale: import, round and resilience of a synthetic region through the HTTP API.
+
+Usage: python benchmarks/service.py [--sizes 10000 100000] [--database-url URL]
+
+For each size it generates a synthetic Trekantområdet region (``symbiosis.synthetic``), starts the
+service in process on a fresh SQLite file (or the given database) and measures, through the API as a
+facilitator uses it: the import of the two CSV files (and a second import that updates every row),
+one matching round with the default options until it succeeds, and a resilience analysis closing
+the company with the most proposals. It prints seconds and the server's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def measure(n_listings: int, database_url: str | None, seed: int = 1) -> dict:
+    """Import, round and resilience times of one region size."""
+    from collections import Counter
+
+    from service.settings import Settings
+    from symbiosis.synthetic import generate_region
+    from tests.helpers import create_app_client, new_key
+
+    row: dict = {"listings": n_listings}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        companies, listings = generate_region(n_listings=n_listings, seed=seed)
+        companies.to_csv(tmp / "companies.csv", index=False)
+        listings.to_csv(tmp / "listings.csv", index=False)
+        row["companies"] = len(companies)
+        settings = Settings(database_url=database_url or f"sqlite:///{tmp / 'service.db'}",
+                            max_upload_bytes=500_000_000, import_max_rows=2_000_000, max_time_limit_s=3600)
+        with create_app_client(settings) as (client, app):
+            key = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+            files = {name: (f"{name}.csv", (tmp / f"{name}.csv").read_bytes(), "text/csv")
+                     for name in ("companies", "listings")}
+            for label in ("import_s", "reimport_s"):
+                started = time.perf_counter()
+                answer = client.post("/api/v1/imports", files=files, headers=key)
+                row[label] = time.perf_counter() - started
+                assert answer.status_code == 200, answer.text[:500]
+            started = time.perf_counter()
+            created = client.post("/api/v1/rounds", json={"name": f"{n_listings} listings"}, headers=key)
+            assert created.status_code == 202, created.text[:500]
+            round_id = created.json()["id"]
+            app.state.jobs.wait(round_id, timeout=3600)
+            round_ = client.get(f"/api/v1/rounds/{round_id}", headers=key).json()
+            row["round_s"] = time.perf_counter() - started
+            row["round_status"] = round_["status"]
+            row["proposals"] = round_["summary"]["counts"]["exchanges"] if round_["summary"] else 0
+            proposals = client.get("/api/v1/proposals", params={"round_id": round_id, "limit": 500},
+                                   headers=key).json()["data"]
+            busiest = Counter(p["supplier_id"] for p in proposals).most_common(1)
+            if busiest:
+                started = time.perf_counter()
+                report = client.post("/api/v1/analytics/resilience", json={"remove": [busiest[0][0]]}, headers=key)
+                row["resilience_s"] = time.perf_counter() - started
+                assert report.status_code == 200, report.text[:500]
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--database-url", default=None, help="A PostgreSQL URL instead of a fresh SQLite file.")
+    args = parser.parse_args()
+    print("| listings | companies | import s | re-import s | round s | proposals | resilience s | peak MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in args.sizes:
+        r = measure(size, args.database_url)
+        print(f"| {r['listings']:,} | {r['companies']:,} | {r['import_s']:.1f} | {r['reimport_s']:.1f} | "
+              f"{r['round_s']:.1f} ({r['round_status']}) | {r['proposals']:,} | {r.get('resilience_s', float('nan')):.1f} | "
+              f"{r['peak_mb']:,.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
