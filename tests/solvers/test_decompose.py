@@ -19,7 +19,7 @@ PARAMS = SolveParams(objective="value", time_limit_s=20)
 
 @pytest.fixture(scope="module")
 def candidates():
-    return build_candidates(region_with_lots(1200, seed=2))
+    return build_candidates(region_with_lots(800, seed=2))
 
 
 def test_the_compact_relaxation_has_the_optimum_of_the_full_one(candidates):

@@ -20,7 +20,7 @@ def client():
 
 @pytest.mark.parametrize("objective", ["diverted", "value"])
 def test_a_local_cluster_gives_the_exchanges_of_the_in_process_path(client, objective):
-    companies, listings = generate_region(n_listings=1500, seed=3)
+    companies, listings = generate_region(n_listings=1000, seed=3)
     params = SolveParams(objective=objective)
     here = match(companies, listings, solve_params=params)
     # Small tiles, so that large groups are split across tasks too.

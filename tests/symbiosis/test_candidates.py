@@ -72,3 +72,36 @@ def test_bundled_rules_cover_the_documented_symbiosis_exchanges():
     assert {("10 01 02", "cement-raw-material"), ("10 01 05", "gypsum"), ("steam", "hot-water"),
             ("steam", "steam"), ("fuel-gas", "fuel-gas"), ("02 07 04", "animal-feed")} <= pairs
     assert len(default_rulebook().rules) >= 60
+
+
+def test_great_circle_screening_never_exceeds_the_geodesic_by_more_than_its_margin():
+    from symbiosis.geo import SCREEN_MARGIN, great_circle_km
+
+    rng = np.random.default_rng(5)
+    lat1, lon1 = rng.uniform(-89, 89, 20000), rng.uniform(-180, 180, 20000)
+    lat2, lon2 = np.clip(lat1 + rng.normal(0, 5, 20000), -89, 89), lon1 + rng.normal(0, 5, 20000)
+    exact, screen = geodesic_km(lat1, lon1, lat2, lon2), great_circle_km(lat1, lon1, lat2, lon2)
+    assert (screen * (1 - SCREEN_MARGIN) <= exact).all()
+    assert (exact <= screen * (1 + SCREEN_MARGIN)).all()
+
+
+def test_the_unit_vector_tree_finds_the_haversine_ball_tree_s_neighbours():
+    from symbiosis.geo import build_index, build_tree, query_nearest
+
+    rng = np.random.default_rng(6)
+    lat, lon = rng.uniform(54.5, 57.7, 3000), rng.uniform(8.0, 15.0, 3000)
+    q_lat, q_lon = rng.uniform(54.5, 57.7, 500), rng.uniform(8.0, 15.0, 500)
+    _, ours = query_nearest(build_tree(lat, lon), q_lat, q_lon, 7)
+    _, theirs = build_index(lat, lon).query(np.radians(np.column_stack([q_lat, q_lon])), k=7)
+    assert np.array_equal(np.sort(ours.reshape(500, 7), axis=1), np.sort(theirs, axis=1))
+
+
+def test_every_arc_carries_the_exact_geodesic_after_screening():
+    from symbiosis.registry import validate_tables
+    from symbiosis.synthetic import generate_region
+
+    registry = validate_tables(*generate_region(n_listings=1000, seed=2))
+    arcs = build_candidates(registry).arcs
+    o, n = registry.offers.loc[arcs["offer_id"]], registry.needs.loc[arcs["need_id"]]
+    exact = geodesic_km(o["lat"].to_numpy(), o["lon"].to_numpy(), n["lat"].to_numpy(), n["lon"].to_numpy())
+    assert np.array_equal(arcs["geodesic_km"].to_numpy(), exact)
