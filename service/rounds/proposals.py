@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from service.db.models import Proposal
+from service.db.models import utcnow
 from symbiosis.explain import explain_exchanges
 from symbiosis.objective import Objective
 from symbiosis.schema import INDICATORS
@@ -28,20 +28,22 @@ def _stored(value: object) -> float | str | None:
 
 
 def proposals_from(exchanges: pd.DataFrame, round_id: int, run: int, objective: Objective,
-                   skip_pairs: set[tuple[str, str]]) -> list[Proposal]:
-    """One draft proposal per exchange, with its explanation; pairs in ``skip_pairs`` (already
-    exchanged) are left out."""
+                   skip_pairs: set[tuple[str, str]]) -> list[dict]:
+    """One draft proposal per exchange, as the column values of a ``proposals`` row (for one bulk
+    insert), with its explanation; pairs in ``skip_pairs`` (already exchanged) are left out."""
     kept = exchanges[[(o, n) not in skip_pairs for o, n in zip(exchanges["offer_id"], exchanges["need_id"])]]
     explanations = explain_exchanges(kept, objective)
+    now = utcnow()
     rows = []
     for record, text in zip(kept.to_dict("records"), explanations):
-        values = {("yield_" if name == "yield" else name): _stored(record[name]) for name in PROPOSAL_FIELDS}
+        values = {name: _stored(record[name]) for name in PROPOSAL_FIELDS}
         limit = record["max_distance_km"]
-        rows.append(Proposal(
-            **values, round_id=round_id, run=run, status="draft",
-            max_distance_km=float(limit) if pd.notna(limit) else None,
-            need_quantity_canonical=float(record["quantity_canonical"]) * float(record["yield"]), explanation=text,
-        ))
+        rows.append({
+            **values, "round_id": round_id, "run": run, "status": "draft",
+            "max_distance_km": float(limit) if pd.notna(limit) else None,
+            "need_quantity_canonical": float(record["quantity_canonical"]) * float(record["yield"]),
+            "explanation": text, "version": 1, "created_at": now, "updated_at": now,
+        })
     return rows
 
 

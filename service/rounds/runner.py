@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.schemas.rounds import weights_of
@@ -351,8 +351,9 @@ class RoundJobs:
                                                    Proposal.status.in_(("draft", "sent")))
                             .values(status="superseded", version=Proposal.version + 1)
                             .execution_options(synchronize_session=False))
-            session.add_all(proposals.proposals_from(exchanges, round_id, run_number,
-                                                     solve_params.objective, exchanged))
+            rows = proposals.proposals_from(exchanges, round_id, run_number, solve_params.objective, exchanged)
+            if rows:
+                session.execute(insert(Proposal.__table__), rows)
 
     def _match(self, round_id: int, snapshot: dict, candidate_params: CandidateParams,
                solve_params: SolveParams) -> tuple[pd.DataFrame, pd.DataFrame, dict, int]:
