@@ -502,20 +502,44 @@ def export_graphml(session: SessionDep, principal: FacilitatorOrPlannerDep, sett
 def export_csv(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep,
                table: Literal["companies", "exchanges", "keystones"] = "exchanges") -> Response:
     """One table as CSV: ``companies`` (with network metrics), ``exchanges`` or ``keystones``."""
-    if table == "keystones":
-        frame = _keystone_table(session, principal, settings, DEFAULT_DEPENDENCY_SHARE)[0].reset_index()
-    else:
-        region = load_region(session)
-        privacy = _privacy(principal, region, settings)
-        if table == "companies":
-            data = _network(session, region)
-            graph = data.graph
-            frame = company_table(region.companies).join(data.metrics)
-            frame = (private_nodes(frame, privacy, graph) if privacy is not None else frame).reset_index()
-        else:
-            frame = region.exchanges
-            frame = private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame
+    frame = _export_table(session, principal, settings, table)
     buffer = io.StringIO()
     neutralise_formulas(frame).to_csv(buffer, index=False)
     return Response(buffer.getvalue(), media_type=CSV,
                     headers={"Content-Disposition": f'attachment; filename="{table}.csv"'})
+
+
+def _export_table(session: Session, principal: Principal, settings: Settings,
+                  table: Literal["companies", "exchanges", "keystones"]) -> pd.DataFrame:
+    """One exported table as the caller may see it (planners through the disclosure control)."""
+    if table == "keystones":
+        return _keystone_table(session, principal, settings, DEFAULT_DEPENDENCY_SHARE)[0].reset_index()
+    region = load_region(session)
+    privacy = _privacy(principal, region, settings)
+    if table == "companies":
+        data = _network(session, region)
+        frame = company_table(region.companies).join(data.metrics)
+        return (private_nodes(frame, privacy, data.graph) if privacy is not None else frame).reset_index()
+    frame = region.exchanges
+    return private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export/xlsx", response_class=Response,
+            responses=_download("network.xlsx", XLSX, "Every planner table in one workbook (text cells that start "
+                                "like a formula are prefixed with a single quote).", {"type": "string", "format": "binary"}))
+def export_workbook(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: SettingsDep) -> Response:
+    """The companies with their network metrics, the exchanges, the keystones and the aggregates by
+    municipality, branch and material in one workbook, each as the caller may see it."""
+    sheets = {name: _export_table(session, principal, settings, name)
+              for name in ("companies", "exchanges", "keystones")}
+    for by in ("municipality", "branch", "material"):
+        sheets[f"by {by}"] = pd.DataFrame(aggregates(session, principal, settings, by).data)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            neutralise_formulas(frame).to_excel(writer, sheet_name=name, index=False)
+    return Response(buffer.getvalue(), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="network.xlsx"'})

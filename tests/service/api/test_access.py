@@ -60,6 +60,7 @@ MATRIX = [
     ("GET", "/analytics/export/geojson", ("facilitator", "planner")),
     ("GET", "/analytics/export/graphml", ("facilitator", "planner")),
     ("GET", "/analytics/export/csv", ("facilitator", "planner")),
+    ("GET", "/analytics/export/xlsx", ("facilitator", "planner")),
 ]
 
 

@@ -356,3 +356,19 @@ def test_exports_are_directed_labelled_graphml_and_valid_separable_geojson(propo
             assert {f["geometry"]["type"] for f in collection["features"]} == {geometry}
     bad = api.client.get(f"{V1}/analytics/export/geojson?layer=roads", headers=fac)
     assert bad.status_code == 422 and "layer" in bad.text
+
+
+def test_the_planner_workbook_has_every_table_and_no_names_for_a_planner(proposed):
+    import io
+
+    import openpyxl
+
+    api = proposed.api
+    for key, private in ((proposed.facilitator, False), (api.key("planner"), True)):
+        answer = api.client.get(f"{V1}/analytics/export/xlsx", headers=key)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+        book = openpyxl.load_workbook(io.BytesIO(answer.content))
+        assert {"companies", "exchanges", "keystones", "by municipality", "by branch", "by material"} <= set(book.sheetnames)
+        text = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row)
+        assert any(name in text for name in NAMES) is not private
