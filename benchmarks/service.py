@@ -5,8 +5,9 @@ Usage: python benchmarks/service.py [--sizes 10000 100000] [--database-url URL]
 For each size it generates a synthetic Trekantområdet region (``symbiosis.synthetic``), starts the
 service in process on a fresh SQLite file (or the given database) and measures, through the API as a
 facilitator uses it: the import of the two CSV files (and a second import that updates every row),
-one matching round with the default options until it succeeds, and a resilience analysis closing
-the company with the most proposals. It prints seconds and the server's peak memory.
+one matching round with the default options until it succeeds, and resilience analyses closing the
+company with the most proposals (the first also matches the whole region for this data version)
+and then the next one (reusing that match). It prints seconds and the server's peak memory.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ def measure(n_listings: int, database_url: str | None, seed: int = 1) -> dict:
             row["proposals"] = round_["summary"]["counts"]["exchanges"] if round_["summary"] else 0
             proposals = client.get("/api/v1/proposals", params={"round_id": round_id, "limit": 500},
                                    headers=key).json()["data"]
-            busiest = Counter(p["supplier_id"] for p in proposals).most_common(1)
-            if busiest:
+            busiest = Counter(p["supplier_id"] for p in proposals).most_common(2)
+            # The first closure also matches the whole region once for this data version; the next reuses it.
+            for label, (company, _count) in zip(("resilience_s", "resilience_warm_s"), busiest):
                 started = time.perf_counter()
-                report = client.post("/api/v1/analytics/resilience", json={"remove": [busiest[0][0]]}, headers=key)
-                row["resilience_s"] = time.perf_counter() - started
+                report = client.post("/api/v1/analytics/resilience", json={"remove": [company]}, headers=key)
+                row[label] = time.perf_counter() - started
                 assert report.status_code == 200, report.text[:500]
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
@@ -74,13 +76,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--database-url", default=None, help="A PostgreSQL URL instead of a fresh SQLite file.")
     args = parser.parse_args()
-    print("| listings | companies | import s | re-import s | round s | proposals | resilience s | peak MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| listings | companies | import s | re-import s | round s | proposals | resilience s (first) | "
+          "resilience s (next) | peak MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         r = measure(size, args.database_url)
         print(f"| {r['listings']:,} | {r['companies']:,} | {r['import_s']:.1f} | {r['reimport_s']:.1f} | "
               f"{r['round_s']:.1f} ({r['round_status']}) | {r['proposals']:,} | {r.get('resilience_s', float('nan')):.1f} | "
-              f"{r['peak_mb']:,.0f} |", flush=True)
+              f"{r.get('resilience_warm_s', float('nan')):.1f} | {r['peak_mb']:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":
