@@ -12,12 +12,11 @@ spreadsheet would run as a formula are neutralised (:func:`symbiosis.spreadsheet
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import total_indicators
@@ -120,24 +119,21 @@ def _material_names(keys: pd.Series) -> pd.Series:
     return keys.map(names).fillna("")
 
 
-def _sheet(book: Workbook, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None) -> None:
-    sheet = book.create_sheet(title)
+def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None) -> None:
+    """Write one sheet row by row (XlsxWriter in constant-memory mode: fast and lean for a national
+    region's exchanges): a bold, frozen header, column widths from the first rows, wrapped long text."""
+    sheet = book.add_worksheet(title)
     columns = [c for c in headers if c in frame.columns]
-    sheet.append([headers[c] for c in columns])
-    for row in frame[columns].itertuples(index=False):
-        sheet.append([_cell(v) for v in row])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for i, column in enumerate(columns, start=1):
+    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+    for i, column in enumerate(columns):
         sample = [str(v) for v in frame[column].head(50)]
-        width = max([len(headers[column])] + [len(s) for s in sample])
-        limit = 100 if column == wrap else 40
-        sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), limit)
-        if column == wrap:
-            for cell in sheet.iter_cols(min_col=i, max_col=i, min_row=2):
-                for c in cell:
-                    c.alignment = Alignment(wrap_text=True, vertical="top")
+        width = max([len(headers[column])] + [len(text) for text in sample])
+        sheet.set_column(i, i, min(max(10, width + 2), 100 if column == wrap else 40),
+                         wrapped if column == wrap else None)
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, [headers[c] for c in columns], book.add_format({"bold": True}))
+    for number, row in enumerate(frame[columns].itertuples(index=False), start=1):
+        sheet.write_row(number, 0, [_cell(v) for v in row])
 
 
 def _cell(value):
@@ -147,8 +143,8 @@ def _cell(value):
         value = value.item()  # numpy scalars
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()[:10] if isinstance(value, date) and not isinstance(value, datetime) else str(value)
     return neutralise_text(value)
 
 
@@ -223,13 +219,14 @@ def write_results_workbook(
         columns=["item", "value"],
     )
 
-    book = Workbook()
-    book.remove(book.active)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Text is never read as a formula or a link (and is neutralised besides, see _cell).
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                          "strings_to_urls": False, "nan_inf_to_errors": False})
     _sheet(book, "exchanges", ex, EXCHANGE_HEADERS, wrap="explanation")
     _sheet(book, "unmatched", um, UNMATCHED_HEADERS, wrap="reason")
     _sheet(book, "indicators", indicators,
            {"indicator": "indicator", "value": "total", "unit": "unit", "unknown": "unknown", "key": "column"})
     _sheet(book, "about", about, {"item": "item", "value": "value"}, wrap="value")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    book.close()
     return path
