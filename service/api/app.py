@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upgrade_database(engine)
         fail_interrupted_rounds(sessions)
         app.state.jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
-                                   poll_s=settings.round_poll_s)
+                                   poll_s=settings.round_poll_s,
+                                   after_success=lambda: analytics.warm_cache(app.state.read_sessions))
         app.state.jobs.start()
         try:
             yield

@@ -16,6 +16,8 @@ A process that stops in an orderly way hands its running rounds back to the queu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import logging
 import multiprocessing
 import os
@@ -152,8 +154,10 @@ class RoundJobs:
     round that another runs.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], *, workers: int, lease_s: float, poll_s: float):
+    def __init__(self, sessions: sessionmaker[Session], *, workers: int, lease_s: float, poll_s: float,
+                 after_success: Callable[[], None] | None = None):
         self.sessions = sessions
+        self.after_success = after_success
         self.workers, self.lease_s, self.poll_s = workers, lease_s, poll_s
         self.name = worker_name()
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="round")
@@ -272,6 +276,12 @@ class RoundJobs:
                              lease_until=utcnow() + timedelta(seconds=self.lease_s)):
                 raise LostClaimError()
 
+    def _after_success(self) -> None:
+        try:
+            self.after_success()
+        except Exception:  # a follow-up never changes the round's outcome
+            log.exception("the work after a round failed")
+
     def _progress(self, round_id: int, stage: str, fraction: float) -> None:
         with self.sessions.begin() as session:
             self._set(session, round_id, stage=stage, progress=min(max(fraction, 0.0), 1.0))
@@ -282,6 +292,8 @@ class RoundJobs:
         """Run one claimed round to a final state: succeeded, failed or cancelled (or back to the queue)."""
         try:
             self._run(round_id)
+            if self.after_success is not None:  # e.g. warm the planner's analytics, off the round's thread
+                threading.Thread(target=self._after_success, name=f"after-round-{round_id}", daemon=True).start()
         except CancelledError as exc:
             self._finish(round_id, "cancelled", str(exc))
         except StoppingError:

@@ -166,6 +166,19 @@ def _keystone_ranking(session: Session, region: RegionData, dependency_share: fl
                    lambda: keystone_ranking(region.exchanges, graph, dependency_share))
 
 
+def warm_cache(sessions) -> None:
+    """Compute what the planner's page asks for first (region, network, keystones, aggregates, the match
+    of the open listings) for the data as they are now, so that the first view after a round is fast."""
+    with sessions() as session:
+        region = load_region(session)
+        _keystone_ranking(session, region, DEFAULT_DEPENDENCY_SHARE)
+        for by in ("municipality", "branch", "material"):
+            _cached(session, ("aggregates", by), lambda by=by: (
+                aggregate_indicators(region.exchanges, region.companies, by),
+                group_companies(region.exchanges, region.companies, by)))
+        _open_match(session, region)
+
+
 def _privacy(principal: Principal, region: RegionData, settings: Settings) -> Privacy | None:
     """What the caller may see: everything (facilitators), or a planner's view (:mod:`analytics.disclosure`)."""
     if principal.role is not Role.PLANNER:

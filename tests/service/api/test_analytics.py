@@ -372,3 +372,22 @@ def test_the_planner_workbook_has_every_table_and_no_names_for_a_planner(propose
         assert {"companies", "exchanges", "keystones", "by municipality", "by branch", "by material"} <= set(book.sheetnames)
         text = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row)
         assert any(name in text for name in NAMES) is not private
+
+
+def test_a_finished_round_warms_the_planner_s_first_view(region):
+    """After a round the network, keystones, aggregates and the open listings' match are computed for
+    the new data, so the planner's first view reads them from the cache."""
+    import time
+
+    from service.api.routes.analytics import CACHE
+
+    created = region.api.client.post(f"{V1}/rounds", json={"name": "warm"}, headers=region.facilitator)
+    region.api.wait(created.json()["id"], region.facilitator)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not {"network", "open-match"} <= set(CACHE._results):
+        time.sleep(0.1)
+    assert {"region", "network", "open-match", ("aggregates", "material")} <= set(CACHE._results)
+    hits = CACHE.hits
+    planner = region.api.key("planner")
+    assert region.api.client.get(f"{V1}/analytics/network", headers=planner).status_code == 200
+    assert CACHE.hits > hits
