@@ -138,15 +138,12 @@ def measure(n_listings: int, seed: int) -> dict:
     from solvers.solve import solve
     from symbiosis.candidates import CandidateParams, build_candidates
     from symbiosis.registry import read_registry
-    from symbiosis.synthetic import generate_region
+    from symbiosis.synthetic import write_region
 
     row: dict = {"listings": n_listings}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        companies, listings = generate_region(n_listings=n_listings, seed=seed)
-        companies.to_csv(tmp / "companies.csv", index=False)
-        listings.to_csv(tmp / "listings.csv", index=False)
-        del companies, listings
+        write_region(tmp, n_listings=n_listings, seed=seed)
         base = _peak_mb()
         stages = {}
 

@@ -28,16 +28,13 @@ def measure(n_listings: int, database_url: str | None, seed: int = 1) -> dict:
     from collections import Counter
 
     from service.settings import Settings
-    from symbiosis.synthetic import generate_region
+    from symbiosis.synthetic import write_region
     from tests.helpers import create_app_client, new_key
 
     row: dict = {"listings": n_listings}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        companies, listings = generate_region(n_listings=n_listings, seed=seed)
-        companies.to_csv(tmp / "companies.csv", index=False)
-        listings.to_csv(tmp / "listings.csv", index=False)
-        row["companies"] = len(companies)
+        row["companies"], _ = write_region(tmp, n_listings=n_listings, seed=seed)
         settings = Settings(database_url=database_url or f"sqlite:///{tmp / 'service.db'}",
                             max_upload_bytes=500_000_000, import_max_rows=2_000_000, max_time_limit_s=3600)
         with create_app_client(settings) as (client, app):

@@ -84,13 +84,8 @@ def read_workbook_tables(path: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def read_registry(
-    *,
-    companies: str | Path | None = None,
-    listings: str | Path | None = None,
-    workbook: str | Path | None = None,
-    catalog: MaterialCatalog | None = None,
-    locale: str | None = None,
-    geocoder: Geocoder | None = None,
+    *, companies: str | Path | None = None, listings: str | Path | None = None, workbook: str | Path | None = None,
+    catalog: MaterialCatalog | None = None, locale: str | None = None, geocoder: Geocoder | None = None,
 ) -> Registry:
     """Read and validate the input, from two CSV files or one workbook.
 

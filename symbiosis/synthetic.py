@@ -355,3 +355,17 @@ def generate_region(
         columns=LISTING_COLUMNS,
     )
     return companies, listings
+
+
+def write_region(out_dir, n_companies: int | None = None, *, n_listings: int | None = None,
+                 seed: int = 0) -> tuple[int, int]:
+    """Generate a region (see :func:`generate_region`) and write it as ``companies.csv`` and
+    ``listings.csv`` in the input contract into ``out_dir``; return (companies, listings) written."""
+    from pathlib import Path
+
+    out_dir = Path(out_dir)
+    companies, listings = generate_region(n_companies, n_listings=n_listings, seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    companies.to_csv(out_dir / "companies.csv", index=False)
+    listings.to_csv(out_dir / "listings.csv", index=False)
+    return len(companies), len(listings)

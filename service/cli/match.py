@@ -267,16 +267,13 @@ def generate(
     """Write a synthetic Trekantområdet region in the input format."""
     if (companies is None) == (listings is None):
         usage_error("give exactly one of --companies and --listings")
-    from symbiosis.synthetic import generate_region
+    from symbiosis.synthetic import write_region
 
     try:
-        comp, lst = generate_region(companies, n_listings=listings, seed=seed)
+        n_companies, n_listings = write_region(out_dir, companies, n_listings=listings, seed=seed)
     except ValueError as exc:
         usage_error(str(exc))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    comp.to_csv(out_dir / "companies.csv", index=False)
-    lst.to_csv(out_dir / "listings.csv", index=False)
-    out.print(f"Wrote {len(comp)} companies to {out_dir / 'companies.csv'} and {len(lst)} listings to "
+    out.print(f"Wrote {n_companies} companies to {out_dir / 'companies.csv'} and {n_listings} listings to "
               f"{out_dir / 'listings.csv'}")
 
 
