@@ -62,7 +62,8 @@ class SolveParams:
     milp_full_up_to_arcs
         A discrete component with at most this many arcs goes to the MILP engine whole; a larger one
         is decomposed (:mod:`solvers.decompose`: LP-support reduction, relax-fix-resolve, bounded
-        by its LP relaxation).
+        by its LP relaxation), unless ``relative_gap`` is 0: an exact answer asked for is sought on
+        the whole model until the time limit.
     """
 
     objective: Objective = Objective.DIVERTED

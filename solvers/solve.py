@@ -311,7 +311,7 @@ def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams,
     sub = inputs.arcs.iloc[members]
     objective = inputs.objective.subset(members)
     rules = inputs.rules.subset(members)
-    if len(members) > params.milp_full_up_to_arcs:
+    if len(members) > params.milp_full_up_to_arcs and params.relative_gap > 0:
         return _solve_milp_decomposed(sub, objective, rules, members, params, limit_s)
     model = build_milp(sub, objective.effective, objective.link, rules)
     start, relaxed_bound = _best_start(model, inputs, members, params)

@@ -44,3 +44,13 @@ def test_the_decomposed_solve_is_feasible_and_honest_about_its_gap(candidates):
     assert decomposed.gap == pytest.approx((decomposed.bound - decomposed.objective_value) / decomposed.bound, rel=1e-6)
     # LP-support reduction loses little against the whole MILP on a region this size.
     assert decomposed.objective_value >= whole.objective_value * 0.99
+
+
+def test_an_exact_answer_asked_for_is_sought_on_the_whole_model(candidates, monkeypatch):
+    """With a relative gap of 0 a large component goes to the MILP engine whole, never decomposed."""
+    import solvers.solve as solve_module
+
+    calls = []
+    monkeypatch.setattr(solve_module, "solve_decomposed", lambda *args, **kwargs: calls.append(args))
+    exact = solve(candidates, replace(PARAMS, milp_full_up_to_arcs=0, relative_gap=0.0, time_limit_s=5))
+    assert calls == [] and len(exact.exchanges) > 0
