@@ -6,10 +6,15 @@ Test modules import builders from here only; no test module imports another test
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from numbers import Real
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -202,3 +207,164 @@ def stub_nominatim() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the web pages' server and browser page ---------------------------------------------------------
+
+@dataclass
+class Site:
+    """The running server, its keys and what the round produced."""
+
+    url: str
+    app: object
+    keys: dict[str, str] = field(default_factory=dict)
+    round_id: int | None = None
+    proposals: list[dict] = field(default_factory=list)
+
+    def key(self, role: str, company_id: str | None = None) -> str:
+        return new_key(self.app, role, company_id)
+
+
+def free_local_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(database: Path) -> Iterator[Site]:
+    """The service on 127.0.0.1 (a free port) over a fresh SQLite file, stopped on leaving."""
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.settings import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{database}", round_workers=1))
+    port = free_local_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(url=f"http://127.0.0.1:{port}", app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+WAIT_MS = 30_000
+
+
+class Page:
+    """A browser page with the key of one role entered, recording console errors and page errors."""
+
+    def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown",
+                 timeout_ms: int = WAIT_MS):
+        from playwright.sync_api import expect
+
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale,
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(site.url + "/")
+        self.page.fill("#key-input", site.keys[role])
+        started = time.monotonic()
+        self.page.click("#key-use")
+        expect(self.page.locator(ready).first).not_to_be_empty(timeout=timeout_ms)
+        #: Seconds from entering the key until the page showed ``ready``.
+        self.ready_s = time.monotonic() - started
+
+    def counts(self) -> tuple[int, int]:
+        return (self.page.locator("#map path.company-marker").count(),
+                self.page.locator("#map path.exchange-line").count())
+
+    def select(self, filter_id: str, value: str) -> tuple[int, int]:
+        self.page.select_option(f"#filter-{filter_id}", value)
+        return self.counts()
+
+    def totals(self) -> dict[str, str]:
+        rows = self.page.locator("#totals tbody tr").all()
+        return {row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text() for row in rows}
+
+
+
+
+# --- a validator of the GeoJSON exports -----------------------------------------------------------
+
+# A validator of the GeoJSON (RFC 7946) rules the exports rely on, and of their clean geometry.
+#
+# RFC 7946: a FeatureCollection has ``type`` and a ``features`` array (section 3.3); a Feature has
+# ``type``, ``geometry`` (an object or null) and ``properties`` (an object or null), and an ``id``
+# that is a string or a number if any (3.2); a position is two or three numbers, longitude then
+# latitude in WGS84 (3.1.1, 4); a LineString has two or more positions (3.1.4); no ``crs`` member
+# (4). Beyond the RFC, the exports promise clean geometry: no line of zero length, and (with
+# ``single_type``) one geometry type per collection.
+
+def _geojson_position(value, where: str) -> list[str]:
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        return [f"{where}: a position is 2 or 3 numbers, not {value!r}"]
+    if not all(isinstance(v, Real) and not isinstance(v, bool) and v == v for v in value):
+        return [f"{where}: a position holds numbers only, not {value!r}"]
+    lon, lat = value[0], value[1]
+    problems = []
+    if not -180 <= lon <= 180:
+        problems.append(f"{where}: longitude {lon} is outside [-180, 180]")
+    if not -90 <= lat <= 90:
+        problems.append(f"{where}: latitude {lat} is outside [-90, 90]")
+    return problems
+
+
+def _geojson_geometry(geometry, where: str) -> list[str]:
+    if geometry is None:
+        return []
+    if not isinstance(geometry, dict) or "coordinates" not in geometry:
+        return [f"{where}: a geometry is an object with coordinates"]
+    kind, coordinates = geometry.get("type"), geometry["coordinates"]
+    if kind == "Point":
+        return _geojson_position(coordinates, where)
+    if kind == "LineString":
+        if not isinstance(coordinates, list) or len(coordinates) < 2:
+            return [f"{where}: a LineString has two or more positions"]
+        problems = [p for i, c in enumerate(coordinates) for p in _geojson_position(c, f"{where}[{i}]")]
+        if not problems and all(c[:2] == coordinates[0][:2] for c in coordinates):
+            problems.append(f"{where}: a LineString of zero length")
+        return problems
+    return [f"{where}: geometry type {kind!r} is not one the exports write (Point, LineString)"]
+
+
+def geojson_problems(collection, single_type: bool = False) -> list[str]:
+    """Every rule the collection breaks (empty when it is valid)."""
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        return ["the top level is not a FeatureCollection"]
+    if "crs" in collection:
+        return ["RFC 7946 has no crs member: coordinates are WGS84"]
+    features = collection.get("features")
+    if not isinstance(features, list):
+        return ["a FeatureCollection has a features array"]
+    problems: list[str] = []
+    types = set()
+    for i, feature in enumerate(features):
+        where = f"features[{i}]"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.append(f"{where}: not a Feature")
+            continue
+        if "geometry" not in feature or "properties" not in feature:
+            problems.append(f"{where}: a Feature has geometry and properties members")
+            continue
+        if feature["properties"] is not None and not isinstance(feature["properties"], dict):
+            problems.append(f"{where}: properties are an object or null")
+        if "id" in feature and not isinstance(feature["id"], (str, int, float)):
+            problems.append(f"{where}: an id is a string or a number")
+        problems += _geojson_geometry(feature["geometry"], f"{where}.geometry")
+        if feature["geometry"] is not None:
+            types.add(feature["geometry"].get("type"))
+    if single_type and len(types) > 1:
+        problems.append(f"one geometry type expected, found {sorted(types)}")
+    return problems

@@ -16,7 +16,7 @@ from analytics.network import (
     BetweennessMethod, betweenness, betweenness_method, company_graph, dependency_graph, keystone_ranking,
     network_metrics,
 )
-from tests.analytics.geojson_rules import geojson_problems
+from tests.helpers import geojson_problems
 from symbiosis.errors import AnalyticsError
 from symbiosis.schema import INDICATORS
 

@@ -11,7 +11,7 @@ import pytest
 
 from analytics.disclosure import round_significant
 from service.api.routes import analytics as analytics_routes
-from tests.analytics.geojson_rules import geojson_problems
+from tests.helpers import geojson_problems
 
 V1 = "/api/v1"
 NAMES = ("asnaes", "gyproc", "boardco", "Asnæs", "Gyproc", "Board Company")

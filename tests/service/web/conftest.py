@@ -7,7 +7,6 @@ exchanges, five are accepted by both sides (the active exchanges) and one still 
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,40 +16,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
-from service.api.app import create_app
-from service.settings import Settings
 from tests.helpers import (
-    WEB_COMPANIES as COMPANIES, WEB_EXCHANGE_CLASSES as EXCHANGE_CLASSES, WEB_LISTINGS as LISTINGS,
-    WEB_PENDING as PENDING, new_key,
+    WAIT_MS, WEB_COMPANIES as COMPANIES, WEB_EXCHANGE_CLASSES as EXCHANGE_CLASSES, WEB_LISTINGS as LISTINGS,
+    WEB_PENDING as PENDING, Page, Site, serve,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROUND_TIMEOUT_S = 120
-
-@dataclass
-class Site:
-    """The running server, its keys and what the round produced."""
-
-    url: str
-    app: object
-    keys: dict[str, str] = field(default_factory=dict)
-    round_id: int | None = None
-    proposals: list[dict] = field(default_factory=list)
-
-    def key(self, role: str, company_id: str | None = None) -> str:
-        return new_key(self.app, role, company_id)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _seed(site: Site) -> None:
     facilitator = site.keys["facilitator"] = site.key("facilitator")
@@ -91,25 +67,6 @@ def _seed(site: Site) -> None:
         assert sorted(e["need_material"] for e in exchanges) == sorted(EXCHANGE_CLASSES), exchanges
 
 
-@contextmanager
-def serve(database: Path) -> Iterator[Site]:
-    """The service on 127.0.0.1 (a free port) over a fresh SQLite file, stopped on leaving."""
-    app = create_app(Settings(database_url=f"sqlite:///{database}", round_workers=1))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield Site(url=f"http://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Iterator[Site]:
     """The service seeded through its API with the small known network."""
@@ -136,43 +93,6 @@ def browser():
 
 
 #: Milliseconds to wait for the page to draw after the key is entered.
-WAIT_MS = 30_000
-
-
-class Page:
-    """A browser page with the key of one role entered, recording console errors and page errors."""
-
-    def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown",
-                 timeout_ms: int = WAIT_MS):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale,
-                                           accept_downloads=True)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.goto(site.url + "/")
-        self.page.fill("#key-input", site.keys[role])
-        started = time.monotonic()
-        self.page.click("#key-use")
-        expect(self.page.locator(ready).first).not_to_be_empty(timeout=timeout_ms)
-        #: Seconds from entering the key until the page showed ``ready``.
-        self.ready_s = time.monotonic() - started
-
-    def counts(self) -> tuple[int, int]:
-        return (self.page.locator("#map path.company-marker").count(),
-                self.page.locator("#map path.exchange-line").count())
-
-    def select(self, filter_id: str, value: str) -> tuple[int, int]:
-        self.page.select_option(f"#filter-{filter_id}", value)
-        return self.counts()
-
-    def totals(self) -> dict[str, str]:
-        rows = self.page.locator("#totals tbody tr").all()
-        return {row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text() for row in rows}
-
-
 @pytest.fixture
 def open_page(browser, site):
     pages = []

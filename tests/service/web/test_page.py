@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.service.web.conftest import WAIT_MS
+from tests.helpers import WAIT_MS
 
 from tests.helpers import WEB_COMPANIES as COMPANIES, WEB_LINK_MATERIALS as LINK_MATERIALS
 

@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.service.web.conftest import WAIT_MS, Page
+from tests.helpers import WAIT_MS, Page, serve
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "build" / "screenshots"
 #: Set to 1 to also take the screenshots at 10,000 generated listings (a few minutes).
@@ -193,8 +194,12 @@ def test_a_planner_sees_hotspots_and_a_processor_site_and_downloads_each_export(
     for key in buttons.evaluate_all("bs => bs.map(b => b.dataset.download)"):
         with p.expect_download() as info:
             p.click(f"#downloads button[data-download={key}]")
-        names[key] = (info.value.suggested_filename, Path(info.value.path()).read_text(encoding="utf-8"))
-    assert {"geojson", "graphml", "csv_exchanges", "csv_companies", "csv_keystones"} <= set(names)
+        content = Path(info.value.path()).read_bytes()
+        names[key] = (info.value.suggested_filename,
+                      content if info.value.suggested_filename.endswith(".xlsx") else content.decode("utf-8"))
+    assert {"geojson", "graphml", "csv_exchanges", "csv_companies", "csv_keystones", "workbook"} <= set(names)
+    workbook = openpyxl.load_workbook(io.BytesIO(names["workbook"][1]))
+    assert {"companies", "exchanges", "keystones"} <= set(workbook.sheetnames)
     filename, text = names["geojson"]
     assert filename == "network.geojson" and json.loads(text)["type"] == "FeatureCollection"
     assert names["graphml"][0] == "network.graphml" and "<graphml" in names["graphml"][1]
@@ -291,7 +296,6 @@ def test_screenshots_at_10000_listings(browser, large_site):
 @pytest.fixture(scope="module")
 def large_site(tmp_path_factory):
     """A second server with 10,000 generated listings imported through the API and one round sent."""
-    from tests.service.web.conftest import serve
 
     folder = tmp_path_factory.mktemp("large")
     subprocess.run([sys.executable, "-c", "from service.cli import main; main()", "generate", "--listings", "10000", "--out", str(folder)],
