@@ -50,18 +50,26 @@ class PriceBook:
 
     def price(self, material: str, side: str, catalog: MaterialCatalog | None = None) -> float:
         """The most specific default price of ``material`` on ``side`` (NaN when none is known)."""
-        catalog = catalog or default_catalog()
-        rows = self.table[self.table["side"] == side].set_index("material")["eur_per_unit"]
-        for key in _lookup_keys(material, catalog):
-            if key in rows.index:
-                return float(rows[key])
-        return float("nan")
+        return _most_specific(material, self._side(side), catalog or default_catalog())
 
     def prices(self, materials: pd.Series, side: str, catalog: MaterialCatalog | None = None) -> pd.Series:
         """:meth:`price` of each material of a series (looked up once per distinct material)."""
-        catalog = catalog or default_catalog()
-        distinct = {m: self.price(m, side, catalog) for m in materials.unique()}
+        catalog, rows = catalog or default_catalog(), self._side(side)
+        distinct = {m: _most_specific(m, rows, catalog) for m in materials.unique()}
         return materials.map(distinct).astype(float)
+
+    def _side(self, side: str) -> dict[str, float]:
+        """The prices on one side by ``material`` key."""
+        rows = self.table[self.table["side"] == side]
+        return dict(zip(rows["material"], rows["eur_per_unit"].astype(float)))
+
+
+def _most_specific(material: str, rows: dict[str, float], catalog: MaterialCatalog) -> float:
+    """The price of the most specific key of ``rows`` that applies to ``material`` (NaN when none)."""
+    for key in _lookup_keys(material, catalog):
+        if key in rows:
+            return rows[key]
+    return float("nan")
 
 
 def _lookup_keys(material: str, catalog: MaterialCatalog) -> list[str]:
