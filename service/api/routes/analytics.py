@@ -166,6 +166,13 @@ def _keystone_ranking(session: Session, region: RegionData, dependency_share: fl
                    lambda: keystone_ranking(region.exchanges, graph, dependency_share))
 
 
+def _aggregate_groups(session: Session, region: RegionData, by: str) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """The indicators per group and the companies making up each group, once per data version."""
+    return _cached(session, ("aggregates", by), lambda: (
+        aggregate_indicators(region.exchanges, region.companies, by),
+        group_companies(region.exchanges, region.companies, by)))
+
+
 def warm_cache(sessions) -> None:
     """Compute what the planner's page asks for first (region, network, keystones, aggregates, the match
     of the open listings) for the data as they are now, so that the first view after a round is fast."""
@@ -173,9 +180,7 @@ def warm_cache(sessions) -> None:
         region = load_region(session)
         _keystone_ranking(session, region, DEFAULT_DEPENDENCY_SHARE)
         for by in ("municipality", "branch", "material"):
-            _cached(session, ("aggregates", by), lambda by=by: (
-                aggregate_indicators(region.exchanges, region.companies, by),
-                group_companies(region.exchanges, region.companies, by)))
+            _aggregate_groups(session, region, by)
         _open_match(session, region)
 
 
@@ -241,9 +246,7 @@ def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
     branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it
     up, and not a group whose figure the others would give away (complementary suppression)."""
     region = load_region(session)
-    table, groups = _cached(session, ("aggregates", by), lambda: (
-        aggregate_indicators(region.exchanges, region.companies, by),
-        group_companies(region.exchanges, region.companies, by)))
+    table, groups = _aggregate_groups(session, region, by)
     table = suppress_groups(table, groups, _privacy(principal, region, settings), list(NETWORK_SUMMED),
                             size="diverted_t")
     table.index.name = by
