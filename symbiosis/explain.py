@@ -81,10 +81,10 @@ def explain_unmatched(
             lot = own_lot.reindex(idle[lots])
             unit = listings["unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
             tail = np.where(lot.notna().to_numpy(),
-                            ", its own minimum lot is " + lot.map(lambda v: f"{v:g}").to_numpy(dtype=object) + " " + unit,
+                            ", its own minimum lot is " + _fmt(lot, "g") + " " + unit,
                             ", below their minimum lot or all-or-nothing quantity")
             reasons[lots] = ("below a minimum lot: the " + _text(count[lots]) + " partner(s) in reach can take at most "
-                             + pd.Series(most).map(lambda v: f"{v:,.6g}").to_numpy(dtype=object) + " "
+                             + _fmt(most, ",.6g") + " "
                              + listings["canonical_unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
                              + "/yr" + tail)
         idle_useless = any_usable & ~any_useful
@@ -122,6 +122,11 @@ def explain_unmatched(
 
 def _text(values) -> np.ndarray:
     return np.asarray(values).astype(str).astype(object)
+
+
+def _fmt(values, spec: str) -> np.ndarray:
+    """Each value formatted with ``spec``, as an object array (to join with other texts)."""
+    return pd.Series(values).map(lambda v: format(v, spec)).to_numpy(dtype=object)
 
 
 def _joined(code: np.ndarray, names: np.ndarray, size: int) -> np.ndarray:
@@ -170,20 +175,19 @@ def _not_worth_transport(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray,
     margin = (arcs["value_eur"] - arcs["transport_cost_eur_per_unit"]).to_numpy(dtype=float)
     best = arcs.iloc[_best_rows(margin, rows, code, selected)]
     loss = -(best["value_eur"] - best["transport_cost_eur_per_unit"])
-    fmt = lambda series, spec: series.map(lambda v: format(v, spec)).to_numpy(dtype=object)  # noqa: E731
-    text = ("not worth its transport cost: each unit would lose " + fmt(loss, ",.4g") + " EUR with the best partner "
-            "in reach (" + best[other].to_numpy(dtype=object) + " at " + fmt(best["distance_km"], ",.1f") + " km by "
+    text = ("not worth its transport cost: each unit would lose " + _fmt(loss, ",.4g") + " EUR with the best partner "
+            "in reach (" + best[other].to_numpy(dtype=object) + " at " + _fmt(best["distance_km"], ",.1f") + " km by "
             + best["transport_mode"].to_numpy(dtype=object) + ": transport "
-            + fmt(best["transport_cost_eur_per_unit"], ",.4g") + " EUR against savings of "
-            + fmt(best["value_eur"], ",.4g") + " EUR per unit)")
+            + _fmt(best["transport_cost_eur_per_unit"], ",.4g") + " EUR against savings of "
+            + _fmt(best["value_eur"], ",.4g") + " EUR per unit)")
     distance = best["distance_km"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_km = np.where(distance > 0, best["transport_cost_eur_per_unit"].to_numpy(dtype=float) / distance, np.nan)
         within = pd.Series(best["value_eur"].to_numpy(dtype=float) / per_km)
     closer = (best["value_eur"].to_numpy(dtype=float) > 0) & np.isfinite(per_km) & (per_km > 0)
     return text + np.where(
-        closer, "; viable within " + fmt(within, ",.1f") + " km, or with savings " + fmt(loss, ",.4g") + " EUR per unit higher",
-        "; viable with savings " + fmt(loss, ",.4g") + " EUR per unit higher (a higher price for the input, or disposal cost)")
+        closer, "; viable within " + _fmt(within, ",.1f") + " km, or with savings " + _fmt(loss, ",.4g") + " EUR per unit higher",
+        "; viable with savings " + _fmt(loss, ",.4g") + " EUR per unit higher (a higher price for the input, or disposal cost)")
 
 
 def _not_worth_link(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray, selected: np.ndarray, other: str,
@@ -196,13 +200,12 @@ def _not_worth_link(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray, sele
     best = arcs.iloc[picked]
     lot = pd.Series(link_lot[picked])
     margin = best["value_eur"] - best["transport_cost_eur_per_unit"]
-    fmt = lambda series, spec: pd.Series(series).map(lambda v: format(v, spec)).to_numpy(dtype=object)  # noqa: E731
     return ("not worth its link cost: the link with " + best[other].to_numpy(dtype=object) + " at "
-            + fmt(best["distance_km"], ",.1f") + " km by " + best["transport_mode"].to_numpy(dtype=object) + " costs "
-            + fmt(best["link_cost_eur"], ",.0f") + " EUR/yr, which needs at least " + fmt(lot, ",.6g")
-            + " units a year at its margin of " + fmt(margin, ",.4g") + " EUR per unit; at most "
-            + fmt(best["upper"], ",.6g") + " can be exchanged; viable with a link cost below "
-            + fmt(margin.to_numpy() * best["upper"].to_numpy(), ",.0f") + " EUR/yr")
+            + _fmt(best["distance_km"], ",.1f") + " km by " + best["transport_mode"].to_numpy(dtype=object) + " costs "
+            + _fmt(best["link_cost_eur"], ",.0f") + " EUR/yr, which needs at least " + _fmt(lot, ",.6g")
+            + " units a year at its margin of " + _fmt(margin, ",.4g") + " EUR per unit; at most "
+            + _fmt(best["upper"], ",.6g") + " can be exchanged; viable with a link cost below "
+            + _fmt(margin.to_numpy() * best["upper"].to_numpy(), ",.0f") + " EUR/yr")
 
 
 def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd.Series:
