@@ -25,7 +25,7 @@ from solvers.solve import solve  # noqa: E402
 from solvers.milp import build_milp, solve_relaxation  # noqa: E402
 from solvers.params import SolveParams  # noqa: E402
 from symbiosis.candidates import build_candidates  # noqa: E402
-from solvers.decompose import compact_relaxation, quantities  # noqa: E402
+from solvers.decompose import compact_applies, compact_relaxation, quantities  # noqa: E402
 from solvers.solve import SolveInputs  # noqa: E402
 from symbiosis.registry import validate_tables  # noqa: E402
 from symbiosis.synthetic import generate_region  # noqa: E402
@@ -53,10 +53,9 @@ def relaxation(cands, params: SolveParams) -> float:
     sub = inputs.subset(keep)
     objective = replace(sub.objective, tiebreak=np.zeros(len(keep)), grade_drop=np.zeros(len(keep)))
     rules = sub.rules
-    if sub.locked.any() or np.isfinite(rules.offer_partners).any() or np.isfinite(rules.need_partners).any() \
-            or rules.offer_aon.any() or rules.need_aon.any():
-        return solve_relaxation(build_milp(sub.arcs, objective.primary, objective.link, rules))[1]
-    return compact_relaxation(sub.arcs, objective, quantities(sub.arcs, rules), params, 3600)[1]
+    if compact_applies(sub.locked, rules):
+        return compact_relaxation(sub.arcs, objective, quantities(sub.arcs, rules), params, 3600)[1]
+    return solve_relaxation(build_milp(sub.arcs, objective.primary, objective.link, rules))[1]
 
 
 def main() -> None:

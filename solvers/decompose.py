@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import MilpModel, build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
+from solvers.milp import MilpModel, build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation, warm_start
 from solvers.params import SolveParams
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
@@ -53,14 +53,12 @@ RESOLVE_ROUNDS = 1
 @dataclass(frozen=True)
 class Decomposed:
     """Outcome on a whole component: flows per arc, the objective the model maximised at them, the
-    LP relaxation's optimum (an upper bound), whether every constraint of the whole model holds,
-    and the arcs in the last reduced model."""
+    LP relaxation's optimum (an upper bound), whether a solution satisfying every constraint of the
+    whole model was found, and whether the first reduced model was proven infeasible without one."""
 
     flows: np.ndarray
     model_objective: float
     relaxed_bound: float
-    feasible: bool
-    support: int
     has_solution: bool
     infeasible: bool
 
@@ -74,16 +72,21 @@ def satisfies(model: MilpModel, start: np.ndarray) -> bool:
     )
 
 
+def compact_applies(locked: np.ndarray, rules: ListingRules) -> bool:
+    """Whether the LP relaxation may be solved in its compact form: no lock, partner limit or
+    all-or-nothing rule applies."""
+    return not (locked.any() or np.isfinite(rules.offer_partners).any() or np.isfinite(rules.need_partners).any()
+                or rules.offer_aon.any() or rules.need_aon.any())
+
+
 def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, params: SolveParams,
                      time_limit_s: float) -> Decomposed:
     """Solve one large discrete component by LP-support reduction and relax-fix-resolve."""
     started = time.perf_counter()
     left = lambda: max(time_limit_s - (time.perf_counter() - started), 1.0)  # noqa: E731
     full = build_milp(arcs, objective.effective, objective.link, rules)
-    locked = arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
-    compact = not (locked.any() or np.isfinite(rules.offer_partners).any() or np.isfinite(rules.need_partners).any()
-                   or rules.offer_aon.any() or rules.need_aon.any())
-    if compact:
+    locked = locked_arcs(arcs)
+    if compact_applies(locked, rules):
         relaxed, bound = compact_relaxation(arcs, objective, quantities(arcs, rules), params, left())
     else:
         relaxed, bound = solve_relaxation(full, params.lp_engine, left())
@@ -122,8 +125,7 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         if grown.sum() == keep.sum():
             break
         keep, start_flows = grown, best
-    return Decomposed(best, best_value if found else float("nan"), bound, found, int(keep.sum()), found,
-                      infeasible and not found)
+    return Decomposed(best, best_value if found else float("nan"), bound, found, infeasible and not found)
 
 
 def quantities(arcs: pd.DataFrame, rules: ListingRules) -> tuple[pd.Series, pd.Series]:

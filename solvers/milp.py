@@ -79,6 +79,11 @@ class MilpSolution:
     seconds: float
 
 
+def locked_arcs(arcs: pd.DataFrame) -> np.ndarray:
+    """Per arc, whether a facilitator's lock holds it in the solution."""
+    return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
+
+
 def build_milp(
     arcs: pd.DataFrame, weights: np.ndarray, link_weights: np.ndarray, rules: ListingRules,
     *, binaries: np.ndarray | None = None,
@@ -86,7 +91,7 @@ def build_milp(
     """Build the MILP for ``arcs`` (all usable). ``binaries`` marks arcs that get a binary (by
     default: those with a discrete listing option, a lock, or a link cost)."""
     m = len(arcs)
-    locked = arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(m, bool)
+    locked = locked_arcs(arcs)
     lock_min = arcs["lock_min"].to_numpy(dtype=float) if "lock_min" in arcs else np.zeros(m)
     if binaries is None:
         binaries = rules.discrete() | locked | (np.asarray(link_weights) != 0)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
-from solvers.decompose import solve_decomposed
+from solvers.decompose import satisfies, solve_decomposed
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import build_milp, repair_for_rules, solve_milp, solve_relaxation, warm_start
+from solvers.milp import build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation, warm_start
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
@@ -146,11 +146,6 @@ def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         link_lot = np.where(known & (margin > 0) & (link > 0), link / margin, 0.0)
     return losing, link_lot
-
-
-def locked_arcs(arcs: pd.DataFrame) -> np.ndarray:
-    """Per arc, whether a facilitator's lock holds it in the solution."""
-    return arcs["locked"].to_numpy(dtype=bool) if "locked" in arcs else np.zeros(len(arcs), bool)
 
 
 def solve(candidates: Candidates, params: SolveParams | None = None, *, run_tasks: RunTasks | None = None) -> MatchResult:
@@ -319,11 +314,8 @@ def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams,
     limit = max(limit_s - (time.perf_counter() - started), 1.0)
     solution = solve_milp(model, params, start, time_limit_s=limit)
     if not solution.has_solution:
-        if solution.status == "infeasible":
-            raise InfeasibleError("the exchange rules and locks admit no solution")
-        return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
-    established = solution.flows > EXCHANGE_MIN_QUANTITY
-    value = float(objective.contribution(solution.flows, established).sum())
+        return _no_milp_solution(members, solution.status == "infeasible")
+    value = _milp_value(objective, solution.flows)
     bound = value + max(min(solution.bound, relaxed_bound) - solution.objective, 0.0)
     status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
     return EngineRun("milp", status, members, solution.flows, value, bound)
@@ -334,15 +326,24 @@ def _solve_milp_decomposed(sub: pd.DataFrame, objective: ArcObjective, rules: Li
     """A large discrete component: LP-support reduction and relax-fix-resolve, bounded by its LP relaxation."""
     outcome = solve_decomposed(sub, objective, rules, params, limit_s)
     if not outcome.has_solution:
-        if outcome.infeasible:
-            raise InfeasibleError("the exchange rules and locks admit no solution")
-        return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
-    established = outcome.flows > EXCHANGE_MIN_QUANTITY
-    value = float(objective.contribution(outcome.flows, established).sum())
+        return _no_milp_solution(members, outcome.infeasible)
+    value = _milp_value(objective, outcome.flows)
     bound = value + max(outcome.relaxed_bound - outcome.model_objective, 0.0)
     gap = (bound - value) / max(abs(bound), 1e-9)
     status = Status.OPTIMAL if gap <= params.relative_gap else Status.FEASIBLE
     return EngineRun("milp", status, members, outcome.flows, value, bound)
+
+
+def _no_milp_solution(members: np.ndarray, infeasible: bool) -> EngineRun:
+    """The run of a MILP that found no solution; raise if it proved there is none."""
+    if infeasible:
+        raise InfeasibleError("the exchange rules and locks admit no solution")
+    return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
+
+
+def _milp_value(objective: ArcObjective, flows: np.ndarray) -> float:
+    """The primary objective of a MILP's flows (link costs paid on the arcs established)."""
+    return float(objective.contribution(flows, flows > EXCHANGE_MIN_QUANTITY).sum())
 
 
 def _best_start(model, inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> tuple[np.ndarray | None, float]:
@@ -355,13 +356,8 @@ def _best_start(model, inputs: SolveInputs, members: np.ndarray, params: SolvePa
     best, best_value = None, -np.inf
     for flows in (repair_for_rules(relaxed, inputs.arcs.iloc[members], inputs.rules.subset(members)), greedy):
         start = warm_start(model, flows)
-        activity = model.matrix @ start
-        feasible = (
-            np.all(activity >= model.row_lower - 1e-6) and np.all(activity <= model.row_upper + 1e-6)
-            and np.all(start >= model.var_lower - 1e-9) and np.all(start <= model.var_upper + 1e-9)
-        )
         value = float(model.objective @ start)
-        if feasible and value > best_value:
+        if satisfies(model, start) and value > best_value:
             best, best_value = start, value
     return best, bound
 
