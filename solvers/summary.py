@@ -25,6 +25,7 @@ def build_summary(
     matched_offers = ex.groupby("offer_id")["quantity_canonical"].sum()
     offers = registry.offers["quantity_canonical"]
     partly = int(((matched_offers < offers.reindex(matched_offers.index) * (1 - 1e-9))).sum())
+    unknown = {k: int(ex[k].isna().sum()) for k in SUMMED if k in ex and ex[k].isna().any()}
     return {
         "status": result.status.value,
         "objective": {"name": result.objective.value, "value": float(result.objective_value),
@@ -34,7 +35,7 @@ def build_summary(
         "solver": result.solver,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "totals": {k: round(v, 6) for k, v in total_indicators(ex).items()},
-        "unknown": {k: int(ex[k].isna().sum()) for k in SUMMED if k in ex and ex[k].isna().any()},
+        "unknown": unknown,
         "counts": {
             "companies": int(len(registry.companies)),
             "listings": int(len(registry.listings)),
@@ -47,19 +48,19 @@ def build_summary(
         },
         "parameters": parameters,
         "solver_details": result.details,
-        "notices": [*registry.notices, *_economic_notices(ex, parameters),
+        "notices": [*registry.notices, *_economic_notices(ex, unknown, parameters),
                     *([result.details["relaxed"]] if "relaxed" in result.details else [])],
     }
 
 
-def _economic_notices(exchanges, parameters: dict) -> list[str]:
-    """What a reader of the totals must know: unknown figures left out, subsidised exchanges."""
+def _economic_notices(exchanges, unknown: dict[str, int], parameters: dict) -> list[str]:
+    """What a reader of the totals must know: unknown figures left out (``unknown``: count per
+    column), subsidised exchanges."""
     notices = []
-    unknown = {k: int(exchanges[k].isna().sum()) for k in SUMMED if k in exchanges and exchanges[k].isna().any()}
     if unknown:
         notices.append("totals leave out figures that are unknown (no cited factor or price): "
                        + ", ".join(f"{k} of {n} exchange(s)" for k, n in unknown.items()))
-    losing = int((exchanges["value_eur"] < 0).sum()) if "value_eur" in exchanges else 0
     if parameters.get("allow_subsidised"):
+        losing = int((exchanges["value_eur"] < 0).sum()) if "value_eur" in exchanges else 0
         notices.append(f"subsidised exchanges allowed: {losing} proposed exchange(s) have a negative net benefit")
     return notices
