@@ -25,6 +25,8 @@ from symbiosis.materials import default_catalog
 from symbiosis.spreadsheet import neutralise_formulas, neutralise_text
 
 RESULTS_WORKBOOK = "results.xlsx"
+#: Media type of an .xlsx workbook.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 #: Exchange columns shown, with a header that carries the unit.
 EXCHANGE_HEADERS: dict[str, str] = {

@@ -44,6 +44,7 @@ from service.api.schemas.analytics import (
 )
 from service.db.models import Company, Exchange, Listing, Proposal, Round, ScenarioRun
 from service.db.queries import open_quantity, used_quantities
+from service.results_workbook import XLSX
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
 from symbiosis.errors import ConflictError, NotFoundError
@@ -538,9 +539,6 @@ def _export_table(session: Session, principal: Principal, settings: Settings,
         return (private_nodes(frame, privacy, data.graph) if privacy is not None else frame).reset_index()
     frame = region.exchanges
     return private_exchanges(frame, privacy, region.companies.index) if privacy is not None else frame
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/export/xlsx", response_class=Response,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select, update
@@ -17,6 +20,7 @@ from service.api.schemas.rounds import (
     RoundCreate, RoundPublic, RoundsPublic, RoundStatus, RoundUnmatched, SendResult, UnmatchedListing,
 )
 from service.db.models import Company, Listing, Proposal, Round, utcnow
+from service.results_workbook import RESULTS_WORKBOOK, XLSX, write_results_workbook
 from service.rounds.runner import CANCELLED
 from service.rounds.snapshot import check_material_classes
 from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
@@ -149,9 +153,6 @@ def read_unmatched(round_id: IntId, session: SessionDep, _principal: Facilitator
     return RoundUnmatched(data=[UnmatchedListing(**r) for r in rows[offset:offset + limit]], count=len(rows))
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get("/{round_id}/results.xlsx", response_class=Response, responses={200: {
     "description": "The round's results workbook (as `results.xlsx` of the command line).",
     "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
@@ -161,13 +162,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def download_results(round_id: IntId, session: SessionDep, _principal: FacilitatorDep) -> Response:
     """The last run's proposals with both companies' names, units and explanations, the unmatched
     listings with their reasons, and the indicator totals: the workbook a facilitator mails."""
-    import tempfile
-    from pathlib import Path
-
-    import pandas as pd
-
-    from service.results_workbook import write_results_workbook
-
     round_ = _round(session, round_id)
     if round_.summary is None:
         raise ConflictError(f"round {round_id} has no results yet (status {round_.status})")
@@ -185,7 +179,7 @@ def download_results(round_id: IntId, session: SessionDep, _principal: Facilitat
                                  Listing.listing_id.in_(set(unmatched["listing_id"]))))],
                             columns=["listing_id", "company_id", "quantity", "unit"]).set_index("listing_id")
     with tempfile.TemporaryDirectory(prefix="symbiosis-results-") as folder:
-        path = write_results_workbook(Path(folder) / "results.xlsx", exchanges, unmatched.set_index("listing_id"),
+        path = write_results_workbook(Path(folder) / RESULTS_WORKBOOK, exchanges, unmatched.set_index("listing_id"),
                                       round_.summary, companies, listings)
         content = path.read_bytes()
     return Response(content, media_type=XLSX,
