@@ -448,15 +448,16 @@ def validate_tables(
     cc.add(lat.notna() & ((lat < -90) | (lat > 90)), "lat", lambda p: f"{lat.iloc[p]} is outside -90..90")
     cc.add(lon.notna() & ((lon < -180) | (lon > 180)), "lon", lambda p: f"{lon.iloc[p]} is outside -180..180")
     geocoded = _geocode(comp, lat, lon, cc, geocoder, notices)
-    nace = comp["nace"].copy()
+    nace_codes: dict[str, str] = {}
     nace_reasons: dict[str, str] = {}
     for text in comp["nace"].unique():
         if text == "":
             continue
         try:
-            nace[comp["nace"] == text] = normalise_nace(text)
+            nace_codes[text] = normalise_nace(text)
         except ValueError as exc:
             nace_reasons[text] = str(exc)
+    nace = comp["nace"].map(lambda text: nace_codes.get(text, text))
     cc.add(comp["nace"].isin(list(nace_reasons)), "nace", lambda p: nace_reasons[comp["nace"].iloc[p]])
     if "nace" in comp_typed:
         for pos in np.flatnonzero(comp_typed["nace"].notna().to_numpy()):
@@ -497,11 +498,7 @@ def validate_tables(
         partners.notna() & ((partners < 1) | (partners != partners.round())), "max_partners",
         lambda p: f"{lst['max_partners'].iloc[p]!r} is not a whole number of at least 1",
     )
-    aon_text = lst["all_or_nothing"].str.lower()
-    lc.add(
-        ~aon_text.isin(TRUE_WORDS + FALSE_WORDS), "all_or_nothing",
-        lambda p: f"{lst['all_or_nothing'].iloc[p]!r} is not yes or no",
-    )
+    _check_yes_no(lst, "all_or_nothing", lc)
     price, disposal = _parse_prices(lst, lc, locale=locale, typed=lst_typed)
     date_from = _parse_dates(lst, "available_from", lc, lst_typed)
     date_to = _parse_dates(lst, "available_to", lc, lst_typed)
@@ -571,7 +568,7 @@ def validate_tables(
     lst["min_lot"] = min_lot
     lst["min_lot_canonical"] = min_lot * lst["unit_factor"]
     lst["max_partners"] = partners
-    lst["all_or_nothing"] = aon_text.isin(TRUE_WORDS)
+    lst["all_or_nothing"] = lst["all_or_nothing"].str.lower().isin(TRUE_WORDS)
     lst["price_eur_per_unit"], lst["disposal_eur_per_unit"] = price, disposal
     lst["price_eur_per_canonical"] = price / lst["unit_factor"]
     lst["disposal_eur_per_canonical"] = disposal / lst["unit_factor"]

@@ -61,8 +61,6 @@ _AMBIGUOUS_AMOUNTS: dict[str, str] = {
     "mt": "'mt' is used both for metric tonnes and (in SI) for millitonnes: write t (or Mt for megatonnes)",
     "nm3": "normal cubic metres of gas (Nm3) are not converted: give the gas as energy (MWh/yr) or mass (t/yr)",
 }
-#: Kept for callers that map amount words (same content as :data:`AMOUNT_UNITS`).
-AMOUNT_WORDS = AMOUNT_UNITS
 
 #: Common units offered in the template's drop-down (others are still accepted).
 COMMON_UNITS: tuple[str, ...] = (
