@@ -10,7 +10,7 @@ import pandas as pd
 from service.db.models import Company, Listing
 from symbiosis.errors import InputError
 from symbiosis.registry import Registry, validate_tables
-from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
+from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS, Column
 
 COMPANY_FIELDS = tuple(c.name for c in COMPANY_COLUMNS)
 LISTING_FIELDS = tuple(c.name for c in LISTING_COLUMNS)
@@ -87,26 +87,38 @@ def validate_listing(company: Company, data: dict[str, Any]) -> dict[str, Any]:
     return stored_listing_fields(row, data)
 
 
+def _stored(column: Column, value: Any) -> Any:
+    """A validated registry cell as its database column holds it (typed by the column spec)."""
+    if column.type == "float":
+        return _none_if_nan(float(value))
+    if column.type == "integer":
+        return None if pd.isna(value) else int(value)
+    if column.type == "boolean":
+        return bool(value)
+    if column.type == "date":
+        return None if pd.isna(value) else value.date()
+    if column.type == "choice":
+        return value or None
+    return None if value == "" else value
+
+
+def stored_company_fields(row: pd.Series) -> dict[str, Any]:
+    """The columns of a Company row from a validated registry row (indexed by ``company_id``)."""
+    return {column.name: row.name if column.name == "company_id" else _stored(column, row[column.name])
+            for column in COMPANY_COLUMNS}
+
+
 def stored_listing_fields(row: pd.Series, data: dict[str, Any]) -> dict[str, Any]:
     """The columns of a Listing row from a validated registry row (typed by the column spec)."""
     fields: dict[str, Any] = {}
     for column in LISTING_COLUMNS:
         name = column.name
-        value = row.name if name == "listing_id" else row[name]
-        if column.type == "float":
-            fields[name] = _none_if_nan(float(value))
-        elif column.type == "integer":
-            fields[name] = None if pd.isna(value) else int(value)
-        elif column.type == "boolean":
-            fields[name] = bool(value)
-        elif column.type == "date":
-            fields[name] = None if pd.isna(value) else value.date()
-        elif column.type in ("choice",):
-            fields[name] = value or None
+        if name == "listing_id":
+            fields[name] = row.name
         elif name == "material":
             fields[name] = data.get(name)
         else:
-            fields[name] = None if value == "" else value
+            fields[name] = _stored(column, row[name])
     fields["material_key"] = row["material"]
     fields["quantity_canonical"] = float(row["quantity_canonical"])
     fields["canonical_unit"] = row["canonical_unit"]

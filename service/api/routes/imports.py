@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from service.settings import Settings
 
 from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
-from service.api.records import stored_listing_fields
+from service.api.records import stored_company_fields, stored_listing_fields
 from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing, utcnow
 from service.db.queries import used_quantities
@@ -22,7 +22,7 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
 from symbiosis.numbers import check_locale
 from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
-from symbiosis.schema import COMPANY_COLUMNS, TABLES
+from symbiosis.schema import TABLES
 from symbiosis.spreadsheet import WorkbookLimits, check_workbook
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -99,10 +99,6 @@ def geocoder_of(settings: Settings):
                     cache_path=settings.geocoder_cache, min_delay_s=settings.geocoder_min_delay_s)
 
 
-def _text_or_none(value: str) -> str | None:
-    return value if value != "" else None
-
-
 @router.post("", response_model=ImportResult)
 def import_tables(
     session: SessionDep,
@@ -176,12 +172,7 @@ def import_tables(
     if problems:
         raise InputError(problems, location="file")
 
-    company_rows = []
-    for company_id, row in registry.companies.iterrows():
-        fields = {c.name: row[c.name] for c in COMPANY_COLUMNS if c.name != "company_id"}
-        fields = {k: (float(v) if k in ("lat", "lon") else v if isinstance(v, bool) else _text_or_none(v))
-                  for k, v in fields.items()}
-        company_rows.append({"company_id": company_id, **fields})
+    company_rows = [stored_company_fields(row) for _, row in registry.companies.iterrows()]
     listing_rows = [stored_listing_fields(row, {"material": raw_material[listing_id]})
                     for listing_id, row in registry.listings.iterrows()]
     counts = {}
