@@ -74,9 +74,7 @@ def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privac
     ex = prepare_exchanges(exchanges)
     ex = ex[[c for c in _EXCHANGE_PROPERTIES if c in ex]]
     if privacy is not None:
-        pairs = nx.Graph(list(zip(ex["supplier_id"], ex["receiver_id"])))
-        pairs.add_nodes_from(nodes.index)
-        shown = private_nodes(nodes, privacy, pairs)
+        shown = private_nodes(nodes, privacy, _pair_graph(ex, nodes.index))
         ex_shown = private_exchanges(ex, privacy, nodes.index)
     else:
         shown, ex_shown = nodes, ex
@@ -106,16 +104,18 @@ def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privac
     return {"type": "FeatureCollection", "features": features, "same_site_exchanges": int(same_site.sum())}
 
 
+def _pair_graph(exchanges: pd.DataFrame, company_ids) -> nx.Graph:
+    """The undirected graph of the companies ``company_ids`` joined where they exchange anything."""
+    graph = nx.Graph(list(zip(exchanges["supplier_id"], exchanges["receiver_id"])))
+    graph.add_nodes_from(company_ids)
+    return graph
+
+
 def write_geojson(collection: dict, path: str | Path) -> Path:
     """Write a FeatureCollection as UTF-8 JSON."""
     path = Path(path)
     path.write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-#: Node attributes of the GraphML export besides the company's own (``label`` first, for Gephi).
-GRAPHML_NODE_METRICS = ("component", "degree", "weighted_degree", "betweenness", "keystone_rank",
-                        "keystone_diverted_t")
 
 
 def export_graph(companies: pd.DataFrame, exchanges: pd.DataFrame, metrics: pd.DataFrame | None = None,
@@ -158,10 +158,7 @@ def export_graph(companies: pd.DataFrame, exchanges: pd.DataFrame, metrics: pd.D
     edges["unit"] = np.where(one_unit, grouped["unit"].first(), None)
     edges = edges.reset_index()
     if privacy is not None:
-        if graph is None:
-            graph = nx.Graph(list(zip(ex["supplier_id"], ex["receiver_id"])))
-            graph.add_nodes_from(nodes.index)
-        shown = private_nodes(nodes, privacy, graph)
+        shown = private_nodes(nodes, privacy, _pair_graph(ex, nodes.index) if graph is None else graph)
         edges = private_exchanges(edges, privacy, nodes.index)
         by_material = private_exchanges(by_material, privacy, nodes.index)
     else:
@@ -196,7 +193,7 @@ _GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 _NOT_XML = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
-def _graphml_keys(items, domain: str, start: int) -> dict[str, tuple[str, str]]:
+def _graphml_keys(items, start: int) -> dict[str, tuple[str, str]]:
     """Attribute name -> (key id, GraphML type) over the attribute dicts ``items`` (a mix of whole and
     decimal numbers is ``double``, any other mix ``string``)."""
     seen: dict[str, set[str]] = {}
@@ -222,8 +219,8 @@ def _graphml_data(data: dict, keys: dict[str, tuple[str, str]]) -> str:
 def graphml_text(graph: nx.Graph) -> str:
     """A graph as GraphML text (what ``networkx.generate_graphml`` writes, without its indentation,
     several times faster on large graphs); ``networkx.read_graphml`` reads it back."""
-    node_keys = _graphml_keys((d for _, d in graph.nodes(data=True)), "node", 0)
-    edge_keys = _graphml_keys((d for _, _, d in graph.edges(data=True)), "edge", len(node_keys))
+    node_keys = _graphml_keys((d for _, d in graph.nodes(data=True)), 0)
+    edge_keys = _graphml_keys((d for _, _, d in graph.edges(data=True)), len(node_keys))
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.graphdrawing.org/'
