@@ -134,16 +134,6 @@ class Round(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
-#: The columns a proposal hands on to the exchange it becomes (see :class:`_FlowColumns`).
-FLOW_COLUMNS: tuple[str, ...] = (
-    "offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
-    "quantity_canonical", "need_quantity", "need_unit", "need_quantity_canonical", "distance_km", "transport_mode",
-    "transport_co2e_t", "resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "value_eur",
-    "receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur", "link_cost_eur",
-    "fair_price_min_eur", "fair_price_max_eur",
-)
-
-
 class _FlowColumns:
     """What moves from whom to whom, its indicators and economics (shared by proposals and exchanges)."""
 
@@ -175,6 +165,10 @@ class _FlowColumns:
     link_cost_eur: Mapped[float | None]
     fair_price_min_eur: Mapped[float | None]
     fair_price_max_eur: Mapped[float | None]
+
+
+#: The columns a proposal hands on to the exchange it becomes (those of :class:`_FlowColumns`).
+FLOW_COLUMNS: tuple[str, ...] = tuple(_FlowColumns.__annotations__)
 
 
 class Proposal(_FlowColumns, Versioned, Base):

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from service.db.models import utcnow
+from service.db.models import FLOW_COLUMNS, utcnow
 from symbiosis.explain import explain_exchanges
 from symbiosis.objective import Objective
-from symbiosis.schema import INDICATORS
 
-#: The economics of an exchange a proposal stores (EUR per year; fair prices per offer unit).
-ECONOMICS = ("receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur",
-             "link_cost_eur", "fair_price_min_eur", "fair_price_max_eur")
-#: The exchange columns a proposal stores as they are.
-PROPOSAL_FIELDS = (
-    "offer_id", "need_id", "supplier_id", "receiver_id", "material", "need_material", "quantity", "unit",
-    "quantity_canonical", "need_quantity", "need_unit", "distance_km", "transport_mode", "transport_co2e_t",
-    *INDICATORS, "value_eur", "rule_id", "yield", "objective_contribution", *ECONOMICS,
-)
+#: The exchange columns a proposal stores as they are (its need quantity in canonical units is derived).
+PROPOSAL_FIELDS = (*(name for name in FLOW_COLUMNS if name != "need_quantity_canonical"),
+                   "rule_id", "yield", "objective_contribution")
 
 
 def _stored(value: object) -> float | str | None:
