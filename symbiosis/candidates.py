@@ -87,8 +87,9 @@ class Candidates:
 def _tonnes_per_unit(material: np.ndarray, catalog: MaterialCatalog) -> np.ndarray:
     """Tonnes moved per canonical unit: mass 1, volume by density, energy flows none."""
     codes, keys = pd.factorize(np.asarray(material, dtype=object))
-    values = np.array([{"mass": 1.0, "volume": catalog.get(k).density_t_per_m3 or 0.0, "energy": 0.0}[
-        catalog.get(k).dimension] for k in keys], dtype=float)
+    items = [catalog.get(k) for k in keys]
+    values = np.array([1.0 if m.dimension == "mass" else (m.density_t_per_m3 or 0.0) if m.dimension == "volume"
+                       else 0.0 for m in items], dtype=float)
     return values[codes] if len(keys) else np.zeros(len(material))
 
 
@@ -457,8 +458,9 @@ def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFr
 
 
 def _days(dates: pd.Series, missing: float) -> np.ndarray:
-    values = dates.to_numpy(dtype="datetime64[D]").astype("float64")
-    values[np.isnat(dates.to_numpy(dtype="datetime64[D]"))] = missing
+    days = dates.to_numpy(dtype="datetime64[D]")
+    values = days.astype("float64")
+    values[np.isnat(days)] = missing
     return values
 
 
@@ -534,8 +536,9 @@ def _explain_unmatched(
             no_partner = ~no_rule & ~material.isin(suppliers_for.index)
             reasons[no_partner] = "nobody offers a material that can serve " + material[no_partner]
             others = offers["material"].unique()
-        grade_reasons = {m: _grade_gap(m, others, side, catalog) for m in material[no_rule | no_partner].unique()}
-        graded = (no_rule | no_partner) & material.map(lambda m: bool(grade_reasons.get(m)))
+        gaps = {m: _grade_gap(m, others, side, catalog) for m in material[no_rule | no_partner].unique()}
+        grade_reasons = {m: reason for m, reason in gaps.items() if reason}
+        graded = (no_rule | no_partner) & material.isin(list(grade_reasons))
         reasons[graded] = material[graded].map(grade_reasons)
         mine_pos, other_pos, other_ids = ((tried.o, tried.n, needs.index) if side == "offer"
                                           else (tried.n, tried.o, offers.index))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from symbiosis.data import read_dataset
 from symbiosis.errors import DataError
-from symbiosis.units import CANONICAL_PERIOD, CANONICAL_UNITS, parse_rate, unit_registry  # noqa: F401 - re-exported
+from symbiosis.units import CANONICAL_UNITS, parse_rate
 
 _EWC_RE = re.compile(r"^(\d{2})\s*(\d{2})\s*(\d{2})\s*(\*?)$")
 
