@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from service.db.models import Company, Listing
+from symbiosis.directives import Weights, read_weights
 from symbiosis.errors import InputError
 from symbiosis.registry import Registry, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS, Column
@@ -129,3 +130,19 @@ def registry_from_records(companies: list[dict[str, str]], listings: list[dict[s
     """Validate text records (a round's snapshot) into a Registry."""
     return validate_tables(frame(companies, COMPANY_FIELDS), frame(listings, LISTING_FIELDS),
                            labels={"companies": "snapshot companies", "listings": "snapshot listings"})
+
+
+def weights_of(rows: list[dict[str, Any]]) -> Weights:
+    """The engine's weights of a round's weight rows (``kind``, ``name``, ``weight``).
+
+    Raises
+    ------
+    ValueError
+        Naming each bad row (an unknown indicator or material), for a 422 on the round's options.
+    """
+    table = pd.DataFrame(rows, columns=["kind", "name", "weight"]).astype(str)
+    try:
+        return read_weights(table)
+    except InputError as exc:
+        raise ValueError("; ".join(f"weights[{p.row - 2}] {p.column}: {p.reason}" if p.row else p.reason
+                                   for p in exc.problems)) from None

@@ -33,8 +33,7 @@ import pandas as pd
 from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.api.schemas.rounds import weights_of
-from service.api.records import registry_from_records
+from service.api.records import registry_from_records, weights_of
 from service.db.engine import begin_consistent_read
 from service.db.models import Exchange, Proposal, Round, utcnow
 from service.rounds import proposals

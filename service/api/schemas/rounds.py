@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.api.records import weights_of
 from service.api.schemas.common import Id, Name, Number, ShortText, Strict
 from solvers.params import SolverName
 from symbiosis.candidates import CandidateParams
@@ -65,30 +66,8 @@ class RoundOptions(Strict):
     @model_validator(mode="after")
     def _check_weights(self) -> RoundOptions:
         if self.weights:
-            weights_of(self.weights)  # a ValueError names the bad row
+            weights_of([w.model_dump() for w in self.weights])  # a ValueError names the bad row
         return self
-
-
-def weights_of(weights: list[Weight] | list[dict]) -> Any:
-    """The engine's :class:`~symbiosis.directives.Weights` of a round's weight rows.
-
-    Raises
-    ------
-    ValueError
-        Naming each bad row (an unknown indicator or material), for a 422 on the round's options.
-    """
-    import pandas as pd
-
-    from symbiosis.directives import read_weights
-    from symbiosis.errors import InputError
-
-    rows = [w.model_dump() if isinstance(w, Weight) else dict(w) for w in weights]
-    frame = pd.DataFrame(rows, columns=["kind", "name", "weight"]).astype(str)
-    try:
-        return read_weights(frame)
-    except InputError as exc:
-        raise ValueError("; ".join(f"weights[{p.row - 2}] {p.column}: {p.reason}" if p.row else p.reason
-                                   for p in exc.problems)) from None
 
 
 class Directive(Strict):
