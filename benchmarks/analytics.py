@@ -46,10 +46,6 @@ from symbiosis.synthetic import generate_region  # noqa: E402
 FIRST_VIEW = ("network", "keystones", "unmatched-supply", "aggregates?by=municipality")
 
 
-def _text(frame):
-    return frame.astype(str).replace("nan", "")
-
-
 def _timed(times: dict[str, float], name: str, compute):
     start = time.perf_counter()
     result = compute()
@@ -59,8 +55,7 @@ def _timed(times: dict[str, float], name: str, compute):
 
 def library_timings(n_listings: int, seed: int, compare: bool) -> dict[str, float]:
     """Seconds per analysis of one matched region of ``n_listings`` listings."""
-    companies, listings = generate_region(n_listings=n_listings, seed=seed)
-    registry = validate_tables(_text(companies), _text(listings))
+    registry = validate_tables(*generate_region(n_listings=n_listings, seed=seed))
     times: dict[str, float] = {}
     found = _timed(times, "match (context)", lambda: match(registry=registry))
     ex, firms = found.exchanges, found.registry.companies
@@ -95,27 +90,15 @@ def library_timings(n_listings: int, seed: int, compare: bool) -> dict[str, floa
 def api_first_view(n_listings: int, seed: int) -> dict[str, float]:
     """Seconds of the page's first view as a planner on a region of ``n_listings``: after a round (whose
     warm-up of the cache has finished), cold (cache emptied) and warm (asked again)."""
-    from fastapi.testclient import TestClient
-
-    from service.api.app import create_app
-    from service.api.auth import create_key
-    from service.db.engine import create_db_engine
-    from service.db.migrate import upgrade_database
     from service.settings import Settings
+    from tests.helpers import create_app_client, new_key
 
     companies, listings = generate_region(n_listings=n_listings, seed=seed)
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="symbiosis-bench-") as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        engine = create_db_engine(url)
-        upgrade_database(engine)
-        engine.dispose()
-        app = create_app(Settings(database_url=url))
-        with TestClient(app) as client:
-            keys = {}
-            with app.state.sessions.begin() as session:
-                for role in ("facilitator", "planner"):
-                    keys[role] = {"Authorization": f"Bearer {create_key(session, role)[1]}"}
+        with create_app_client(Settings(database_url=url)) as (client, app):
+            keys = {role: {"Authorization": f"Bearer {new_key(app, role)}"} for role in ("facilitator", "planner")}
             files = {"companies": ("companies.csv", companies.to_csv(index=False)),
                      "listings": ("listings.csv", listings.to_csv(index=False))}
             response = _timed(times, "import (context)", lambda: client.post(
@@ -136,9 +119,7 @@ def api_first_view(n_listings: int, seed: int) -> dict[str, float]:
             times["warm-up after the round (context)"] = time.perf_counter() - start
             for view in ("after the round", "cold", "warm"):
                 if view == "cold":
-                    with CACHE._lock:
-                        CACHE._results.clear()
-                        CACHE._version = None
+                    CACHE.clear()
                 start = time.perf_counter()
                 for path in FIRST_VIEW:
                     call = time.perf_counter()

@@ -41,8 +41,7 @@ def region_with_lots(n_listings: int, seed: int):
     chosen = rng.random(len(listings)) < LOT_SHARE
     lots = listings["quantity"].to_numpy(dtype=float) * rng.uniform(*LOT_RANGE, len(listings))
     listings["min_lot"] = np.where(chosen, np.round(lots, 3), np.nan)
-    to_text = lambda frame: frame.astype(str).replace("nan", "")  # noqa: E731
-    return validate_tables(to_text(companies), to_text(listings))
+    return validate_tables(companies, listings)
 
 
 def relaxation(cands, params: SolveParams) -> float:
