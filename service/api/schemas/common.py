@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.db.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
-from symbiosis.schema import INDICATORS, Column
+from symbiosis.schema import Column
 
 #: Longest free text accepted (descriptions, notes, sources).
 TEXT_LENGTH = 4000
@@ -115,7 +115,7 @@ class FlowPublic(BaseModel):
 
 def indicators_of(row: Any) -> Indicators:
     """The indicators of a proposal or exchange row."""
-    return Indicators(**{name: getattr(row, name) for name in (*INDICATORS, "value_eur", "transport_co2e_t")})
+    return Indicators(**{name: getattr(row, name) for name in Indicators.model_fields})
 
 
 def economics_of(row: Any) -> Economics:
