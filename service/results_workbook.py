@@ -20,7 +20,7 @@ import xlsxwriter
 
 from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import total_indicators
-from symbiosis.schema import INDICATOR_LABELS, INDICATORS
+from symbiosis.schema import EXCHANGE_FIELDS, INDICATOR_LABELS, INDICATORS
 from symbiosis.materials import default_catalog
 from symbiosis.spreadsheet import neutralise_formulas, neutralise_text
 
@@ -74,10 +74,8 @@ UNMATCHED_HEADERS: dict[str, str] = {
     "nearest_km": "nearest partner distance (km)",
 }
 #: Totals shown in the indicators sheet, with their units.
-TOTAL_UNITS: dict[str, str] = {
-    "resource_t": "t/yr", "water_m3": "m3/yr", "co2e_t": "t CO2e/yr", "energy_mwh": "MWh/yr", "waste_t": "t/yr",
-    "transport_co2e_t": "t CO2e/yr", "value_eur": "EUR/yr",
-}
+TOTAL_UNITS: dict[str, str] = {c.name: c.unit for c in EXCHANGE_FIELDS
+                               if c.name in (*INDICATORS, "transport_co2e_t", "value_eur")}
 TOTAL_LABELS: dict[str, str] = {
     **{k: v.split(" (")[0] for k, v in INDICATOR_LABELS.items()},
     "transport_co2e_t": "transport emissions (well-to-wheel)",
