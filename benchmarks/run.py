@@ -99,26 +99,20 @@ def raw_ortools_seconds(cands, params) -> float:
     between them, so the ratio is if anything flattering to the raw side)."""
     from solvers.flow import build_flow_network, solve_flow_network
     from solvers.lp import build_linear_model, solve_linear_model
-    from solvers.network import find_material_components
-    from solvers.solve import ComponentTask, SolveInputs, solve_component
+    from solvers.solve import SolveInputs, plan_components, solve_component
 
     inputs = SolveInputs.of(cands, params)
-    idx = np.flatnonzero(inputs.useful)
-    comps = find_material_components(inputs.arcs.iloc[idx])
-    milp_arcs = sum(len(idx[comps.label == k]) for k in comps.consistent if inputs.discrete[idx[comps.label == k]].any())
     seconds = 0.0
-    for number, consistent in comps.consistent.items():
-        local = np.flatnonzero(comps.label == number)
-        members = idx[local]
+    for plan in plan_components(inputs, params)[0]:
+        members = plan.members
         sub = inputs.arcs.iloc[members]
-        if inputs.discrete[members].any():
-            task = ComponentTask("milp", inputs.subset(members), params,
-                                 time_limit_s=params.milp_time_limit_s * len(members) / milp_arcs)
+        if plan.kind == "milp":
+            task = plan.task(inputs, params)
             t = time.perf_counter()
             solve_component(task)
-        elif consistent:
+        elif plan.kind == "flow":
             net = build_flow_network(sub, inputs.objective.effective[members], inputs.offer_quantity,
-                                     inputs.need_quantity, comps.offer_scale[local], comps.need_scale[local])
+                                     inputs.need_quantity, plan.offer_scale, plan.need_scale)
             t = time.perf_counter()
             solve_flow_network(net)
         else:

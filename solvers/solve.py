@@ -199,26 +199,42 @@ def run_in_process(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
     return [solve_component(task) for task in tasks]
 
 
-def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) -> tuple[list[EngineRun], dict[str, int]]:
-    """Run the engines the parameters ask for; return their runs and how many components each took."""
+@dataclass(frozen=True)
+class ComponentPlan:
+    """One independent component and the engine chosen for it: the positions of its arcs among the
+    solve's, for a min-cost flow its offer and need scales, and for a MILP its share of the time limit."""
+
+    kind: str
+    members: np.ndarray
+    offer_scale: np.ndarray | None = None
+    need_scale: np.ndarray | None = None
+    time_limit_s: float | None = None
+
+    def task(self, inputs: SolveInputs, params: SolveParams) -> ComponentTask:
+        """The task that solves it (with its own copy of its arcs' inputs)."""
+        return ComponentTask(self.kind, inputs.subset(self.members), params, self.offer_scale, self.need_scale,
+                             self.time_limit_s)
+
+
+def plan_components(inputs: SolveInputs, params: SolveParams) -> tuple[list[ComponentPlan], dict[str, int]]:
+    """The useful arcs' independent material components with their engines (min-cost flow where the
+    yields are consistent, an LP otherwise or when asked, the MILP where a discrete rule applies), and
+    how many components each engine takes.
+
+    Raises
+    ------
+    SolverError
+        When ``flow`` is forced on a component whose yields it cannot represent.
+    """
     idx = np.flatnonzero(inputs.useful)
-    if params.solver is SolverName.GREEDY:
-        return [_solve_greedy(inputs, idx)], {}
-    if params.solver is SolverName.MILP:
-        return [_solve_milp(inputs, idx, params)], {"milp": 1}
-    if params.solver in (SolverName.FLOW, SolverName.LP) and inputs.discrete.any():
-        raise SolverError(
-            "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "
-            "use --solver milp or auto"
-        )
     comps = find_material_components(inputs.arcs.iloc[idx])
-    plans: list[tuple[str, np.ndarray, np.ndarray]] = []
+    plans: list[ComponentPlan] = []
     counts: dict[str, int] = {}
     for number, consistent in comps.consistent.items():
         local = np.flatnonzero(comps.label == number)
         members = idx[local]
         if inputs.discrete[members].any():
-            kind = "milp"
+            plan = ComponentPlan("milp", members)
         elif params.solver is SolverName.LP or not consistent:
             if params.solver is SolverName.FLOW:
                 materials = sorted(set(inputs.arcs["material"].iloc[members]))
@@ -226,25 +242,35 @@ def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) 
                     "min-cost flow cannot represent the yields of materials "
                     f"{', '.join(materials[:5])}: use --solver lp or auto"
                 )
-            kind = "lp"
+            plan = ComponentPlan("lp", members)
         else:
-            kind = "flow"
-        plans.append((kind, members, local))
-        counts[kind] = counts.get(kind, 0) + 1
-    milp_arcs = sum(len(m) for kind, m, _ in plans if kind == "milp")
+            plan = ComponentPlan("flow", members, comps.offer_scale[local], comps.need_scale[local])
+        plans.append(plan)
+        counts[plan.kind] = counts.get(plan.kind, 0) + 1
+    milp_arcs = sum(len(p.members) for p in plans if p.kind == "milp")
+    plans = [replace(p, time_limit_s=params.milp_time_limit_s * len(p.members) / milp_arcs) if p.kind == "milp"
+             else p for p in plans]
+    return plans, counts
+
+
+def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) -> tuple[list[EngineRun], dict[str, int]]:
+    """Run the engines the parameters ask for; return their runs and how many components each took."""
+    if params.solver is SolverName.GREEDY:
+        return [_solve_greedy(inputs, np.flatnonzero(inputs.useful))], {}
+    if params.solver is SolverName.MILP:
+        return [_solve_milp(inputs, np.flatnonzero(inputs.useful), params)], {"milp": 1}
+    if params.solver in (SolverName.FLOW, SolverName.LP) and inputs.discrete.any():
+        raise SolverError(
+            "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "
+            "use --solver milp or auto"
+        )
+    plans, counts = plan_components(inputs, params)
     # Largest first, so that parallel workers finish together.
-    order = sorted(range(len(plans)), key=lambda i: -len(plans[i][1]))
-    tasks = (
-        ComponentTask(kind, inputs.subset(members), params,
-                      comps.offer_scale[local] if kind == "flow" else None,
-                      comps.need_scale[local] if kind == "flow" else None,
-                      params.milp_time_limit_s * len(members) / milp_arcs if kind == "milp" else None)
-        for kind, members, local in (plans[i] for i in order)
-    )
-    runs = run_tasks(tasks)
+    order = sorted(range(len(plans)), key=lambda i: -len(plans[i].members))
+    runs = run_tasks(plans[i].task(inputs, params) for i in order)
     results = [None] * len(plans)
     for i, run in zip(order, runs):
-        results[i] = replace(run, positions=plans[i][1][run.positions])
+        results[i] = replace(run, positions=plans[i].members[run.positions])
     return results, counts
 
 
