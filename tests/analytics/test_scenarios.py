@@ -13,10 +13,12 @@ import pytest
 from analytics.marginal import marginal_values
 from analytics.resilience import resilience
 from analytics.scenarios import METRICS, Scenario, apply_scenario, compare_scenarios, run_scenario
+from solvers.matching import match
 from solvers.solve import solve
 from symbiosis.candidates import build_candidates
 from symbiosis.errors import InputError
 from symbiosis.registry import validate_tables
+from symbiosis.synthetic import generate_region
 
 DIVERTED_PER_T = 2.0
 
@@ -143,13 +145,7 @@ def test_scenarios_round_trip_as_json_and_compare_side_by_side():
 @pytest.mark.parametrize(("seed", "closed_count"), [(5, 1), (11, 1), (17, 3)])
 def test_resilience_resolves_only_the_touched_components_and_equals_a_full_resolve(seed, closed_count):
     """Closing companies re-solves only their material components; the result is the full re-solve's."""
-    from analytics.scenarios import Scenario, apply_scenario
-    from solvers.matching import match
-    from symbiosis.synthetic import generate_region
-
-    companies, listings = generate_region(n_listings=600, seed=seed)
-    text = lambda frame: frame.astype(str).replace("nan", "")  # noqa: E731
-    registry = validate_tables(text(companies), text(listings))
+    registry = validate_tables(*generate_region(n_listings=600, seed=seed))
     base = match(registry=registry)
     closed = tuple(base.exchanges["supplier_id"].value_counts().index[:closed_count])
     report = resilience(registry, closed, baseline=base)
