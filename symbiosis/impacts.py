@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from symbiosis.economics import fair_price_range
 from symbiosis.objective import ArcObjective
 from symbiosis.schema import EXCHANGE_COLUMNS, SUMMED
 
@@ -54,8 +55,8 @@ def build_exchanges(
         per_unit = ex[f"{part}_eur_per_unit"] if f"{part}_eur_per_unit" in ex else np.nan
         ex[f"{part}_eur"] = q * per_unit
     bearing = ex["treatment_cost_eur"] + ex["transport_cost_eur"] + link
-    ex["fair_price_min_eur"] = (bearing - ex["supplier_saving_eur"]) / q
-    ex["fair_price_max_eur"] = ex["receiver_saving_eur"] / q
+    ex["fair_price_min_eur"], ex["fair_price_max_eur"] = fair_price_range(
+        ex["receiver_saving_eur"] / q, ex["supplier_saving_eur"] / q, bearing / q)
     ex["objective_contribution"] = objective.contribution(flows)[used]
     if "link_cost_eur" not in ex:
         ex["link_cost_eur"] = 0.0
