@@ -38,7 +38,7 @@ from analytics.network import (  # noqa: E402
     BetweennessMethod, betweenness, company_graph, keystone_ranking, network_metrics,
 )
 from analytics.supply import unmatched_supply  # noqa: E402
-from solvers.matching import match  # noqa: E402
+from solvers.matching import match, timed  # noqa: E402
 from symbiosis.registry import validate_tables  # noqa: E402
 from symbiosis.synthetic import generate_region  # noqa: E402
 
@@ -47,10 +47,9 @@ FIRST_VIEW = ("network", "keystones", "unmatched-supply", "aggregates?by=municip
 
 
 def _timed(times: dict[str, float], name: str, compute):
-    start = time.perf_counter()
-    result = compute()
-    times[name] = time.perf_counter() - start
-    return result
+    """``compute()``, its seconds kept in ``times[name]``."""
+    with timed(times, name):
+        return compute()
 
 
 def library_timings(n_listings: int, seed: int, compare: bool) -> dict[str, float]:
