@@ -185,7 +185,6 @@ UNMATCHED_FIELDS: tuple[Column, ...] = (
     _out("nearest_km", "float", "km", "Its distance."),
 )
 EXCHANGE_COLUMNS: tuple[str, ...] = tuple(c.name for c in EXCHANGE_FIELDS)
-UNMATCHED_COLUMNS: tuple[str, ...] = tuple(c.name for c in UNMATCHED_FIELDS)
 
 
 def diverted_tonnes(frame) -> object:

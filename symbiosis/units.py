@@ -156,7 +156,7 @@ def parse_rate(unit: str) -> tuple[str, float]:
     else:
         rate = amount
     for dimension, canonical in CANONICAL_UNITS.items():
-        target = registry.Quantity(1.0, canonical) / registry.Quantity(1.0, "year")
+        target = registry.Quantity(1.0, canonical) / registry.Quantity(1.0, CANONICAL_PERIOD)
         if rate.is_compatible_with(target):
             return dimension, float(rate.to(target.units).magnitude)
     for dimension, canonical in CANONICAL_UNITS.items():
