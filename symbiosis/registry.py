@@ -225,18 +225,23 @@ def _clean(
     return frame, typed
 
 
+def _typed_cells(typed: dict[str, pd.Series] | None, column: str, length: int) -> np.ndarray:
+    """The typed cells of one column by position (None where the cell is text)."""
+    cells = (typed or {}).get(column)
+    return np.full(length, None, dtype=object) if cells is None else cells.to_numpy(dtype=object)
+
+
 def _parse_floats(
     frame: pd.DataFrame, column: str, check: _Checker, *, locale: str | None = None,
     typed: dict[str, pd.Series] | None = None, plausible=None,
 ) -> pd.Series:
     """Numbers of one column: typed cells as they are, text read in ``locale`` (see :mod:`symbiosis.numbers`)."""
     text = frame[column]
-    cells = (typed or {}).get(column)
+    cells = _typed_cells(typed, column, len(text))
     values = np.full(len(text), np.nan)
     reasons: dict[int, str] = {}
     parsed: dict[str, float | str] = {}
-    for pos, cell in enumerate(text.to_numpy()):
-        raw = None if cells is None else cells.iloc[pos]
+    for pos, (cell, raw) in enumerate(zip(text.to_numpy(), cells)):
         if raw is not None and isinstance(raw, (int, float, np.number)) and not isinstance(raw, bool):
             value = float(raw)
             if math.isfinite(value):
@@ -280,19 +285,31 @@ def _check_choice(frame: pd.DataFrame, col: Column, check: _Checker) -> None:
 def _parse_dates(frame: pd.DataFrame, column: str, check: _Checker, typed: dict[str, pd.Series] | None = None) -> pd.Series:
     """Dates of one column: date cells as they are, text in ISO, DD-MM-YYYY or DD.MM.YYYY."""
     text = frame[column]
-    cells = (typed or {}).get(column)
     values: list = []
     reasons: dict[int, str] = {}
-    for pos, cell in enumerate(text.to_numpy()):
-        raw = None if cells is None else cells.iloc[pos]
+    parsed: dict[str, pd.Timestamp | str] = {}  # each distinct text is read once
+    for pos, (cell, raw) in enumerate(zip(text.to_numpy(), _typed_cells(typed, column, len(text)))):
         if raw is None and cell == "":
             values.append(pd.NaT)
             continue
-        try:
-            values.append(parse_date(raw if isinstance(raw, (datetime, date)) else cell))
-        except ValueError as exc:
-            reasons[pos] = str(exc)
+        if isinstance(raw, (datetime, date)):
+            try:
+                values.append(parse_date(raw))
+            except ValueError as exc:
+                reasons[pos] = str(exc)
+                values.append(pd.NaT)
+            continue
+        if cell not in parsed:
+            try:
+                parsed[cell] = parse_date(cell)
+            except ValueError as exc:
+                parsed[cell] = str(exc)
+        result = parsed[cell]
+        if isinstance(result, str):
+            reasons[pos] = result
             values.append(pd.NaT)
+        else:
+            values.append(result)
     check.add(np.isin(np.arange(len(text)), list(reasons)), column, lambda pos: reasons[pos])
     return pd.to_datetime(pd.Series(values, index=frame.index, dtype=object))
 
