@@ -6,7 +6,6 @@ Test modules import builders from here only; no test module imports another test
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -225,22 +224,17 @@ class Site:
         return new_key(self.app, role, company_id)
 
 
-def free_local_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(database: Path) -> Iterator[Site]:
     """The service on 127.0.0.1 (a free port) over a fresh SQLite file, stopped on leaving."""
     import uvicorn
 
+    from benchmarks.load import free_port
     from service.api.app import create_app
     from service.settings import Settings
 
     app = create_app(Settings(database_url=f"sqlite:///{database}", round_workers=1))
-    port = free_local_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

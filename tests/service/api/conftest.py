@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from benchmarks.load import fresh_database
 from service.db.engine import create_db_engine
 from service.db.migrate import upgrade_database
 from service.settings import Settings
@@ -45,17 +43,8 @@ def database_url(request, tmp_path, migrated_sqlite) -> Iterator[str]:
         shutil.copyfile(migrated_sqlite, path)
         yield f"sqlite:///{path}"
         return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture
