@@ -47,12 +47,9 @@ def _relabel(problems: list[Problem], label: str) -> list[Problem]:
 
 def workbook_limits(settings: Settings) -> WorkbookLimits:
     """The size limits of an imported workbook, named by the settings that set them."""
-    return WorkbookLimits(
-        max_rows=settings.import_max_rows, max_cells=settings.import_max_cells,
-        max_unzipped_bytes=settings.import_max_unzipped_bytes, time_budget_s=settings.import_time_budget_s,
-        names={"max_rows": "SYMBIOSIS_IMPORT_MAX_ROWS", "max_cells": "SYMBIOSIS_IMPORT_MAX_CELLS",
-               "max_unzipped_bytes": "SYMBIOSIS_IMPORT_MAX_UNZIPPED_BYTES",
-               "time_budget_s": "SYMBIOSIS_IMPORT_TIME_BUDGET_S"})
+    limits = ("max_rows", "max_cells", "max_unzipped_bytes", "time_budget_s")
+    return WorkbookLimits(**{name: getattr(settings, f"import_{name}") for name in limits},
+                          names={name: f"SYMBIOSIS_IMPORT_{name.upper()}" for name in limits})
 
 
 def _check_rows(table, label: str, settings: Settings) -> None:
