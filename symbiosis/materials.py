@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from symbiosis.data import read_dataset
@@ -30,6 +31,7 @@ class Material:
     hazardous: bool = False
     grade_family: str | None = None  # "water" or "heat" for classes that differ in quality
     grade_rank: int | None = None  # within a family, higher serves lower; None outside a family
+    use_rank: int | None = None  # waste-hierarchy rank of using a flow as this class (use_levels.csv)
 
 
 def format_ewc(code: str) -> str:
@@ -60,12 +62,36 @@ def _grade(row, position: int) -> dict:
     return {"grade_family": family, "grade_rank": rank}
 
 
-class MaterialCatalog:
-    """Every material a listing may name, read from ``materials.csv`` and ``ewc.csv``."""
+def _use_ranks(levels: pd.DataFrame) -> dict[str, int]:
+    """The rank of each use level in ``use_levels.csv`` (higher is preferred by the waste hierarchy)."""
+    ranks = {}
+    for position, row in enumerate(levels.itertuples(index=False)):
+        try:
+            ranks[row.use_level.strip()] = int(str(row.rank).strip())
+        except ValueError:
+            raise DataError(f"use_levels.csv row {position + 2}: rank {row.rank!r} is not a whole number") from None
+    return ranks
 
-    def __init__(self, classes: pd.DataFrame | None = None, ewc: pd.DataFrame | None = None):
+
+def _use_rank(row, position: int, ranks: dict[str, int]) -> dict:
+    """Read the optional ``use_level`` of one materials.csv row as its rank."""
+    level = str(getattr(row, "use_level", "") or "").strip()
+    if not level:
+        return {}
+    if level not in ranks:
+        raise DataError(f"materials.csv row {position + 2} (class {row.material_id!r}): use_level {level!r} "
+                        f"is not one of use_levels.csv ({', '.join(sorted(ranks))})")
+    return {"use_rank": ranks[level]}
+
+
+class MaterialCatalog:
+    """Every material a listing may name, read from ``materials.csv``, ``use_levels.csv`` and ``ewc.csv``."""
+
+    def __init__(self, classes: pd.DataFrame | None = None, ewc: pd.DataFrame | None = None,
+                 use_levels: pd.DataFrame | None = None):
         classes = read_dataset("materials.csv") if classes is None else classes
         ewc = read_dataset("ewc.csv") if ewc is None else ewc
+        ranks = _use_ranks(read_dataset("use_levels.csv") if use_levels is None else use_levels)
         self.classes: dict[str, Material] = {}
         for position, row in enumerate(classes.itertuples(index=False)):
             if row.dimension not in CANONICAL_UNITS or CANONICAL_UNITS[row.dimension] != row.canonical_unit:
@@ -82,6 +108,7 @@ class MaterialCatalog:
                 density_t_per_m3=_float_or_none(row.density_t_per_m3),
                 energy_mwh_per_t=_float_or_none(row.energy_mwh_per_t),
                 **_grade(row, position),
+                **_use_rank(row, position, ranks),
             )
         self.ewc: dict[str, Material] = {}
         for row in ewc.itertuples(index=False):
@@ -96,6 +123,12 @@ class MaterialCatalog:
                 energy_mwh_per_t=None,
                 hazardous=row.is_hazardous.strip().lower() == "true",
             )
+
+    def use_ranks(self, keys: pd.Series) -> np.ndarray:
+        """Per key (a class id or EWC code), the waste-hierarchy rank of using a flow as it (0 where none)."""
+        codes, uniques = pd.factorize(keys)
+        ranks = np.array([float(self.get(k).use_rank or 0) for k in uniques] + [0.0])
+        return ranks[codes]
 
     def get(self, key: str) -> Material:
         """Return the material for a normalised key (see :meth:`normalise`)."""

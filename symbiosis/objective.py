@@ -43,6 +43,12 @@ COST_TIE_T_PER_EUR = 1e-4
 #: need): on otherwise near-equal choices, each need gets the lowest grade that serves it, and the
 #: higher grade stays for the needs that require it. The reported objective is not changed by it.
 GRADE_DROP_SHARE = 0.02
+#: In the tie-break, tonnes of CO2e a step up the waste hierarchy per unit weighs as (the need's
+#: ``use_level`` in materials.csv, ranked in use_levels.csv: feed over material recovery over energy
+#: recovery): between uses the objective leaves equal, the higher use, before the shorter haul (a
+#: step outweighs about 500 km by truck). Scaled by :data:`TIE_BREAK_WEIGHT`, a step is worth
+#: 5e-5 of the objective per unit, so it never gives up a real difference in the objective.
+USE_LEVEL_TIE_T_PER_STEP = 0.05
 
 
 def indicator_weights(objective: Objective | str, weights=None) -> dict[str, float]:
@@ -85,9 +91,9 @@ class ArcObjective:
         Contribution of establishing the arc at all: minus its yearly link cost in the objective's
         value weight (zero when the objective does not count money).
     tiebreak
-        Secondary contribution per unit: less transport emission is better (zero where the
-        objective already counts CO2e), then less transport and link cost (where the objective
-        does not count money).
+        Secondary contribution per unit: the higher use in the waste hierarchy, then less transport
+        emission (not where the objective already counts CO2e), then less transport and link cost
+        (where the objective does not count money).
     grade_drop
         Grade steps the flow drops (0 where the materials have no grade or the same one).
     """
@@ -122,6 +128,10 @@ class ArcObjective:
             link_per_unit = (arcs["link_cost_eur"] / arcs["upper"].clip(lower=1e-9)).to_numpy(dtype=float)
             cost = arcs["transport_cost_eur_per_unit"].to_numpy(dtype=float) + link_per_unit
             tiebreak = tiebreak - COST_TIE_T_PER_EUR * np.nan_to_num(cost, nan=0.0)
+        if "need_material" in arcs:
+            from symbiosis.materials import default_catalog
+
+            tiebreak = tiebreak + USE_LEVEL_TIE_T_PER_STEP * default_catalog().use_ranks(arcs["need_material"])
         drop = arcs["grade_drop"].to_numpy(dtype=float) if "grade_drop" in arcs else np.zeros(len(arcs))
         return cls(objective, primary * factor, link, tiebreak, drop)
 

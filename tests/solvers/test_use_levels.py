@@ -1,0 +1,94 @@
+"""The waste hierarchy as a tie-break, and the rules for pith, fermentation biomass, spent caustic and
+pulping rejects: hand-solved instances on the shipped rule book."""
+
+import pandas as pd
+import pytest
+
+from solvers.matching import match
+from solvers.params import SolveParams
+from solvers.solve import solve
+from symbiosis.candidates import build_candidates
+from symbiosis.errors import DataError
+from symbiosis.materials import MaterialCatalog, default_catalog
+from symbiosis.data import read_dataset
+from symbiosis.objective import TIE_BREAK_WEIGHT, USE_LEVEL_TIE_T_PER_STEP
+from tests.helpers import make_registry, make_rulebook, make_transport, no_prices
+
+
+def _pairs(result) -> set[tuple[str, str]]:
+    return set(zip(result.exchanges["offer_id"], result.exchanges["need_id"]))
+
+
+def test_the_shipped_use_levels_rank_feed_over_material_over_energy_recovery():
+    catalog = default_catalog()
+    ranks = catalog.use_ranks(pd.Series(["animal-feed", "fertiliser", "solid-fuel", "steam", "10 01 02"]))
+    assert list(ranks) == [3, 2, 1, 0, 0]
+
+
+def test_an_unknown_use_level_in_the_materials_file_is_refused_naming_the_row():
+    classes = read_dataset("materials.csv").copy()
+    classes.loc[2, "use_level"] = "landfill"
+    with pytest.raises(DataError, match=r"materials.csv row 4 .*use_level 'landfill'"):
+        MaterialCatalog(classes=classes)
+
+
+def test_between_equal_uses_the_higher_in_the_hierarchy_wins_over_the_shorter_haul():
+    """Paper sludge gains 1 t of waste diverted either way; the boiler is next door, the soil maker
+    30 km away: the sludge goes to the soil maker, and the objective is the same 100 t."""
+    registry = make_registry(
+        [("mill", 56.0, 10.0), ("boiler", 56.001, 10.0), ("soil", 56.27, 10.0)],
+        [("sludge", "mill", "offer", "03 03 11", 100, "t/yr"),
+         ("fuel", "boiler", "need", "solid-fuel", 100, "t/yr"),
+         ("soil-input", "soil", "need", "fertiliser", 100, "t/yr")],
+    )
+    result = match(registry=registry)
+    assert _pairs(result) == {("sludge", "soil-input")}
+    assert result.result.objective_value == pytest.approx(100)
+
+
+def test_the_hierarchy_never_gives_up_a_real_difference_in_the_objective():
+    """Energy recovery gaining 1 % more than material recovery is chosen: a step up the hierarchy is
+    worth far less than that (TIE_BREAK_WEIGHT x USE_LEVEL_TIE_T_PER_STEP per tonne)."""
+    assert TIE_BREAK_WEIGHT * USE_LEVEL_TIE_T_PER_STEP < 1e-3
+    rules = make_rulebook([
+        {"rule_id": "to-fuel", "offer_material": "03 03 11", "need_material": "solid-fuel", "waste_t": 1, "resource_t": 0.01},
+        {"rule_id": "to-soil", "offer_material": "03 03 11", "need_material": "fertiliser", "waste_t": 1},
+    ])
+    registry = make_registry(
+        [("mill", 56.0, 10.0), ("boiler", 56.1, 10.0), ("soil", 56.1, 10.01)],
+        [("sludge", "mill", "offer", "03 03 11", 100, "t/yr"),
+         ("fuel", "boiler", "need", "solid-fuel", 100, "t/yr"),
+         ("soil-input", "soil", "need", "fertiliser", 100, "t/yr")],
+    )
+    cands = build_candidates(registry, rulebook=rules, transport=make_transport(), prices=no_prices())
+    assert _pairs(solve(cands, SolveParams())) == {("sludge", "fuel")}
+
+
+def test_bagasse_pith_is_burnt_not_pulped_and_fibre_bagasse_goes_to_pulping_first():
+    registry = make_registry(
+        [("sugar", 23.10, 109.59), ("pulp", 23.11, 109.59), ("boiler", 23.10, 109.60)],
+        [("pith", "sugar", "offer", "bagasse-pith", 100, "t/yr"),
+         ("bagasse", "sugar", "offer", "bagasse", 100, "t/yr"),
+         ("fibre", "pulp", "need", "nonwood-fibre", 100, "t/yr"),
+         ("fuel", "boiler", "need", "solid-fuel", 100, "t/yr")],
+    )
+    result = match(registry=registry)
+    assert _pairs(result) == {("pith", "fuel"), ("bagasse", "fibre")}
+    rules = set(result.exchanges["rule_id"])
+    assert rules == {"bagasse-pith-to-solid-fuel", "bagasse-to-nonwood-fibre"}
+
+
+@pytest.mark.parametrize(("offer", "need", "rule"), [
+    ("fermentation-biomass", "biogas-feedstock", "fermentation-biomass-to-biogas"),
+    ("fermentation-biomass", "fertiliser", "fermentation-biomass-to-fertiliser"),
+    ("06 02 05*", "caustic-soda", "waste-caustic-to-reuse"),
+    ("03 03 07", "refuse-derived-fuel", "pulping-rejects-to-waste-fuel"),
+])
+def test_rules_for_fermentation_biomass_spent_caustic_and_pulping_rejects(offer, need, rule):
+    registry = make_registry(
+        [("a", 55.60, 11.10), ("b", 55.62, 11.10)],
+        [("o", "a", "offer", offer, 50, "t/yr"), ("n", "b", "need", need, 50, "t/yr")],
+    )
+    result = match(registry=registry)
+    assert list(result.exchanges["rule_id"]) == [rule]
+    assert result.exchanges["quantity"].iloc[0] == pytest.approx(50)
