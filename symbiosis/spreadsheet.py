@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from symbiosis.errors import InputError, Problem
@@ -29,24 +30,62 @@ def neutralise_text(value):
     return value
 
 
+def _neutral_values(values: np.ndarray) -> np.ndarray | None:
+    """``values`` (an object array) with every formula-like text quoted, or None when none is.
+
+    Each distinct value is looked at once (a region's names, codes and units repeat), so a column
+    of a hundred thousand cells costs a hash per cell and a prefix test per distinct text."""
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell: look at each one
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = [neutralise_text(v) for v in values]
+        return None if all(a is b for a, b in zip(cells, values)) else cells
+    quoted = np.fromiter((isinstance(u, str) and u.startswith(FORMULA_PREFIXES) for u in uniques), bool, len(uniques))
+    if not quoted.any():
+        return None
+    rows = np.flatnonzero(quoted[codes] & (codes >= 0))
+    cells = values.copy()
+    cells[rows] = "'" + uniques[codes[rows]]
+    return cells
+
+
+def _neutral_column(column: pd.Series) -> pd.Series | None:
+    """The column with formula-like text quoted, or None when nothing in it needs that (numbers,
+    and text columns without such a cell). Categorical text is neutralised in its categories."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        cells = _neutral_values(categories.to_numpy(dtype=object))
+        if cells is None:
+            return None
+        if pd.Index(cells).is_unique:
+            return column.cat.rename_categories(cells)
+        column = column.astype(object)  # a quoted category would equal another: plain text instead
+    elif not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+        return None
+    cells = _neutral_values(column.to_numpy(dtype=object))
+    return None if cells is None else pd.Series(cells, index=column.index, name=column.name, dtype=column.dtype)
+
+
 def _neutral_index(index: pd.Index) -> pd.Index:
     if isinstance(index, pd.MultiIndex):
         return pd.MultiIndex.from_tuples([tuple(neutralise_text(v) for v in t) for t in index], names=index.names)
-    if index.dtype == object or pd.api.types.is_string_dtype(index.dtype):
-        return pd.Index([neutralise_text(v) for v in index], name=index.name)
-    return index
+    column = _neutral_column(index.to_series(index=pd.RangeIndex(len(index))))
+    return index if column is None else pd.Index(column, name=index.name)
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` safe to open in a spreadsheet program: every text cell, index label and
-    column label starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    single quote (the OWASP rule against CSV injection). Numeric columns are left as they are."""
-    table = frame.copy()
+    """``frame`` safe to open in a spreadsheet program: every text cell, index label and column
+    label starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single
+    quote (the OWASP rule against CSV injection). Numeric columns are left as they are.
+
+    A new frame; ``frame`` is not changed. Columns that need no quote are shared with ``frame``
+    rather than copied, so a large table is not duplicated to be written."""
+    table = frame.copy(deep=False)
     for position in range(table.shape[1]):
-        column = table.iloc[:, position]
-        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
-            cells = [neutralise_text(v) for v in column.tolist()]
-            table.isetitem(position, pd.Series(cells, index=table.index, dtype=column.dtype))
+        column = _neutral_column(table.iloc[:, position])
+        if column is not None:
+            table.isetitem(position, column)
     table.columns = _neutral_index(table.columns)
     table.index = _neutral_index(table.index)
     return table

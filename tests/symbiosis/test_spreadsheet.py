@@ -6,6 +6,7 @@ import re
 import time
 import zipfile
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -28,6 +29,22 @@ def test_text_cells_that_start_like_a_formula_get_a_quote_and_numbers_stay_numbe
     assert safe.index[0] == "'=A1" and frame.index[0] == "=A1" and frame["name"].iloc[0] == FORMULAS[0]
     labelled = neutralise_formulas(pd.DataFrame({"=cmd: before": [1.0]}))
     assert list(labelled.columns) == ["'=cmd: before"]
+
+
+def test_categorical_and_mixed_text_is_neutralised_and_untouched_columns_are_shared():
+    frame = pd.DataFrame({
+        "category": pd.Categorical(["=A1", "ok", "=A1", None]),
+        "clash": pd.Categorical(["=x", "'=x", "y", "y"]),  # quoting "=x" would make it equal "'=x"
+        "mixed": ["-1", -1, True, [1]],  # numbers and a list (unhashable) stay as they are
+        "quantity": [1.0, 2.0, 3.0, 4.0],
+    })
+    safe = neutralise_formulas(frame)
+    assert safe["category"].tolist()[:3] == ["'=A1", "ok", "'=A1"] and pd.isna(safe["category"].iloc[3])
+    assert isinstance(safe["category"].dtype, pd.CategoricalDtype)
+    assert safe["clash"].tolist() == ["'=x", "'=x", "y", "y"]
+    assert safe["mixed"].tolist() == ["'-1", -1, True, [1]]
+    assert frame["category"].iloc[0] == "=A1" and frame["mixed"].iloc[0] == "-1"
+    assert np.shares_memory(safe["quantity"].to_numpy(), frame["quantity"].to_numpy())
 
 
 def _workbook(path, rows: int = 3, far_cell: str | None = None):
