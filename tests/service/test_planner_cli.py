@@ -63,26 +63,26 @@ def test_processor_site_names_the_site_and_the_offers_it_takes():
 
 
 def test_scenarios_run_from_a_file_and_from_options_are_saved_and_compared(tmp_path):
-    spec = tmp_path / "recycler.json"
+    spec = tmp_path / "collector.json"
     spec.write_text(json.dumps({
-        "name": "Biomass taker", "description": "a plant next to Novozymes that takes its fermentation biomass as it is",
-        "add_companies": [{"company_id": "taker", "name": "Biomass taker", "nace": "38.21", "lat": 55.664,
-                           "lon": 11.126, "municipality": "Kalundborg"}],
-        "add_listings": [{"listing_id": "taker-biomass", "company_id": "taker", "kind": "need",
-                          "material": "07 07 99", "quantity": 1000, "unit": "t/yr"}],
+        "name": "Oil collector", "description": "a collector near the port that brings used engine oil to Avista Green",
+        "add_companies": [{"company_id": "collector", "name": "Oil collector", "nace": "38.12", "lat": 55.670,
+                           "lon": 11.110, "municipality": "Kalundborg"}],
+        "add_listings": [{"listing_id": "collector-oil", "company_id": "collector", "kind": "offer",
+                          "material": "13 02 05*", "quantity": 1000, "unit": "t/yr"}],
     }), encoding="utf-8")
     saved = tmp_path / "scenarios"
     first = runner.invoke(app, ["scenario", "run", str(spec), "--save", str(saved)])
     assert first.exit_code == 0, first.output
     second = runner.invoke(app, ["scenario", "run", "--name", "No Gyproc", "--remove", "gyproc", "--save", str(saved)])
     assert second.exit_code == 0, second.output
-    taker = json.loads((saved / "biomass-taker.json").read_text(encoding="utf-8"))
-    assert taker["change"]["waste_t"] == 1000.0  # same-code reuse: 1 t diverted per t taken
-    compare = runner.invoke(app, ["scenario", "compare", str(saved / "biomass-taker.json"),
+    collector = json.loads((saved / "oil-collector.json").read_text(encoding="utf-8"))
+    assert collector["change"]["waste_t"] == 1000.0  # same-code reuse: 1 t diverted per t given
+    compare = runner.invoke(app, ["scenario", "compare", str(saved / "oil-collector.json"),
                                   str(saved / "no-gyproc.json"), "--out", str(tmp_path / "compare.csv")])
     assert compare.exit_code == 0, compare.output
     table = pd.read_csv(tmp_path / "compare.csv", index_col="metric")
-    assert table.loc["waste_t", "Biomass taker: change"] == 1000.0
+    assert table.loc["waste_t", "Oil collector: change"] == 1000.0
     assert table.loc["exchanges", "No Gyproc: change"] < 0
     bad = runner.invoke(app, ["scenario", "run", "--name", "x", "--remove", "ghost"])
     assert bad.exit_code == 3 and "'ghost'" in bad.output and "problem(s) in the input" in bad.output
