@@ -11,18 +11,23 @@ spreadsheet would run as a formula are neutralised (:func:`symbiosis.spreadsheet
 
 from __future__ import annotations
 
+import io
 import math
+import re
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import total_indicators
 from symbiosis.schema import EXCHANGE_FIELDS, INDICATOR_LABELS, INDICATORS
 from symbiosis.materials import default_catalog
-from symbiosis.spreadsheet import neutralise_formulas, neutralise_text
+from symbiosis.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, neutralise_text
 
 RESULTS_WORKBOOK = "results.xlsx"
 #: Media type of an .xlsx workbook.
@@ -119,9 +124,24 @@ def _material_names(keys: pd.Series) -> pd.Series:
     return keys.map(names).fillna("")
 
 
-def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None) -> None:
-    """Write one sheet row by row (XlsxWriter in constant-memory mode: fast and lean for a national
-    region's exchanges): a bold, frozen header, column widths from the first rows, wrapped long text."""
+#: Data rows of a sheet turned into XML at a time: bounds the writer's memory whatever the region's size.
+ROWS_PER_BLOCK = 10_000
+
+# How XlsxWriter writes the text of an in-line string cell (constant-memory mode): an existing
+# "_xHHHH_" is escaped, control characters become "_xHHHH_", leading or trailing white space is kept.
+_ESCAPE_LIKE = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+#: Longer text may exceed Excel's 32,767 characters (UTF-16 units), which XlsxWriter truncates.
+_PLAIN_TEXT_MAX = 32_767 // 2
+_SHEET = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
+_COLUMN_STYLE = re.compile(r'<col min="(\d+)" max="(\d+)" width="[^"]*"(?: style="(\d+)")?')
+_DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
+
+
+def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None):
+    """Add one sheet with a bold, frozen header, column widths from the first rows and wrapped long
+    text; return it with the table of its data rows (the columns of ``headers`` that ``frame`` has)."""
     sheet = book.add_worksheet(title)
     columns = [c for c in headers if c in frame.columns]
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
@@ -132,7 +152,12 @@ def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wr
                          wrapped if column == wrap else None)
     sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, [headers[c] for c in columns], book.add_format({"bold": True}))
-    for number, row in enumerate(frame[columns].itertuples(index=False), start=1):
+    return sheet, frame[columns]
+
+
+def _write_rows(sheet, table: pd.DataFrame) -> None:
+    """Write the data rows cell by cell through XlsxWriter (the reference the block writer matches)."""
+    for number, row in enumerate(table.itertuples(index=False), start=1):
         sheet.write_row(number, 0, [_cell(v) for v in row])
 
 
@@ -146,6 +171,150 @@ def _cell(value):
     if isinstance(value, (pd.Timestamp, datetime, date)):
         return value.isoformat()[:10] if isinstance(value, date) and not isinstance(value, datetime) else str(value)
     return neutralise_text(value)
+
+
+def _cell_xml(value, style: str) -> str | None:
+    """The XML XlsxWriter writes for ``value`` in a cell, from the quote that closes the cell's
+    reference on: "" for no cell, None for a value that is not a number, a truth value or text
+    that XlsxWriter writes as it is (the sheet is then written cell by cell)."""
+    value = _cell(value)
+    if value is None or value == "":
+        return ""
+    if value.__class__ is bool:
+        return f'"{style} t="b"><v>{int(value)}</v></c>'
+    if value.__class__ in (int, float):
+        return f'"{style}><v>{value:.16G}</v></c>'
+    if not isinstance(value, str) or len(value) > _PLAIN_TEXT_MAX:
+        return None
+    text = _ESCAPE_LIKE.sub(r"_x005F\1", value)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text).replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return None  # XlsxWriter would take it for rich text
+    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _values_xml(values: list, style: str) -> list[str | None]:
+    """:func:`_cell_xml` of each value, with a short way for finite floats and for text that needs
+    no escaping, quoting or preserved space (most of a region's names, codes and sentences)."""
+    text_head, text_tail, number_head = f'"{style} t="inlineStr"><is><t>', "</t></is></c>", f'"{style}><v>'
+    cells = []
+    for value in values:
+        if value.__class__ is float and value - value == 0:
+            cells.append(f"{number_head}{value:.16G}</v></c>")
+        elif (value.__class__ is str and value and len(value) <= _PLAIN_TEXT_MAX and value.isprintable()
+              and not value.startswith(FORMULA_PREFIXES) and not value[0].isspace() and not value[-1].isspace()
+              and "&" not in value and "<" not in value and ">" not in value and "_x" not in value):
+            cells.append(text_head + value + text_tail)
+        else:
+            cells.append(_cell_xml(value, style))
+    return cells
+
+
+def _column_xml(column: pd.Series, style: str) -> np.ndarray | None:
+    """Per cell of ``column``, :func:`_cell_xml`; text and categories worked out once per distinct
+    value (only when the column holds nothing but text, as equal numbers of other types would be
+    taken for one); None if any cell is not written as it is."""
+    dtype = column.dtype
+    codes = None
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes, values = column.cat.codes.to_numpy(), list(column.cat.categories)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        values = column.to_numpy().tolist()
+    else:
+        values = column.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            codes, values = pd.factorize(values)
+            values = values.tolist()
+        else:
+            values = list(column)
+    cells = _values_xml(values, style)
+    if None in cells:
+        return None
+    if codes is None:
+        return np.array(cells, dtype=object)
+    return np.array([*cells, ""], dtype=object)[codes]  # code -1 (missing) is the last: no cell
+
+
+def _block_xml(table: pd.DataFrame, first: int, styles: list[str]) -> tuple[str, int] | None:
+    """The XML of the data rows ``first`` to ``first + ROWS_PER_BLOCK`` of ``table`` as XlsxWriter
+    writes them in constant-memory mode (a row without cells is left out), and the number of data
+    rows up to the last row with a cell (0 if none); None if a cell is not written as it is."""
+    part = table.iloc[first:first + ROWS_PER_BLOCK]
+    numbers = np.arange(first + 2, first + 2 + len(part)).astype(str).astype(object)
+    pieces = np.full((len(part), 3 * part.shape[1] + 4), "", dtype=object)
+    used = np.zeros(len(part), dtype=bool)
+    for j, style in enumerate(styles):
+        cells = _column_xml(part.iloc[:, j], style)
+        if cells is None:
+            return None
+        present = cells != ""
+        pieces[present, 3 * j + 3] = f'<c r="{xl_col_to_name(j)}'
+        pieces[present, 3 * j + 4] = numbers[present]
+        pieces[:, 3 * j + 5] = cells
+        used |= present
+    pieces[used, 0], pieces[used, 1], pieces[used, 2], pieces[used, -1] = '<row r="', numbers[used], '">', "</row>"
+    last = first + 1 + int(np.flatnonzero(used)[-1]) if used.any() else 0
+    return "".join(pieces.ravel().tolist()), last
+
+
+def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -> bool:
+    """Write ``path``: the workbook ``template`` (sheets with their headers only) with each sheet's
+    data rows from ``tables`` added in blocks, so that every file in it is the one XlsxWriter would
+    write cell by cell (same XML, same compression and zip entries). False (and ``path`` left
+    incomplete) when a cell is not written as it is."""
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
+                                                              allowZip64=False) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            sheet = _SHEET.fullmatch(info.filename)
+            table = tables[int(sheet.group(1)) - 1] if sheet else None
+            if table is None or table.empty or not table.shape[1]:
+                target.writestr(info, data)
+                continue
+            head, tail = data.decode("utf-8").split("</sheetData>")
+            styles = [""] * table.shape[1]
+            for low, high, style in _COLUMN_STYLE.findall(head):
+                for j in range(int(low) - 1, min(int(high), len(styles))):
+                    styles[j] = f' s="{style}"' if style else ""
+            # The dimension (the last row with a cell) comes first: blocks from the end until one has a cell.
+            starts, ending, last = list(range(0, len(table), ROWS_PER_BLOCK)), [], 0
+            while starts and not last:
+                block = _block_xml(table, starts.pop(), styles)
+                if block is None:
+                    return False
+                ending.insert(0, block[0].encode("utf-8"))
+                last = block[1]
+            corner = xl_rowcol_to_cell(last, table.shape[1] - 1)
+            head = _DIMENSION.sub(f'<dimension ref="{"A1" if corner == "A1" else "A1:" + corner}"/>', head, count=1)
+            with target.open(info, "w") as member:
+                member.write(head.encode("utf-8"))
+                for first in starts:
+                    block = _block_xml(table, first, styles)
+                    if block is None:
+                        return False
+                    member.write(block[0].encode("utf-8"))
+                for encoded in ending:
+                    member.write(encoded)
+                member.write(("</sheetData>" + tail).encode("utf-8"))
+    return True
+
+
+def _write_book(target, sheets: list[tuple], *, rows: bool) -> list[pd.DataFrame]:
+    """Write the workbook's sheets to ``target`` (a path or a buffer): headers, widths and formats,
+    and with ``rows`` every data row cell by cell; return each sheet's table of data rows."""
+    # Text is never read as a formula or a link (and is neutralised besides, see _cell).
+    book = xlsxwriter.Workbook(target if isinstance(target, io.BytesIO) else str(target), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False})
+    tables = []
+    for title, frame, headers, wrap in sheets:
+        sheet, table = _sheet(book, title, frame, headers, wrap=wrap)
+        if rows:
+            _write_rows(sheet, table)
+        tables.append(table)
+    book.close()
+    return tables
 
 
 def write_results_workbook(
@@ -220,13 +389,12 @@ def write_results_workbook(
     )
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Text is never read as a formula or a link (and is neutralised besides, see _cell).
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                          "strings_to_urls": False, "nan_inf_to_errors": False})
-    _sheet(book, "exchanges", ex, EXCHANGE_HEADERS, wrap="explanation")
-    _sheet(book, "unmatched", um, UNMATCHED_HEADERS, wrap="reason")
-    _sheet(book, "indicators", indicators,
-           {"indicator": "indicator", "value": "total", "unit": "unit", "unknown": "unknown", "key": "column"})
-    _sheet(book, "about", about, {"item": "item", "value": "value"}, wrap="value")
-    book.close()
+    sheets = [("exchanges", ex, EXCHANGE_HEADERS, "explanation"), ("unmatched", um, UNMATCHED_HEADERS, "reason"),
+              ("indicators", indicators,
+               {"indicator": "indicator", "value": "total", "unit": "unit", "unknown": "unknown", "key": "column"}, None),
+              ("about", about, {"item": "item", "value": "value"}, "value")]
+    template = io.BytesIO()
+    tables = _write_book(template, sheets, rows=False)
+    if not _fill_sheets(template, path, tables):
+        _write_book(path, sheets, rows=True)
     return path

@@ -1,10 +1,17 @@
 """results.xlsx and CSV for Excel: names, units, reasons, totals; formulas neutralised; Danish CSV."""
 
+import io
+import re
+import zipfile
+from datetime import date
+
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
 from symbiosis.explain import explain_exchanges
+from service import results_workbook
 from service.results_workbook import write_csv_for_excel, write_results_workbook
 from symbiosis.spreadsheet import neutralise_text as neutralise_formula
 
@@ -105,3 +112,43 @@ def test_csv_for_excel_has_a_bom_and_danish_separators(tmp_path):
 def test_csv_for_excel_neutralises_formulas(tmp_path):
     path = write_csv_for_excel(pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "ok"]}), tmp_path / "x.csv")
     assert path.read_text(encoding="utf-8-sig").splitlines()[1].startswith("'=cmd")
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as book:
+        return {info.filename: re.sub(rb"\d{4}-\d\d-\d\dT[\d:]+Z", b"", book.read(info)) for info in book.infolist()}
+
+
+TRICKY = pd.DataFrame({
+    "text": ["plain", "=1+1", "a & b <c> \"d\"", " lead", "trail\n", "_x0041_ and \x01\x1f", "\ufffe", "", None, "-x",
+             "æøå\tmid", "\u2028edge", "ok", None, None, None],
+    "number": [1.5, -0.0, np.nan, np.inf, -np.inf, 1e300, 1.2345678901234567e17, 5e-324, 0.1, 2.0, -3.25, 7.0,
+               np.nan, np.nan, np.nan, np.nan],
+    "integer": [*range(12), 2**63 - 1, 0, 0, 0],
+    "flag": [True, False] * 8,
+    "category": pd.Categorical(["a", "=b", None, "_x0042_"] * 4),
+    "mixed": ["x", 1, 2.5, True, None, pd.Timestamp("2026-01-02 03:04"), date(2026, 1, 2), np.int64(3),
+              np.float64("nan"), "=y", -7, "", None, None, None, None],
+}).astype({"integer": "int64"})
+
+
+@pytest.mark.parametrize("extra", [None, "<r>rich-looking text</r>", "long " * 4000])
+def test_the_block_writer_writes_what_xlsxwriter_writes_cell_by_cell(tmp_path, monkeypatch, extra):
+    """Same XML in every file of the workbook (text escaped, quoted and spaced alike, numbers to 16
+    digits, rows without cells left out, the dimension), across blocks; with a cell it does not
+    write (rich-looking or very long text) the workbook is written cell by cell."""
+    monkeypatch.setattr(results_workbook, "ROWS_PER_BLOCK", 3)
+    frame = TRICKY.astype({"flag": object, "integer": object})
+    frame.loc[frame.index[-4:], ["text", "flag", "integer", "category"]] = None  # the last rows have no cells
+    frame.loc[0, "mixed"] = extra
+    headers = {column: column for column in frame.columns}
+    sheets = [("tricky", frame, headers, "text"), ("empty", frame.iloc[0:0], headers, None),
+              ("numbers", TRICKY[["number", "integer"]], headers, "number")]
+    template = io.BytesIO()
+    tables = results_workbook._write_book(template, sheets, rows=False)
+    blocks = results_workbook._fill_sheets(template, tmp_path / "blocks.xlsx", tables)
+    results_workbook._write_book(tmp_path / "cells.xlsx", sheets, rows=True)
+    assert blocks is (extra is None)
+    if blocks:
+        assert _members(tmp_path / "blocks.xlsx") == _members(tmp_path / "cells.xlsx")
+        assert b'<dimension ref="A1:F13"/>' in _members(tmp_path / "blocks.xlsx")["xl/worksheets/sheet1.xml"]
