@@ -13,7 +13,14 @@ is not handed to the MILP engine whole. Instead:
    solution of it is a solution of the whole component, since leaving arcs out never breaks a
    constraint (each lot and link binds only an arc that is used), and this is checked against the
    whole model;
-3. relax-fix-resolve: while time is left and the gap to the LP bound is above the target, the
+3. LP dive, if the gap to the LP bound is still above the target: the arcs the relaxation uses
+   against a lot, a link's break-even quantity, a partner limit or an all-or-nothing rule are
+   dropped and the relaxation is solved again, up to :data:`DIVE_ROUNDS` times within
+   :data:`DIVE_TIME_SHARE` of the time left; the MILP is then solved on the union of the
+   relaxations' supports, from the best of the first solution and the dives' repaired solutions
+   (on 20,000 listings this closed one component's gap from 2.07 % to 0.57 %: the first support
+   alone lacks the arcs the flow moves to when a lot or link rules an arc out);
+4. relax-fix-resolve: while time is left and the gap to the LP bound is above the target, the
    listings whose lots or links bind fractionally in the relaxation get all their arcs back (then,
    in a further round, every listing the model holds does), and the MILP is solved again from the
    best solution so far, each round within :data:`RESOLVE_TIME_FACTOR` times what the previous
@@ -45,6 +52,10 @@ RESOLVE_MIN_S = 2.0
 #: The reduced MILPs stop at this share of the asked relative gap: their own bound is tighter than
 #: the component's LP relaxation, against which the gap is reported.
 REDUCED_GAP_SHARE = 0.25
+#: Most LP dive rounds (each drops the arcs the relaxation uses against a discrete rule and solves it
+#: again), and the share of the component's time left after the first reduced solve they may take.
+DIVE_ROUNDS = 12
+DIVE_TIME_SHARE = 0.3
 #: Relax-fix-resolve rounds after the first reduced solve: the listings whose lots or links bind
 #: fractionally get their arcs back, then every listing the model holds does.
 RESOLVE_ROUNDS = 1
@@ -81,51 +92,111 @@ def compact_applies(locked: np.ndarray, rules: ListingRules) -> bool:
 
 def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, params: SolveParams,
                      time_limit_s: float) -> Decomposed:
-    """Solve one large discrete component by LP-support reduction and relax-fix-resolve."""
+    """Solve one large discrete component by LP-support reduction, an LP dive and relax-fix-resolve."""
     started = time.perf_counter()
-    left = lambda: max(time_limit_s - (time.perf_counter() - started), 1.0)  # noqa: E731
+    elapsed = lambda: time.perf_counter() - started  # noqa: E731
+    left = lambda: max(time_limit_s - elapsed(), 1.0)  # noqa: E731
     full = build_milp(arcs, objective.effective, objective.link, rules)
     locked = locked_arcs(arcs)
-    if compact_applies(locked, rules):
-        relaxed, bound = compact_relaxation(arcs, objective, quantities(arcs, rules), params, left())
-    else:
-        relaxed, bound = solve_relaxation(full, params.lp_engine, left())
+    relax = _relaxer(arcs, objective, rules, locked, params)
+    relaxed, bound = relax(np.arange(len(arcs)), left())
     bound = bound if np.isfinite(bound) else float("inf")
-    keep = (relaxed > SUPPORT_TOL) | locked
-    best = np.zeros(len(arcs))
-    best_value, found, infeasible = -np.inf, False, False
-    start_flows = repair_for_rules(relaxed, arcs, rules)
-    round_limit = None
     reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE)
-    for round_ in range(RESOLVE_ROUNDS + 1):
-        round_started = time.perf_counter()
+    best, best_value, last_seconds = np.zeros(len(arcs)), -np.inf, 0.0
+
+    def attempt(keep: np.ndarray, start_flows: np.ndarray, limit: float) -> str:
+        """Solve the MILP on the arcs ``keep`` from ``start_flows``; keep its solution if it is the best."""
+        nonlocal best, best_value, last_seconds
+        attempt_started = time.perf_counter()
         positions = np.flatnonzero(keep)
         sub = build_milp(arcs.iloc[positions], objective.effective[positions], objective.link[positions],
                          rules.subset(positions))
         start = warm_start(sub, start_flows[positions])
-        limit = left() if round_limit is None else min(left(), round_limit)
         solution = solve_milp(sub, reduced, start if satisfies(sub, start) else None, time_limit_s=limit)
-        round_limit = max(RESOLVE_TIME_FACTOR * (time.perf_counter() - round_started), RESOLVE_MIN_S)
         if solution.has_solution:
             flows = np.zeros(len(arcs))
             flows[positions] = solution.flows
             candidate = warm_start(full, flows)
             value = float(full.objective @ candidate)
             if satisfies(full, candidate) and value > best_value:
-                best, best_value, found = flows, value, True
-        elif round_ == 0 and solution.status == "infeasible":
-            infeasible = True
-        gap = (bound - best_value) / max(abs(bound), 1e-9) if found else np.inf
-        if gap <= params.relative_gap or time_limit_s - (time.perf_counter() - started) < 2.0:
+                best, best_value = flows, value
+        last_seconds = time.perf_counter() - attempt_started
+        return solution.status
+
+    def done() -> bool:
+        gap = (bound - best_value) / max(abs(bound), 1e-9) if np.isfinite(best_value) else np.inf
+        return gap <= params.relative_gap or time_limit_s - elapsed() < 2.0
+
+    keep = (relaxed > SUPPORT_TOL) | locked
+    status = attempt(keep, repair_for_rules(relaxed, arcs, rules), left())
+    infeasible = status == "infeasible" and not np.isfinite(best_value)
+    if not done():
+        deadline = time.perf_counter() + DIVE_TIME_SHARE * (time_limit_s - elapsed())
+        union, dived = _dive(arcs, rules, locked, full, relax, relaxed, deadline)
+        dived_value = float(full.objective @ warm_start(full, dived))
+        if (union & ~keep).any():
+            keep |= union
+            attempt(keep, best if best_value >= dived_value else dived, left())
+    neighbourhoods = (lambda: _binding_listings_arcs(arcs, relaxed, full, rules), lambda: _listings_arcs(arcs, keep))
+    for grow in neighbourhoods[:RESOLVE_ROUNDS]:
+        if done():
             break
-        if round_ == 0:
-            grown = keep | _binding_listings_arcs(arcs, relaxed, full, rules)
-        else:  # the next neighbourhood: every arc of the listings the model holds so far
-            grown = keep | _listings_arcs(arcs, keep)
+        grown = keep | grow()
         if grown.sum() == keep.sum():
             break
-        keep, start_flows = grown, best
-    return Decomposed(best, best_value if found else float("nan"), bound, found, infeasible and not found)
+        keep = grown
+        attempt(keep, best, min(left(), max(RESOLVE_TIME_FACTOR * last_seconds, RESOLVE_MIN_S)))
+    found = bool(np.isfinite(best_value))
+    return Decomposed(best, best_value if found else float("nan"), bound, found, infeasible)
+
+
+def _relaxer(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, locked: np.ndarray,
+             params: SolveParams):
+    """A function solving the LP relaxation on the arcs at given positions (compact form where it
+    applies) within a time limit: flows on those arcs and the optimum (``nan`` if not reached)."""
+    listing_quantities = quantities(arcs, rules)
+
+    def relax(positions: np.ndarray, limit_s: float) -> tuple[np.ndarray, float]:
+        sub_rules = rules.subset(positions)
+        if compact_applies(locked[positions], sub_rules):
+            return compact_relaxation(arcs.iloc[positions], objective.subset(positions), listing_quantities,
+                                      params, limit_s)
+        model = build_milp(arcs.iloc[positions], objective.effective[positions], objective.link[positions], sub_rules)
+        return solve_relaxation(model, params.lp_engine, limit_s)
+
+    return relax
+
+
+def _dive(arcs: pd.DataFrame, rules: ListingRules, locked: np.ndarray, full: MilpModel, relax, relaxed: np.ndarray,
+          deadline: float) -> tuple[np.ndarray, np.ndarray]:
+    """LP dive: drop the arcs the relaxation uses against a lot, link, partner limit or
+    all-or-nothing rule and solve it again, up to :data:`DIVE_ROUNDS` times or until ``deadline``.
+    Returns the union of the relaxations' supports (and locked arcs), the neighbourhood the MILP
+    is solved on, and the best of their solutions repaired to respect the rules (a warm start)."""
+    allowed = np.ones(len(arcs), bool)
+    union = locked.copy()
+    flows = relaxed
+    best, best_value = np.zeros(len(arcs)), -np.inf
+    for _ in range(DIVE_ROUNDS + 1):
+        used = flows > SUPPORT_TOL
+        union |= used
+        repaired = repair_for_rules(flows, arcs, rules)
+        start = warm_start(full, repaired)
+        value = float(full.objective @ start)
+        if value > best_value and satisfies(full, start):
+            best, best_value = repaired, value
+        broken = used & (repaired <= 0) & ~locked
+        remaining = deadline - time.perf_counter()
+        if not broken.any() or remaining <= 0:
+            break
+        allowed &= ~broken
+        positions = np.flatnonzero(allowed)
+        sub_flows, optimum = relax(positions, remaining)
+        if not np.isfinite(optimum):
+            break
+        flows = np.zeros(len(arcs))
+        flows[positions] = sub_flows
+    return union, best
 
 
 def quantities(arcs: pd.DataFrame, rules: ListingRules) -> tuple[pd.Series, pd.Series]:

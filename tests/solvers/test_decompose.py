@@ -54,3 +54,23 @@ def test_an_exact_answer_asked_for_is_sought_on_the_whole_model(candidates, monk
     monkeypatch.setattr(solve_module, "solve_decomposed", lambda *args, **kwargs: calls.append(args))
     exact = solve(candidates, replace(PARAMS, milp_full_up_to_arcs=0, relative_gap=0.0, time_limit_s=5))
     assert calls == [] and len(exact.exchanges) > 0
+
+
+def test_the_lp_dive_widens_the_support_and_starts_from_a_feasible_solution(candidates):
+    """The dive drops the arcs the relaxation uses below a lot, so its union of supports holds the
+    first support and more, and its warm start satisfies every constraint of the whole model."""
+    from solvers.decompose import SUPPORT_TOL, _dive, _relaxer, satisfies
+    from solvers.milp import locked_arcs, warm_start
+
+    inputs = SolveInputs.of(candidates, PARAMS)
+    sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
+    full = build_milp(sub.arcs, sub.objective.effective, sub.objective.link, sub.rules)
+    locked = locked_arcs(sub.arcs)
+    relax = _relaxer(sub.arcs, sub.objective, sub.rules, locked, PARAMS)
+    relaxed, _ = relax(np.arange(len(sub.arcs)), 20)
+    below_lot = (relaxed > SUPPORT_TOL) & (relaxed < sub.rules.offer_lot * (1 - 1e-6))
+    assert below_lot.any()  # the relaxation ignores lots: there is something to dive on
+    union, start = _dive(sub.arcs, sub.rules, locked, full, relax, relaxed, deadline=float("inf"))
+    first = relaxed > SUPPORT_TOL
+    assert union[first].all() and union.sum() > first.sum()
+    assert satisfies(full, warm_start(full, start)) and full.objective @ warm_start(full, start) > 0
