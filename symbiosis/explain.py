@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -218,20 +220,22 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     objective = Objective(objective)
     if exchanges.empty:
         return pd.Series(dtype=str, index=exchanges.index)
-    limit = pd.to_numeric(exchanges["max_distance_km"], errors="coerce")
-    within = limit.map(lambda v: f" within the {v:,.0f} km limit" if np.isfinite(v) else "")
-
-    def number(column: str, fmt: str = "{:,.1f}") -> pd.Series:
-        return exchanges[column].astype(float).map(fmt.format)
-
-    return (
-        "rule " + exchanges["rule_id"].astype(str) + ": " + exchanges["material"].astype(str)
-        + " serves a need for " + exchanges["need_material"].astype(str)
-        + " (yield " + number("yield", "{:g}") + "); " + number("distance_km") + " km by "
-        + exchanges["transport_mode"].astype(str) + within
-        + "; it contributes " + number("objective_contribution") + f" {objective.unit} to the objective "
-        + f"'{objective.value}', diverts " + number("waste_t") + " t of waste, saves "
-        + number("resource_t") + " t of virgin resource, " + number("water_m3") + " m3 of fresh water and "
-        + number("energy_mwh") + " MWh of energy, and avoids " + number("co2e_t") + " t CO2e net of "
-        + number("transport_co2e_t", "{:,.2f}") + " t for transport."
-    )
+    # One formatted sentence per row; a row whose rule, materials or mode is missing text has none.
+    texts = [exchanges[c].astype(str) for c in ("rule_id", "material", "need_material", "transport_mode")]
+    missing = np.logical_or.reduce([text.isna().to_numpy() for text in texts])
+    limits = pd.to_numeric(exchanges["max_distance_km"], errors="coerce").tolist()
+    numbers = [exchanges[c].astype(float).tolist() for c in ("yield", "distance_km", "objective_contribution", "waste_t",
+                                                             "resource_t", "water_m3", "energy_mwh", "co2e_t",
+                                                             "transport_co2e_t")]
+    unit, name = objective.unit, objective.value
+    sentences = np.array([
+        f"rule {rule}: {material} serves a need for {need} (yield {yield_:g}); {km:,.1f} km by {mode}"
+        + (f" within the {limit:,.0f} km limit" if math.isfinite(limit) else "")
+        + f"; it contributes {contribution:,.1f} {unit} to the objective '{name}', diverts {waste:,.1f} t of waste, "
+        f"saves {resource:,.1f} t of virgin resource, {water:,.1f} m3 of fresh water and {energy:,.1f} MWh of energy, "
+        f"and avoids {co2e:,.1f} t CO2e net of {transport:,.2f} t for transport."
+        for rule, material, need, mode, limit, yield_, km, contribution, waste, resource, water, energy, co2e, transport
+        in zip(*(text.tolist() for text in texts), limits, *numbers)
+    ], dtype=object)
+    sentences[missing] = np.nan
+    return pd.Series(sentences, index=exchanges.index, dtype=texts[0].dtype)
