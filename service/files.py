@@ -123,16 +123,17 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
     """
     result = run.result
     with staged_files(out_dir) as staging:
+        explanations = explain_exchanges(result.exchanges, result.objective)
         exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
-        exchanges["explanation"] = explain_exchanges(result.exchanges, result.objective).to_numpy()
+        exchanges["explanation"] = explanations.to_numpy()
         write_csv_for_excel(exchanges, staging / "exchanges.csv", danish=danish_csv)
-        unmatched = result.unmatched.copy()
+        unmatched = result.unmatched.copy(deep=False)  # one column replaced, none changed in place
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
         write_csv_for_excel(unmatched, staging / "unmatched.csv", danish=danish_csv)
         summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
         (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
         write_results_workbook(staging / RESULTS_WORKBOOK, result.exchanges, result.unmatched, run.summary,
-                               run.registry.companies, run.registry.listings)
+                               run.registry.companies, run.registry.listings, explanations)
     return [Path(out_dir) / name for name in OUTPUT_FILES]
 
 

@@ -324,6 +324,7 @@ def write_results_workbook(
     summary: dict,
     companies: pd.DataFrame,
     listings: pd.DataFrame | None = None,
+    explanations: pd.Series | None = None,
 ) -> Path:
     """Write ``results.xlsx``: exchanges, unmatched listings, indicator totals and the run's facts.
 
@@ -343,17 +344,22 @@ def write_results_workbook(
     listings
         Indexed by ``listing_id`` with ``quantity`` and ``unit`` (the registry's listings), for
         the quantities of unmatched listings and the nearest partner's company; optional.
+    explanations
+        The exchanges' explanations (:func:`symbiosis.explain.explain_exchanges`), when the caller
+        has them already; else they are worked out here.
     """
     path = Path(path)
     names = _names(companies)
-    ex = exchanges.copy()
+    ex = exchanges.copy(deep=False)  # columns are added, none changed
     ex["supplier_name"] = ex["supplier_id"].map(names).fillna("") if "supplier_id" in ex else ""
     ex["receiver_name"] = ex["receiver_id"].map(names).fillna("") if "receiver_id" in ex else ""
     ex["material_name"] = _material_names(ex["material"]) if "material" in ex else ""
     objective = (summary.get("objective") or {}).get("name", "diverted")
-    ex["explanation"] = explain_exchanges(ex, objective).to_numpy() if len(ex) else pd.Series(dtype=str)
+    if explanations is None:
+        explanations = explain_exchanges(ex, objective) if len(ex) else pd.Series(dtype=str)
+    ex["explanation"] = explanations.to_numpy() if len(ex) else explanations
 
-    um = unmatched.copy()
+    um = unmatched.copy(deep=False)
     um.index.name = um.index.name or "listing_id"
     um = um.reset_index()
     um["company_name"] = um["company_id"].map(names).fillna("") if "company_id" in um else ""
