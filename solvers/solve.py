@@ -175,7 +175,7 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     flows = np.zeros(len(inputs.arcs))
     for run in runs:
         flows[run.positions] = run.flows
-    exchanges = build_exchanges(inputs.arcs, flows, candidates.offers, candidates.needs, inputs.objective)
+    exchanges = as_text(build_exchanges(inputs.arcs, flows, candidates.offers, candidates.needs, inputs.objective))
     objective_value = float(exchanges["objective_contribution"].sum())
     status, bound = _status_and_bound(runs, objective_value)
     gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
@@ -191,6 +191,13 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
         solver="+".join(sorted({r.engine for r in runs})) or "none", solve_seconds=time.perf_counter() - started,
         exchanges=exchanges, unmatched=unmatched, details=details,
     )
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its categorical columns (the arcs' integer-coded ids, materials and modes) as
+    text: the result tables leave the engine with plain strings."""
+    coded = {c: "str" for c in frame if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    return frame.astype(coded) if coded else frame
 
 
 def run_in_process(tasks: Iterable[ComponentTask]) -> list[EngineRun]:

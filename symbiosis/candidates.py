@@ -239,24 +239,27 @@ def _check_pairs(
     yields = col(rules, "yield", r)
     receiver, supplier, gross = arc_savings(
         need_price.to_numpy()[n], offer_saving.to_numpy()[o], yields, col(rules, "value_eur", r))
-    treatment = np.where(col(rules, TREATMENT_COLUMN, r) != "", col(rules, TREATMENT_COST_COLUMN, r), 0.0)
+    # Text columns are looked at once per rule or listing; the pairs index the results.
+    has_treatment = rules[TREATMENT_COLUMN].to_numpy(dtype=object) != ""
+    treatment = np.where(has_treatment, rules[TREATMENT_COST_COLUMN].to_numpy(dtype=float), 0.0)[r]
     upper = np.minimum(col(offers, "quantity_canonical", o), col(needs, "quantity_canonical", n) / yields)
-    o_mode, n_mode = col(offers, "transport_mode", o), col(needs, "transport_mode", n)
-    offer_material = col(offers, "material", o)
+    o_stated, o_mode = _mode_codes(offers["transport_mode"])
+    n_stated, n_mode = _mode_codes(needs["transport_mode"])
+    o_stated, o_mode, n_stated, n_mode = o_stated[o], o_mode[o], n_stated[n], n_mode[n]
+    tonnes_per_unit = _tonnes_per_unit(offers["material"].to_numpy(dtype=object), catalog)[o]
     mode_inputs = dict(
-        stated=np.where(o_mode != "", o_mode, n_mode),
-        rule_mode=col(rules, "transport_mode", r),
+        stated=np.where(o_stated, o_mode, n_mode), has_stated=o_stated | n_stated,
+        rule_mode=_mode_codes(rules["transport_mode"])[1][r],
         rail=col(companies, "rail_siding", o_company) & col(companies, "rail_siding", n_company),
         port=col(companies, "port_access", o_company) & col(companies, "port_access", n_company),
         listing_limit=np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
         rule_limit=col(rules, "max_distance_km", r),
         economics_known=np.isfinite(gross - treatment),
-        tonnes_per_unit=_tonnes_per_unit(offer_material, catalog),
-        upper=upper, transport=transport, link_costs=link_costs,
+        tonnes_per_unit=tonnes_per_unit, upper=upper, transport=transport, link_costs=link_costs,
     )
     distance = great_circle_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
     locked = _locked_pairs(directives, offers, needs, o, n)
-    exact = choose_modes(geodesic=distance * (1 - SCREEN_MARGIN), **mode_inputs).within | locked
+    exact = choose_modes(geodesic=distance * (1 - SCREEN_MARGIN), screen=True, **mode_inputs).within | locked
     distance[exact] = geodesic_km(o_lat[o[exact]], o_lon[o[exact]], n_lat[n[exact]], n_lon[n[exact]])
     reach = choose_modes(geodesic=distance, **mode_inputs)
     within = reach.within
@@ -277,16 +280,18 @@ def _check_pairs(
 
     f = np.flatnonzero(feasible)
     of, nf, rf = o[f], n[f], r[f]
+    mode = reach.mode[f]
+    # Ids, materials, rules and modes as categoricals: integer codes into sorted labels.
     arcs = pd.DataFrame({
-        "rule_id": rules.index.to_numpy()[rf],
-        "offer_id": offers.index.to_numpy()[of],
-        "need_id": needs.index.to_numpy()[nf],
-        "supplier_id": companies.index.to_numpy()[o_company[f]],
-        "receiver_id": companies.index.to_numpy()[n_company[f]],
-        "material": offer_material[f],
-        "need_material": col(needs, "material", nf),
+        "rule_id": coded(rules.index, rf),
+        "offer_id": coded(offers.index, of),
+        "need_id": coded(needs.index, nf),
+        "supplier_id": coded(companies.index, o_company[f]),
+        "receiver_id": coded(companies.index, n_company[f]),
+        "material": coded(offers["material"], of),
+        "need_material": coded(needs["material"], nf),
         "geodesic_km": distance[f],
-        "transport_mode": reach.mode[f],
+        "transport_mode": coded(TRANSPORT_MODES, mode),
         "distance_km": reach.distance_km[f],
         "max_distance_km": reach.limit_km[f],
         "yield": yields[f],
@@ -298,10 +303,10 @@ def _check_pairs(
     arcs["receiver_saving_eur_per_unit"] = receiver[f]
     arcs["supplier_saving_eur_per_unit"] = supplier[f]
     arcs["treatment_cost_eur_per_unit"] = treatment[f]
-    arcs["treatment"] = col(rules, TREATMENT_COLUMN, rf)
-    for column in ("transport_ttw_t_per_unit", "transport_wtt_t_per_unit", "transport_cost_eur_per_unit",
-                   "link_cost_eur"):
-        arcs[column] = getattr(reach, column)[f]
+    arcs["treatment"] = coded(rules[TREATMENT_COLUMN], rf)
+    per_unit = transport_per_unit(mode, reach.distance_km[f], tonnes_per_unit[f], transport, link_costs)
+    for column, values in per_unit.items():
+        arcs[column] = values
     arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
     arcs["upper"] = upper[f]
     arcs["grade_drop"] = _grade_drop(arcs["material"], arcs["need_material"], catalog)
@@ -309,7 +314,7 @@ def _check_pairs(
     arcs["lock_min"] = 0.0
     if len(directives.locks):
         lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
-        keys = pd.MultiIndex.from_arrays([arcs["offer_id"], arcs["need_id"]])
+        keys = pd.MultiIndex.from_arrays([arcs["offer_id"].astype(object), arcs["need_id"].astype(object)])
         arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
 
     tried = _Tried(o=o, n=n, within=within, other=other_company, overlap=overlap, forbidden=forbidden,
@@ -320,17 +325,40 @@ def _check_pairs(
 
 
 def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog) -> np.ndarray:
-    """Per arc, how many grade steps the flow drops (same grade family, higher rank offered)."""
-    codes, keys = pd.factorize(np.concatenate([offered.to_numpy(dtype=object), needed.to_numpy(dtype=object)]))
-    items = [catalog.get(k) for k in keys]
-    family = pd.factorize(pd.Series([m.grade_family for m in items], dtype=object), use_na_sentinel=True)[0]
-    rank = np.array([float(m.grade_rank) if m.grade_rank is not None else np.nan for m in items])
-    o_code, n_code = codes[: len(offered)], codes[len(offered):]
-    if not len(keys):
-        return np.zeros(len(offered))
-    drop = rank[o_code] - rank[n_code]
-    same = (family[o_code] == family[n_code]) & (family[o_code] >= 0)
+    """Per arc, how many grade steps the flow drops (same grade family, higher rank offered); the
+    materials are categoricals, so the catalog is read once per material."""
+    o_code, o_keys = _codes_of(offered)
+    n_code, n_keys = _codes_of(needed)
+    if not len(o_code):
+        return np.zeros(0)
+    o_items, n_items = [catalog.get(k) for k in o_keys], [catalog.get(k) for k in n_keys]
+    families, _ = pd.factorize(pd.Series([m.grade_family for m in (*o_items, *n_items)], dtype=object))
+    o_family, n_family = families[: len(o_items)][o_code], families[len(o_items):][n_code]
+    rank = lambda items: np.array([np.nan if m.grade_rank is None else float(m.grade_rank) for m in items])  # noqa: E731
+    drop = rank(o_items)[o_code] - rank(n_items)[n_code]
+    same = (o_family == n_family) & (o_family >= 0)
     return np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
+
+
+def _codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and their labels: a categorical's own, else by factorizing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    codes, keys = pd.factorize(values.to_numpy(dtype=object))
+    return codes, pd.Index(keys)
+
+
+def coded(labels, positions: np.ndarray) -> pd.Categorical:
+    """``labels[positions]`` as a categorical: integer codes into the distinct labels in sorted
+    order (so sorting and grouping by the codes order the text as the text itself would)."""
+    codes, keys = pd.factorize(np.asarray(labels, dtype=object), sort=True)
+    return pd.Categorical.from_codes(codes[positions], dtype=pd.CategoricalDtype(keys), validate=False)
+
+
+def _mode_codes(stated: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether a transport mode is stated, and its position in TRANSPORT_MODES (-1: none)."""
+    text = stated.to_numpy(dtype=object)
+    return text != "", pd.Index(TRANSPORT_MODES).get_indexer(pd.Index(text))
 
 
 def _with_access(companies: pd.DataFrame) -> pd.DataFrame:
@@ -344,26 +372,24 @@ def _with_access(companies: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Reach:
-    """Per pair: the chosen transport mode, its road/rail/sea/pipe distance, the distance limit that
-    applied (NaN where cost alone decides), whether the pair is within it, and per canonical unit
-    the transport emissions and cost; and the yearly link cost of the exchange."""
+    """Per pair: the chosen transport mode (its position in TRANSPORT_MODES), its road/rail/sea/pipe
+    distance, the distance limit that applied (NaN where cost alone decides) and whether the pair is
+    within it."""
 
     mode: np.ndarray
     distance_km: np.ndarray
     limit_km: np.ndarray
     within: np.ndarray
-    transport_ttw_t_per_unit: np.ndarray
-    transport_wtt_t_per_unit: np.ndarray
-    transport_cost_eur_per_unit: np.ndarray
-    link_cost_eur: np.ndarray
 
 
 def choose_modes(
-    *, geodesic: np.ndarray, stated: np.ndarray, rule_mode: np.ndarray, rail: np.ndarray, port: np.ndarray,
-    listing_limit: np.ndarray, rule_limit: np.ndarray, economics_known: np.ndarray, tonnes_per_unit: np.ndarray,
-    upper: np.ndarray, transport: pd.DataFrame, link_costs: pd.DataFrame,
+    *, geodesic: np.ndarray, stated: np.ndarray, has_stated: np.ndarray, rule_mode: np.ndarray, rail: np.ndarray,
+    port: np.ndarray, listing_limit: np.ndarray, rule_limit: np.ndarray, economics_known: np.ndarray,
+    tonnes_per_unit: np.ndarray, upper: np.ndarray, transport: pd.DataFrame, link_costs: pd.DataFrame,
+    screen: bool = False,
 ) -> Reach:
-    """Each pair's cheapest allowed transport mode.
+    """Each pair's cheapest allowed transport mode (modes given as positions in TRANSPORT_MODES:
+    ``stated`` where ``has_stated``, and the rule's ``rule_mode``).
 
     A mode a listing states is the only one allowed. Otherwise a pipeline rule allows only the
     pipeline; any other rule allows its own mode, the road (truck), rail where both sites have a
@@ -371,47 +397,57 @@ def choose_modes(
     limits and, for a pipeline (a physical limit) or where the exchange's economics are unknown,
     the rule's limit; elsewhere the cost decides (an exchange that loses money is left out by the
     solver). Among the modes in reach, the one with the least transport and link cost at the
-    pair's full quantity wins; on equal cost the rule's mode.
+    pair's full quantity wins; on equal cost the rule's mode. With ``screen`` only ``within`` is
+    decided (whether any allowed mode is in reach); the other fields are left empty.
     """
     n = len(geodesic)
     transport, link_costs = transport.reindex(TRANSPORT_MODES), link_costs.reindex(TRANSPORT_MODES)
     detour = transport["detour_factor"].to_numpy(dtype=float)
     best_cost = np.full(n, np.inf)
     chosen = np.full(n, -1)
-    # Modes as integer codes (-1: none stated), so each comparison below is on integers.
-    modes = pd.Index(TRANSPORT_MODES)
-    stated_code = modes.get_indexer(pd.Index(np.asarray(stated, dtype=object)))
-    rule_code = modes.get_indexer(pd.Index(np.asarray(rule_mode, dtype=object)))
-    has_stated = np.asarray(stated, dtype=object) != ""
-    fallback = np.where(has_stated, stated_code, rule_code)
-    pipeline_rule = rule_code == modes.get_loc("pipeline")
+    fallback = np.where(has_stated, stated, rule_mode)
+    pipeline_rule = rule_mode == TRANSPORT_MODES.index("pipeline")
+    limit_if_unknown = np.where(economics_known, np.inf, rule_limit)
     limits = np.empty((len(TRANSPORT_MODES), n))
     for m, mode in enumerate(TRANSPORT_MODES):
-        open_by_rule = (rule_code == m) | (~pipeline_rule & (
-            (mode == "truck") | ((mode == "rail") & rail) | ((mode == "ship") & port)))
-        allowed = np.where(has_stated, stated_code == m, open_by_rule)
-        physical = mode == "pipeline"
-        limits[m] = np.fmin(listing_limit, rule_limit if physical else np.where(economics_known, np.inf, rule_limit))
+        open_by_rule = rule_mode == m
+        if mode == "truck":
+            open_by_rule |= ~pipeline_rule
+        elif mode in ("rail", "ship"):
+            open_by_rule |= ~pipeline_rule & (rail if mode == "rail" else port)
+        allowed = np.where(has_stated, stated == m, open_by_rule)
+        limits[m] = np.fmin(listing_limit, rule_limit if mode == "pipeline" else limit_if_unknown)
         distance = geodesic * detour[m]
+        if screen:
+            chosen[allowed & (distance <= limits[m])] = m
+            continue
         cost = (tonnes_per_unit * distance * transport.at[mode, "cost_eur_per_tkm"] * upper
                 + link_costs.at[mode, "fixed_eur_per_yr"] + link_costs.at[mode, "eur_per_km_per_yr"] * distance)
-        cost = cost - 1e-9 * (fallback == m)  # on equal cost, the stated or the rule's mode
+        cost -= 1e-9 * (fallback == m)  # on equal cost, the stated or the rule's mode
         better = allowed & (distance <= limits[m]) & (cost < best_cost)
         chosen[better], best_cost[better] = m, cost[better]
     within = chosen >= 0
+    if screen:
+        return Reach(mode=np.zeros(0, dtype=np.int64), distance_km=np.zeros(0), limit_km=np.zeros(0), within=within)
     chosen = np.where(within, chosen, fallback)
-    modes = np.asarray(TRANSPORT_MODES, dtype=object)[chosen]
-    distance = geodesic * detour[chosen]
-    tonne_km = tonnes_per_unit * distance
     limit = limits[chosen, np.arange(n)]
-    return Reach(
-        mode=modes, distance_km=distance, limit_km=np.where(np.isfinite(limit), limit, np.nan), within=within,
-        transport_ttw_t_per_unit=tonne_km * transport["kg_co2e_per_tkm_ttw"].to_numpy()[chosen] / 1000.0,
-        transport_wtt_t_per_unit=tonne_km * transport["kg_co2e_per_tkm_wtt"].to_numpy()[chosen] / 1000.0,
-        transport_cost_eur_per_unit=tonne_km * transport["cost_eur_per_tkm"].to_numpy()[chosen],
-        link_cost_eur=(link_costs["fixed_eur_per_yr"].to_numpy()[chosen]
-                       + link_costs["eur_per_km_per_yr"].to_numpy()[chosen] * distance),
-    )
+    return Reach(mode=chosen, distance_km=geodesic * detour[chosen],
+                 limit_km=np.where(np.isfinite(limit), limit, np.nan), within=within)
+
+
+def transport_per_unit(mode: np.ndarray, distance_km: np.ndarray, tonnes_per_unit: np.ndarray,
+                       transport: pd.DataFrame, link_costs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per arc of the given modes (positions in TRANSPORT_MODES) and distances: the transport
+    emissions (tank-to-wheel, well-to-tank) and cost per canonical unit, and the yearly link cost."""
+    transport, link_costs = transport.reindex(TRANSPORT_MODES), link_costs.reindex(TRANSPORT_MODES)
+    tonne_km = tonnes_per_unit * distance_km
+    factor = lambda table, column: table[column].to_numpy(dtype=float)[mode]  # noqa: E731
+    return {
+        "transport_ttw_t_per_unit": tonne_km * factor(transport, "kg_co2e_per_tkm_ttw") / 1000.0,
+        "transport_wtt_t_per_unit": tonne_km * factor(transport, "kg_co2e_per_tkm_wtt") / 1000.0,
+        "transport_cost_eur_per_unit": tonne_km * factor(transport, "cost_eur_per_tkm"),
+        "link_cost_eur": factor(link_costs, "fixed_eur_per_yr") + factor(link_costs, "eur_per_km_per_yr") * distance_km,
+    }
 
 
 def _grade_gap(material: str, others: np.ndarray, side: str, catalog: MaterialCatalog) -> str:
@@ -515,7 +551,9 @@ def _explain_unmatched(
     suppliers_for = matches.groupby("need_material")["offer_material"].apply(set)
     frames = []
     for side, listings, own, other in (("offer", offers, "offer_id", "need_id"), ("need", needs, "need_id", "offer_id")):
-        lonely = listings.index.difference(pd.Index(arcs[own].unique()))
+        used = np.zeros(len(arcs[own].cat.categories), bool)
+        used[arcs[own].cat.codes.to_numpy()] = True
+        lonely = listings.index.difference(arcs[own].cat.categories[used])
         if lonely.empty:
             continue
         reasons = pd.Series("", index=lonely, dtype=object)
