@@ -15,6 +15,7 @@ import io
 import math
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 
@@ -203,6 +204,8 @@ def _values_xml(values: list, style: str) -> list[str | None]:
     for value in values:
         if value.__class__ is float and value - value == 0:
             cells.append(f"{number_head}{value:.16G}</v></c>")
+        elif value.__class__ is float and value != value:
+            cells.append("")  # NaN: no cell
         elif (value.__class__ is str and value and len(value) <= _PLAIN_TEXT_MAX and value.isprintable()
               and not value.startswith(FORMULA_PREFIXES) and not value[0].isspace() and not value[-1].isspace()
               and "&" not in value and "<" not in value and ">" not in value and "_x" not in value):
@@ -218,6 +221,13 @@ def _column_xml(column: pd.Series, style: str) -> np.ndarray | None:
     taken for one); None if any cell is not written as it is."""
     dtype = column.dtype
     codes = None
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":  # the bulk of a sheet: one format per finite number
+        values = column.to_numpy()
+        finite = np.isfinite(values)
+        cells = np.full(len(values), "", dtype=object)
+        cells[finite] = np.array([f'"{style}><v>{v:.16G}</v></c>' for v in values[finite].tolist()], dtype=object)
+        cells[~finite] = np.array(_values_xml(values[~finite].tolist(), style), dtype=object)
+        return cells
     if isinstance(dtype, pd.CategoricalDtype):
         codes, values = column.cat.codes.to_numpy(), list(column.cat.categories)
     elif isinstance(dtype, np.dtype) and dtype.kind in "fiub":
@@ -288,13 +298,16 @@ def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -
                 last = block[1]
             corner = xl_rowcol_to_cell(last, table.shape[1] - 1)
             head = _DIMENSION.sub(f'<dimension ref="{"A1" if corner == "A1" else "A1:" + corner}"/>', head, count=1)
-            with target.open(info, "w") as member:
-                member.write(head.encode("utf-8"))
+            with target.open(info, "w") as member, ThreadPoolExecutor(max_workers=1) as compressor:
+                # zlib compresses outside the GIL: a block is compressed while the next one is built.
+                pending = compressor.submit(member.write, head.encode("utf-8"))
                 for first in starts:
                     block = _block_xml(table, first, styles)
+                    pending.result()
                     if block is None:
                         return False
-                    member.write(block[0].encode("utf-8"))
+                    pending = compressor.submit(member.write, block[0].encode("utf-8"))
+                pending.result()
                 for encoded in ending:
                     member.write(encoded)
                 member.write(("</sheetData>" + tail).encode("utf-8"))
