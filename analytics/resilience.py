@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.aggregates import indicator_changes, indicator_totals
+from analytics.cache import RegionBaseline
 from analytics.scenarios import Scenario, apply_scenario
 from solvers.matching import Match, match
 from solvers.network import find_material_components
@@ -28,10 +29,13 @@ class ResilienceReport:
     removed
         The closed companies.
     baseline, result
-        The region matched with and without them.
+        The region matched with and without them: the whole region, or with a
+        :class:`~analytics.cache.RegionBaseline` the material components the closure touches.
     before, after, change, lost
         Totals of :data:`~analytics.aggregates.METRICS` in the baseline, after re-solving, their
-        difference, and over the lost exchanges.
+        difference, and over the lost exchanges. Over the touched components alone where the
+        baseline is one of them: the rest of the region is the same before and after, so the
+        change, the lost and regained tonnes and the recovery are the whole region's.
     lost_exchanges
         The baseline exchanges the closed companies supplied or received.
     lost_diverted_t
@@ -67,14 +71,16 @@ def resilience(
     removed_company_ids,
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
-    baseline: Match | None = None,
+    baseline: Match | RegionBaseline | None = None,
 ) -> ResilienceReport:
     """Close companies: report the exchanges lost, re-solve the rest, and how much it recovers.
 
     Only the material components the closed companies take part in are solved again: the others are
     independent of them (no listing of theirs can reach a partner of the closed companies' materials),
     so their baseline exchanges stand as they are. ``baseline`` is the region's match if the caller
-    has it already (the same candidate and solve parameters).
+    has it already (the same candidate and solve parameters), and the report covers the whole region;
+    or a :class:`~analytics.cache.RegionBaseline` of the region (whose parameters apply), and only
+    the touched components are matched, with and without the closed companies, and reported.
 
     Raises
     ------
@@ -86,16 +92,24 @@ def resilience(
         raise InputError([Problem("resilience", None, "remove", "name at least one company_id to remove")])
     changed = apply_scenario(registry, Scenario(name="closure of " + ", ".join(removed), remove_companies=removed))
     options = {"candidate_params": candidate_params, "solve_params": solve_params}
-    base = baseline or match(registry=registry, **options)
-    result = _rematch_affected(base, changed, removed, options)
-    ex = base.result.exchanges
+    if isinstance(baseline, RegionBaseline):
+        baseline.check_options(candidate_params, solve_params)
+        touched = baseline.touched_by(changed)
+        base_result = baseline.baseline(touched)
+        result = baseline.rematch(changed, touched)
+        result = replace(result, details={**result.details,
+                                          "resolved_components": len(baseline.components_in(touched))})
+    else:
+        base = baseline or match(registry=registry, **options)
+        base_result, result = base.result, _rematch_affected(base, changed, removed, options)
+    ex = base_result.exchanges
     lost_rows = ex[ex["supplier_id"].isin(removed) | ex["receiver_id"].isin(removed)]
     before, after = indicator_totals(ex), indicator_totals(result.exchanges)
     lost = indicator_totals(lost_rows)
     remaining = before["diverted_t"] - lost["diverted_t"]
     regained = after["diverted_t"] - remaining
     recovery = regained / lost["diverted_t"] if lost["diverted_t"] > 0 else float("nan")
-    return ResilienceReport(removed, base.result, before, result, after, indicator_changes(before, after),
+    return ResilienceReport(removed, base_result, before, result, after, indicator_changes(before, after),
                             lost_rows.reset_index(drop=True), lost, lost["diverted_t"], regained, recovery)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.aggregates import METRICS, indicator_changes, indicator_totals
+from analytics.cache import RegionBaseline, merge_results
 from solvers.matching import match
 from solvers.params import SolveParams
 from solvers.result import MatchResult
@@ -207,18 +208,33 @@ def run_scenario(
     scenario: Scenario,
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
-    baseline: MatchResult | None = None,
+    baseline: MatchResult | RegionBaseline | None = None,
 ) -> ScenarioResult:
     """Solve the region with and without the scenario's changes and report every indicator's change.
 
-    ``baseline`` (a result for ``registry`` with the same parameters) saves solving it again.
+    ``baseline`` (a result for ``registry`` with the same parameters) saves solving it again. With a
+    :class:`~analytics.cache.RegionBaseline` of ``registry`` (whose parameters apply), the region's
+    match is taken from it and only the material components the scenario touches are matched
+    again: the others' exchanges stand as they are, and the totals are still the whole region's.
     """
     changed = apply_scenario(registry, scenario)
     options = {"candidate_params": candidate_params, "solve_params": solve_params}
-    baseline = baseline or match(registry=registry, **options).result
-    result = match(registry=changed, **options).result
+    if isinstance(baseline, RegionBaseline):
+        baseline.check_options(candidate_params, solve_params)
+        touched = baseline.touched_by(changed)
+        baseline, result = baseline.baseline(), _rematch_touched(baseline, changed, touched)
+    else:
+        baseline = baseline or match(registry=registry, **options).result
+        result = match(registry=changed, **options).result
     before, after = indicator_totals(baseline.exchanges), indicator_totals(result.exchanges)
     return ScenarioResult(scenario, before, after, indicator_changes(before, after), baseline, result, changed)
+
+
+def _rematch_touched(parts: RegionBaseline, changed: Registry, touched) -> MatchResult:
+    """The changed region's match: the baseline of the components the change does not touch, and a
+    new match of the touched ones."""
+    untouched = parts.baseline(set(parts.component_of) - touched)
+    return merge_results([untouched, parts.rematch(changed, touched)], parts.objective)
 
 
 def compare_scenarios(results) -> pd.DataFrame:
