@@ -13,7 +13,10 @@ placed by their address and marked ``geocoded``.
 from __future__ import annotations
 
 import math
+import re
+import sys
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -155,6 +158,48 @@ def _is_blank(value) -> bool:
         return False
 
 
+#: Joins a column's cells into one text, read as an array of code points, so that array operations
+#: answer for all cells at once; a cell holding it is rare and sends the column to the cell-by-cell path.
+_JOIN = "\x00"
+#: A number that reads the same in every locale and as Python's ``float`` reads it: digits with at
+#: most one decimal point and an exponent; ``_AMBIGUOUS`` (a Danish thousands group) excepted.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_AMBIGUOUS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+
+
+@cache
+def _whitespace() -> np.ndarray:
+    """Every code point ``str.strip`` removes."""
+    return np.array([c for c in range(sys.maxunicode + 1) if chr(c).isspace()], dtype=np.uint32)
+
+
+def _code_points(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The text cells joined by ``_JOIN`` as code points, and the cell number of each code point
+    (None when a cell is not text, holds ``_JOIN`` or cannot be encoded)."""
+    try:
+        points = np.frombuffer(_JOIN.join(cells).encode("utf-32-le"), dtype=np.uint32)
+    except (TypeError, UnicodeEncodeError):
+        return None
+    joins = points == 0
+    if int(joins.sum()) != max(len(cells) - 1, 0):
+        return None
+    return points, np.cumsum(joins)
+
+
+def _any_edge_space(cells: np.ndarray) -> bool:
+    """Whether some cell starts or ends with whitespace (True where it cannot be told at once)."""
+    found = _code_points(cells)
+    if found is None:
+        return True
+    points, cell = found
+    if not len(points):
+        return False
+    # A cell's first code point follows a join (or opens the text); its last precedes one.
+    first = np.r_[True, points[:-1] == 0] & (points != 0)
+    last = np.r_[points[1:] == 0, True] & (points != 0)
+    return bool(np.isin(points[first | last], _whitespace()).any())
+
+
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """The frame without fully blank rows, and the spreadsheet row number of each kept row."""
     rows = np.arange(len(frame)) + FIRST_DATA_ROW
@@ -164,8 +209,15 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         na = column.isna().to_numpy()
-        # a number or date never prints as spaces, so text of the non-empty cells decides
-        blank &= na | column.astype(str).str.strip().eq("").to_numpy()
+        # a number or date never prints as spaces, so text of the non-empty cells decides; where no
+        # cell starts with whitespace, only the empty text is blank
+        present = column.to_numpy(dtype=object)[~na]
+        if _any_edge_space(present):
+            blank &= na | column.astype(str).str.strip().eq("").to_numpy()
+        else:
+            empty = np.zeros(len(frame), dtype=bool)
+            empty[~na] = present == ""
+            blank &= na | empty
     return frame[~blank], rows[~blank]
 
 
@@ -207,7 +259,9 @@ def _clean(
     for name in frame.columns:
         if pd.api.types.infer_dtype(frame[name], skipna=False) in ("string", "empty"):
             # (a column of pandas' string dtype counts as text even where it holds missing values)
-            frame[name] = frame[name].fillna("").str.strip() if len(frame) else pd.Series(dtype=str)
+            text = frame[name].fillna("")
+            frame[name] = (text.str.strip() if _any_edge_space(text.to_numpy(dtype=object)) else text) if len(frame) \
+                else pd.Series(dtype=str)
             continue
         values = frame[name].to_numpy(dtype=object)
         is_typed = np.fromiter((not isinstance(v, str) and not _is_blank(v) for v in values), dtype=bool, count=len(values))
@@ -241,7 +295,8 @@ def _parse_floats(
     values = np.full(len(text), np.nan)
     reasons: dict[int, str] = {}
     parsed: dict[str, float | str] = {}
-    for pos, (cell, raw) in enumerate(zip(text.to_numpy(), cells)):
+    slow = _plain_numbers(text.to_numpy(dtype=object), cells, values)
+    for pos, cell, raw in zip(slow, text.to_numpy()[slow], cells[slow]):
         if raw is not None and isinstance(raw, (int, float, np.number)) and not isinstance(raw, bool):
             value = float(raw)
             if math.isfinite(value):
@@ -263,6 +318,19 @@ def _parse_floats(
             values[pos] = result
     check.add(np.isin(np.arange(len(text)), list(reasons)), column, lambda pos: reasons[pos])
     return pd.Series(values, index=frame.index, dtype=float)
+
+
+def _plain_numbers(text: np.ndarray, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Read the text cells that are plain numbers (:data:`_PLAIN_NUMBER`, finite) into ``values``
+    at once; return the positions left for the cell-by-cell reader (typed, empty or other cells)."""
+    plain = np.fromiter((raw is None and _PLAIN_NUMBER.fullmatch(cell) is not None and not _AMBIGUOUS.fullmatch(cell)
+                         for cell, raw in zip(text, cells)), dtype=bool, count=len(text))
+    if plain.any():
+        read = text[plain].astype(float)
+        finite = np.isfinite(read)
+        values[np.flatnonzero(plain)[finite]] = read[finite]
+        plain[np.flatnonzero(plain)[~finite]] = False
+    return np.flatnonzero(~plain)
 
 
 def _check_unique(frame: pd.DataFrame, column: str, check: _Checker) -> None:
@@ -345,7 +413,7 @@ def _resolve_locale(companies: pd.DataFrame, listings: pd.DataFrame, locale, not
     for name, frame in (("companies", companies), ("listings", listings)):
         for column in _NUMERIC_COLUMNS[name]:
             if column in frame.columns:
-                cells.extend(v for v in frame[column].to_numpy() if isinstance(v, str))
+                cells.extend(_marked_cells(frame[column].to_numpy(dtype=object), 2))
     detected = detect_locale(cells)
     by_range = _locale_by_coordinates(companies)
     if detected is not None and by_range is not None and detected != by_range:
@@ -372,15 +440,26 @@ def _locale_by_coordinates(companies: pd.DataFrame) -> str | None:
     for column, limit in (("lat", 90.0), ("lon", 180.0)):
         if column not in companies.columns:
             continue
-        for cell in companies[column].to_numpy():
-            if not isinstance(cell, str):
-                continue
+        # a cell without a comma has no Danish reading inside these limits (grouping dots make it 1,000 or more)
+        for cell in _marked_cells(companies[column].to_numpy(dtype=object), 1, ","):
             read = readings(cell)
             da_ok = read.da is not None and abs(read.da) <= limit
             en_ok = read.en is not None and abs(read.en) <= limit
             if da_ok and not en_ok:
                 found.add("da")
     return found.pop() if found else None
+
+
+def _marked_cells(values: np.ndarray, least: int, marks: str = ".,") -> list[str]:
+    """The text cells with at least ``least`` of the ``marks`` (decimal and grouping marks), found by
+    one scan of the joined column where it can be joined."""
+    cells = values[np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))]
+    found = _code_points(cells)
+    if found is None:
+        return [c for c in cells if sum(c.count(m) for m in marks) >= least]
+    points, cell = found
+    count = np.bincount(cell[np.isin(points, [ord(m) for m in marks])], minlength=len(cells))
+    return list(cells[count >= least])
 
 
 def _file_notices(frame: pd.DataFrame, label: str, notices: list[str]) -> None:
