@@ -13,6 +13,8 @@ unit sphere grows with the angle between them, so its k nearest are the great-ci
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -25,6 +27,9 @@ EARTH_RADIUS_KM = 6371.0088
 #: Largest relative difference between the great-circle distance (mean radius) and the WGS84
 #: geodesic: 0.56 % (flattening 1/298.26 puts it between -0.56 % and +0.28 %); rounded up.
 SCREEN_MARGIN = 0.006
+#: Pairs per thread of a geodesic computation (pyproj releases the GIL, so large arrays are split
+#: across the cores).
+GEODESIC_CHUNK = 250_000
 
 
 @cache
@@ -37,6 +42,16 @@ def geodesic_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     lat1, lon1, lat2, lon2 = (np.asarray(a, dtype=float) for a in (lat1, lon1, lat2, lon2))
     if lat1.size == 0:
         return np.zeros(0)
+    parts = min(os.cpu_count() or 1, -(-lat1.size // GEODESIC_CHUNK))
+    if parts <= 1:
+        return _geodesic_part(lat1, lon1, lat2, lon2)
+    bounds = np.linspace(0, lat1.size, parts + 1).astype(int)
+    with ThreadPoolExecutor(parts) as pool:
+        pieces = pool.map(lambda a, b: _geodesic_part(lat1[a:b], lon1[a:b], lat2[a:b], lon2[a:b]), bounds[:-1], bounds[1:])
+        return np.concatenate(list(pieces))
+
+
+def _geodesic_part(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     _, _, metres = _wgs84().inv(lon1, lat1, lon2, lat2)
     return np.asarray(metres, dtype=float) / 1000.0
 
@@ -70,7 +85,7 @@ def query_nearest(tree: cKDTree, lat: np.ndarray, lon: np.ndarray, k: int) -> tu
     k = min(k, tree.n)
     if k == 0 or len(lat) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, neighbours = tree.query(unit_vectors(lat, lon), k=k)
+    _, neighbours = tree.query(unit_vectors(lat, lon), k=k, workers=-1)
     neighbours = np.asarray(neighbours, dtype=np.int64).reshape(len(lat), k)
     rows = np.repeat(np.arange(len(lat)), k)
     return rows, neighbours.ravel()

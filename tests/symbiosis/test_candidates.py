@@ -23,6 +23,17 @@ def test_geodesic_distances_agree_with_geopy():
     assert np.allclose(ours, reference, rtol=0, atol=1e-6)
 
 
+def test_geodesic_distances_split_across_threads_are_the_same(monkeypatch):
+    from symbiosis import geo
+
+    rng = np.random.default_rng(2)
+    pts = rng.uniform([54.5, 8.0, 54.5, 8.0], [57.7, 15.0, 57.7, 15.0], size=(1001, 4))
+    whole = geo.geodesic_km(*pts.T)
+    monkeypatch.setattr(geo, "GEODESIC_CHUNK", 100)
+    monkeypatch.setattr(geo.os, "cpu_count", lambda: 4)
+    assert np.array_equal(geo.geodesic_km(*pts.T), whole)
+
+
 def test_the_most_specific_rule_applies_and_its_limit_decides_reach():
     """10 01 02 matches both the chapter pattern (50 km) and the exact code (80 km): 80 km wins
     (no price known, so the rules' distance limits decide reach)."""
