@@ -61,9 +61,15 @@ class SolveParams:
         treatment and link costs (or its economics are unknown).
     milp_full_up_to_arcs
         A discrete component with at most this many arcs goes to the MILP engine whole; a larger one
-        is decomposed (:mod:`solvers.decompose`: LP-support reduction, relax-fix-resolve, bounded
-        by its LP relaxation), unless ``relative_gap`` is 0: an exact answer asked for is sought on
-        the whole model until the time limit.
+        is decomposed (:mod:`solvers.decompose`: LP-support reduction, an LP dive, relax-fix-resolve,
+        bounded by its LP relaxation), unless ``relative_gap`` is 0: an exact answer asked for is
+        sought on the whole model until the time limit. On the 5,000-listing MILP benchmark (components
+        of 100 to 20,000 arcs) decomposing every component reached 0.27 % to the LP bound in 8.5 s,
+        SCIP on the whole components 0.28 % in 24 s.
+    scip_root_separation_rounds
+        At most this many rounds of cutting planes at SCIP's root node (``None``: SCIP's default,
+        unlimited). The reduced MILPs of a decomposed component set it (see
+        :data:`solvers.decompose.REDUCED_ROOT_SEPARATION_ROUNDS`).
     """
 
     objective: Objective = Objective.DIVERTED
@@ -76,7 +82,8 @@ class SolveParams:
     workers: int = 1
     seed: int = 0
     allow_subsidised: bool = False
-    milp_full_up_to_arcs: int = 20_000
+    milp_full_up_to_arcs: int = 2_000
+    scip_root_separation_rounds: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
@@ -89,6 +96,8 @@ class SolveParams:
             raise ValueError("relative_gap must be in [0, 1)")
         if self.milp_full_up_to_arcs < 0:
             raise ValueError("milp_full_up_to_arcs must be at least 0")
+        if self.scip_root_separation_rounds is not None and self.scip_root_separation_rounds < 0:
+            raise ValueError("scip_root_separation_rounds must be at least 0")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
 
@@ -99,4 +108,7 @@ class SolveParams:
 
     def scip_parameters(self) -> str:
         """SCIP parameters in its own file format (SCIP in OR-Tools runs on one thread)."""
-        return f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"
+        text = f"limits/gap = {self.relative_gap}\nrandomization/randomseedshift = {self.seed}"
+        if self.scip_root_separation_rounds is not None:
+            text += f"\nseparating/maxroundsroot = {self.scip_root_separation_rounds}"
+        return text

@@ -217,3 +217,10 @@ def test_milp_with_lots_and_link_costs_beats_greedy_and_stays_under_its_bound(se
         counts = pd.concat([result.exchanges["offer_id"], result.exchanges["need_id"]]).value_counts()
         limits = listing["max_partners"].reindex(counts.index)
         assert (limits.isna() | (counts <= limits)).all()
+
+
+def test_scip_root_separation_rounds_reach_scip_and_are_checked():
+    assert "maxroundsroot" not in SolveParams().scip_parameters()
+    assert "separating/maxroundsroot = 3" in SolveParams(scip_root_separation_rounds=3).scip_parameters().splitlines()
+    with pytest.raises(ValueError, match="scip_root_separation_rounds"):
+        SolveParams(scip_root_separation_rounds=-1)
