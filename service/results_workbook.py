@@ -126,7 +126,7 @@ def _material_names(keys: pd.Series) -> pd.Series:
 
 
 #: Data rows of a sheet turned into XML at a time: bounds the writer's memory whatever the region's size.
-ROWS_PER_BLOCK = 10_000
+ROWS_PER_BLOCK = 2_000
 
 # How XlsxWriter writes the text of an in-line string cell (constant-memory mode): an existing
 # "_xHHHH_" is escaped, control characters become "_xHHHH_", leading or trailing white space is kept.
