@@ -17,6 +17,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from symbiosis.candidates import codes_of
+
 #: Relative tolerance for yields to count as consistent.
 YIELD_RTOL = 1e-9
 
@@ -34,7 +36,13 @@ class MaterialComponents:
 
 def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
     """Label each arc with its material component and compute flow scalings where they exist."""
-    links = arcs[["material", "need_material", "yield"]].drop_duplicates()
+    # Materials by integer codes (the arcs' categoricals): the distinct links are found among integers.
+    o_codes, o_keys = codes_of(arcs["material"])
+    n_codes, n_keys = codes_of(arcs["need_material"])
+    distinct = pd.DataFrame({"o": o_codes, "n": n_codes, "y": arcs["yield"].to_numpy(dtype=float)}).drop_duplicates()
+    links = pd.DataFrame({"material": o_keys.to_numpy(dtype=object)[distinct["o"].to_numpy()],
+                          "need_material": n_keys.to_numpy(dtype=object)[distinct["n"].to_numpy()],
+                          "yield": distinct["y"].to_numpy()})
     g = nx.Graph()
     for material, need_material, y in links.itertuples(index=False):
         g.add_edge(("offer", material), ("need", need_material), log_yield=math.log(y))
@@ -58,13 +66,12 @@ def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
     offer_comp = {k: c for (side, k), c in comp_of.items() if side == "offer"}
     offer_log = {k: v for (side, k), v in log_scale.items() if side == "offer"}
     need_log = {k: v for (side, k), v in log_scale.items() if side == "need"}
-    # Per arc by integer codes of its materials: one dictionary look-up per material, not per arc.
-    o_codes, o_keys = pd.factorize(arcs["material"])
-    n_codes, n_keys = pd.factorize(arcs["need_material"])
-    label = np.array([offer_comp[k] for k in o_keys], dtype=np.int64)[o_codes]
+    # Per arc by integer codes of its materials: one dictionary look-up per material, not per arc
+    # (a material without arcs, among a categorical's labels, gets no component).
+    label = np.array([offer_comp.get(k, -1) for k in o_keys], dtype=np.int64)[o_codes]
     ok_arc = np.array([consistent[c] for c in range(len(consistent))], dtype=bool)[label]
-    o_log = np.array([offer_log[k] for k in o_keys], dtype=float)[o_codes]
-    n_log = np.array([need_log[k] for k in n_keys], dtype=float)[n_codes]
+    o_log = np.array([offer_log.get(k, np.nan) for k in o_keys], dtype=float)[o_codes]
+    n_log = np.array([need_log.get(k, np.nan) for k in n_keys], dtype=float)[n_codes]
     offer_scale = np.where(ok_arc, np.exp(o_log), np.nan)
     need_scale = np.where(ok_arc, np.exp(n_log), np.nan)
     return MaterialComponents(label=label, consistent=consistent, offer_scale=offer_scale, need_scale=need_scale)

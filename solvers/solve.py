@@ -234,7 +234,7 @@ def plan_components(inputs: SolveInputs, params: SolveParams) -> tuple[list[Comp
         When ``flow`` is forced on a component whose yields it cannot represent.
     """
     idx = np.flatnonzero(inputs.useful)
-    comps = find_material_components(inputs.arcs.iloc[idx])
+    comps = find_material_components(inputs.arcs[["material", "need_material", "yield"]].iloc[idx])
     plans: list[ComponentPlan] = []
     counts: dict[str, int] = {}
     for number, consistent in comps.consistent.items():

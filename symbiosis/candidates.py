@@ -327,8 +327,8 @@ def _check_pairs(
 def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog) -> np.ndarray:
     """Per arc, how many grade steps the flow drops (same grade family, higher rank offered); the
     materials are categoricals, so the catalog is read once per material."""
-    o_code, o_keys = _codes_of(offered)
-    n_code, n_keys = _codes_of(needed)
+    o_code, o_keys = codes_of(offered)
+    n_code, n_keys = codes_of(needed)
     if not len(o_code):
         return np.zeros(0)
     o_items, n_items = [catalog.get(k) for k in o_keys], [catalog.get(k) for k in n_keys]
@@ -340,7 +340,7 @@ def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog)
     return np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
 
 
-def _codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes and their labels: a categorical's own, else by factorizing."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(), values.cat.categories
