@@ -125,6 +125,8 @@ def _material_names(keys: pd.Series) -> pd.Series:
     return keys.map(names).fillna("")
 
 
+#: Rows of an Excel sheet (header included).
+EXCEL_ROWS = 1_048_576
 #: Data rows of a sheet turned into XML at a time: bounds the writer's memory whatever the region's size.
 ROWS_PER_BLOCK = 2_000
 
@@ -283,6 +285,7 @@ def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -
             if table is None or table.empty or not table.shape[1]:
                 target.writestr(info, data)
                 continue
+            table = table.iloc[:EXCEL_ROWS - 1]  # rows past Excel's last are left out, as XlsxWriter leaves them
             head, tail = data.decode("utf-8").split("</sheetData>")
             styles = [""] * table.shape[1]
             for low, high, style in _COLUMN_STYLE.findall(head):
