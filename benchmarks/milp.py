@@ -22,11 +22,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from solvers.solve import solve  # noqa: E402
-from solvers.milp import build_milp, solve_relaxation  # noqa: E402
 from solvers.params import SolveParams  # noqa: E402
 from symbiosis.candidates import build_candidates  # noqa: E402
-from solvers.decompose import compact_applies, compact_relaxation, quantities  # noqa: E402
-from solvers.solve import SolveInputs  # noqa: E402
+from solvers.decompose import lp_bound  # noqa: E402
+from solvers.solve import SolveInputs, plan_components  # noqa: E402
 from symbiosis.registry import validate_tables  # noqa: E402
 from symbiosis.synthetic import generate_region  # noqa: E402
 
@@ -45,16 +44,18 @@ def region_with_lots(n_listings: int, seed: int):
 
 
 def relaxation(cands, params: SolveParams) -> float:
-    """Optimum of the whole model's LP relaxation (binaries continuous in [0, 1]) on the arcs the
-    engine uses, on the primary objective, solved by GLOP (compact form where it applies)."""
+    """The LP bound on the primary objective: the sum over the independent components of the arcs
+    the engine uses of their LP relaxations (binaries continuous in [0, 1]; with flow cover
+    inequalities where link costs are paid, as the engine's decomposition computes it, but with
+    every cut round: see solvers.decompose.lp_bound), solved by GLOP."""
     inputs = SolveInputs.of(cands, params)
-    keep = np.flatnonzero(inputs.useful)
-    sub = inputs.subset(keep)
-    objective = replace(sub.objective, tiebreak=np.zeros(len(keep)), grade_drop=np.zeros(len(keep)))
-    rules = sub.rules
-    if compact_applies(sub.locked, rules):
-        return compact_relaxation(sub.arcs, objective, quantities(sub.arcs, rules), params, 3600)[1]
-    return solve_relaxation(build_milp(sub.arcs, objective.primary, objective.link, rules))[1]
+    plans, _ = plan_components(inputs, params)
+    total = 0.0
+    for plan in plans:
+        sub = inputs.subset(plan.members)
+        objective = replace(sub.objective, tiebreak=np.zeros(len(plan.members)), grade_drop=np.zeros(len(plan.members)))
+        total += lp_bound(sub.arcs, objective, sub.rules, params)[1]
+    return total
 
 
 def main() -> None:

@@ -7,7 +7,10 @@ is not handed to the MILP engine whole. Instead:
    no partner limit, all-or-nothing rule or lock applies, the relaxation is solved in its compact
    form: with the binaries continuous, each ``y_a`` settles at ``x_a / u_a`` (a usable arc's lots
    are at most ``u_a``, so they hold), which leaves an LP in the flows alone with the link cost
-   spread over the arc's capacity, the same optimum at a fraction of the size;
+   spread over the arc's capacity, the same optimum at a fraction of the size. Where link costs
+   are paid, the relaxation (with its binaries) is strengthened by rounds of violated flow cover
+   inequalities at the listings (:func:`~solvers.milp.flow_cover_cuts`, valid for every solution
+   of the MILP), which make it pay more of a link whose arc it fills only in part;
 2. LP-support reduction: the MILP is solved on the arcs that carry flow in the relaxation (and
    locked arcs), warm-started from the relaxation repaired to respect the discrete rules; any
    solution of it is a solution of the whole component, since leaving arcs out never breaks a
@@ -26,7 +29,8 @@ is not handed to the MILP engine whole. Instead:
    best solution so far, each round within :data:`RESOLVE_TIME_FACTOR` times what the previous
    one took (its purpose is a cheap improvement, not a proof).
 
-The reported bound is the whole component's LP relaxation, so the gap is against it.
+The reported bound is the LP relaxation of the whole component's model, with those valid
+inequalities where links are paid, so the gap is against it.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import MilpModel, build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation, warm_start
+from solvers.milp import (MilpModel, build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation,
+                          tightened_relaxation, warm_start)
 from solvers.params import SolveParams
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
@@ -57,6 +62,9 @@ REDUCED_GAP_SHARE = 0.25
 #: components, with 5 s each, it found 801.9 M instead of 799.5 M and 626.9 M instead of 621.1 M
 #: (6 s); on a third component it stopped sooner at the asked gap.
 REDUCED_ROOT_SEPARATION_ROUNDS = 3
+#: Share of a component's time limit within which rounds of flow cover inequalities may start
+#: (components with link costs; see :func:`lp_bound`).
+COVER_TIME_SHARE = 0.25
 #: Most LP dive rounds (each drops the arcs the relaxation uses against a discrete rule and solves it
 #: again), and the share of the component's time left after the first reduced solve they may take.
 DIVE_ROUNDS = 12
@@ -104,7 +112,7 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
     full = build_milp(arcs, objective.effective, objective.link, rules)
     locked = locked_arcs(arcs)
     relax = _relaxer(arcs, objective, rules, locked, params)
-    relaxed, bound = relax(np.arange(len(arcs)), left())
+    relaxed, bound = lp_bound(arcs, objective, rules, params, left(), COVER_TIME_SHARE * time_limit_s, full)
     bound = bound if np.isfinite(bound) else float("inf")
     reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE,
                       scip_root_separation_rounds=REDUCED_ROOT_SEPARATION_ROUNDS)
@@ -154,6 +162,20 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         attempt(keep, best, min(left(), max(RESOLVE_TIME_FACTOR * last_seconds, RESOLVE_MIN_S)))
     found = bool(np.isfinite(best_value))
     return Decomposed(best, best_value if found else float("nan"), bound, found, infeasible)
+
+
+def lp_bound(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, params: SolveParams,
+             time_limit_s: float | None = None, cut_time_s: float | None = None,
+             full: MilpModel | None = None) -> tuple[np.ndarray, float]:
+    """The LP bound of a component: flows and optimum of its LP relaxation, where link costs are
+    paid strengthened by flow cover inequalities (cut rounds starting within ``cut_time_s``; see
+    :func:`~solvers.milp.tightened_relaxation`), elsewhere in the compact form where it applies.
+    ``full`` is the component's model if already built."""
+    if (objective.link != 0).any():
+        full = full if full is not None else build_milp(arcs, objective.effective, objective.link, rules)
+        return tightened_relaxation(full, arcs, rules, params.lp_engine, time_limit_s, cut_time_s)
+    relax = _relaxer(arcs, objective, rules, locked_arcs(arcs), params)
+    return relax(np.arange(len(arcs)), time_limit_s)
 
 
 def _relaxer(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, locked: np.ndarray,
