@@ -181,7 +181,7 @@ def _cell_xml(value, style: str) -> str | None:
     reference on: "" for no cell, None for a value that is not a number, a truth value or text
     that XlsxWriter writes as it is (the sheet is then written cell by cell)."""
     value = _cell(value)
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value):
         return ""
     if value.__class__ is bool:
         return f'"{style} t="b"><v>{int(value)}</v></c>'
