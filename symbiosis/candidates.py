@@ -228,100 +228,163 @@ def _check_pairs(
     Every pair is screened with the great-circle distance shortened by the screening margin; the
     pairs that pass (and locked pairs) get the exact geodesic and are checked again, so the arcs
     carry exact geodesic distances. Listing ids stay integer positions until the arcs are built.
+    The pairs are checked :data:`PAIR_CHUNK` at a time, keeping of each chunk only its arcs and,
+    for the explanations of listings without any, the pairs that failed.
     """
     offers, needs, companies = registry.offers, registry.needs, _with_access(registry.companies)
     o, n, r = _unique_pairs(o, n, r, len(needs))
-    o_lat, o_lon = offers["lat"].to_numpy(), offers["lon"].to_numpy()
-    n_lat, n_lon = needs["lat"].to_numpy(), needs["lon"].to_numpy()
-    col = lambda frame, name, pos: frame[name].to_numpy()[pos]  # noqa: E731
-    o_company = companies.index.get_indexer(offers["company_id"])[o]
-    n_company = companies.index.get_indexer(needs["company_id"])[n]
-    yields = col(rules, "yield", r)
-    receiver, supplier, gross = arc_savings(
-        need_price.to_numpy()[n], offer_saving.to_numpy()[o], yields, col(rules, "value_eur", r))
-    # Text columns are looked at once per rule or listing; the pairs index the results.
-    has_treatment = rules[TREATMENT_COLUMN].to_numpy(dtype=object) != ""
-    treatment = np.where(has_treatment, rules[TREATMENT_COST_COLUMN].to_numpy(dtype=float), 0.0)[r]
-    upper = np.minimum(col(offers, "quantity_canonical", o), col(needs, "quantity_canonical", n) / yields)
-    o_stated, o_mode = _mode_codes(offers["transport_mode"])
-    n_stated, n_mode = _mode_codes(needs["transport_mode"])
-    o_stated, o_mode, n_stated, n_mode = o_stated[o], o_mode[o], n_stated[n], n_mode[n]
-    tonnes_per_unit = _tonnes_per_unit(offers["material"].to_numpy(dtype=object), catalog)[o]
-    mode_inputs = dict(
-        stated=np.where(o_stated, o_mode, n_mode), has_stated=o_stated | n_stated,
-        rule_mode=_mode_codes(rules["transport_mode"])[1][r],
-        rail=col(companies, "rail_siding", o_company) & col(companies, "rail_siding", n_company),
-        port=col(companies, "port_access", o_company) & col(companies, "port_access", n_company),
-        listing_limit=np.fmin(col(offers, "max_distance_km", o), col(needs, "max_distance_km", n)),
-        rule_limit=col(rules, "max_distance_km", r),
-        economics_known=np.isfinite(gross - treatment),
-        tonnes_per_unit=tonnes_per_unit, upper=upper, transport=transport, link_costs=link_costs,
-    )
-    distance = great_circle_km(o_lat[o], o_lon[o], n_lat[n], n_lon[n])
-    locked = _locked_pairs(directives, offers, needs, o, n)
-    exact = choose_modes(geodesic=distance * (1 - SCREEN_MARGIN), screen=True, **mode_inputs).within | locked
-    distance[exact] = geodesic_km(o_lat[o[exact]], o_lon[o[exact]], n_lat[n[exact]], n_lon[n[exact]])
-    reach = choose_modes(geodesic=distance, **mode_inputs)
-    within = reach.within
-    other_company = o_company != n_company
-    if params.check_availability:
-        start = np.maximum(_days(offers["available_from"], -np.inf)[o], _days(needs["available_from"], -np.inf)[n])
-        end = np.minimum(_days(offers["available_to"], np.inf)[o], _days(needs["available_to"], np.inf)[n])
-        overlap = start <= end
-    else:
-        overlap = np.ones(len(o), dtype=bool)
-    forbidden = np.zeros(len(o), bool)
-    if len(directives.forbidden_pairs) or len(directives.forbidden_companies):
-        forbidden[within] = directives.forbidden_mask(
-            pd.Series(offers.index.to_numpy()[o[within]]), pd.Series(needs.index.to_numpy()[n[within]]),
-            pd.Series(companies.index.to_numpy()[o_company[within]]),
-            pd.Series(companies.index.to_numpy()[n_company[within]]))
-    feasible = (within & other_company & overlap & ~forbidden) | locked
-
-    f = np.flatnonzero(feasible)
-    of, nf, rf = o[f], n[f], r[f]
-    mode = reach.mode[f]
+    check = _PairCheck.of(offers, needs, companies, rules, params, catalog, directives, need_price, offer_saving,
+                          transport, link_costs)
+    kept, failed = [], []
+    for first in range(0, max(len(o), 1), PAIR_CHUNK):  # once at least, so that no pairs give empty arrays
+        part = slice(first, first + PAIR_CHUNK)
+        arcs_part, failed_part = check(o[part], n[part], r[part])
+        kept.append(arcs_part)
+        failed.append(failed_part)
+    # Each column joined and its chunks let go before the next, so no column is held twice.
+    a = {name: np.concatenate([k.pop(name) for k in kept]) for name in list(kept[0])}
+    tried = _Tried(**{name: np.concatenate([t.pop(name) for t in failed]) for name in _Tried.__dataclass_fields__})
+    of, nf, rf = a.pop("o"), a.pop("n"), a.pop("r")
     # Ids, materials, rules and modes as categoricals: integer codes into sorted labels.
-    arcs = pd.DataFrame({
+    material, need_material = coded(offers["material"], of), coded(needs["material"], nf)
+    columns = {
         "rule_id": coded(rules.index, rf),
         "offer_id": coded(offers.index, of),
         "need_id": coded(needs.index, nf),
-        "supplier_id": coded(companies.index, o_company[f]),
-        "receiver_id": coded(companies.index, n_company[f]),
-        "material": coded(offers["material"], of),
-        "need_material": coded(needs["material"], nf),
-        "geodesic_km": distance[f],
-        "transport_mode": coded(TRANSPORT_MODES, mode),
-        "distance_km": reach.distance_km[f],
-        "max_distance_km": reach.limit_km[f],
-        "yield": yields[f],
-    })
-    for column in FACTOR_COLUMNS:
-        arcs[column] = col(rules, column, rf)
-    # value_eur per offer unit before transport: both sides' savings less the treatment.
-    arcs["value_eur"] = gross[f] - treatment[f]
-    arcs["receiver_saving_eur_per_unit"] = receiver[f]
-    arcs["supplier_saving_eur_per_unit"] = supplier[f]
-    arcs["treatment_cost_eur_per_unit"] = treatment[f]
-    arcs["treatment"] = coded(rules[TREATMENT_COLUMN], rf)
-    per_unit = transport_per_unit(mode, reach.distance_km[f], tonnes_per_unit[f], transport, link_costs)
-    for column, values in per_unit.items():
-        arcs[column] = values
-    arcs["transport_co2e_t_per_unit"] = arcs["transport_ttw_t_per_unit"] + arcs["transport_wtt_t_per_unit"]
-    arcs["upper"] = upper[f]
-    arcs["grade_drop"] = _grade_drop(arcs["material"], arcs["need_material"], catalog)
-    arcs["locked"] = locked[f]
-    arcs["lock_min"] = 0.0
+        "supplier_id": coded(companies.index, a.pop("supplier")),
+        "receiver_id": coded(companies.index, a.pop("receiver")),
+        "material": material,
+        "need_material": need_material,
+        "geodesic_km": a.pop("geodesic_km"),
+        "transport_mode": coded(TRANSPORT_MODES, a.pop("mode")),
+        "distance_km": a.pop("distance_km"),
+        "max_distance_km": a.pop("max_distance_km"),
+        "yield": a.pop("yield"),
+        **{column: rules[column].to_numpy()[rf] for column in FACTOR_COLUMNS},
+        # value_eur per offer unit before transport: both sides' savings less the treatment.
+        "value_eur": a.pop("value_eur"),
+        "receiver_saving_eur_per_unit": a.pop("receiver_saving_eur_per_unit"),
+        "supplier_saving_eur_per_unit": a.pop("supplier_saving_eur_per_unit"),
+        "treatment_cost_eur_per_unit": a.pop("treatment_cost_eur_per_unit"),
+        "treatment": coded(rules[TREATMENT_COLUMN], rf),
+        **{column: a.pop(column) for column in ("transport_ttw_t_per_unit", "transport_wtt_t_per_unit",
+                                                "transport_cost_eur_per_unit", "link_cost_eur")},
+    }
+    columns["transport_co2e_t_per_unit"] = columns["transport_ttw_t_per_unit"] + columns["transport_wtt_t_per_unit"]
+    columns["upper"] = a.pop("upper")
+    columns["grade_drop"] = _grade_drop(pd.Series(material), pd.Series(need_material), catalog)
+    columns["locked"] = a.pop("locked")
+    columns["lock_min"] = np.zeros(len(of))
+    # The columns as they are, without a copy into one block.
+    arcs = pd.DataFrame(columns, copy=False)
+    del columns
     if len(directives.locks):
         lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
         keys = pd.MultiIndex.from_arrays([arcs["offer_id"].astype(object), arcs["need_id"].astype(object)])
         arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
-
-    tried = _Tried(o=o, n=n, within=within, other=other_company, overlap=overlap, forbidden=forbidden,
-                   exact=exact, mode=reach.mode, limit_km=reach.limit_km, distance_km=reach.distance_km,
-                   detour=reach.distance_km / np.where(distance > 0, distance, 1.0))
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
+
+
+#: Candidate pairs checked at a time (the per-pair work of one chunk is held in memory at once).
+PAIR_CHUNK = 1_000_000
+
+
+@dataclass(frozen=True)
+class _PairCheck:
+    """What checking a pair reads, per listing, company and rule, looked up once; called on the
+    offer, need and rule positions of some pairs, it returns the arcs' values and the failed pairs."""
+
+    offers: pd.DataFrame
+    needs: pd.DataFrame
+    companies: pd.DataFrame
+    directives: Directives
+    transport: pd.DataFrame
+    link_costs: pd.DataFrame
+    arrays: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, offers: pd.DataFrame, needs: pd.DataFrame, companies: pd.DataFrame, rules: pd.DataFrame,
+           params: CandidateParams, catalog: MaterialCatalog, directives: Directives, need_price: pd.Series,
+           offer_saving: pd.Series, transport: pd.DataFrame, link_costs: pd.DataFrame) -> _PairCheck:
+        # Text columns are looked at once per rule or listing; the pairs index the results.
+        has_treatment = rules[TREATMENT_COLUMN].to_numpy(dtype=object) != ""
+        o_stated, o_mode = _mode_codes(offers["transport_mode"])
+        n_stated, n_mode = _mode_codes(needs["transport_mode"])
+        arrays = {
+            "o_lat": offers["lat"].to_numpy(dtype=float), "o_lon": offers["lon"].to_numpy(dtype=float),
+            "n_lat": needs["lat"].to_numpy(dtype=float), "n_lon": needs["lon"].to_numpy(dtype=float),
+            "o_company": companies.index.get_indexer(offers["company_id"]),
+            "n_company": companies.index.get_indexer(needs["company_id"]),
+            "rail": companies["rail_siding"].to_numpy(dtype=bool), "port": companies["port_access"].to_numpy(dtype=bool),
+            "yield": rules["yield"].to_numpy(dtype=float), "rule_value": rules["value_eur"].to_numpy(dtype=float),
+            "treatment": np.where(has_treatment, rules[TREATMENT_COST_COLUMN].to_numpy(dtype=float), 0.0),
+            "rule_mode": _mode_codes(rules["transport_mode"])[1], "rule_limit": rules["max_distance_km"].to_numpy(dtype=float),
+            "need_price": need_price.to_numpy(dtype=float), "offer_saving": offer_saving.to_numpy(dtype=float),
+            "o_quantity": offers["quantity_canonical"].to_numpy(dtype=float),
+            "n_quantity": needs["quantity_canonical"].to_numpy(dtype=float),
+            "o_stated": o_stated, "o_mode": o_mode, "n_stated": n_stated, "n_mode": n_mode,
+            "o_limit": offers["max_distance_km"].to_numpy(dtype=float),
+            "n_limit": needs["max_distance_km"].to_numpy(dtype=float),
+            "tonnes_per_unit": _tonnes_per_unit(offers["material"].to_numpy(dtype=object), catalog),
+        }
+        if params.check_availability:
+            arrays |= {"o_from": _days(offers["available_from"], -np.inf), "n_from": _days(needs["available_from"], -np.inf),
+                       "o_to": _days(offers["available_to"], np.inf), "n_to": _days(needs["available_to"], np.inf)}
+        return cls(offers, needs, companies, directives, transport, link_costs, arrays)
+
+    def __call__(self, o: np.ndarray, n: np.ndarray, r: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        x, offers, needs, companies, directives = self.arrays, self.offers, self.needs, self.companies, self.directives
+        o_company, n_company = x["o_company"][o], x["n_company"][n]
+        yields = x["yield"][r]
+        receiver, supplier, gross = arc_savings(x["need_price"][n], x["offer_saving"][o], yields, x["rule_value"][r])
+        treatment = x["treatment"][r]
+        upper = np.minimum(x["o_quantity"][o], x["n_quantity"][n] / yields)
+        o_stated = x["o_stated"][o]
+        tonnes_per_unit = x["tonnes_per_unit"][o]
+        mode_inputs = dict(
+            stated=np.where(o_stated, x["o_mode"][o], x["n_mode"][n]), has_stated=o_stated | x["n_stated"][n],
+            rule_mode=x["rule_mode"][r], rail=x["rail"][o_company] & x["rail"][n_company],
+            port=x["port"][o_company] & x["port"][n_company], listing_limit=np.fmin(x["o_limit"][o], x["n_limit"][n]),
+            rule_limit=x["rule_limit"][r], economics_known=np.isfinite(gross - treatment),
+            tonnes_per_unit=tonnes_per_unit, upper=upper, transport=self.transport, link_costs=self.link_costs,
+        )
+        o_lat, o_lon, n_lat, n_lon = x["o_lat"][o], x["o_lon"][o], x["n_lat"][n], x["n_lon"][n]
+        distance = great_circle_km(o_lat, o_lon, n_lat, n_lon)
+        locked = _locked_pairs(directives, offers, needs, o, n)
+        exact = choose_modes(geodesic=distance * (1 - SCREEN_MARGIN), screen=True, **mode_inputs).within | locked
+        distance[exact] = geodesic_km(o_lat[exact], o_lon[exact], n_lat[exact], n_lon[exact])
+        del o_lat, o_lon, n_lat, n_lon
+        reach = choose_modes(geodesic=distance, **mode_inputs)
+        del mode_inputs
+        within = reach.within
+        other_company = o_company != n_company
+        if "o_from" in x:
+            overlap = np.maximum(x["o_from"][o], x["n_from"][n]) <= np.minimum(x["o_to"][o], x["n_to"][n])
+        else:
+            overlap = np.ones(len(o), dtype=bool)
+        forbidden = np.zeros(len(o), bool)
+        if len(directives.forbidden_pairs) or len(directives.forbidden_companies):
+            forbidden[within] = directives.forbidden_mask(
+                pd.Series(offers.index.to_numpy()[o[within]]), pd.Series(needs.index.to_numpy()[n[within]]),
+                pd.Series(companies.index.to_numpy()[o_company[within]]),
+                pd.Series(companies.index.to_numpy()[n_company[within]]))
+        feasible = (within & other_company & overlap & ~forbidden) | locked
+        f, out = np.flatnonzero(feasible), np.flatnonzero(~feasible)
+        mode, distance_km = reach.mode[f], reach.distance_km[f]
+        arcs = {
+            "o": o[f], "n": n[f], "r": r[f], "supplier": o_company[f], "receiver": n_company[f],
+            "geodesic_km": distance[f], "mode": mode, "distance_km": distance_km, "max_distance_km": reach.limit_km[f],
+            "yield": yields[f], "value_eur": gross[f] - treatment[f], "receiver_saving_eur_per_unit": receiver[f],
+            "supplier_saving_eur_per_unit": supplier[f], "treatment_cost_eur_per_unit": treatment[f],
+            **transport_per_unit(mode, distance_km, tonnes_per_unit[f], self.transport, self.link_costs),
+            "upper": upper[f], "locked": locked[f],
+        }
+        failed = {"o": o[out], "n": n[out], "within": within[out], "other": other_company[out],
+                  "overlap": overlap[out], "forbidden": forbidden[out], "exact": exact[out],
+                  "limit_km": reach.limit_km[out], "distance_km": reach.distance_km[out],
+                  "detour": reach.distance_km[out] / np.where(distance[out] > 0, distance[out], 1.0)}
+        return arcs, failed
 
 
 def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog) -> np.ndarray:
@@ -502,7 +565,8 @@ def _days(dates: pd.Series, missing: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Tried:
-    """Every pair the search tried, by listing positions, with the outcome of each check."""
+    """The pairs the search tried that did not become arcs (all pairs of a listing without arcs are
+    among them), by listing positions, with the outcome of each check."""
 
     o: np.ndarray
     n: np.ndarray
@@ -511,7 +575,6 @@ class _Tried:
     overlap: np.ndarray
     forbidden: np.ndarray
     exact: np.ndarray
-    mode: np.ndarray
     limit_km: np.ndarray
     distance_km: np.ndarray
     detour: np.ndarray

@@ -116,3 +116,21 @@ def test_every_arc_carries_the_exact_geodesic_after_screening():
     o, n = registry.offers.loc[arcs["offer_id"]], registry.needs.loc[arcs["need_id"]]
     exact = geodesic_km(o["lat"].to_numpy(), o["lon"].to_numpy(), n["lat"].to_numpy(), n["lon"].to_numpy())
     assert np.array_equal(arcs["geodesic_km"].to_numpy(), exact)
+
+
+def test_pairs_checked_in_chunks_give_the_same_arcs_and_explanations(monkeypatch):
+    import pandas as pd
+
+    from symbiosis import candidates
+    from symbiosis.registry import validate_tables
+    from symbiosis.synthetic import generate_region
+
+    registry = validate_tables(*generate_region(n_listings=1_000, seed=4))
+    whole = build_candidates(registry)
+    monkeypatch.setattr(candidates, "PAIR_CHUNK", 997)
+    chunked = build_candidates(registry)
+    assert len(whole.arcs) > 3 * 997 and len(whole.unmatched) > 0
+    pd.testing.assert_frame_equal(chunked.arcs, whole.arcs)
+    pd.testing.assert_frame_equal(chunked.unmatched, whole.unmatched)
+    assert isinstance(whole.arcs["offer_id"].dtype, pd.CategoricalDtype)
+    assert sorted(whole.arcs["offer_id"].cat.categories) == list(whole.arcs["offer_id"].cat.categories)
