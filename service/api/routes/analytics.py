@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.aggregates import aggregate_indicators, group_companies
-from analytics.cache import AnalyticsCache
+from analytics.cache import AnalyticsCache, RegionBaseline
 from analytics.disclosure import (
     Privacy, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals, real_company_ids,
     suppress_groups,
@@ -335,13 +335,14 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: 
 def close_companies(body: ResilienceRequest, session: SessionDep, principal: FacilitatorOrPlannerDep,
                     settings: SettingsDep) -> ResiliencePublic:
     """Close companies: the exchanges lost, and how much the rest recovers when the region is re-solved
-    (from all listings at full quantity). Planners see every total rounded and the change and recovery
-    computed from the rounded totals, unless every company of the region consents."""
+    (from all listings at full quantity). The totals before and after are those of the material components
+    the closure touches (the rest of the region is the same with and without it). Planners see every total
+    rounded and the change and recovery computed from the rounded totals, unless every company consents."""
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
     removed = real_company_ids(body.remove, region.companies.index, privacy, "remove")
-    full = _cached(session, "full-match", lambda: match(registry=_registry(session, region, open_only=False)))
-    report = resilience(full.registry, removed, baseline=full)
+    parts = _cached(session, "region-baseline", lambda: RegionBaseline(_registry(session, region, open_only=False)))
+    report = resilience(parts.registry, removed, baseline=parts)
     lost = report.lost_exchanges[[c for c in _FLOW if c in report.lost_exchanges]]
     data = report.to_dict()
     figures = {k: data[k] for k in ("lost_diverted_t", "regained_diverted_t", "recovery", "before", "after", "change",
@@ -408,8 +409,8 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     if privacy is not None:
         data = _planner_scenario(data, region, privacy)
     scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
-    registry = _registry(session, region, open_only=False)
-    result = run_scenario(registry, scenario)
+    parts = _cached(session, "region-baseline", lambda: RegionBaseline(_registry(session, region, open_only=False)))
+    result = run_scenario(parts.registry, scenario, baseline=parts)
     figures = {"before": result.before, "after": result.after, "change": result.change}
     if privacy is not None and not privacy.all_consent(region.companies.index):
         figures = dict(zip(("before", "after", "change"), private_totals(result.before, result.after, privacy)))
