@@ -74,3 +74,25 @@ def test_the_lp_dive_widens_the_support_and_starts_from_a_feasible_solution(cand
     first = relaxed > SUPPORT_TOL
     assert union[first].all() and union.sum() > first.sum()
     assert satisfies(full, warm_start(full, start)) and full.objective @ warm_start(full, start) > 0
+
+
+def test_chunks_are_independent_cover_every_arc_and_respect_their_size(candidates):
+    from solvers.decompose import chunks
+
+    arcs = candidates.arcs
+    positions = np.flatnonzero(np.random.default_rng(0).random(len(arcs)) < 0.3)
+    parts = chunks(arcs, positions, 200)
+    assert len(parts) > 1
+    assert np.array_equal(np.sort(np.concatenate(parts)), positions)
+    for column in ("offer_id", "need_id"):
+        owners = [set(arcs[column].to_numpy()[part]) for part in parts]
+        assert sum(len(o) for o in owners) == len(set().union(*owners))  # no listing in two chunks
+    assert [len(p) for p in parts] == sorted(len(p) for p in parts)
+    assert all(len(p) <= 200 or _one_part(arcs, p) for p in parts)
+
+
+def _one_part(arcs, part):
+    """Whether the arcs at ``part`` join their listings into one connected part."""
+    from solvers.decompose import chunks
+
+    return len(chunks(arcs, part, 0)) == 1
