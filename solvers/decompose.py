@@ -70,6 +70,9 @@ REDUCED_ROOT_SEPARATION_ROUNDS = 3
 #: Share of a component's time limit within which rounds of flow cover inequalities may start
 #: (components with link costs; see :func:`lp_bound`).
 COVER_TIME_SHARE = 0.25
+#: A further step (dive, neighbourhood) starts only while this share of the component's time limit
+#: is left (before: 2 s, which left components with a small share no step after the first solve).
+ROUND_MIN_SHARE = 0.1
 #: Least seconds a chunk of a reduced MILP is given (see :func:`chunks`).
 CHUNK_MIN_S = 0.5
 #: Most LP dive rounds (each drops the arcs the relaxation uses against a discrete rule and solves it
@@ -167,7 +170,7 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
 
     def done() -> bool:
         gap = (bound - best_value) / max(abs(bound), 1e-9) if np.isfinite(best_value) else np.inf
-        return gap <= params.relative_gap or time_limit_s - elapsed() < 2.0
+        return gap <= params.relative_gap or time_limit_s - elapsed() < ROUND_MIN_SHARE * time_limit_s
 
     keep = (relaxed > SUPPORT_TOL) | locked
     status = attempt(keep, repair_for_rules(relaxed, arcs, rules), left())
