@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from solvers.matching import Match, Progress, match, timed
 from solvers.params import SolveParams
 from symbiosis.candidates import CandidateParams
@@ -123,17 +125,18 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
     """
     result = run.result
     with staged_files(out_dir) as staging:
-        explanations = explain_exchanges(result.exchanges, result.objective)
-        exchanges = result.exchanges[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS)
-        exchanges["explanation"] = explanations.to_numpy()
-        write_csv_for_excel(exchanges, staging / "exchanges.csv", danish=danish_csv)
+        def exchange_rows(part: pd.DataFrame) -> pd.DataFrame:  # rounded and explained a chunk at a time
+            return part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(
+                explanation=explain_exchanges(part, result.objective).to_numpy())
+
+        write_csv_for_excel(result.exchanges, staging / "exchanges.csv", danish=danish_csv, derive=exchange_rows)
         unmatched = result.unmatched.copy(deep=False)  # one column replaced, none changed in place
         unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
         write_csv_for_excel(unmatched, staging / "unmatched.csv", danish=danish_csv)
         summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
         (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
         write_results_workbook(staging / RESULTS_WORKBOOK, result.exchanges, result.unmatched, run.summary,
-                               run.registry.companies, run.registry.listings, explanations)
+                               run.registry.companies, run.registry.listings)
     return [Path(out_dir) / name for name in OUTPUT_FILES]
 
 

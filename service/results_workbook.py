@@ -15,7 +15,9 @@ import io
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,6 +33,12 @@ from symbiosis.materials import default_catalog
 from symbiosis.spreadsheet import FORMULA_PREFIXES, neutralise_formulas, neutralise_text
 
 RESULTS_WORKBOOK = "results.xlsx"
+#: Data rows of a sheet turned into XML at a time: bounds the writer's memory whatever the region's size.
+ROWS_PER_BLOCK = 2_000
+#: Rows of a CSV file formatted at a time (with what is derived for them, see :func:`write_csv_for_excel`).
+CSV_ROWS_PER_CHUNK = 20_000
+#: Turns a slice of a table into the rows written (columns worked out per slice, such as explanations).
+Derive = Callable[[pd.DataFrame], pd.DataFrame]
 #: Media type of an .xlsx workbook.
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,7 +97,9 @@ TOTAL_LABELS: dict[str, str] = {
 }
 
 
-def write_csv_for_excel(frame: pd.DataFrame, path: str | Path, *, danish: bool = False) -> Path:
+def write_csv_for_excel(
+    frame: pd.DataFrame, path: str | Path, *, danish: bool = False, derive: Derive | None = None
+) -> Path:
     """Write ``frame`` as CSV that Excel opens right: UTF-8 with a byte-order mark.
 
     Parameters
@@ -100,12 +110,22 @@ def write_csv_for_excel(frame: pd.DataFrame, path: str | Path, *, danish: bool =
         Where to write.
     danish
         ``;`` between fields and a decimal comma, as Danish Excel reads CSV; else ``,`` and ``.``.
+    derive
+        Turns a slice of ``frame`` into the rows written (e.g. rounded, with an explanation
+        column): the file is written :data:`CSV_ROWS_PER_CHUNK` rows at a time, so what is
+        derived is never held for the whole table.
     """
     path = Path(path)
-    neutralise_formulas(frame).to_csv(
-        path, sep=";" if danish else ",", decimal="," if danish else ".", encoding="utf-8-sig",
-        index=frame.index.name is not None,
-    )
+    # Cells are formatted one by one, except dates (one format per column): a table with dates is
+    # written in one piece.
+    dated = any(getattr(dtype, "kind", "O") in "mM" for dtype in [*frame.dtypes, frame.index.dtype])
+    size = max(len(frame), 1) if dated else CSV_ROWS_PER_CHUNK
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        for first in range(0, max(len(frame), 1), size):
+            part = frame.iloc[first:first + size]
+            part = derive(part) if derive else part
+            neutralise_formulas(part).to_csv(handle, header=first == 0, sep=";" if danish else ",",
+                                             decimal="," if danish else ".", index=frame.index.name is not None)
     return path
 
 
@@ -127,8 +147,6 @@ def _material_names(keys: pd.Series) -> pd.Series:
 
 #: Rows of an Excel sheet (header included).
 EXCEL_ROWS = 1_048_576
-#: Data rows of a sheet turned into XML at a time: bounds the writer's memory whatever the region's size.
-ROWS_PER_BLOCK = 2_000
 
 # How XlsxWriter writes the text of an in-line string cell (constant-memory mode): an existing
 # "_xHHHH_" is escaped, control characters become "_xHHHH_", leading or trailing white space is kept.
@@ -142,26 +160,43 @@ _COLUMN_STYLE = re.compile(r'<col min="(\d+)" max="(\d+)" width="[^"]*"(?: style
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
 
 
-def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None):
+@dataclass(frozen=True)
+class _Rows:
+    """A sheet's data rows: slices of ``frame``, with the columns ``derive`` works out per slice,
+    showing ``columns``."""
+
+    frame: pd.DataFrame
+    columns: list[str]
+    derive: Derive | None = None
+
+    def block(self, first: int, size: int) -> pd.DataFrame:
+        part = self.frame.iloc[first:first + size]
+        return (self.derive(part) if self.derive else part)[self.columns]
+
+
+def _sheet(book, title: str, frame: pd.DataFrame, headers: dict[str, str], *, wrap: str | None = None,
+           derive: Derive | None = None):
     """Add one sheet with a bold, frozen header, column widths from the first rows and wrapped long
-    text; return it with the table of its data rows (the columns of ``headers`` that ``frame`` has)."""
+    text; return it with its data rows (the columns of ``headers`` that ``frame`` has or ``derive`` adds)."""
     sheet = book.add_worksheet(title)
-    columns = [c for c in headers if c in frame.columns]
+    first = derive(frame.head(50)) if derive else frame.head(50)
+    columns = [c for c in headers if c in first.columns]
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
     for i, column in enumerate(columns):
-        sample = [str(v) for v in frame[column].head(50)]
+        sample = [str(v) for v in first[column]]
         width = max([len(headers[column])] + [len(text) for text in sample])
         sheet.set_column(i, i, min(max(10, width + 2), 100 if column == wrap else 40),
                          wrapped if column == wrap else None)
     sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, [headers[c] for c in columns], book.add_format({"bold": True}))
-    return sheet, frame[columns]
+    return sheet, _Rows(frame, columns, derive)
 
 
-def _write_rows(sheet, table: pd.DataFrame) -> None:
+def _write_rows(sheet, rows: _Rows) -> None:
     """Write the data rows cell by cell through XlsxWriter (the reference the block writer matches)."""
-    for number, row in enumerate(table.itertuples(index=False), start=1):
-        sheet.write_row(number, 0, [_cell(v) for v in row])
+    for first in range(0, len(rows.frame), ROWS_PER_BLOCK):
+        for number, row in enumerate(rows.block(first, ROWS_PER_BLOCK).itertuples(index=False), start=first + 1):
+            sheet.write_row(number, 0, [_cell(v) for v in row])
 
 
 def _cell(value):
@@ -249,11 +284,11 @@ def _column_xml(column: pd.Series, style: str) -> np.ndarray | None:
     return np.array([*cells, ""], dtype=object)[codes]  # code -1 (missing) is the last: no cell
 
 
-def _block_xml(table: pd.DataFrame, first: int, styles: list[str]) -> tuple[str, int] | None:
-    """The XML of the data rows ``first`` to ``first + ROWS_PER_BLOCK`` of ``table`` as XlsxWriter
-    writes them in constant-memory mode (a row without cells is left out), and the number of data
-    rows up to the last row with a cell (0 if none); None if a cell is not written as it is."""
-    part = table.iloc[first:first + ROWS_PER_BLOCK]
+def _block_xml(rows: _Rows, first: int, styles: list[str]) -> tuple[str, int] | None:
+    """The XML of the data rows ``first`` to ``first + ROWS_PER_BLOCK`` as XlsxWriter writes them in
+    constant-memory mode (a row without cells is left out), and the number of data rows up to the
+    last row with a cell (0 if none); None if a cell is not written as it is."""
+    part = rows.block(first, ROWS_PER_BLOCK)
     numbers = np.arange(first + 2, first + 2 + len(part)).astype(str).astype(object)
     pieces = np.full((len(part), 3 * part.shape[1] + 4), "", dtype=object)
     used = np.zeros(len(part), dtype=bool)
@@ -271,9 +306,9 @@ def _block_xml(table: pd.DataFrame, first: int, styles: list[str]) -> tuple[str,
     return "".join(pieces.ravel().tolist()), last
 
 
-def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -> bool:
+def _fill_sheets(template: io.BytesIO, path: Path, sheets: list[_Rows]) -> bool:
     """Write ``path``: the workbook ``template`` (sheets with their headers only) with each sheet's
-    data rows from ``tables`` added in blocks, so that every file in it is the one XlsxWriter would
+    data rows added in blocks, so that every file in it is the one XlsxWriter would
     write cell by cell (same XML, same compression and zip entries). False (and ``path`` left
     incomplete) when a cell is not written as it is."""
     with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
@@ -281,31 +316,32 @@ def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -
         for info in source.infolist():
             data = source.read(info)
             sheet = _SHEET.fullmatch(info.filename)
-            table = tables[int(sheet.group(1)) - 1] if sheet else None
-            if table is None or table.empty or not table.shape[1]:
+            rows = sheets[int(sheet.group(1)) - 1] if sheet else None
+            if rows is None or rows.frame.empty or not rows.columns:
                 target.writestr(info, data)
                 continue
-            table = table.iloc[:EXCEL_ROWS - 1]  # rows past Excel's last are left out, as XlsxWriter leaves them
+            # Rows past Excel's last are left out, as XlsxWriter leaves them out.
+            rows = replace(rows, frame=rows.frame.iloc[:EXCEL_ROWS - 1])
             head, tail = data.decode("utf-8").split("</sheetData>")
-            styles = [""] * table.shape[1]
+            styles = [""] * len(rows.columns)
             for low, high, style in _COLUMN_STYLE.findall(head):
                 for j in range(int(low) - 1, min(int(high), len(styles))):
                     styles[j] = f' s="{style}"' if style else ""
             # The dimension (the last row with a cell) comes first: blocks from the end until one has a cell.
-            starts, ending, last = list(range(0, len(table), ROWS_PER_BLOCK)), [], 0
+            starts, ending, last = list(range(0, len(rows.frame), ROWS_PER_BLOCK)), [], 0
             while starts and not last:
-                block = _block_xml(table, starts.pop(), styles)
+                block = _block_xml(rows, starts.pop(), styles)
                 if block is None:
                     return False
                 ending.insert(0, block[0].encode("utf-8"))
                 last = block[1]
-            corner = xl_rowcol_to_cell(last, table.shape[1] - 1)
+            corner = xl_rowcol_to_cell(last, len(rows.columns) - 1)
             head = _DIMENSION.sub(f'<dimension ref="{"A1" if corner == "A1" else "A1:" + corner}"/>', head, count=1)
             with target.open(info, "w") as member, ThreadPoolExecutor(max_workers=1) as compressor:
                 # zlib compresses outside the GIL: a block is compressed while the next one is built.
                 pending = compressor.submit(member.write, head.encode("utf-8"))
                 for first in starts:
-                    block = _block_xml(table, first, styles)
+                    block = _block_xml(rows, first, styles)
                     pending.result()
                     if block is None:
                         return False
@@ -317,20 +353,21 @@ def _fill_sheets(template: io.BytesIO, path: Path, tables: list[pd.DataFrame]) -
     return True
 
 
-def _write_book(target, sheets: list[tuple], *, rows: bool) -> list[pd.DataFrame]:
-    """Write the workbook's sheets to ``target`` (a path or a buffer): headers, widths and formats,
-    and with ``rows`` every data row cell by cell; return each sheet's table of data rows."""
+def _write_book(target, sheets: list[tuple], *, rows: bool) -> list[_Rows]:
+    """Write the workbook's sheets (title, frame, headers, wrapped column, derive) to ``target`` (a
+    path or a buffer): headers, widths and formats, and with ``rows`` every data row cell by cell;
+    return each sheet's data rows."""
     # Text is never read as a formula or a link (and is neutralised besides, see _cell).
     book = xlsxwriter.Workbook(target if isinstance(target, io.BytesIO) else str(target), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False})
-    tables = []
-    for title, frame, headers, wrap in sheets:
-        sheet, table = _sheet(book, title, frame, headers, wrap=wrap)
+    written = []
+    for title, frame, headers, wrap, derive in sheets:
+        sheet, data = _sheet(book, title, frame, headers, wrap=wrap, derive=derive)
         if rows:
-            _write_rows(sheet, table)
-        tables.append(table)
+            _write_rows(sheet, data)
+        written.append(data)
     book.close()
-    return tables
+    return written
 
 
 def write_results_workbook(
@@ -340,7 +377,6 @@ def write_results_workbook(
     summary: dict,
     companies: pd.DataFrame,
     listings: pd.DataFrame | None = None,
-    explanations: pd.Series | None = None,
 ) -> Path:
     """Write ``results.xlsx``: exchanges, unmatched listings, indicator totals and the run's facts.
 
@@ -360,9 +396,6 @@ def write_results_workbook(
     listings
         Indexed by ``listing_id`` with ``quantity`` and ``unit`` (the registry's listings), for
         the quantities of unmatched listings and the nearest partner's company; optional.
-    explanations
-        The exchanges' explanations (:func:`symbiosis.explain.explain_exchanges`), when the caller
-        has them already; else they are worked out here.
     """
     path = Path(path)
     names = _names(companies)
@@ -370,10 +403,11 @@ def write_results_workbook(
     ex["supplier_name"] = ex["supplier_id"].map(names).fillna("") if "supplier_id" in ex else ""
     ex["receiver_name"] = ex["receiver_id"].map(names).fillna("") if "receiver_id" in ex else ""
     ex["material_name"] = _material_names(ex["material"]) if "material" in ex else ""
-    objective = (summary.get("objective") or {}).get("name", "diverted")
-    if explanations is None:
-        explanations = explain_exchanges(ex, objective) if len(ex) else pd.Series(dtype=str)
-    ex["explanation"] = explanations.to_numpy() if len(ex) else explanations
+    objective_name = (summary.get("objective") or {}).get("name", "diverted")
+
+    def explained(part: pd.DataFrame) -> pd.DataFrame:  # worked out per block, not held for every exchange
+        return part.assign(explanation=explain_exchanges(part, objective_name).to_numpy() if len(part)
+                           else pd.Series(dtype=str))
 
     um = unmatched.copy(deep=False)
     um.index.name = um.index.name or "listing_id"
@@ -411,12 +445,13 @@ def write_results_workbook(
     )
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = [("exchanges", ex, EXCHANGE_HEADERS, "explanation"), ("unmatched", um, UNMATCHED_HEADERS, "reason"),
+    sheets = [("exchanges", ex, EXCHANGE_HEADERS, "explanation", explained),
+              ("unmatched", um, UNMATCHED_HEADERS, "reason", None),
               ("indicators", indicators,
-               {"indicator": "indicator", "value": "total", "unit": "unit", "unknown": "unknown", "key": "column"}, None),
-              ("about", about, {"item": "item", "value": "value"}, "value")]
+               {"indicator": "indicator", "value": "total", "unit": "unit", "unknown": "unknown", "key": "column"},
+               None, None),
+              ("about", about, {"item": "item", "value": "value"}, "value", None)]
     template = io.BytesIO()
-    tables = _write_book(template, sheets, rows=False)
-    if not _fill_sheets(template, path, tables):
+    if not _fill_sheets(template, path, _write_book(template, sheets, rows=False)):
         _write_book(path, sheets, rows=True)
     return path

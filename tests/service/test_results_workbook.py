@@ -141,14 +141,43 @@ def test_the_block_writer_writes_what_xlsxwriter_writes_cell_by_cell(tmp_path, m
     frame = TRICKY.astype({"flag": object, "integer": object})
     frame.loc[frame.index[-4:], ["text", "flag", "integer", "category"]] = None  # the last rows have no cells
     frame.loc[0, "mixed"] = extra
-    headers = {column: column for column in frame.columns}
-    sheets = [("tricky", frame, headers, "text"), ("empty", frame.iloc[0:0], headers, None),
-              ("numbers", TRICKY[["number", "integer"]], headers, "number")]
+    headers = {column: column for column in [*frame.columns, "derived"]}
+
+    def derived(part):  # a column worked out per block
+        return part.assign(derived=part["number"] * 2 + part.index.to_numpy())
+
+    sheets = [("tricky", frame, headers, "text", None), ("empty", frame.iloc[0:0], headers, None, None),
+              ("numbers", TRICKY[["number", "integer"]], headers, "number", derived)]
     template = io.BytesIO()
-    tables = results_workbook._write_book(template, sheets, rows=False)
-    blocks = results_workbook._fill_sheets(template, tmp_path / "blocks.xlsx", tables)
+    rows = results_workbook._write_book(template, sheets, rows=False)
+    blocks = results_workbook._fill_sheets(template, tmp_path / "blocks.xlsx", rows)
     results_workbook._write_book(tmp_path / "cells.xlsx", sheets, rows=True)
     assert blocks is (extra is None)
     if blocks:
         assert _members(tmp_path / "blocks.xlsx") == _members(tmp_path / "cells.xlsx")
-        assert b'<dimension ref="A1:F13"/>' in _members(tmp_path / "blocks.xlsx")["xl/worksheets/sheet1.xml"]
+        members = _members(tmp_path / "blocks.xlsx")
+        assert b'<dimension ref="A1:F13"/>' in members["xl/worksheets/sheet1.xml"]
+        assert b'<c r="C13"><v>25</v></c>' in members["xl/worksheets/sheet3.xml"]  # 2 x 7.0 + row 11
+
+
+@pytest.mark.parametrize("danish", [False, True])
+def test_csv_written_in_chunks_is_the_csv_written_in_one_piece(tmp_path, monkeypatch, danish):
+    """Chunks (each with what ``derive`` adds) give the same bytes as the whole table at once: one
+    header, one byte-order mark; a table with dates (one format per column) is written in one piece."""
+    frame = TRICKY.drop(columns=["mixed"]).set_index(pd.Index([f"L{i}" for i in range(len(TRICKY))], name="id"))
+    frame["when"] = pd.Timestamp("2026-01-01")
+    frame.loc["L3", "when"] = pd.Timestamp("2026-01-01 12:30")  # other rows' dates are written with a time too
+
+    def derive(part):
+        return part.round(1).assign(double=part["number"] * 2)
+
+    one_piece = derive(frame.drop(columns="when"))
+    write_csv_for_excel(one_piece, tmp_path / "whole.csv", danish=danish)
+    write_csv_for_excel(frame, tmp_path / "dated.csv", danish=danish)
+    monkeypatch.setattr(results_workbook, "CSV_ROWS_PER_CHUNK", 3)
+    write_csv_for_excel(frame.drop(columns="when"), tmp_path / "chunks.csv", danish=danish, derive=derive)
+    write_csv_for_excel(frame, tmp_path / "dated_chunks.csv", danish=danish)
+    assert (tmp_path / "chunks.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "chunks.csv").read_bytes().count(b"\xef\xbb\xbf") == 1
+    assert (tmp_path / "dated_chunks.csv").read_bytes() == (tmp_path / "dated.csv").read_bytes()
+    assert b"2026-01-01 00:00:00" in (tmp_path / "dated.csv").read_bytes()
