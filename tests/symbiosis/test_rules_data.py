@@ -144,3 +144,24 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     missing = [rule_id for rule_id in default_rulebook().unknown_factors().index if f"`{rule_id}`" not in section]
     assert not missing
     assert default_rulebook().unknown_factor_markdown() in section  # generated, so it cannot drift
+
+
+@pytest.mark.parametrize(("offer", "need", "rule"), [
+    ("16 01 17", "metal-scrap", "elv-ferrous-to-metal-scrap"),
+    ("19 10 02", "metal-scrap", "shredder-nonferrous-to-metal-scrap"),
+    ("17 01 02", "aggregates", "bricks-to-aggregates"),
+    ("19 12 01", "paper-fibre", "sorted-paper-to-paper-fibre"),
+    ("19 12 05", "glass-cullet", "sorted-glass-to-cullet"),
+    ("20 02 01", "fertiliser", "garden-waste-to-compost"),
+    ("19 08 09", "biogas-feedstock", "grease-trap-fat-to-biogas"),
+    ("19 09 03", "calcium-carbonate", "softening-sludge-to-calcium-carbonate"),
+    ("16 08 04", "cement-raw-material", "fcc-catalyst-to-cement-raw-meal"),
+    ("19 12 12", "refuse-derived-fuel", "sorting-residue-to-energy-recovery"),
+])
+def test_common_list_of_waste_entries_have_the_route_of_their_material(offer, need, rule):
+    """Entries that name a known material from another source (end-of-life vehicles, shredders,
+    sorting plants, water works) take that material's route, with its factors."""
+    book = default_rulebook()
+    assert book.rule_for(offer, need) == rule
+    table = book.rule_table()
+    assert "applied to List of Waste entry " + offer in table.loc[rule, "source"]
