@@ -30,6 +30,8 @@ SCREEN_MARGIN = 0.006
 #: Pairs per thread of a geodesic computation (pyproj releases the GIL, so large arrays are split
 #: across the cores).
 GEODESIC_CHUNK = 250_000
+#: Query points from which a nearest-neighbour query runs on all cores.
+PARALLEL_QUERY_POINTS = 50_000
 
 
 @cache
@@ -85,7 +87,9 @@ def query_nearest(tree: cKDTree, lat: np.ndarray, lon: np.ndarray, k: int) -> tu
     k = min(k, tree.n)
     if k == 0 or len(lat) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, neighbours = tree.query(unit_vectors(lat, lon), k=k, workers=-1)
+    # All cores for a large query; starting threads costs more than a small query takes.
+    workers = -1 if len(lat) >= PARALLEL_QUERY_POINTS else 1
+    _, neighbours = tree.query(unit_vectors(lat, lon), k=k, workers=workers)
     neighbours = np.asarray(neighbours, dtype=np.int64).reshape(len(lat), k)
     rows = np.repeat(np.arange(len(lat)), k)
     return rows, neighbours.ravel()
