@@ -210,6 +210,14 @@ def _not_worth_link(arcs: pd.DataFrame, rows: np.ndarray, code: np.ndarray, sele
             + _fmt(margin.to_numpy() * best["upper"].to_numpy(), ",.0f") + " EUR/yr")
 
 
+def _amount(value: float, unit: str, what: str) -> str:
+    """``value`` as "1,234.5 t of waste" (``unit`` "t", ``what`` "waste"; a unit that names the
+    quantity, as "t CO2e", is written alone), or "an unknown quantity of waste" where no factor is known."""
+    if not math.isfinite(value):
+        return f"an unknown quantity of {what}"
+    return f"{value:,.1f} {unit}" if what in unit else f"{value:,.1f} {unit} of {what}"
+
+
 def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd.Series:
     """Why each exchange was proposed, in one sentence that names neither company: the rule, the
     distance against its limit, the yield, and what it adds to the objective and the indicators.
@@ -231,9 +239,9 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     sentences = np.array([
         f"rule {rule}: {material} serves a need for {need} (yield {yield_:g}); {km:,.1f} km by {mode}"
         + (f" within the {limit:,.0f} km limit" if math.isfinite(limit) else "")
-        + f"; it contributes {contribution:,.1f} {unit} to the objective '{name}', diverts {waste:,.1f} t of waste, "
-        f"saves {resource:,.1f} t of virgin resource, {water:,.1f} m3 of fresh water and {energy:,.1f} MWh of energy, "
-        f"and avoids {co2e:,.1f} t CO2e net of {transport:,.2f} t for transport."
+        + f"; it contributes {contribution:,.1f} {unit} to the objective '{name}', diverts {_amount(waste, 't', 'waste')}, "
+        f"saves {_amount(resource, 't', 'virgin resource')}, {_amount(water, 'm3', 'fresh water')} and "
+        f"{_amount(energy, 'MWh', 'energy')}, and avoids {_amount(co2e, 't CO2e', 'CO2e')} net of {transport:,.2f} t for transport."
         for rule, material, need, mode, limit, yield_, km, contribution, waste, resource, water, energy, co2e, transport
         in zip(*(text.tolist() for text in texts), limits, *numbers)
     ], dtype=object)

@@ -18,7 +18,16 @@ def test_each_exchange_gets_its_sentence_with_grouped_digits_and_the_limit_when_
     assert sentences[7] == (
         "rule fgd-gypsum-to-gypsum: 10 01 05 serves a need for gypsum (yield 0.95); 1,234.6 km by truck within the "
         "2,500 km limit; it contributes 36,012.0 t/yr to the objective 'diverted', diverts 18,006.0 t of waste, saves "
-        "17,105.7 t of virgin resource, nan m3 of fresh water and 0.0 MWh of energy, and avoids -0.2 t CO2e net of "
+        "17,105.7 t of virgin resource, an unknown quantity of fresh water and 0.0 MWh of energy, and avoids -0.2 t CO2e net of "
         "0.25 t for transport.")
     assert "(yield 1); 1,234.6 km by truck; it contributes" in sentences[8]
     assert explain_exchanges(frame.iloc[0:0], "co2").empty
+
+
+def test_an_unknown_figure_is_said_to_be_unknown_never_nan():
+    unknown = {**ROW, "waste_t": np.nan, "resource_t": np.nan, "energy_mwh": np.nan, "co2e_t": np.nan}
+    [sentence] = explain_exchanges(pd.DataFrame([unknown]), "diverted")
+    assert "nan" not in sentence
+    assert ("diverts an unknown quantity of waste, saves an unknown quantity of virgin resource, an unknown "
+            "quantity of fresh water and an unknown quantity of energy, and avoids an unknown quantity of CO2e net "
+            "of 0.25 t for transport.") in sentence
