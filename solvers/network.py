@@ -39,7 +39,12 @@ def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
     # Materials by integer codes (the arcs' categoricals): the distinct links are found among integers.
     o_codes, o_keys = codes_of(arcs["material"])
     n_codes, n_keys = codes_of(arcs["need_material"])
-    distinct = pd.DataFrame({"o": o_codes, "n": n_codes, "y": arcs["yield"].to_numpy(dtype=float)}).drop_duplicates()
+    yields = arcs["yield"].to_numpy(dtype=float)
+    pair, first = _first_of_pairs(o_codes, n_codes, len(n_keys))
+    if np.array_equal(yields, yields[first][pair]):  # one yield per material pair, as one rule gives
+        distinct = pd.DataFrame({"o": o_codes[first], "n": n_codes[first], "y": yields[first]})
+    else:
+        distinct = pd.DataFrame({"o": o_codes, "n": n_codes, "y": yields}).drop_duplicates()
     links = pd.DataFrame({"material": o_keys.to_numpy(dtype=object)[distinct["o"].to_numpy()],
                           "need_material": n_keys.to_numpy(dtype=object)[distinct["n"].to_numpy()],
                           "yield": distinct["y"].to_numpy()})
@@ -75,3 +80,12 @@ def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
     offer_scale = np.where(ok_arc, np.exp(o_log), np.nan)
     need_scale = np.where(ok_arc, np.exp(n_log), np.nan)
     return MaterialComponents(label=label, consistent=consistent, offer_scale=offer_scale, need_scale=need_scale)
+
+
+def _first_of_pairs(o_codes: np.ndarray, n_codes: np.ndarray, n_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per arc the number of its (offer material, need material) pair, and per pair in order of
+    first appearance the position of its first arc."""
+    pair, uniques = pd.factorize(o_codes.astype(np.int64) * max(n_count, 1) + n_codes)
+    first = np.full(len(uniques), len(pair), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(pair), dtype=np.int64))
+    return pair, first
