@@ -62,6 +62,8 @@ class Candidates:
         ``yield``, ``geodesic_km``, ``distance_km`` (road or pipe), ``max_distance_km`` (the limit
         that applied), ``transport_mode``, per-unit factors (per canonical unit of offer),
         per-unit transport emissions and cost, and ``upper`` (the most offer units it can carry).
+        Ids, materials, ``rule_id``, ``transport_mode`` and ``treatment`` are categoricals (integer
+        codes into the sorted labels); the result tables built from them hold plain text.
     offers, needs
         The offer and need listings (rows of the registry) by listing id.
     unmatched
