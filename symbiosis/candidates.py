@@ -165,10 +165,13 @@ def build_candidates(
         for tile in spatial_tiles(n_lat[n_pos], n_lon[n_pos], params.tile_size):
             jobs.append((o_lat[o_pos], o_lon[o_pos], n_lat[n_pos[tile]], n_lon[n_pos[tile]], k))
             meta.append((rule_id, "need", o_pos, n_pos, tile))
-    found = (map_jobs or _map_in_process)(nearest_of, jobs)
+    found = list((map_jobs or _map_in_process)(nearest_of, jobs))
+    del jobs
     parts_o, parts_n, parts_rule = [], [], []
     pending: list[tuple[np.ndarray, np.ndarray]] = []
-    for number, ((rule_id, side, o_pos, n_pos, tile), (q, hit)) in enumerate(zip(meta, found)):
+    for number, (rule_id, side, o_pos, n_pos, tile) in enumerate(meta):
+        q, hit = found[number]
+        found[number] = None  # each job's neighbours are let go once taken
         pending.append((tile[q], hit))
         last = number + 1 == len(meta) or meta[number + 1][:2] != (rule_id, side)
         if not last:
@@ -189,12 +192,13 @@ def build_candidates(
         if progress:
             progress(len(parts_rule), 2 * len(groups))
 
+    q = hit = order = None  # the last direction's arrays are let go too
     locked_o, locked_n, locked_r = _lock_triples(directives, offers, needs, matches, rule_pos)
     parts_o.append(locked_o)
     parts_n.append(locked_n)
     parts_rule.append(locked_r)
     return _check_pairs(
-        registry, np.concatenate(parts_o), np.concatenate(parts_n), np.concatenate(parts_rule), params,
+        registry, parts_o, parts_n, parts_rule, params,
         rules=rules, rulebook=rulebook, matches=matches, transport=transport, catalog=catalog,
         link_costs=link_costs, directives=directives, need_price=need_price, offer_saving=offer_saving,
     )
@@ -220,12 +224,14 @@ def _map_in_process(function: Callable, jobs: list[tuple]) -> list:
 
 
 def _check_pairs(
-    registry: Registry, o: np.ndarray, n: np.ndarray, r: np.ndarray, params: CandidateParams, *,
+    registry: Registry, o_parts: list[np.ndarray], n_parts: list[np.ndarray], r_parts: list[np.ndarray],
+    params: CandidateParams, *,
     rules: pd.DataFrame, rulebook: RuleBook, matches: pd.DataFrame, transport: pd.DataFrame,
     catalog: MaterialCatalog, link_costs: pd.DataFrame, directives: Directives, need_price: pd.Series,
     offer_saving: pd.Series,
 ) -> Candidates:
-    """Check the pairs (offer, need and rule positions) and build the candidate arcs.
+    """Check the pairs (offer, need and rule positions, in parts that are emptied once joined, so
+    that they are not held twice) and build the candidate arcs.
 
     Every pair is screened with the great-circle distance shortened by the screening margin; the
     pairs that pass (and locked pairs) get the exact geodesic and are checked again, so the arcs
@@ -234,7 +240,7 @@ def _check_pairs(
     for the explanations of listings without any, the pairs that failed.
     """
     offers, needs, companies = registry.offers, registry.needs, _with_access(registry.companies)
-    o, n, r = _unique_pairs(o, n, r, len(needs))
+    o, n, r = _unique_pairs(*(_joined_once(parts) for parts in (o_parts, n_parts, r_parts)), len(needs))
     check = _PairCheck.of(offers, needs, companies, rules, params, catalog, directives, need_price, offer_saving,
                           transport, link_costs)
     kept, failed = [], []
@@ -580,6 +586,13 @@ class _Tried:
     limit_km: np.ndarray
     distance_km: np.ndarray
     detour: np.ndarray
+
+
+def _joined_once(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts joined into one array; the list is emptied, so the parts can go."""
+    joined = np.concatenate(parts)
+    parts.clear()
+    return joined
 
 
 def _unique_pairs(o: np.ndarray, n: np.ndarray, r: np.ndarray, n_needs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
