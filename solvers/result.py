@@ -26,7 +26,8 @@ class EngineRun:
     Attributes
     ----------
     engine
-        ``"flow"``, ``"glop"`` (an LP), ``"milp"`` or ``"greedy"``.
+        ``"flow"``, ``"glop"`` (an LP), ``"milp"``, ``"greedy"``, or ``"milp+greedy"`` (a MILP that found
+        no solution within its time, whose component keeps the greedy exchanges).
     status
         How it ended.
     positions

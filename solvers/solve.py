@@ -340,14 +340,15 @@ def _solve_milp(inputs: SolveInputs, members: np.ndarray, params: SolveParams,
     objective = inputs.objective.subset(members)
     rules = inputs.rules.subset(members)
     if len(members) > params.milp_full_up_to_arcs and params.relative_gap > 0:
-        return _solve_milp_decomposed(sub, objective, rules, members, params, limit_s)
+        run = _solve_milp_decomposed(sub, objective, rules, members, params, limit_s)
+        return _greedy_fallback(inputs, run) if run.status is Status.NOT_SOLVED else run
     model = build_milp(sub, objective.effective, objective.link, rules)
     start, relaxed_bound = _best_start(model, inputs, members, params)
     # Building and the warm start count against the time limit too.
     limit = max(limit_s - (time.perf_counter() - started), 1.0)
     solution = solve_milp(model, params, start, time_limit_s=limit)
     if not solution.has_solution:
-        return _no_milp_solution(members, solution.status == "infeasible")
+        return _greedy_fallback(inputs, _no_milp_solution(members, solution.status == "infeasible", relaxed_bound))
     value = _milp_value(objective, solution.flows)
     bound = value + max(min(solution.bound, relaxed_bound) - solution.objective, 0.0)
     status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
@@ -359,7 +360,7 @@ def _solve_milp_decomposed(sub: pd.DataFrame, objective: ArcObjective, rules: Li
     """A large discrete component: LP-support reduction and relax-fix-resolve, bounded by its LP relaxation."""
     outcome = solve_decomposed(sub, objective, rules, params, limit_s)
     if not outcome.has_solution:
-        return _no_milp_solution(members, outcome.infeasible)
+        return _no_milp_solution(members, outcome.infeasible, outcome.relaxed_bound)
     value = _milp_value(objective, outcome.flows)
     bound = value + max(outcome.relaxed_bound - outcome.model_objective, 0.0)
     gap = (bound - value) / max(abs(bound), 1e-9)
@@ -367,11 +368,23 @@ def _solve_milp_decomposed(sub: pd.DataFrame, objective: ArcObjective, rules: Li
     return EngineRun("milp", status, members, outcome.flows, value, bound)
 
 
-def _no_milp_solution(members: np.ndarray, infeasible: bool) -> EngineRun:
-    """The run of a MILP that found no solution; raise if it proved there is none."""
+def _no_milp_solution(members: np.ndarray, infeasible: bool, bound: float = float("nan")) -> EngineRun:
+    """The run of a MILP that found no solution (with the bound it had, if any); raise if it proved
+    there is none."""
     if infeasible:
         raise InfeasibleError("the exchange rules and locks admit no solution")
-    return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), float("nan"))
+    bound = bound if np.isfinite(bound) else float("nan")
+    return EngineRun("milp", Status.NOT_SOLVED, members, np.zeros(len(members)), float("nan"), bound)
+
+
+def _greedy_fallback(inputs: SolveInputs, run: EngineRun) -> EngineRun:
+    """A component whose MILP found no solution within its time: the greedy exchanges, which keep
+    every rule, rather than none; the MILP's bound (if it had one) still bounds the component."""
+    greedy = _solve_greedy(inputs, run.positions)
+    value = _milp_value(inputs.objective.subset(run.positions), greedy.flows)
+    if value <= 0 and not inputs.locked[run.positions].any():
+        return run
+    return EngineRun("milp+greedy", Status.FEASIBLE, run.positions, greedy.flows, value, run.bound)
 
 
 def _milp_value(objective: ArcObjective, flows: np.ndarray) -> float:

@@ -1,5 +1,6 @@
 """Discrete exchange rules solved by the MILP: each option changes the hand-solved optimum."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -224,3 +225,22 @@ def test_scip_root_separation_rounds_reach_scip_and_are_checked():
     assert "separating/maxroundsroot = 3" in SolveParams(scip_root_separation_rounds=3).scip_parameters().splitlines()
     with pytest.raises(ValueError, match="scip_root_separation_rounds"):
         SolveParams(scip_root_separation_rounds=-1)
+
+
+def test_a_milp_that_finds_no_solution_in_its_time_falls_back_to_greedy(monkeypatch):
+    """If SCIP ends without a solution, the component keeps the greedy exchanges (which respect the
+    lot: a -> n1 30 is taken first at 2 per t, then n2 cannot reach its lot of 80), not nothing."""
+    import solvers.solve as solve_module
+    from solvers.milp import MilpSolution
+
+    def no_solution(model, params, start=None, time_limit_s=None):
+        nothing = np.zeros(len(model.objective))
+        return MilpSolution("not_solved", False, False, nothing, nothing > 0, float("nan"), float("nan"),
+                            float("nan"), 0.0)
+
+    monkeypatch.setattr(solve_module, "solve_milp", no_solution)
+    _, cands = _case(n2_extra={"min_lot": 80})
+    result = solve(cands)
+    assert result.status.value == "feasible" and "greedy" in result.solver
+    assert _ex(result) == {("a", "n1"): 30}
+    assert result.objective_value == pytest.approx(60)
