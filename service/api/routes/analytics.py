@@ -37,7 +37,7 @@ from analytics.supply import best_processor_site, unmatched_supply
 from service.api.auth import Principal, Role
 from service.api.deps import FacilitatorOrPlannerDep, IntId, SessionDep, SettingsDep
 from service.settings import Settings
-from service.api.records import company_record, listing_record, registry_from_records, to_text
+from service.api.records import LISTING_FIELDS, company_record, registry_from_records, to_text
 from service.api.schemas.analytics import (
     NO_CONTROL, ComparisonPublic, MarginalValuesPublic, NetworkPublic, ProcessorSitePublic, ResiliencePublic,
     ResilienceRequest, ScenarioCreate, ScenarioPublic, ScenariosPublic, TablePublic,
@@ -93,19 +93,28 @@ def _cached(session: Session, name: Any, compute):
     return CACHE.get(data_version(session), name, compute)
 
 
+def _rows(session: Session, query) -> list[tuple]:
+    """The rows of ``query`` (a select of columns) as plain tuples: no ORM object per row, which
+    at a national region's size costs more than the analysis."""
+    return [tuple(row) for row in session.execute(query).all()]
+
+
 def _load_region(session: Session) -> RegionData:
-    rows = list(session.scalars(select(Company).order_by(Company.company_id)))
-    companies = pd.DataFrame(
-        [{"company_id": c.company_id, "name": c.name, "nace": c.nace, "lat": c.lat, "lon": c.lon,
-          "municipality": c.municipality or "", "consent_planner": bool(c.consent_planner)} for c in rows],
-        columns=["company_id", "name", "nace", "lat", "lon", "municipality", "consent_planner"],
-    ).set_index("company_id")
-    flows = [{**{k: getattr(e, k) for k in _FLOW}, "status": "active"}
-             for e in session.scalars(select(Exchange).where(Exchange.status == "active").order_by(Exchange.id))]
-    flows += [{**{k: getattr(p, k) for k in _FLOW}, "status": "proposed"}
-              for p in session.scalars(select(Proposal).where(Proposal.status.in_(PROPOSED_STATUSES))
-                                       .order_by(Proposal.id))]
-    exchanges = pd.DataFrame(flows, columns=[*_FLOW, "status"])
+    company_columns = ["company_id", "name", "nace", "lat", "lon", "municipality", "consent_planner"]
+    columns = [getattr(Company, name) for name in company_columns]
+    companies = pd.DataFrame(_rows(session, select(*columns).order_by(Company.company_id)),
+                             columns=company_columns)
+    companies["municipality"] = companies["municipality"].fillna("")
+    companies["consent_planner"] = companies["consent_planner"].fillna(False).astype(bool)
+    companies = companies.set_index("company_id")
+    parts = []
+    for model, where, status in ((Exchange, Exchange.status == "active", "active"),
+                                 (Proposal, Proposal.status.in_(PROPOSED_STATUSES), "proposed")):
+        columns = [getattr(model, name) for name in _FLOW]
+        rows = _rows(session, select(*columns).where(where).order_by(model.id))
+        parts.append(pd.DataFrame(rows, columns=list(_FLOW)).assign(status=status))
+    parts = [part for part in parts if len(part)]
+    exchanges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_FLOW, "status"])
     known = set(companies.index)
     exchanges = exchanges[exchanges["supplier_id"].isin(known) & exchanges["receiver_id"].isin(known)]
     return RegionData(companies, exchanges.reset_index(drop=True))
@@ -118,19 +127,23 @@ def load_region(session: Session) -> RegionData:
 
 def _registry(session: Session, region: RegionData, *, open_only: bool):
     """The region's listings as a validated registry (open quantities, or full ones)."""
-    listings = list(session.scalars(select(Listing).order_by(Listing.listing_id)))
-    if not len(region.companies) or not listings:
+    names = list(LISTING_FIELDS) + ["quantity_canonical"]
+    columns = [getattr(Listing, name) for name in names]
+    rows = _rows(session, select(*columns).order_by(Listing.listing_id))
+    if not len(region.companies) or not rows:
         raise ConflictError("the region has no companies or no listings to analyse yet")
-    records = []
     used = used_quantities(session) if open_only else {}
-    for item in listings:
-        record = listing_record(item)
+    at = {name: i for i, name in enumerate(names)}
+    records = []
+    for row in rows:
+        record = dict(zip(LISTING_FIELDS, map(to_text, row)))
         if open_only:
-            left = open_quantity(item.quantity, item.quantity_canonical, used.get(item.listing_id, 0.0))
-            if left <= item.quantity * 1e-9:
+            quantity, min_lot = row[at["quantity"]], row[at["min_lot"]]
+            left = open_quantity(quantity, row[at["quantity_canonical"]], used.get(row[at["listing_id"]], 0.0))
+            if left <= quantity * 1e-9:
                 continue
             record["quantity"] = to_text(left)
-            if item.min_lot is not None and item.min_lot > left:
+            if min_lot is not None and min_lot > left:
                 record["min_lot"] = ""
         records.append(record)
     if not records:
