@@ -65,9 +65,11 @@ class ResiliencePublic(BaseModel):
     lost_diverted_t: float
     regained_diverted_t: float
     recovery: float | None
-    before: dict[str, float]
-    after: dict[str, float]
-    change: dict[str, float]
+    before: dict[str, float] = Field(description=(
+        "Totals of the material components the removed companies take part in (the rest of the region is the "
+        "same with and without them), as matched with them."))
+    after: dict[str, float] = Field(description="The same components' totals, matched again without them.")
+    change: dict[str, float] = Field(description="`after` less `before`: the region's change.")
     lost: dict[str, float]
     private: bool
 
