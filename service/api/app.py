@@ -44,14 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             upgrade_database(engine)
         fail_interrupted_rounds(sessions)
-        app.state.jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
-                                   poll_s=settings.round_poll_s,
-                                   after_success=lambda: analytics.warm_cache(app.state.read_sessions))
-        app.state.jobs.start()
+        # Each start of the application shuts down the runner it started, even if the application is
+        # started again meanwhile (a test client inside another one).
+        jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
+                         poll_s=settings.round_poll_s, after_success=lambda: analytics.warm_cache(app.state.read_sessions))
+        app.state.jobs = jobs
+        jobs.start()
         try:
             yield
         finally:
-            app.state.jobs.shutdown()
+            jobs.shutdown()
             engine.dispose()
 
     app = FastAPI(
