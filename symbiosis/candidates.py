@@ -61,7 +61,8 @@ class Candidates:
         One row per feasible offer -> need pair: ids, ``rule_id``, ``material``, ``need_material``,
         ``yield``, ``geodesic_km``, ``distance_km`` (road or pipe), ``max_distance_km`` (the limit
         that applied), ``transport_mode``, per-unit factors (per canonical unit of offer),
-        per-unit transport emissions and cost, and ``upper`` (the most offer units it can carry).
+        per-unit transport emissions and cost, ``upper`` (the most offer units it can carry),
+        ``grade_drop`` (grade steps the flow drops) and ``use_rank`` (the need's waste-hierarchy rank).
         Ids, materials, ``rule_id``, ``transport_mode`` and ``treatment`` are categoricals (integer
         codes into the sorted labels); the result tables built from them hold plain text.
     offers, needs
@@ -281,6 +282,7 @@ def _check_pairs(
     columns["transport_co2e_t_per_unit"] = columns["transport_ttw_t_per_unit"] + columns["transport_wtt_t_per_unit"]
     columns["upper"] = a.pop("upper")
     columns["grade_drop"] = _grade_drop(pd.Series(material), pd.Series(need_material), catalog)
+    columns["use_rank"] = catalog.use_ranks(pd.Series(need_material)).astype(np.int8)
     columns["locked"] = a.pop("locked")
     columns["lock_min"] = np.zeros(len(of))
     # The columns as they are, without a copy into one block.

@@ -128,10 +128,8 @@ class ArcObjective:
             link_per_unit = (arcs["link_cost_eur"] / arcs["upper"].clip(lower=1e-9)).to_numpy(dtype=float)
             cost = arcs["transport_cost_eur_per_unit"].to_numpy(dtype=float) + link_per_unit
             tiebreak = tiebreak - COST_TIE_T_PER_EUR * np.nan_to_num(cost, nan=0.0)
-        if "need_material" in arcs:
-            from symbiosis.materials import default_catalog
-
-            tiebreak = tiebreak + USE_LEVEL_TIE_T_PER_STEP * default_catalog().use_ranks(arcs["need_material"])
+        if "use_rank" in arcs:
+            tiebreak = tiebreak + USE_LEVEL_TIE_T_PER_STEP * arcs["use_rank"].to_numpy(dtype=float)
         drop = arcs["grade_drop"].to_numpy(dtype=float) if "grade_drop" in arcs else np.zeros(len(arcs))
         return cls(objective, primary * factor, link, tiebreak, drop)
 
