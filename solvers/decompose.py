@@ -138,7 +138,7 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
     locked = locked_arcs(arcs)
     relax = _relaxer(arcs, objective, rules, locked, params)
     relaxed, bound = lp_bound(arcs, objective, rules, params, left(), COVER_TIME_SHARE * time_limit_s, full,
-                              tighten=len(arcs) <= COVER_MAX_ARCS)
+                              tighten=len(arcs) <= COVER_MAX_ARCS, relax=relax)
     bound = bound if np.isfinite(bound) else float("inf")
     reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE,
                       scip_root_separation_rounds=REDUCED_ROOT_SEPARATION_ROUNDS)
@@ -235,15 +235,16 @@ def chunks(arcs: pd.DataFrame, positions: np.ndarray, size: int) -> list[np.ndar
 
 def lp_bound(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, params: SolveParams,
              time_limit_s: float | None = None, cut_time_s: float | None = None,
-             full: MilpModel | None = None, *, tighten: bool = True) -> tuple[np.ndarray, float]:
+             full: MilpModel | None = None, *, tighten: bool = True, relax=None) -> tuple[np.ndarray, float]:
     """The LP bound of a component: flows and optimum of its LP relaxation, where link costs are
     paid (and ``tighten``) strengthened by flow cover inequalities (cut rounds starting within
     ``cut_time_s``; see :func:`~solvers.milp.tightened_relaxation`), elsewhere in the compact form
-    where it applies. ``full`` is the component's model if already built."""
+    where it applies. ``full`` is the component's model and ``relax`` its :func:`_relaxer`, if
+    already built."""
     if tighten and (objective.link != 0).any():
         full = full if full is not None else build_milp(arcs, objective.effective, objective.link, rules)
         return tightened_relaxation(full, arcs, rules, params.lp_engine, time_limit_s, cut_time_s)
-    relax = _relaxer(arcs, objective, rules, locked_arcs(arcs), params)
+    relax = relax if relax is not None else _relaxer(arcs, objective, rules, locked_arcs(arcs), params)
     return relax(np.arange(len(arcs)), time_limit_s)
 
 
@@ -317,9 +318,10 @@ def compact_relaxation(arcs: pd.DataFrame, objective: ArcObjective, listing_quan
 
 
 def _listings_arcs(arcs: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
-    """Every arc of the listings that have an arc among ``chosen``."""
-    return (arcs["offer_id"].isin(arcs["offer_id"].to_numpy(dtype=object)[chosen]).to_numpy()
-            | arcs["need_id"].isin(arcs["need_id"].to_numpy(dtype=object)[chosen]).to_numpy())
+    """Every arc of the listings that have an arc among ``chosen`` (positions or a mask)."""
+    offers, needs = arcs["offer_id"], arcs["need_id"]
+    return (offers.isin(offers.iloc[chosen].unique()).to_numpy()
+            | needs.isin(needs.iloc[chosen].unique()).to_numpy())
 
 
 def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpModel, rules: ListingRules) -> np.ndarray:
@@ -330,6 +332,4 @@ def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpMo
     upper = arcs["upper"].to_numpy(dtype=float)[b]
     floor = np.maximum(rules.offer_lot[b], 0.0)
     fractional = used & ((relaxed[b] < upper * (1 - 1e-6)) | (relaxed[b] < floor * (1 - 1e-6)))
-    touched_offers = arcs["offer_id"].to_numpy(dtype=object)[b[fractional]]
-    touched_needs = arcs["need_id"].to_numpy(dtype=object)[b[fractional]]
-    return arcs["offer_id"].isin(touched_offers).to_numpy() | arcs["need_id"].isin(touched_needs).to_numpy()
+    return _listings_arcs(arcs, b[fractional])

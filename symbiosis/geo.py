@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import Geod
 from scipy.spatial import cKDTree
-from sklearn.neighbors import BallTree
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import BallTree
 
 #: Mean Earth radius (IUGG), used for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -79,6 +82,8 @@ def build_tree(lat: np.ndarray, lon: np.ndarray) -> cKDTree:
 
 def build_index(lat: np.ndarray, lon: np.ndarray) -> BallTree:
     """A haversine ball tree over points given in degrees (for radius queries in radians)."""
+    from sklearn.neighbors import BallTree  # only the planner's supply search uses it; it loads slowly
+
     return BallTree(np.radians(np.column_stack([lat, lon])), metric="haversine")
 
 
