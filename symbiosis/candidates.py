@@ -289,9 +289,14 @@ def _check_pairs(
     arcs = pd.DataFrame(columns, copy=False)
     del columns
     if len(directives.locks):
+        # Only locked arcs can carry a lock's minimum: look those up, not every arc.
         lock_min = directives.locks.set_index(["offer_id", "need_id"])["min_quantity"]
-        keys = pd.MultiIndex.from_arrays([arcs["offer_id"].astype(object), arcs["need_id"].astype(object)])
-        arcs["lock_min"] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+        held = np.flatnonzero(arcs["locked"].to_numpy(dtype=bool))
+        keys = pd.MultiIndex.from_arrays([arcs["offer_id"].iloc[held].astype(object),
+                                          arcs["need_id"].iloc[held].astype(object)])
+        minimum = np.zeros(len(arcs))
+        minimum[held] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+        arcs["lock_min"] = minimum
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 
