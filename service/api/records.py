@@ -8,11 +8,14 @@ from typing import Any
 import pandas as pd
 
 from service.db.models import Company, Listing
+from service.db.queries import open_quantity
 from symbiosis.directives import Weights, read_weights
 from symbiosis.errors import InputError
 from symbiosis.registry import Registry, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS, Column
 
+#: Listings whose open quantity falls below this share of their quantity are left out of a match.
+EXHAUSTED_SHARE = 1e-9
 COMPANY_FIELDS = tuple(c.name for c in COMPANY_COLUMNS)
 LISTING_FIELDS = tuple(c.name for c in LISTING_COLUMNS)
 
@@ -38,6 +41,20 @@ def company_record(company: Company | dict) -> dict[str, str]:
 def listing_record(listing: Listing | dict) -> dict[str, str]:
     get = listing.get if isinstance(listing, dict) else lambda name: getattr(listing, name)
     return {name: to_text(get(name)) for name in LISTING_FIELDS}
+
+
+def open_listing_record(record: dict[str, str], quantity: float, quantity_canonical: float,
+                        min_lot: float | None, used_canonical: float) -> dict[str, str] | None:
+    """A listing's record with the quantity active exchanges leave open (``used_canonical`` of its
+    canonical quantity is taken), or None when nothing is open; a minimum lot larger than the open
+    rest is dropped, so the engine decides without it."""
+    left = open_quantity(quantity, quantity_canonical, used_canonical)
+    if left <= quantity * EXHAUSTED_SHARE:
+        return None
+    record = {**record, "quantity": to_text(left)}
+    if min_lot is not None and "min_lot" in record and min_lot > left:
+        record["min_lot"] = ""
+    return record
 
 
 def frame(records: list[dict[str, str]], fields: tuple[str, ...]) -> pd.DataFrame:

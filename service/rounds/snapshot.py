@@ -5,13 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.records import company_record, listing_record, to_text
+from service.api.records import company_record, listing_record, open_listing_record, to_text
 from service.db.models import Company, Exchange, Listing, Proposal, Round
-from service.db.queries import open_quantity, used_quantities
+from service.db.queries import used_quantities
 from symbiosis.materials import default_catalog
 
-#: Listings whose open quantity falls below this share of their quantity are left out of a round.
-EXHAUSTED_SHARE = 1e-9
 #: The columns of a directives table, as in a directives file.
 DIRECTIVE_FIELDS = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
 
@@ -85,14 +83,10 @@ def build_snapshot(session: Session, round_: Round) -> dict:
     used = used_quantities(session, [item.listing_id for item in listings], exclude_round=round_.id)
     records = []
     for item in listings:
-        left = open_quantity(item.quantity, item.quantity_canonical, used.get(item.listing_id, 0.0))
-        if left <= item.quantity * EXHAUSTED_SHARE:
-            continue
-        record = listing_record(item)
-        record["quantity"] = to_text(left)
-        if item.min_lot is not None and "min_lot" in record and item.min_lot > left:
-            record["min_lot"] = ""  # the open rest is smaller than a lot: the engine decides without it
-        records.append(record)
+        record = open_listing_record(listing_record(item), item.quantity, item.quantity_canonical, item.min_lot,
+                                     used.get(item.listing_id, 0.0))
+        if record is not None:
+            records.append(record)
     in_snapshot = {r["listing_id"] for r in records}
     used_companies = {r["company_id"] for r in records}
     return {

@@ -37,13 +37,15 @@ from analytics.supply import best_processor_site, unmatched_supply
 from service.api.auth import Principal, Role
 from service.api.deps import FacilitatorOrPlannerDep, IntId, SessionDep, SettingsDep
 from service.settings import Settings
-from service.api.records import LISTING_FIELDS, company_record, registry_from_records, to_text
+from service.api.records import (
+    LISTING_FIELDS, company_record, listing_record, open_listing_record, registry_from_records,
+)
 from service.api.schemas.analytics import (
     NO_CONTROL, ComparisonPublic, MarginalValuesPublic, NetworkPublic, ProcessorSitePublic, ResiliencePublic,
     ResilienceRequest, ScenarioCreate, ScenarioPublic, ScenariosPublic, TablePublic,
 )
 from service.db.models import Company, Exchange, Listing, Proposal, Round, ScenarioRun
-from service.db.queries import open_quantity, used_quantities
+from service.db.queries import used_quantities
 from service.results_workbook import XLSX
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
@@ -133,19 +135,15 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     if not len(region.companies) or not rows:
         raise ConflictError("the region has no companies or no listings to analyse yet")
     used = used_quantities(session) if open_only else {}
-    at = {name: i for i, name in enumerate(names)}
     records = []
     for row in rows:
-        record = dict(zip(LISTING_FIELDS, map(to_text, row)))
+        fields = dict(zip(names, row))
+        record = listing_record(fields)
         if open_only:
-            quantity, min_lot = row[at["quantity"]], row[at["min_lot"]]
-            left = open_quantity(quantity, row[at["quantity_canonical"]], used.get(row[at["listing_id"]], 0.0))
-            if left <= quantity * 1e-9:
-                continue
-            record["quantity"] = to_text(left)
-            if min_lot is not None and min_lot > left:
-                record["min_lot"] = ""
-        records.append(record)
+            record = open_listing_record(record, fields["quantity"], fields["quantity_canonical"], fields["min_lot"],
+                                         used.get(fields["listing_id"], 0.0))
+        if record is not None:
+            records.append(record)
     if not records:
         raise ConflictError("every listing is taken by active exchanges: nothing is open")
     companies = [company_record({"company_id": cid, **row}) for cid, row in
