@@ -151,9 +151,20 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     return registry_from_records(companies, records)
 
 
+def _cached_registry(session: Session, region: RegionData, *, open_only: bool):
+    """:func:`_registry`, once per data version."""
+    return _cached(session, ("registry", open_only), lambda: _registry(session, region, open_only=open_only))
+
+
+def _region_baseline(session: Session, region: RegionData) -> RegionBaseline:
+    """The region's match per material component (full quantities), once per data version."""
+    return _cached(session, "region-baseline",
+                   lambda: RegionBaseline(_cached_registry(session, region, open_only=False)))
+
+
 def _open_match(session: Session, region: RegionData):
     """The match of the open listings (quantity left after active exchanges), once per data version."""
-    return _cached(session, "open-match", lambda: match(registry=_registry(session, region, open_only=True)))
+    return _cached(session, "open-match", lambda: match(registry=_cached_registry(session, region, open_only=True)))
 
 
 @dataclass(frozen=True)
@@ -325,7 +336,7 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: 
     region = load_region(session)
 
     def compute() -> pd.DataFrame:
-        registry = _registry(session, region, open_only=True)
+        registry = _cached_registry(session, region, open_only=True)
         return marginal_values(build_candidates(registry), companies=registry.companies)
 
     values = _cached(session, "marginal-values", compute)
@@ -352,7 +363,7 @@ def close_companies(body: ResilienceRequest, session: SessionDep, principal: Fac
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
     removed = real_company_ids(body.remove, region.companies.index, privacy, "remove")
-    parts = _cached(session, "region-baseline", lambda: RegionBaseline(_registry(session, region, open_only=False)))
+    parts = _region_baseline(session, region)
     report = resilience(parts.registry, removed, baseline=parts)
     lost = report.lost_exchanges[[c for c in _FLOW if c in report.lost_exchanges]]
     data = report.to_dict()
@@ -420,7 +431,7 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     if privacy is not None:
         data = _planner_scenario(data, region, privacy)
     scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
-    parts = _cached(session, "region-baseline", lambda: RegionBaseline(_registry(session, region, open_only=False)))
+    parts = _region_baseline(session, region)
     result = run_scenario(parts.registry, scenario, baseline=parts)
     figures = {"before": result.before, "after": result.after, "change": result.change}
     if privacy is not None and not privacy.all_consent(region.companies.index):
