@@ -53,7 +53,7 @@ COMPANY_LAYER, EXCHANGE_LAYER = "companies", "exchanges"
 
 
 def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privacy | None = None,
-               metrics: pd.DataFrame | None = None, layer: str | None = None) -> dict:
+               metrics: pd.DataFrame | None = None, layer: str | None = None, graph: nx.Graph | None = None) -> dict:
     """The network as a GeoJSON FeatureCollection (for QGIS and web maps).
 
     Companies are Point features (``kind: "company"``, ``layer: "companies"``, with their attributes
@@ -64,7 +64,7 @@ def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privac
     companies are shown at the same point (the same site, or for a planner the same grid cell) would
     be a zero-length line: it is left out and counted in the collection's ``same_site_exchanges``.
     Under ``privacy`` companies and exchanges are shown as :func:`private_nodes` and
-    :func:`private_exchanges` make them.
+    :func:`private_exchanges` make them (``graph``: the undirected company graph, if already built).
     """
     if layer not in (None, COMPANY_LAYER, EXCHANGE_LAYER):
         raise AnalyticsError(f"layer must be {COMPANY_LAYER!r} or {EXCHANGE_LAYER!r}, not {layer!r}")
@@ -74,7 +74,7 @@ def to_geojson(companies: pd.DataFrame, exchanges: pd.DataFrame, privacy: Privac
     ex = prepare_exchanges(exchanges)
     ex = ex[[c for c in _EXCHANGE_PROPERTIES if c in ex]]
     if privacy is not None:
-        shown = private_nodes(nodes, privacy, _pair_graph(ex, nodes.index))
+        shown = private_nodes(nodes, privacy, _pair_graph(ex, nodes.index) if graph is None else graph)
         ex_shown = private_exchanges(ex, privacy, nodes.index)
     else:
         shown, ex_shown = nodes, ex

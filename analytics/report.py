@@ -53,6 +53,6 @@ def analyse(
     values = None
     if candidates is not None:
         values = marginal_values(candidates, solve_params, companies=registry.companies)
-    geojson = to_geojson(registry.companies, exchanges, privacy=privacy, metrics=metrics)
+    geojson = to_geojson(registry.companies, exchanges, privacy=privacy, metrics=metrics, graph=graph)
     graphml = export_graph(registry.companies, exchanges, metrics, keystones, privacy=privacy, graph=graph)
     return Analysis(graph, network, aggregates, supply, values, geojson, graphml, metrics.attrs["betweenness"])

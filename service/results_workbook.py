@@ -207,7 +207,7 @@ def _cell(value):
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, (pd.Timestamp, datetime, date)):
-        return value.isoformat()[:10] if isinstance(value, date) and not isinstance(value, datetime) else str(value)
+        return str(value)
     return neutralise_text(value)
 
 
