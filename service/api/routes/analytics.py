@@ -91,8 +91,11 @@ def data_version(session: Session) -> tuple:
 
 
 def _cached(session: Session, name: Any, compute):
-    """``compute()`` for the data as they are now, once per :func:`data_version`."""
-    return CACHE.get(data_version(session), name, compute)
+    """``compute()`` for the data as they are now, once per :func:`data_version`. The version is
+    read once per session (a request, or a warm-up), so its several results share one version."""
+    if "data_version" not in session.info:
+        session.info["data_version"] = data_version(session)
+    return CACHE.get(session.info["data_version"], name, compute)
 
 
 def _rows(session: Session, query) -> list[tuple]:
