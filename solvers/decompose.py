@@ -47,8 +47,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import (MilpModel, build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation,
-                          tightened_relaxation, warm_start)
+from solvers.milp import (MilpModel, build_milp, feasible_start, locked_arcs, repair_for_rules, satisfies, solve_milp,
+                          solve_relaxation, tightened_relaxation, warm_start)
 from solvers.params import SolveParams
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
@@ -112,15 +112,6 @@ class Decomposed:
     infeasible: bool
 
 
-def satisfies(model: MilpModel, start: np.ndarray) -> bool:
-    """Whether a full variable vector satisfies every row and bound of ``model``."""
-    activity = model.matrix @ start
-    return bool(
-        np.all(activity >= model.row_lower - 1e-6) and np.all(activity <= model.row_upper + 1e-6)
-        and np.all(start >= model.var_lower - 1e-9) and np.all(start <= model.var_upper + 1e-9)
-    )
-
-
 def compact_applies(locked: np.ndarray, rules: ListingRules) -> bool:
     """Whether the LP relaxation may be solved in its compact form: no lock, partner limit or
     all-or-nothing rule applies."""
@@ -173,9 +164,8 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
                 status = "not_solved"
                 break
         if status == "solved":
-            candidate = warm_start(full, flows)
-            value = float(full.objective @ candidate)
-            if satisfies(full, candidate) and value > best_value:
+            _start, value = feasible_start(full, flows)
+            if value > best_value:
                 best, best_value = flows, value
         last_seconds = time.perf_counter() - attempt_started
         return status
@@ -279,9 +269,8 @@ def _dive(arcs: pd.DataFrame, rules: ListingRules, locked: np.ndarray, full: Mil
         used = flows > SUPPORT_TOL
         union |= used
         repaired = repair_for_rules(flows, arcs, rules)
-        start = warm_start(full, repaired)
-        value = float(full.objective @ start)
-        if value > best_value and satisfies(full, start):
+        _start, value = feasible_start(full, repaired)
+        if value > best_value:
             best, best_value = repaired, value
         broken = used & (repaired <= 0) & ~locked
         remaining = deadline - time.perf_counter()

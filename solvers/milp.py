@@ -280,6 +280,22 @@ def warm_start(mm: MilpModel, flows: np.ndarray) -> np.ndarray:
     return np.concatenate([flows, (flows[mm.binary_arcs] > 0).astype(float)])
 
 
+def satisfies(model: MilpModel, start: np.ndarray) -> bool:
+    """Whether a full variable vector satisfies every row and bound of ``model``."""
+    activity = model.matrix @ start
+    return bool(
+        np.all(activity >= model.row_lower - 1e-6) and np.all(activity <= model.row_upper + 1e-6)
+        and np.all(start >= model.var_lower - 1e-9) and np.all(start <= model.var_upper + 1e-9)
+    )
+
+
+def feasible_start(model: MilpModel, flows: np.ndarray) -> tuple[np.ndarray, float]:
+    """The :func:`warm_start` of ``flows`` and its objective, or minus infinity where it breaks a
+    row or bound of ``model``."""
+    start = warm_start(model, flows)
+    return start, float(model.objective @ start) if satisfies(model, start) else -np.inf
+
+
 def solve_milp(
     mm: MilpModel, params: SolveParams, start: np.ndarray | None = None, time_limit_s: float | None = None,
 ) -> MilpSolution:

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
-from solvers.decompose import satisfies, solve_decomposed
+from solvers.decompose import solve_decomposed
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import build_milp, locked_arcs, repair_for_rules, solve_milp, solve_relaxation, warm_start
+from solvers.milp import build_milp, feasible_start, locked_arcs, repair_for_rules, solve_milp, solve_relaxation
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
@@ -401,9 +401,8 @@ def _best_start(model, inputs: SolveInputs, members: np.ndarray, params: SolvePa
     greedy = _solve_greedy(inputs, members).flows
     best, best_value = None, -np.inf
     for flows in (repair_for_rules(relaxed, inputs.arcs.iloc[members], inputs.rules.subset(members)), greedy):
-        start = warm_start(model, flows)
-        value = float(model.objective @ start)
-        if satisfies(model, start) and value > best_value:
+        start, value = feasible_start(model, flows)
+        if value > best_value:
             best, best_value = start, value
     return best, bound
 

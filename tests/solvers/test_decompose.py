@@ -59,8 +59,8 @@ def test_an_exact_answer_asked_for_is_sought_on_the_whole_model(candidates, monk
 def test_the_lp_dive_widens_the_support_and_starts_from_a_feasible_solution(candidates):
     """The dive drops the arcs the relaxation uses below a lot, so its union of supports holds the
     first support and more, and its warm start satisfies every constraint of the whole model."""
-    from solvers.decompose import SUPPORT_TOL, _dive, _relaxer, satisfies
-    from solvers.milp import locked_arcs, warm_start
+    from solvers.decompose import SUPPORT_TOL, _dive, _relaxer
+    from solvers.milp import locked_arcs, satisfies, warm_start
 
     inputs = SolveInputs.of(candidates, PARAMS)
     sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
