@@ -47,8 +47,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from solvers.lp import build_linear_model, solve_linear_model
-from solvers.milp import (MilpModel, build_milp, feasible_start, locked_arcs, repair_for_rules, satisfies, solve_milp,
-                          solve_relaxation, tightened_relaxation, warm_start)
+from solvers.milp import (
+    MilpModel, build_milp, feasible_start, locked_arcs, repair_for_rules, satisfies, solve_milp, solve_relaxation,
+    tightened_relaxation, warm_start,
+)
 from solvers.params import SolveParams
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
