@@ -93,6 +93,14 @@ def listing_nodes(listings: pd.DataFrame) -> list[Node]:
     return list(zip(listings["kind"], listings["material"]))
 
 
+def listings_in(listings: pd.DataFrame, nodes: set[Node]) -> np.ndarray:
+    """Per listing, whether its material-graph node (its kind and material) is one of ``nodes``."""
+    offered = {material for kind, material in nodes if kind == "offer"}
+    needed = {material for kind, material in nodes if kind == "need"}
+    kind, material = listings["kind"], listings["material"]
+    return (((kind == "offer") & material.isin(offered)) | ((kind == "need") & material.isin(needed))).to_numpy()
+
+
 def material_components(listings: pd.DataFrame, rulebook: RuleBook) -> dict[Node, int]:
     """Number the components of the material graph of ``listings``: offer and need materials linked
     where a compatibility rule pairs them, as the candidate search pairs them. A material nothing
@@ -201,8 +209,7 @@ class RegionBaseline:
 
     def rematch(self, registry: Registry, nodes: set[Node]) -> MatchResult:
         """The match of the listings of ``registry`` (this region or a changed one) in ``nodes`` alone."""
-        keep = np.array([node in nodes for node in listing_nodes(registry.listings)], dtype=bool)
-        listings = registry.listings[keep]
+        listings = registry.listings[listings_in(registry.listings, nodes)]
         if not ((listings["kind"] == "offer").any() and (listings["kind"] == "need").any()):
             return merge_results([], self.objective)
         return match(registry=replace(registry, listings=listings), **self.options).result

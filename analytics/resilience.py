@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.aggregates import indicator_changes, indicator_totals
-from analytics.cache import RegionBaseline
+from analytics.cache import RegionBaseline, listings_in
 from analytics.scenarios import Scenario, apply_scenario
 from solvers.matching import Match, match
 from solvers.network import find_material_components
@@ -125,9 +125,8 @@ def _rematch_affected(base: Match, changed: Registry, removed: tuple[str, ...], 
     # Components join offer materials and need materials; the same name on the two sides (steam
     # offered, steam needed) may belong to different components.
     offered, needed = set(arcs["material"][in_touched]), set(arcs["need_material"][in_touched])
-    side = changed.listings["kind"]
-    listings = changed.listings[((side == "offer") & changed.listings["material"].isin(offered))
-                                | ((side == "need") & changed.listings["material"].isin(needed))]
+    nodes = {("offer", material) for material in offered} | {("need", material) for material in needed}
+    listings = changed.listings[listings_in(changed.listings, nodes)]
     sub = match(registry=replace(changed, listings=listings), **options).result
     kept = base.result.exchanges[~base.result.exchanges["material"].isin(offered)]
     exchanges = pd.concat([kept, sub.exchanges], ignore_index=True) if len(kept) else sub.exchanges
