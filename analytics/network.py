@@ -275,7 +275,8 @@ def keystone_ranking(
     touch.data[:] = 1.0
     reach = _descendants(dependency_graph(ex, dependency_share), number, n)
     # The exchanges touching any company that depends on it, less its own: (reach @ touch) > 0 and not direct.
-    knock_on = (reach @ touch).astype(bool).astype(float) - touch.multiply(reach @ touch > 0)
+    via = reach @ touch > 0
+    knock_on = via.astype(float) - touch.multiply(via)
     knock_on.eliminate_zeros()
     values = ex[list(NETWORK_SUMMED)].to_numpy(dtype=float)
     diverted = ex["diverted_t"].to_numpy(dtype=float)
@@ -299,10 +300,12 @@ def _descendants(deps: nx.DiGraph, number: pd.Series, n: int) -> sparse.csr_matr
     """Reachability in a dependency graph as an ``n x n`` 0/1 matrix (row: a company; columns: every
     company that depends on it directly or through a chain, itself excluded), by squaring the
     adjacency matrix until no path is added (about log2 of the longest chain steps)."""
-    edges = [(number[u], number[v]) for u, v in deps.edges() if u in number.index and v in number.index and u != v]
-    if not edges:
+    ends = np.asarray(list(deps.edges()), dtype=object).reshape(-1, 2)
+    u, v = (number.reindex(ends[:, side]).to_numpy(dtype=float) for side in (0, 1))
+    keep = ~np.isnan(u) & ~np.isnan(v) & (u != v)
+    if not keep.any():
         return sparse.csr_matrix((n, n))
-    u, v = map(np.asarray, zip(*edges))
+    u, v = u[keep].astype(int), v[keep].astype(int)
     reach = sparse.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     reach.data[:] = 1.0
     while True:
