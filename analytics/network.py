@@ -158,15 +158,16 @@ def _igraph(graph: nx.Graph) -> tuple[igraph.Graph, list]:
     return igraph.Graph(n=len(nodes), edges=edges, directed=False), nodes
 
 
-def betweenness(graph: nx.Graph, method: BetweennessMethod | None = None) -> tuple[pd.Series, BetweennessMethod]:
+def betweenness(graph: nx.Graph, method: BetweennessMethod | None = None,
+                prebuilt: tuple[igraph.Graph, list] | None = None) -> tuple[pd.Series, BetweennessMethod]:
     """Betweenness centrality of every company, normalised as networkx does for undirected graphs.
 
     Exact: the share of shortest paths (in hops) between pairs of other companies through each.
     Sampled: the paths from ``method.sample`` source companies drawn with ``method.seed`` to all
     others, scaled by companies / sample (networkx's ``k=`` estimator); with every company as a
-    source it equals the exact figure."""
+    source it equals the exact figure. ``prebuilt``: the graph's :func:`_igraph`, if already built."""
     method = method or betweenness_method(graph.number_of_nodes())
-    g, nodes = _igraph(graph)
+    g, nodes = prebuilt if prebuilt is not None else _igraph(graph)
     n = len(nodes)
     if n < 3:
         return pd.Series(0.0, index=pd.Index(nodes, name="company_id")), method
@@ -197,9 +198,8 @@ def network_metrics(graph: nx.Graph, weight: str = "diverted_t", method: Between
         companies, see :func:`betweenness`). ``attrs["betweenness"]`` holds the
         :class:`BetweennessMethod` used.
     """
-    nodes = list(graph.nodes)
-    between, used = betweenness(graph, method)
-    g, _ = _igraph(graph)
+    g, nodes = _igraph(graph)
+    between, used = betweenness(graph, method, (g, nodes))
     membership = np.asarray(g.connected_components().membership, dtype=int) if nodes else np.zeros(0, int)
     ids = pd.Series(list(map(str, nodes)))
     groups = pd.DataFrame({"member": membership, "id": ids}).groupby("member")["id"].agg(["size", "min"])
