@@ -190,6 +190,11 @@ class Proposal(_FlowColumns, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}
 
+    def column_values(self) -> dict[str, Any]:
+        """Every column's value by the column's name (``yield``, the attribute ``yield_``)."""
+        return {**{c.key: getattr(self, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
+                "yield": self.yield_}
+
 
 class Exchange(_FlowColumns, Versioned, Base):
     __tablename__ = "exchanges"

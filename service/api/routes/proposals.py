@@ -34,10 +34,7 @@ def nace_divisions() -> dict[str, str]:
 
 
 def facilitator_view(p: Proposal) -> ProposalPublic:
-    return ProposalPublic.model_validate({
-        **{c.key: getattr(p, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
-        "yield": p.yield_, "indicators": indicators_of(p), "economics": economics_of(p),
-    })
+    return ProposalPublic.model_validate({**p.column_values(), "indicators": indicators_of(p), "economics": economics_of(p)})
 
 
 def company_view(session: Session, p: Proposal, company_id: str) -> ProposalCompanyView:

@@ -166,8 +166,7 @@ def download_results(round_id: IntId, session: SessionDep, _principal: Facilitat
     if round_.summary is None:
         raise ConflictError(f"round {round_id} has no results yet (status {round_.status})")
     proposals = list(session.scalars(select(Proposal).where(Proposal.round_id == round_id, Proposal.run == round_.runs)))
-    exchanges = pd.DataFrame([{**{c.key: getattr(p, c.key) for c in Proposal.__table__.columns if c.key != "yield"},
-                               "yield": p.yield_} for p in proposals])
+    exchanges = pd.DataFrame([p.column_values() for p in proposals])
     unmatched = pd.DataFrame(round_.unmatched or [], columns=["listing_id", "kind", "company_id", "material", "reason"])
     ids = set(exchanges.get("supplier_id", [])) | set(exchanges.get("receiver_id", [])) | set(unmatched["company_id"])
     companies = pd.DataFrame([{"company_id": c.company_id, "name": c.name}
