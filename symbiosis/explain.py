@@ -93,7 +93,7 @@ def explain_unmatched(
         reasons[idle_useless] = ("its " + _text(count[idle_useless])
                                  + f" candidate(s) in reach gain nothing under objective '{objective}'")
         rest = any_usable & any_useful
-        all_full = ~np.bincount(code, weights=~np.isin(partner, full), minlength=len(idle)).astype(bool)
+        all_full = ~any_of(~arcs[other].isin(full).to_numpy())
         limited = rest & all_full
         if limited.any():
             first = _first_names(code, partner, limited)
