@@ -16,7 +16,7 @@ from service.settings import Settings
 from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
 from service.api.records import stored_company_fields, stored_listing_fields
 from service.api.schemas.imports import ImportResult
-from service.db.models import Company, Listing, utcnow
+from service.db.models import Company, Listing
 from service.db.queries import used_quantities
 from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
@@ -68,20 +68,19 @@ def upsert(session, model, key: str, rows: list[dict]) -> tuple[int, int]:
     object per row); an update raises the row's version, so an editor holding the old version gets a
     409 as after any other change. Return (created, updated)."""
     column = getattr(model, key)
-    existing: dict[str, int] = {}
+    existing: set[str] = set()
     ids = [row[key] for row in rows]
     for start in range(0, len(ids), ID_BATCH):
-        existing.update(session.execute(select(column, model.version).where(column.in_(ids[start:start + ID_BATCH]))).all())
-    now = utcnow()
-    new = [{**row, "version": 1, "created_at": now, "updated_at": now} for row in rows if row[key] not in existing]
-    old = [{**row, "version": existing[row[key]] + 1, "updated_at": now} for row in rows if row[key] in existing]
+        existing.update(session.scalars(select(column).where(column.in_(ids[start:start + ID_BATCH]))))
+    new = [row for row in rows if row[key] not in existing]
+    old = [row for row in rows if row[key] in existing]
     table = model.__table__
-    if new:
+    if new:  # the model's defaults stamp version 1 and the times
         session.execute(insert(table), new)
-    if old:
+    if old:  # the version is raised in the statement, so it counts from the row as it is now
         names = [name for name in old[0] if name != key]
         statement = (update(table).where(table.c[key] == bindparam("_key"))
-                     .values({name: bindparam(name) for name in names}))
+                     .values({**{name: bindparam(name) for name in names}, "version": table.c.version + 1}))
         session.execute(statement, [{**row, "_key": row[key]} for row in old])
     return len(new), len(old)
 
