@@ -62,7 +62,9 @@ class Candidates:
         ``yield``, ``geodesic_km``, ``distance_km`` (road or pipe), ``max_distance_km`` (the limit
         that applied), ``transport_mode``, per-unit factors (per canonical unit of offer),
         per-unit transport emissions and cost, ``upper`` (the most offer units it can carry),
-        ``grade_drop`` (grade steps the flow drops) and ``use_rank`` (the need's waste-hierarchy rank).
+        ``grade_drop`` (grade steps the flow drops), ``use_rank`` (the need's waste-hierarchy rank)
+        and, where any listing is dated, ``window_gap`` (how far the two availability windows
+        disagree, 0 to 1: :func:`window_gap`).
         Ids, materials, ``rule_id``, ``transport_mode`` and ``treatment`` are categoricals (integer
         codes into the sorted labels); the result tables built from them hold plain text.
     offers, needs
@@ -283,6 +285,8 @@ def _check_pairs(
     columns["upper"] = a.pop("upper")
     columns["grade_drop"] = _grade_drop(pd.Series(material), pd.Series(need_material), catalog)
     columns["use_rank"] = catalog.use_ranks(pd.Series(need_material)).astype(np.int8)
+    if "window_gap" in a:
+        columns["window_gap"] = a.pop("window_gap")
     columns["locked"] = a.pop("locked")
     columns["lock_min"] = np.zeros(len(of))
     # The columns as they are, without a copy into one block.
@@ -343,7 +347,8 @@ class _PairCheck:
             "n_limit": needs["max_distance_km"].to_numpy(dtype=float),
             "tonnes_per_unit": _tonnes_per_unit(offers["material"].to_numpy(dtype=object), catalog),
         }
-        if params.check_availability:
+        dated = any(frame[column].notna().any() for frame in (offers, needs) for column in ("available_from", "available_to"))
+        if params.check_availability and dated:  # without any date every pair overlaps and every window agrees
             arrays |= {"o_from": _days(offers["available_from"], -np.inf), "n_from": _days(needs["available_from"], -np.inf),
                        "o_to": _days(offers["available_to"], np.inf), "n_to": _days(needs["available_to"], np.inf)}
         return cls(offers, needs, companies, directives, transport, link_costs, arrays)
@@ -395,6 +400,8 @@ class _PairCheck:
             **transport_per_unit(mode, distance_km, tonnes_per_unit[f], self.transport, self.link_costs),
             "upper": upper[f], "locked": locked[f],
         }
+        if "o_from" in x:
+            arcs["window_gap"] = window_gap(x["o_from"][o[f]], x["o_to"][o[f]], x["n_from"][n[f]], x["n_to"][n[f]])
         failed = {"o": o[out], "n": n[out], "within": within[out], "other": other_company[out],
                   "overlap": overlap[out], "forbidden": forbidden[out], "exact": exact[out],
                   "limit_km": reach.limit_km[out], "distance_km": reach.distance_km[out],
@@ -569,6 +576,24 @@ def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFr
     if problems:
         raise InputError(problems)
     return np.array(o_pos, dtype=np.int64), np.array(n_pos, dtype=np.int64), np.array(r_pos, dtype=np.int32)
+
+
+#: Days by which two availability windows' starts (or ends) may differ before they count as
+#: wholly different in :func:`window_gap`.
+WINDOW_GAP_CAP_DAYS = 3652.5
+
+
+def window_gap(o_from: np.ndarray, o_to: np.ndarray, n_from: np.ndarray, n_to: np.ndarray) -> np.ndarray:
+    """Per pair, how far the offer's and the need's availability windows disagree, from 0 (same
+    start and same end) to 1: the days between the two starts and between the two ends, each capped
+    at :data:`WINDOW_GAP_CAP_DAYS` (an open end against a dated one counts as the cap, two open
+    ends agree), as a share of twice the cap. Days are floats, open ends infinite."""
+    def apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        both_open = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
+        with np.errstate(invalid="ignore"):
+            days = np.where(both_open, 0.0, np.abs(a - b))
+        return np.minimum(days, WINDOW_GAP_CAP_DAYS)
+    return ((apart(o_from, n_from) + apart(o_to, n_to)) / (2 * WINDOW_GAP_CAP_DAYS)).astype(np.float32)
 
 
 def _days(dates: pd.Series, missing: float) -> np.ndarray:

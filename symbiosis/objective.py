@@ -49,6 +49,12 @@ GRADE_DROP_SHARE = 0.02
 #: step outweighs about 500 km by truck). Scaled by :data:`TIE_BREAK_WEIGHT`, a step is worth
 #: 5e-5 of the objective per unit, so it never gives up a real difference in the objective.
 USE_LEVEL_TIE_T_PER_STEP = 0.05
+#: In the tie-break, tonnes of CO2e wholly disagreeing availability windows weigh as (the arcs'
+#: ``window_gap``, 0 when offer and need start and end on the same days, 1 when starts and ends are
+#: ten years or more apart): between exchanges equal in every other respect, such as two needs of
+#: one company for the same material, the pair whose periods agree. It weighs as about 0.1 km of
+#: haul by truck, so it never outweighs a shorter haul.
+WINDOW_TIE_T = 1e-5
 
 
 def indicator_weights(objective: Objective | str, weights=None) -> dict[str, float]:
@@ -93,7 +99,7 @@ class ArcObjective:
     tiebreak
         Secondary contribution per unit: the higher use in the waste hierarchy, then less transport
         emission (not where the objective already counts CO2e), then less transport and link cost
-        (where the objective does not count money).
+        (where the objective does not count money), then availability windows that agree.
     grade_drop
         Grade steps the flow drops (0 where the materials have no grade or the same one).
     """
@@ -130,6 +136,8 @@ class ArcObjective:
             tiebreak = tiebreak - COST_TIE_T_PER_EUR * np.nan_to_num(cost, nan=0.0)
         if "use_rank" in arcs:
             tiebreak = tiebreak + USE_LEVEL_TIE_T_PER_STEP * arcs["use_rank"].to_numpy(dtype=float)
+        if "window_gap" in arcs:
+            tiebreak = tiebreak - WINDOW_TIE_T * arcs["window_gap"].to_numpy(dtype=float)
         drop = arcs["grade_drop"].to_numpy(dtype=float) if "grade_drop" in arcs else np.zeros(len(arcs))
         return cls(objective, primary * factor, link, tiebreak, drop)
 

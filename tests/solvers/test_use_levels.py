@@ -1,13 +1,15 @@
-"""The waste hierarchy as a tie-break, and the rules for pith, fermentation biomass, spent yeast,
-spent caustic and pulping rejects: hand-solved instances on the shipped rule book."""
+"""The waste hierarchy and agreeing availability windows as tie-breaks, and the rules for pith,
+fermentation biomass, spent yeast, spent caustic and pulping rejects: hand-solved instances on the
+shipped rule book."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from solvers.matching import match
 from solvers.params import SolveParams
 from solvers.solve import solve
-from symbiosis.candidates import build_candidates
+from symbiosis.candidates import build_candidates, window_gap
 from symbiosis.errors import DataError
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.data import read_dataset
@@ -110,3 +112,53 @@ def test_spent_yeast_is_fed_before_it_is_digested_and_counts_its_feed_value():
     exchange = result.exchanges.iloc[0]
     assert exchange["resource_t"] == pytest.approx(13.79)
     assert result.result.objective_value == pytest.approx(113.79, rel=1e-4)
+
+
+def test_window_gap_is_zero_for_agreeing_windows_and_one_for_windows_ten_years_apart():
+    inf = np.inf
+    o_from = np.array([100.0, -inf, -inf, 0.0, 0.0, 0.0])
+    o_to = np.array([200.0, inf, inf, inf, inf, 10_000.0])
+    n_from = np.array([100.0, -inf, 0.0, 0.0, 6575.0, 20_000.0])
+    n_to = np.array([200.0, inf, inf, inf, inf, 30_000.0])
+    gap = window_gap(o_from, o_to, n_from, n_to)
+    assert gap[:2].tolist() == [0.0, 0.0]  # same days; both open on both sides
+    assert gap[2] == pytest.approx(0.5)  # an open start against a dated one counts as the cap
+    assert gap[3] == 0.0
+    assert gap[4] == pytest.approx(0.5)  # starts 18 years apart: capped at ten
+    assert gap[5] == pytest.approx(1.0)
+
+
+def _two_dated_pairs(far: float, swap: bool) -> set[tuple[str, str]]:
+    """Two fertiliser offers, one listed from 2000, one from 2018 (the other way round with
+    ``swap``), and a farm with two fertiliser needs listed from those years; the second offer's
+    site is ``far`` degrees of latitude further from the farm."""
+    early, late = ("2018-01-01", "2000-08-01") if swap else ("2000-08-01", "2018-01-01")
+    registry = make_registry(
+        [("refinery", 55.60, 11.10), ("biogas", 55.60 - far, 11.10), ("farm", 55.65, 11.10)],
+        [("ats", "refinery", "offer", "fertiliser", 100, "t/yr", {"available_from": early}),
+         ("digestate", "biogas", "offer", "fertiliser", 100, "t/yr", {"available_from": late}),
+         ("farm-2000", "farm", "need", "fertiliser", 100, "t/yr", {"available_from": "2000-08-01"}),
+         ("farm-2018", "farm", "need", "fertiliser", 100, "t/yr", {"available_from": "2018-01-01"})],
+    )
+    return _pairs(match(registry=registry))
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("far", [0.0, 0.2])
+def test_between_exchanges_equal_in_every_other_respect_the_agreeing_windows_pair_up(far, swap):
+    """Either pairing gives the same objective and the same total haul (both needs are at one
+    farm), so only the windows tell them apart, whichever way round the offers are dated."""
+    expected = {("ats", "farm-2018"), ("digestate", "farm-2000")} if swap else {("ats", "farm-2000"), ("digestate", "farm-2018")}
+    assert _two_dated_pairs(far, swap) == expected
+
+
+def test_a_shorter_haul_wins_over_agreeing_windows():
+    """One offer, two needs of the same material: the need whose window agrees is 30 km further
+    away, so the nearer need with a window ten years off takes the offer."""
+    registry = make_registry(
+        [("plant", 56.0, 10.0), ("near", 56.01, 10.0), ("far", 56.28, 10.0)],
+        [("ash", "plant", "offer", "fertiliser", 100, "t/yr", {"available_from": "2020-01-01"}),
+         ("near-need", "near", "need", "fertiliser", 100, "t/yr", {"available_from": "2010-01-01"}),
+         ("far-need", "far", "need", "fertiliser", 100, "t/yr", {"available_from": "2020-01-01"})],
+    )
+    assert _pairs(match(registry=registry)) == {("ash", "near-need")}
