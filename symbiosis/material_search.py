@@ -1,7 +1,8 @@
 """Find a material by words: the 842 European List of Waste descriptions and the material classes.
 
 A query is split into words; each word is matched against the words of every entry exactly, as a
-prefix or part of a longer word (Danish compounds), or fuzzily (``difflib`` similarity of at least
+prefix or part of a longer word (Danish compounds; a word of three letters only as the end of a
+word of a Danish class name), or fuzzily (``difflib`` similarity of at least
 :data:`FUZZY_CUTOFF`, so ``flyash`` or ``gypsom`` still find their entry). Classes are searched by id,
 English name, Danish name (``name_da``) and, with less weight, their description. An entry scores
 the mean of its query words' best matches, times a factor favouring entries whose name is mostly
@@ -77,15 +78,25 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+@cache
+def _danish_words() -> frozenset[str]:
+    """The words of the classes' Danish names."""
+    return frozenset(w for row in read_dataset("materials.csv").itertuples(index=False)
+                     for w in _words(getattr(row, "name_da", "")))
+
+
 def _word_matches(word: str) -> dict[str, float]:
     """Every vocabulary word ``word`` matches, with a similarity in (0, 1]."""
     matches: dict[str, float] = {}
+    danish = _danish_words()
     for other in _vocabulary():
         if other == word:
             matches[other] = 1.0
         elif len(word) >= 3 and len(other) >= 3 and (other.startswith(word) or word.startswith(other)):
             matches[other] = 0.9
-        elif len(word) >= 4 and word in other:
+        elif (len(word) >= 4 and word in other) or (len(word) == 3 and other.endswith(word) and other in danish):
+            # Part of a longer word; a three-letter word only as the end of a Danish name's word,
+            # the head of a compound (gær in overskudsgær), so that ler (clay) does not find boiler.
             matches[other] = 0.8
     for other in difflib.get_close_matches(word, _vocabulary(), n=8, cutoff=FUZZY_CUTOFF):
         if other not in matches:

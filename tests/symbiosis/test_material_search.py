@@ -16,7 +16,8 @@ def test_fly_ash_finds_the_fly_ash_codes_first():
 
 @pytest.mark.parametrize(("query", "code"), [("gips", "gypsum"), ("damp", "steam"), ("Kølevand", "cooling-water"),
                                              ("gypsom", "gypsum"), ("flyash", "10 01 02"), ("sawdust", "03 01 05"),
-                                             ("metal scrap", "metal-scrap")])
+                                             ("metal scrap", "metal-scrap"), ("gær", "spent-yeast"),
+                                             ("yeast", "spent-yeast")])
 def test_danish_names_and_typos_find_their_entry(query, code):
     assert code in set(search_materials(query, limit=3)["code"])
 
@@ -37,3 +38,10 @@ def test_suggestions_name_the_danish_class_name():
 
     assert suggest("gips") == "closest: gypsum (Gypsum / Gips)"
     assert suggest("qqqq") == ""
+
+
+def test_a_three_letter_word_finds_danish_compounds_it_ends_but_not_english_words():
+    """gær (yeast) is the end of overskudsgær; ler (clay) is the end of the English boiler too, which
+    it must not find."""
+    assert search_materials("gær").loc[0, "code"] == "spent-yeast"
+    assert not search_materials("ler")["description"].str.contains("oiler").any()
