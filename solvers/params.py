@@ -70,6 +70,13 @@ class SolveParams:
         At most this many rounds of cutting planes at SCIP's root node (``None``: SCIP's default,
         unlimited). The reduced MILPs of a decomposed component set it (see
         :data:`solvers.decompose.REDUCED_ROOT_SEPARATION_ROUNDS`).
+    processes
+        Worker processes that solve independent components side by side. ``None`` (the default):
+        one per core, at most :data:`solvers.solve.MAX_AUTO_PROCESSES`, once the useful arcs number
+        at least :data:`solvers.solve.PARALLEL_MIN_ARCS` (below that, starting the processes costs
+        more than it saves); ``1``: one after another in this process; ``2`` or more: that many
+        processes whatever the size. The exchanges are the same either way (a MILP that stops at
+        its time limit may stop elsewhere, as it may in one process).
     """
 
     objective: Objective = Objective.DIVERTED
@@ -84,6 +91,7 @@ class SolveParams:
     allow_subsidised: bool = False
     milp_full_up_to_arcs: int = 2_000
     scip_root_separation_rounds: int | None = None
+    processes: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
@@ -100,6 +108,8 @@ class SolveParams:
             raise ValueError("scip_root_separation_rounds must be at least 0")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.processes is not None and self.processes < 1:
+            raise ValueError("processes must be at least 1")
 
     @property
     def milp_time_limit_s(self) -> float:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from solvers.flow import build_flow_network, flows_to_arcs, solve_flow_network
+from solvers.flow import FlowNetwork, build_flow_network, flows_to_arcs, solve_flow_network
 from solvers.decompose import solve_decomposed
 from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
@@ -17,6 +22,7 @@ from solvers.milp import build_milp, feasible_start, locked_arcs, repair_for_rul
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
+from solvers.worker import receive, send
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SolverError
 from symbiosis.explain import explain_unmatched
@@ -114,25 +120,27 @@ class SolveInputs:
 
 @dataclass(frozen=True)
 class ComponentTask:
-    """One independent component to solve: its engine, its arcs' inputs, and for a min-cost flow
-    the offer and need scales of its arcs; ``time_limit_s`` is its share of the MILP budget."""
+    """One independent component to solve: its engine and what the engine reads. An LP or MILP
+    task carries its arcs' inputs (``time_limit_s`` is a MILP's share of the time budget); a
+    min-cost flow task carries only its integer network and each arc's objective gain
+    (``primary``), a fraction of the size, so that it is cheap to ship."""
 
     kind: str
-    inputs: SolveInputs
+    inputs: SolveInputs | None
     params: SolveParams
-    offer_scale: np.ndarray | None = None
-    need_scale: np.ndarray | None = None
     time_limit_s: float | None = None
+    network: FlowNetwork | None = None
+    primary: np.ndarray | None = None
 
 
 def solve_component(task: ComponentTask) -> EngineRun:
     """Solve one component; the run's positions are those of the task's own arcs."""
+    if task.kind == "flow":
+        return _solve_flow(task.network, task.primary)
     inputs, members = task.inputs, np.arange(len(task.inputs.arcs))
     if task.kind == "milp":
         return _solve_milp(inputs, members, task.params, task.time_limit_s)
-    if task.kind == "lp":
-        return _solve_lp(inputs, members, task.params)
-    return _solve_flow(inputs, members, task.offer_scale, task.need_scale)
+    return _solve_lp(inputs, members, task.params)
 
 
 def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +179,7 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     inputs = SolveInputs.of(candidates, params)
     if inputs.locked.any():
         _check_locks(inputs, params)
-    runs, components = _run_engines(inputs, params, run_tasks or run_in_process)
+    runs, components = _run_engines(inputs, params, run_tasks or default_runner(inputs, params))
     flows = np.zeros(len(inputs.arcs))
     for run in runs:
         flows[run.positions] = run.flows
@@ -206,6 +214,100 @@ def run_in_process(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
     return [solve_component(task) for task in tasks]
 
 
+#: Useful arcs from which, by default, the components are solved in worker processes: at 100,000
+#: listings (about 1.5 million) starting them and shipping the arcs would cost about what the
+#: second core saves, and the workers' memory would come on top.
+PARALLEL_MIN_ARCS = 4_000_000
+#: Most worker processes the default starts (each holds its component's arcs and engine).
+MAX_AUTO_PROCESSES = 4
+
+
+#: Kinds of component task that :func:`run_in_processes` solves in the calling process: a MILP's
+#: models are the largest in memory, and here they reuse memory the candidate search has freed.
+LOCAL_KINDS = frozenset({"milp"})
+
+
+def run_in_processes(processes: int) -> RunTasks:
+    """A runner that solves component tasks side by side on ``processes`` lanes: each lane takes
+    the next task when it is free and solves it in its own worker process (``python -m
+    solvers.worker``: a fresh interpreter, started at the lane's first such task, so it neither
+    inherits this process's memory nor runs the calling program again), or, for the kinds in
+    :data:`LOCAL_KINDS`, in this process while the other lanes go on. A task's copy of its arcs is
+    made only when a lane takes it; the runs come back in the order of the tasks, and an engine's
+    error is raised here."""
+    def run(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
+        numbered = enumerate(tasks)
+        lock = threading.Lock()
+        runs: dict[int, EngineRun] = {}
+        errors: list[BaseException] = []
+
+        def next_task() -> tuple[int, ComponentTask] | None:
+            with lock:
+                return None if errors else next(numbered, None)
+
+        def lane() -> None:
+            worker = None
+            try:
+                while (item := next_task()) is not None:
+                    index, task = item
+                    if task.kind in LOCAL_KINDS:
+                        runs[index] = solve_component(task)
+                        continue
+                    worker = worker or _start_worker()
+                    send(worker.stdin, task)
+                    del task
+                    answer = receive(worker.stdout)
+                    if answer is None:
+                        raise SolverError(f"a solver worker process ended without an answer (exit code {worker.wait()})")
+                    ok, value = answer
+                    if not ok:
+                        raise value
+                    runs[index] = value
+            except BaseException as error:  # noqa: BLE001 - raised in the caller's thread below
+                with lock:
+                    errors.append(error)
+            finally:
+                if worker is not None:
+                    worker.stdin.close()
+                    worker.wait()
+
+        lanes = [threading.Thread(target=lane, name=f"solver-lane-{i}", daemon=True) for i in range(processes)]
+        for thread in lanes:
+            thread.start()
+        for thread in lanes:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return [runs[i] for i in range(len(runs))]
+    return run
+
+
+def _start_worker() -> subprocess.Popen:
+    """A solver worker process, able to import this package wherever it was imported from."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", "solvers.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": path})
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_runner(inputs: SolveInputs, params: SolveParams) -> RunTasks:
+    """How the components are solved without a runner given: in worker processes when the
+    parameters ask for them or, by default, when the useful arcs are many and the machine has more
+    than one core (:attr:`SolveParams.processes`); otherwise one after another in this process."""
+    if params.processes is not None:
+        processes = params.processes
+    elif int(inputs.useful.sum()) >= PARALLEL_MIN_ARCS:
+        processes = min(usable_cores(), MAX_AUTO_PROCESSES)
+    else:
+        processes = 1
+    return run_in_processes(processes) if processes > 1 else run_in_process
+
+
 @dataclass(frozen=True)
 class ComponentPlan:
     """One independent component and the engine chosen for it: the positions of its arcs among the
@@ -218,9 +320,14 @@ class ComponentPlan:
     time_limit_s: float | None = None
 
     def task(self, inputs: SolveInputs, params: SolveParams) -> ComponentTask:
-        """The task that solves it (with its own copy of its arcs' inputs)."""
-        return ComponentTask(self.kind, inputs.subset(self.members), params, self.offer_scale, self.need_scale,
-                             self.time_limit_s)
+        """The task that solves it: a min-cost flow's network, or a copy of its arcs' inputs."""
+        if self.kind == "flow":
+            network = build_flow_network(
+                inputs.arcs[["offer_id", "need_id", "upper"]].iloc[self.members], inputs.objective.effective[self.members],
+                inputs.offer_quantity, inputs.need_quantity, self.offer_scale, self.need_scale,
+            )
+            return ComponentTask("flow", None, params, network=network, primary=inputs.objective.primary[self.members])
+        return ComponentTask(self.kind, inputs.subset(self.members), params, self.time_limit_s)
 
 
 def plan_components(inputs: SolveInputs, params: SolveParams) -> tuple[list[ComponentPlan], dict[str, int]]:
@@ -272,8 +379,9 @@ def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) 
             "use --solver milp or auto"
         )
     plans, counts = plan_components(inputs, params)
-    # Largest first, so that parallel workers finish together.
-    order = sorted(range(len(plans)), key=lambda i: -len(plans[i].members))
+    # The MILP components first (they run until their gap or time limit, the longest tasks), then
+    # the largest first, so that parallel workers finish together.
+    order = sorted(range(len(plans)), key=lambda i: (plans[i].kind != "milp", -len(plans[i].members)))
     runs = run_tasks(plans[i].task(inputs, params) for i in order)
     results = [None] * len(plans)
     for i, run in zip(order, runs):
@@ -306,17 +414,14 @@ def _solve_greedy(inputs: SolveInputs, members: np.ndarray) -> EngineRun:
     return EngineRun("greedy", Status.FEASIBLE, members, flows, float("nan"), float("nan"))
 
 
-def _solve_flow(inputs: SolveInputs, members: np.ndarray, offer_scale: np.ndarray, need_scale: np.ndarray) -> EngineRun:
-    network = build_flow_network(
-        inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity, inputs.need_quantity,
-        offer_scale, need_scale,
-    )
+def _solve_flow(network: FlowNetwork, primary: np.ndarray) -> EngineRun:
+    """Solve a component's min-cost-flow network; ``primary`` is each candidate arc's gain."""
     optimal, net_flows = solve_flow_network(network)
     if not optimal:
         raise SolverError("OR-Tools min-cost flow did not find an optimal flow")
-    flows = flows_to_arcs(network, net_flows, len(members))
-    value = float(np.dot(inputs.objective.primary[members], flows))
-    return EngineRun("flow", Status.OPTIMAL, members, flows, value, value)
+    flows = flows_to_arcs(network, net_flows, len(primary))
+    value = float(np.dot(primary, flows))
+    return EngineRun("flow", Status.OPTIMAL, np.arange(len(primary)), flows, value, value)
 
 
 def _solve_lp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> EngineRun:

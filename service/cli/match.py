@@ -159,6 +159,10 @@ def match(
     workers: Annotated[Optional[int], typer.Option(
         "--workers", min=1, help="Threads for the MILP engine (HiGHS; default 1).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of the MILP engine (default 0).")] = None,
+    processes: Annotated[Optional[int], typer.Option(
+        "--processes", min=1, help=("Worker processes that solve independent material components side by side "
+                                    "(default: one per core, at most 4, from 4 million useful arcs; 1: all in "
+                                    "this process)."))] = None,
     allow_subsidised: Annotated[bool, typer.Option(
         "--allow-subsidised",
         help="Also propose exchanges that lose money (a subsidised round); the summary counts them.")] = False,
@@ -176,7 +180,7 @@ def match(
         "--danish-csv", help="Write the CSV files with ; and a decimal comma, as Danish Excel reads them.")] = False,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help=("Dask distributed scheduler (tcp://host:8786): candidate search and component "
-                             "solves run on its workers; without it, everything runs in this process."))] = None,
+                             "solves run on its workers; without it, everything runs on this machine."))] = None,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
@@ -189,7 +193,7 @@ def match(
     from symbiosis.objective import Objective
 
     chosen = {"time_limit_s": time_limit, "milp_engine": milp_engine and milp_engine.value, "relative_gap": gap, "workers": workers,
-              "seed": seed}
+              "seed": seed, "processes": processes}
     solve_params = SolveParams(objective=Objective(objective.value), solver=SolverName(solver.value),
                                allow_subsidised=allow_subsidised, **{k: v for k, v in chosen.items() if v is not None})
     candidate_params = CandidateParams() if max_candidates is None else CandidateParams(max_candidates=max_candidates)
