@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +46,37 @@ GADGET_MATERIAL = "19 08 05"
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class _ChildPeak:
+    """While open, the largest peak resident set (``VmHWM``) of this process's child processes,
+    polled from ``/proc``: the solver's worker processes, whose memory comes on top of this
+    process's. (``RUSAGE_CHILDREN`` cannot tell: a child started by fork and exec reports the
+    parent's size at the fork.)"""
+
+    def __init__(self, every_s: float = 0.2):
+        self.every_s, self.peak_mb, self._stop = every_s, 0.0, threading.Event()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every_s):
+            for children in Path("/proc/self/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024.0)
+
+    def __enter__(self) -> "_ChildPeak":
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def sparse_heavy_tailed(n_listings: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -148,8 +180,10 @@ def measure(n_listings: int, seed: int) -> dict:
         cands = build_candidates(registry, CandidateParams())
         stages["candidates"] = (time.perf_counter() - t, _peak_mb())
         t = time.perf_counter()
-        result = solve(cands, SolveParams())
+        with _ChildPeak() as workers:  # solver worker processes, from PARALLEL_MIN_ARCS useful arcs
+            result = solve(cands, SolveParams())
         stages["solve"] = (time.perf_counter() - t, _peak_mb())
+        row["worker_peak_mb"] = workers.peak_mb
         t = time.perf_counter()
         write_outputs(Match(registry, cands, result), tmp / "out")
         stages["write"] = (time.perf_counter() - t, _peak_mb())
@@ -213,6 +247,7 @@ def main() -> None:
     print()
     print("Peak memory after each stage (MB): " + "; ".join(
         f"{r['listings']:,}: " + ", ".join(f"{s} {r[f'{s}_peak_mb']:.0f}" for s in ("read", "candidates", "solve", "write"))
+        + (f"; largest solver worker process {r['worker_peak_mb']:.0f}" if r.get("worker_peak_mb") else "")
         for r in rows))
     if args.families:
         print()
