@@ -209,3 +209,15 @@ def test_contradictory_and_unknown_options_are_usage_errors(tmp_path):
     assert both.exit_code == 2 and "not both" in both.output
     unknown = runner.invoke(app, ["match", "--no-such-option"])
     assert unknown.exit_code == 2
+
+
+def test_match_with_two_solver_processes_writes_the_exchanges_of_one(tmp_path):
+    region = tmp_path / "region"
+    runner.invoke(app, ["generate", "--listings", "400", "--seed", "5", "--out", str(region)])
+    files = ["--companies", str(region / "companies.csv"), "--listings", str(region / "listings.csv")]
+    for processes in ("1", "2"):
+        result = runner.invoke(app, ["match", *files, "--processes", processes, "--out", str(tmp_path / processes)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "1" / "exchanges.csv").read_text() == (tmp_path / "2" / "exchanges.csv").read_text()
+    refused = runner.invoke(app, ["match", *files, "--processes", "0", "--out", str(tmp_path / "0")])
+    assert refused.exit_code == 2 and "--processes" in refused.output
