@@ -57,7 +57,7 @@ def explain_unmatched(
         if idle.empty:
             continue
         rows = np.flatnonzero(arcs[own].isin(idle).to_numpy())
-        code = idle.get_indexer(arcs[own].to_numpy()[rows])  # the idle listing of each of its arcs
+        code = idle.get_indexer(arcs[own].iloc[rows].to_numpy())  # the idle listing of each of its arcs
         count = np.bincount(code, minlength=len(idle))
 
         def any_of(flags: np.ndarray) -> np.ndarray:
@@ -66,7 +66,8 @@ def explain_unmatched(
         any_usable, any_useful = any_of(usable), any_of(useful)
         all_losing = ~any_of(~losing)
         all_costly = ~any_of(~(losing | link_short))
-        partner = arcs[other].to_numpy(dtype=object)[rows]
+        partners = arcs[other].iloc[rows]  # only the idle listings' arcs are turned into text
+        partner = partners.to_numpy(dtype=object)
         reasons = np.full(len(idle), "", dtype=object)
 
         transport = ~any_usable & all_losing
@@ -93,7 +94,7 @@ def explain_unmatched(
         reasons[idle_useless] = ("its " + _text(count[idle_useless])
                                  + f" candidate(s) in reach gain nothing under objective '{objective}'")
         rest = any_usable & any_useful
-        all_full = ~any_of(~arcs[other].isin(full).to_numpy())
+        all_full = np.bincount(code, weights=~partners.isin(full).to_numpy(), minlength=len(idle)) == 0
         limited = rest & all_full
         if limited.any():
             first = _first_names(code, partner, limited)
@@ -106,16 +107,17 @@ def explain_unmatched(
                                + " candidate partner(s) in reach went to exchanges worth more"
                                + np.where(named[outbid] != "", " (" + named[outbid] + ")", ""))
         # The nearest partner: the first arc of each idle listing after sorting its arcs by distance.
-        order = np.argsort(arcs["distance_km"].to_numpy(dtype=float)[rows])
+        km = arcs["distance_km"].to_numpy(dtype=float)[rows]
+        order = np.argsort(km)
         _, first_sorted = np.unique(code[order], return_index=True)
-        nearest = rows[order[first_sorted]]
+        nearest = order[first_sorted]  # positions among the idle listings' arcs
         frames.append(pd.DataFrame({
             "kind": side,
             "company_id": listings.loc[idle, "company_id"],
             "material": listings.loc[idle, "material"],
             "reason": pd.Series(reasons, index=idle, dtype=object),
-            "nearest_id": pd.Series(arcs[other].to_numpy(dtype=object)[nearest], index=idle),
-            "nearest_km": pd.Series(arcs["distance_km"].to_numpy(dtype=float)[nearest], index=idle),
+            "nearest_id": pd.Series(partner[nearest], index=idle),
+            "nearest_km": pd.Series(km[nearest], index=idle),
         }, index=idle))
     result = pd.concat([f for f in frames if not f.empty]) if any(not f.empty for f in frames) else candidates.unmatched
     result.index.name = "listing_id"
