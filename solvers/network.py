@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from symbiosis.candidates import codes_of
+from symbiosis.candidates import codes_of, pair_keys
 
 #: Relative tolerance for yields to count as consistent.
 YIELD_RTOL = 1e-9
@@ -85,7 +85,7 @@ def find_material_components(arcs: pd.DataFrame) -> MaterialComponents:
 def _first_of_pairs(o_codes: np.ndarray, n_codes: np.ndarray, n_count: int) -> tuple[np.ndarray, np.ndarray]:
     """Per arc the number of its (offer material, need material) pair, and per pair in order of
     first appearance the position of its first arc."""
-    pair, uniques = pd.factorize(o_codes.astype(np.int64) * max(n_count, 1) + n_codes)
+    pair, uniques = pd.factorize(pair_keys(o_codes, n_codes, n_count))
     first = np.full(len(uniques), len(pair), dtype=np.int64)
     np.minimum.at(first, pair, np.arange(len(pair), dtype=np.int64))
     return pair, first

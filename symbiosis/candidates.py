@@ -627,9 +627,15 @@ def _joined_once(parts: list[np.ndarray]) -> np.ndarray:
     return joined
 
 
+def pair_keys(first: np.ndarray, second: np.ndarray, second_count: int) -> np.ndarray:
+    """One integer per pair of integer codes (``second`` in ``0..second_count-1``), equal exactly
+    where both codes are."""
+    return first.astype(np.int64) * max(second_count, 1) + second
+
+
 def _unique_pairs(o: np.ndarray, n: np.ndarray, r: np.ndarray, n_needs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs without repeats, each at its first occurrence, in their order."""
-    first = np.flatnonzero(~pd.Series(o.astype(np.int64) * max(n_needs, 1) + n).duplicated().to_numpy())
+    first = np.flatnonzero(~pd.Series(pair_keys(o, n, n_needs)).duplicated().to_numpy())
     return o[first], n[first], r[first]
 
 
