@@ -215,10 +215,10 @@ def run_in_process(tasks: Iterable[ComponentTask]) -> list[EngineRun]:
 
 
 #: Useful arcs from which, by default, the components are solved in worker processes: at 100,000
-#: listings (about 1.5 million) starting them and shipping the arcs would cost about what the
+#: listings (about 1.5 million) starting them and shipping the networks would cost about what the
 #: second core saves, and the workers' memory would come on top.
 PARALLEL_MIN_ARCS = 4_000_000
-#: Most worker processes the default starts (each holds its component's arcs and engine).
+#: Most worker processes the default starts (each holds one component's network and engine at a time).
 MAX_AUTO_PROCESSES = 4
 
 

@@ -88,7 +88,7 @@ def test_bagasse_pith_is_burnt_not_pulped_and_fibre_bagasse_goes_to_pulping_firs
     ("06 02 05*", "caustic-soda", "waste-caustic-to-reuse"),
     ("03 03 07", "refuse-derived-fuel", "pulping-rejects-to-waste-fuel"),
 ])
-def test_rules_for_fermentation_biomass_spent_caustic_and_pulping_rejects(offer, need, rule):
+def test_rules_for_fermentation_biomass_spent_yeast_spent_caustic_and_pulping_rejects(offer, need, rule):
     registry = make_registry(
         [("a", 55.60, 11.10), ("b", 55.62, 11.10)],
         [("o", "a", "offer", offer, 50, "t/yr"), ("n", "b", "need", need, 50, "t/yr")],
