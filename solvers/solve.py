@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +18,7 @@ from solvers.milp import build_milp, feasible_start, locked_arcs, repair_for_rul
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
-from solvers.worker import receive, send
+from solvers.worker import receive, send, start_worker, usable_cores
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SolverError
 from symbiosis.explain import explain_unmatched
@@ -253,7 +249,7 @@ def run_in_processes(processes: int) -> RunTasks:
                     if task.kind in LOCAL_KINDS:
                         runs[index] = solve_component(task)
                         continue
-                    worker = worker or _start_worker()
+                    worker = worker or start_worker()
                     send(worker.stdin, task)
                     del task
                     answer = receive(worker.stdout)
@@ -280,19 +276,6 @@ def run_in_processes(processes: int) -> RunTasks:
             raise errors[0]
         return [runs[i] for i in range(len(runs))]
     return run
-
-
-def _start_worker() -> subprocess.Popen:
-    """A solver worker process, able to import this package wherever it was imported from."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-    return subprocess.Popen([sys.executable, "-m", "solvers.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": path})
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def default_runner(inputs: SolveInputs, params: SolveParams) -> RunTasks:

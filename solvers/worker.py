@@ -1,16 +1,22 @@
-"""A worker process that solves component tasks: ``python -m solvers.worker``.
+"""A worker process that runs tasks: ``python -m solvers.worker``.
 
-It reads tasks (:class:`solvers.solve.ComponentTask`) as pickles on its standard input and answers
-each, in turn, with ``(True, run)`` or ``(False, error)`` the same way on its standard output; it
-ends when its input closes. :func:`solvers.solve.run_in_processes` starts and
-feeds these workers. A fresh interpreter, not a fork, so that a worker holds only its own task and
-never runs the calling program's code again.
+It reads tasks as pickles on its standard input: component solves
+(:class:`solvers.solve.ComponentTask`) or any other picklable callable without arguments (such as
+a :func:`functools.partial` of a module-level function), and answers each, in turn, with
+``(True, result)`` or ``(False, error)`` the same way on its standard output; it ends when its
+input closes. :func:`solvers.solve.run_in_processes` starts and feeds these workers to solve
+components side by side; :func:`service.files.write_outputs` has one write the results workbook
+while it writes the CSV files. A fresh interpreter, not a fork, so that a worker holds only its
+own task and never runs the calling program's code again.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
 import sys
+from pathlib import Path
 from typing import BinaryIO
 
 
@@ -29,14 +35,64 @@ def receive(stream: BinaryIO) -> object | None:
         return None
 
 
+def start_worker() -> subprocess.Popen:
+    """A worker process, able to import this package wherever it was imported from."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", "solvers.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": path})
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Background:
+    """One task run in a worker process of its own while the caller goes on: :meth:`result` waits
+    for it and returns its result or raises its error; leaving a ``with`` block before that (on an
+    error of the caller's) ends the worker without waiting for its task."""
+
+    def __init__(self, task) -> None:
+        self._process = start_worker()
+        send(self._process.stdin, task)
+        self._process.stdin.close()
+
+    def result(self):
+        answer = receive(self._process.stdout)
+        code = self._process.wait()
+        if answer is None:
+            raise RuntimeError(f"a worker process ended without an answer (exit code {code})")
+        ok, value = answer
+        if not ok:
+            raise value
+        return value
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._process.stdout.close()
+
+
+def run(task):
+    """Run one task as this worker does."""
+    if callable(task):
+        return task()
+    from solvers.solve import solve_component
+
+    return solve_component(task)
+
+
 def main() -> None:
     answers = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything printed goes to the log, never into the answers
-    from solvers.solve import solve_component
-
     while (task := receive(sys.stdin.buffer)) is not None:
         try:
-            answer = (True, solve_component(task))
+            answer = (True, run(task))
         except Exception as error:  # noqa: BLE001 - handed to the caller, which raises it
             answer = (False, error)
         del task
