@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from symbiosis.candidates import Candidates
+from symbiosis.candidates import Candidates, codes_of
 from symbiosis.objective import Objective
 
 #: How many competing exchanges an "outbid" explanation names.
@@ -52,12 +52,21 @@ def explain_unmatched(
         ("offer", candidates.offers, "offer_id", "need_id"),
         ("need", candidates.needs, "need_id", "offer_id"),
     ):
-        with_arcs = pd.Index(arcs[own].unique())
-        idle = with_arcs.difference(pd.Index(exchanges[own].unique()))
-        if idle.empty:
+        # By the arcs' integer codes of their listings: the listings are looked at once, not per arc.
+        own_codes, own_labels = codes_of(arcs[own])
+        idle_mask = np.bincount(own_codes, minlength=len(own_labels)) > 0
+        exchanged = own_labels.get_indexer(pd.Index(exchanges[own].unique()))
+        idle_mask[exchanged[exchanged >= 0]] = False
+        idle_at = np.flatnonzero(idle_mask)
+        if not len(idle_at):
             continue
-        rows = np.flatnonzero(arcs[own].isin(idle).to_numpy())
-        code = idle.get_indexer(arcs[own].iloc[rows].to_numpy())  # the idle listing of each of its arcs
+        by_label = np.argsort(own_labels.to_numpy(dtype=object)[idle_at], kind="stable")  # idle listings in id order
+        idle = pd.Index(own_labels.to_numpy(dtype=object)[idle_at][by_label], dtype=object)
+        position = np.full(len(own_labels), -1, dtype=np.int64)
+        position[idle_at[by_label]] = np.arange(len(idle_at))
+        arc_listing = position[own_codes]
+        rows = np.flatnonzero(arc_listing >= 0)
+        code = arc_listing[rows]  # the idle listing of each of its arcs
         count = np.bincount(code, minlength=len(idle))
 
         def any_of(flags: np.ndarray) -> np.ndarray:
@@ -66,8 +75,9 @@ def explain_unmatched(
         any_usable, any_useful = any_of(usable), any_of(useful)
         all_losing = ~any_of(~losing)
         all_costly = ~any_of(~(losing | link_short))
-        partners = arcs[other].iloc[rows]  # only the idle listings' arcs are turned into text
-        partner = partners.to_numpy(dtype=object)
+        other_codes, other_labels = codes_of(arcs[other])
+        partner_code = other_codes[rows]
+        partner = other_labels.to_numpy(dtype=object)[partner_code]  # only the idle listings' arcs' partners
         reasons = np.full(len(idle), "", dtype=object)
 
         transport = ~any_usable & all_losing
@@ -94,7 +104,7 @@ def explain_unmatched(
         reasons[idle_useless] = ("its " + _text(count[idle_useless])
                                  + f" candidate(s) in reach gain nothing under objective '{objective}'")
         rest = any_usable & any_useful
-        all_full = np.bincount(code, weights=~partners.isin(full).to_numpy(), minlength=len(idle)) == 0
+        all_full = np.bincount(code, weights=~other_labels.isin(full)[partner_code], minlength=len(idle)) == 0
         limited = rest & all_full
         if limited.any():
             first = _first_names(code, partner, limited)
@@ -102,7 +112,8 @@ def explain_unmatched(
                                 + " already have their maximum number of partners")
         outbid = rest & ~all_full
         if outbid.any():
-            named = _rivals(code, partner, outbid, exchanges[other].to_numpy(dtype=object), pair_names)
+            named = _rivals(code, partner_code, other_labels, outbid, exchanges[other].to_numpy(dtype=object),
+                            pair_names)
             reasons[outbid] = ("outbid: its " + _text(count[outbid])
                                + " candidate partner(s) in reach went to exchanges worth more"
                                + np.where(named[outbid] != "", " (" + named[outbid] + ")", ""))
@@ -138,12 +149,22 @@ def _joined(code: np.ndarray, names: np.ndarray, size: int) -> np.ndarray:
     result = np.full(size, "", dtype=object)
     if not len(code):
         return result
-    rank = pd.Series(code).groupby(code).cumcount().to_numpy()
+    rank = _rank_in_group(code)
     for k in range(NAMED_COMPETITORS):
         at = rank == k
         sep = "" if k == 0 else ", "
         result[code[at]] = result[code[at]] + sep + names[at]
     return result
+
+
+def _rank_in_group(code: np.ndarray) -> np.ndarray:
+    """Per element, how many elements with the same code come before it."""
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])
+    rank = np.empty(len(code), dtype=np.int64)
+    rank[order] = np.arange(len(code)) - np.repeat(starts, np.diff(np.r_[starts, len(code)]))
+    return rank
 
 
 def _first_names(code: np.ndarray, partner: np.ndarray, selected: np.ndarray) -> np.ndarray:
@@ -152,16 +173,23 @@ def _first_names(code: np.ndarray, partner: np.ndarray, selected: np.ndarray) ->
     return _joined(code[keep], partner[keep], len(selected))
 
 
-def _rivals(code: np.ndarray, partner: np.ndarray, selected: np.ndarray, taken_partner: np.ndarray,
-            pair_names: np.ndarray) -> np.ndarray:
-    """Per idle listing, the first exchanges its partners (in arc order) went to, joined."""
+def _rivals(code: np.ndarray, partner_code: np.ndarray, partner_labels: pd.Index, selected: np.ndarray,
+            taken_partner: np.ndarray, pair_names: np.ndarray) -> np.ndarray:
+    """Per idle listing, the first exchanges its partners (in arc order) went to, joined.
+    ``partner_code`` are the arcs' partners as positions in ``partner_labels``."""
+    taken_code = partner_labels.get_indexer(pd.Index(taken_partner, dtype=object))
+    rank = _rank_in_group(taken_code)
+    # Per partner, its first exchanges (-1: none), as many as are named.
+    first = np.full((NAMED_COMPETITORS, len(partner_labels)), -1, dtype=np.int64)
+    for k in range(NAMED_COMPETITORS):
+        at = (rank == k) & (taken_code >= 0)
+        first[k, taken_code[at]] = np.flatnonzero(at)
     keep = np.flatnonzero(selected[code])
-    taken = pd.DataFrame({"partner": taken_partner, "pair": pair_names})
-    taken["k"] = taken.groupby("partner").cumcount()
-    taken = taken[taken["k"] < NAMED_COMPETITORS]
-    mine = pd.DataFrame({"code": code[keep], "partner": partner[keep], "arc": np.arange(len(keep))})
-    joined = mine.merge(taken, on="partner", how="inner").sort_values(["arc", "k"], kind="stable")
-    return _joined(joined["code"].to_numpy(), joined["pair"].to_numpy(dtype=object), len(selected))
+    # Each kept arc with its partner's exchanges, in arc order and then the partner's order.
+    exchange = first[:, partner_code[keep]].T.ravel()
+    listing = np.repeat(code[keep], NAMED_COMPETITORS)
+    named = exchange >= 0
+    return _joined(listing[named], pair_names[exchange[named]], len(selected))
 
 
 def _best_rows(values: np.ndarray, rows: np.ndarray, code: np.ndarray, selected: np.ndarray) -> np.ndarray:
