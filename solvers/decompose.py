@@ -127,11 +127,16 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
     started = time.perf_counter()
     elapsed = lambda: time.perf_counter() - started  # noqa: E731
     left = lambda: max(time_limit_s - elapsed(), 1.0)  # noqa: E731
-    full = build_milp(arcs, objective.effective, objective.link, rules)
     locked = locked_arcs(arcs)
     relax = _relaxer(arcs, objective, rules, locked, params)
+    tighten = len(arcs) <= COVER_MAX_ARCS
+    # The whole model is built before the relaxation only when the cuts need it; otherwise after,
+    # so that it and the relaxation's engine are not in memory at once.
+    full = build_milp(arcs, objective.effective, objective.link, rules) if tighten else None
     relaxed, bound = lp_bound(arcs, objective, rules, params, left(), COVER_TIME_SHARE * time_limit_s, full,
-                              tighten=len(arcs) <= COVER_MAX_ARCS, relax=relax)
+                              tighten=tighten, relax=relax)
+    if full is None:
+        full = build_milp(arcs, objective.effective, objective.link, rules)
     bound = bound if np.isfinite(bound) else float("inf")
     reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE,
                       scip_root_separation_rounds=REDUCED_ROOT_SEPARATION_ROUNDS)
