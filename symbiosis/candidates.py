@@ -246,14 +246,21 @@ def _check_pairs(
     o, n, r = _unique_pairs(*(_joined_once(parts) for parts in (o_parts, n_parts, r_parts)), len(needs))
     check = _PairCheck.of(offers, needs, companies, rules, params, catalog, directives, need_price, offer_saving,
                           transport, link_costs)
-    kept, failed = [], []
+    # Each chunk's arcs go straight into columns sized for every pair, which are then shrunk in
+    # place to the arcs found (the part never written is never touched, so it takes no memory).
+    a: dict[str, np.ndarray] = {}
+    failed, filled = [], 0
     for first in range(0, max(len(o), 1), PAIR_CHUNK):  # once at least, so that no pairs give empty arrays
         part = slice(first, first + PAIR_CHUNK)
         arcs_part, failed_part = check(o[part], n[part], r[part])
-        kept.append(arcs_part)
+        found = len(arcs_part["o"])
+        a = a or {name: np.empty(len(o), dtype=values.dtype) for name, values in arcs_part.items()}
+        for name, values in arcs_part.items():
+            a[name][filled:filled + found] = values
+        filled += found
         failed.append(failed_part)
-    # Each column joined and its chunks let go before the next, so no column is held twice.
-    a = {name: np.concatenate([k.pop(name) for k in kept]) for name in list(kept[0])}
+    for values in a.values():
+        values.resize(filled, refcheck=False)  # no view of these columns exists yet
     tried = _Tried(**{name: np.concatenate([t.pop(name) for t in failed]) for name in _Tried.__dataclass_fields__})
     of, nf, rf = a.pop("o"), a.pop("n"), a.pop("r")
     # Ids, materials, rules and modes as categoricals: integer codes into sorted labels.
