@@ -62,8 +62,9 @@ class Candidates:
         ``yield``, ``geodesic_km``, ``distance_km`` (road or pipe), ``max_distance_km`` (the limit
         that applied), ``transport_mode``, per-unit factors (per canonical unit of offer),
         per-unit transport emissions and cost, ``upper`` (the most offer units it can carry),
-        ``grade_drop`` (grade steps the flow drops), ``use_rank`` (the need's waste-hierarchy rank)
-        and, where any listing is dated, ``window_gap`` (how far the two availability windows
+        ``grade_drop`` (grade steps the flow drops), ``use_rank`` (the need's waste-hierarchy rank),
+        ``locked`` (a facilitator locked the pair), where any lock is given ``lock_min`` (the least
+        quantity a lock asks of its arc) and, where any listing is dated, ``window_gap`` (how far the two availability windows
         disagree, 0 to 1: :func:`window_gap`).
         Ids, materials, ``rule_id``, ``transport_mode`` and ``treatment`` are categoricals (integer
         codes into the sorted labels); the result tables built from them hold plain text.
@@ -295,7 +296,6 @@ def _check_pairs(
     if "window_gap" in a:
         columns["window_gap"] = a.pop("window_gap")
     columns["locked"] = a.pop("locked")
-    columns["lock_min"] = np.zeros(len(of))
     # The columns as they are, without a copy into one block.
     arcs = pd.DataFrame(columns, copy=False)
     del columns
@@ -307,7 +307,7 @@ def _check_pairs(
                                           arcs["need_id"].iloc[held].astype(object)])
         minimum = np.zeros(len(arcs))
         minimum[held] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
-        arcs["lock_min"] = minimum
+        arcs["lock_min"] = minimum  # only with locks: without, no arc has a minimum
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 
@@ -422,14 +422,16 @@ def _grade_drop(offered: pd.Series, needed: pd.Series, catalog: MaterialCatalog)
     o_code, o_keys = codes_of(offered)
     n_code, n_keys = codes_of(needed)
     if not len(o_code):
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.int16)
     o_items, n_items = [catalog.get(k) for k in o_keys], [catalog.get(k) for k in n_keys]
     families, _ = pd.factorize(pd.Series([m.grade_family for m in (*o_items, *n_items)], dtype=object))
     o_family, n_family = families[: len(o_items)][o_code], families[len(o_items):][n_code]
     rank = lambda items: np.array([np.nan if m.grade_rank is None else float(m.grade_rank) for m in items])  # noqa: E731
     drop = rank(o_items)[o_code] - rank(n_items)[n_code]
     same = (o_family == n_family) & (o_family >= 0)
-    return np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
+    drop = np.where(same & np.isfinite(drop) & (drop > 0), drop, 0.0)
+    # Grade ranks are whole numbers: the steps fit two bytes an arc, unless a catalog spaces them widely.
+    return drop.astype(np.int16) if drop.max(initial=0.0) <= np.iinfo(np.int16).max else drop
 
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
