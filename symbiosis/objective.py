@@ -122,7 +122,7 @@ class ArcObjective:
             primary += w * np.nan_to_num(table[name].to_numpy(dtype=float), nan=0.0)
         w_value = by_indicator.get("value_eur", 0.0)
         if w_value == 0 or "link_cost_eur" not in arcs:
-            link = np.zeros(len(arcs))
+            link = np.broadcast_to(0.0, (len(arcs),))  # no link counts: one zero seen at every arc
         else:
             link = -w_value * arcs["link_cost_eur"].to_numpy(dtype=float) * factor
         if "co2e_t" in by_indicator:
@@ -138,7 +138,8 @@ class ArcObjective:
             tiebreak = tiebreak + USE_LEVEL_TIE_T_PER_STEP * arcs["use_rank"].to_numpy(dtype=float)
         if "window_gap" in arcs:
             tiebreak = tiebreak - WINDOW_TIE_T * arcs["window_gap"].to_numpy(dtype=float)
-        drop = arcs["grade_drop"].to_numpy(dtype=float) if "grade_drop" in arcs else np.zeros(len(arcs))
+        # Grade steps as the arcs hold them (whole numbers, two bytes an arc).
+        drop = arcs["grade_drop"].to_numpy() if "grade_drop" in arcs else np.zeros(len(arcs), dtype=np.int16)
         return cls(objective, primary * factor, link, tiebreak, drop)
 
     @property
@@ -149,7 +150,12 @@ class ArcObjective:
 
     def subset(self, positions: np.ndarray) -> ArcObjective:
         """The objective of the arcs at ``positions``."""
-        return ArcObjective(self.objective, self.primary[positions], self.link[positions], self.tiebreak[positions],
+        link = self.link
+        if len(link) and link.strides == (0,):  # one value at every arc: again a view of it
+            link = np.broadcast_to(link[:1], np.empty(len(link), dtype=bool)[positions].shape)
+        else:
+            link = link[positions]
+        return ArcObjective(self.objective, self.primary[positions], link, self.tiebreak[positions],
                             self.grade_drop[positions])
 
     def contribution(self, flows: np.ndarray, established: np.ndarray | None = None) -> np.ndarray:
