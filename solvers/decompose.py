@@ -18,7 +18,11 @@ is not handed to the MILP engine whole. Instead:
    whole model. The reduced MILP falls apart into independent parts (the support of an LP is
    sparse: on 100,000 listings the largest component's support had 479 parts of at most 1,016
    arcs), which are solved in chunks of at most ``milp_full_up_to_arcs`` arcs, smallest first,
-   each with its share of the time left;
+   each with its share of the time left. A chunk the MILP engine finds nothing for in its time
+   (or that comes after the time is up) keeps its repaired start where that holds, else the
+   greedy choice on its arcs (chunks share no constraint, so the whole stays a solution; at
+   1,000,000 listings this keeps a 2.3 M-arc component's MILP solution, 0.012 % from its bound,
+   where the greedy fallback of the whole component was 0.042 %);
 3. LP dive, if the gap to the LP bound is still above the target: the arcs the relaxation uses
    against a lot, a link's break-even quantity, a partner limit or an all-or-nothing rule are
    dropped and the relaxation is solved again, up to :data:`DIVE_ROUNDS` times within
@@ -46,6 +50,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from solvers.greedy import solve_greedy
 from solvers.lp import build_linear_model, solve_linear_model
 from solvers.milp import (
     MilpModel, build_milp, feasible_start, locked_arcs, repair_for_rules, satisfies, solve_milp, solve_relaxation,
@@ -146,7 +151,8 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         """Solve the MILP on the arcs ``keep`` from ``start_flows``, chunk by chunk of independent
         parts (:func:`chunks`), each with its share of ``limit`` (a chunk's unused time passes on);
         keep the solution if it is the best. Returns ``"infeasible"`` if a chunk is proven so,
-        ``"not_solved"`` if one found no solution, else ``"solved"``."""
+        ``"not_solved"`` if one found no solution and neither its start nor the greedy choice holds,
+        else ``"solved"``."""
         nonlocal best, best_value, last_seconds
         attempt_started = time.perf_counter()
         deadline = attempt_started + limit
@@ -154,19 +160,23 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         waiting = sum(len(part) for part in parts)
         flows, status = np.zeros(len(arcs)), "solved"
         for part in parts:
-            share = max((deadline - time.perf_counter()) * len(part) / waiting, CHUNK_MIN_S)
+            left_s = deadline - time.perf_counter()
+            share = max(left_s * len(part) / waiting, CHUNK_MIN_S)
             waiting -= len(part)
             sub = build_milp(arcs.iloc[part], objective.effective[part], objective.link[part], rules.subset(part))
             start = warm_start(sub, start_flows[part])
             valid = satisfies(sub, start)
-            solution = solve_milp(sub, reduced, start if valid else None, time_limit_s=share)
-            if solution.has_solution:
+            # Once the time is up, the chunks left keep their start (or the greedy choice) unsolved.
+            solution = solve_milp(sub, reduced, start if valid else None, time_limit_s=share) if left_s > 0 else None
+            if solution is not None and solution.has_solution:
                 flows[part] = solution.flows
-            elif solution.status == "infeasible":
+            elif solution is not None and solution.status == "infeasible":
                 status = "infeasible"
                 break
             elif valid:
                 flows[part] = start_flows[part]
+            elif satisfies(sub, warm_start(sub, chosen := _greedy(arcs, objective, rules, locked, part))):
+                flows[part] = chosen
             else:
                 status = "not_solved"
                 break
@@ -204,6 +214,14 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
         attempt(keep, best, min(left(), max(RESOLVE_TIME_FACTOR * last_seconds, RESOLVE_MIN_S)))
     found = bool(np.isfinite(best_value))
     return Decomposed(best, best_value if found else float("nan"), bound, found, infeasible)
+
+
+def _greedy(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, locked: np.ndarray,
+            part: np.ndarray) -> np.ndarray:
+    """The greedy flows on the arcs at ``part`` (all the arcs a chunk holds of its listings)."""
+    sub_rules = rules.subset(part)
+    return solve_greedy(arcs.iloc[part], objective.effective[part], *quantities(arcs.iloc[part], sub_rules),
+                        link_weights=objective.link[part], rules=sub_rules, locked=locked[part])
 
 
 def chunks(arcs: pd.DataFrame, positions: np.ndarray, size: int) -> list[np.ndarray]:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from benchmarks.milp import region_with_lots
 from solvers.decompose import compact_relaxation, quantities
@@ -113,3 +114,37 @@ def test_the_lp_bound_is_strengthened_where_links_are_paid_and_stays_above_the_s
     assert tightened < plain * (1 - 1e-6)
     found = solve(candidates, replace(PARAMS, milp_full_up_to_arcs=0))
     assert found.objective_value <= found.bound * (1 + 1e-9)
+
+
+def test_a_solution_within_the_engines_tolerance_of_a_large_bound_satisfies_the_model():
+    from solvers.milp import MilpModel, satisfies
+
+    # One row: x0 + x1 <= 7160 (a need of 7,160 t), both flows at most 7160.
+    model = MilpModel(num_arcs=2, binary_arcs=np.zeros(0, dtype=np.int64), var_lower=np.zeros(2),
+                      var_upper=np.full(2, 7160.0), objective=np.ones(2), row_lower=np.array([-np.inf]),
+                      row_upper=np.array([7160.0]), matrix=sp.csr_matrix(np.ones((1, 2))))
+    assert satisfies(model, np.array([3580.0, 3580.0]))
+    assert satisfies(model, np.array([3580.0, 3580.0 + 1.2e-5]))  # over by 1.7e-9 of the bound, as SCIP returned
+    assert not satisfies(model, np.array([3580.0, 3580.0 + 1.0]))  # over by a tonne
+    assert not satisfies(model, np.array([-1e-3, 0.0]))  # a negative flow
+
+
+def test_chunks_without_a_milp_solution_keep_their_start_or_the_greedy_choice(candidates, monkeypatch):
+    """When the MILP finds nothing on a chunk in its time (here: never), the chunk keeps its
+    repaired start where that holds, else the greedy choice on its arcs; the whole is a solution."""
+    import solvers.decompose as decompose
+    from solvers.milp import MilpSolution, satisfies, warm_start
+
+    inputs = SolveInputs.of(candidates, PARAMS)
+    sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
+    full = build_milp(sub.arcs, sub.objective.effective, sub.objective.link, sub.rules)
+    nothing = lambda model, *a, **k: MilpSolution("not_solved", False, False, np.zeros(model.num_arcs),  # noqa: E731
+                                                   np.zeros(model.num_arcs, bool), np.nan, np.nan, np.nan, 0.0)
+    monkeypatch.setattr(decompose, "solve_milp", nothing)
+    kept = decompose.solve_decomposed(sub.arcs, sub.objective, sub.rules, PARAMS, 20)
+    assert kept.has_solution and satisfies(full, warm_start(full, kept.flows)) and kept.model_objective > 0
+    # Starts that break the listings' quantities: every chunk takes the greedy choice.
+    monkeypatch.setattr(decompose, "repair_for_rules", lambda flows, arcs, rules: flows * 0 + arcs["upper"].to_numpy() * 3)
+    greedy = decompose.solve_decomposed(sub.arcs, sub.objective, sub.rules, PARAMS, 20)
+    assert greedy.has_solution and satisfies(full, warm_start(full, greedy.flows)) and greedy.model_objective > 0
+    assert not np.array_equal(greedy.flows, kept.flows)
