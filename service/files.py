@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from solvers.matching import Match, Progress, match, timed
@@ -167,8 +168,9 @@ def _workbook_task(run: Match) -> partial:
         named = unmatched.index.union(pd.Index(unmatched["nearest_id"].dropna().astype(str).unique()))
     else:
         named = unmatched.index
-    listings = listings.loc[listings.index.intersection(named),
-                            [c for c in ("quantity", "unit", "company_id") if c in listings]]
+    at = listings.index.get_indexer(named)
+    listings = listings.iloc[np.sort(at[at >= 0]), [listings.columns.get_loc(c) for c in ("quantity", "unit", "company_id")
+                                                    if c in listings]]
     companies = registry.companies
     companies = companies[[c for c in ("company_id", "name") if c in companies]]
     return partial(write_results_workbook, exchanges=result.exchanges, unmatched=unmatched, summary=run.summary,

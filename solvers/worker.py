@@ -16,6 +16,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,20 +50,30 @@ def usable_cores() -> int:
 
 
 class Background:
-    """One task run in a worker process of its own while the caller goes on: :meth:`result` waits
-    for it and returns its result or raises its error; leaving a ``with`` block before that (on an
-    error of the caller's) ends the worker without waiting for its task."""
+    """One task run in a worker process of its own while the caller goes on (the task is sent from
+    a thread, so the caller does not wait for the worker to start and read it): :meth:`result`
+    waits for it and returns its result or raises its error; leaving a ``with`` block before that
+    (on an error of the caller's) ends the worker without waiting for its task."""
 
     def __init__(self, task) -> None:
         self._process = start_worker()
-        send(self._process.stdin, task)
-        self._process.stdin.close()
+        self._send_error: BaseException | None = None
+        self._sender = threading.Thread(target=self._send, args=(task,), name="worker-task-sender", daemon=True)
+        self._sender.start()
+
+    def _send(self, task) -> None:
+        try:
+            send(self._process.stdin, task)
+            self._process.stdin.close()
+        except BaseException as error:  # noqa: BLE001 - the worker ended early: result() says so
+            self._send_error = error
 
     def result(self):
+        self._sender.join()
         answer = receive(self._process.stdout)
         code = self._process.wait()
         if answer is None:
-            raise RuntimeError(f"a worker process ended without an answer (exit code {code})")
+            raise RuntimeError(f"a worker process ended without an answer (exit code {code})") from self._send_error
         ok, value = answer
         if not ok:
             raise value
@@ -75,7 +86,13 @@ class Background:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        self._sender.join()
         self._process.stdout.close()
+        if not self._process.stdin.closed:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass  # what was left in the pipe goes nowhere: the worker has ended
 
 
 def run(task):
