@@ -185,7 +185,9 @@ def measure(n_listings: int, seed: int) -> dict:
         stages["solve"] = (time.perf_counter() - t, _peak_mb())
         row["worker_peak_mb"] = workers.peak_mb
         t = time.perf_counter()
-        write_outputs(Match(registry, cands, result), tmp / "out")
+        with _ChildPeak() as writer:  # the workbook's worker process, from WORKBOOK_WORKER_MIN_EXCHANGES
+            write_outputs(Match(registry, cands, result), tmp / "out")
+        row["writer_peak_mb"] = writer.peak_mb
         stages["write"] = (time.perf_counter() - t, _peak_mb())
         t = time.perf_counter()
         greedy = solve(cands, SolveParams(solver="greedy"))
@@ -248,6 +250,7 @@ def main() -> None:
     print("Peak memory after each stage (MB): " + "; ".join(
         f"{r['listings']:,}: " + ", ".join(f"{s} {r[f'{s}_peak_mb']:.0f}" for s in ("read", "candidates", "solve", "write"))
         + (f"; largest solver worker process {r['worker_peak_mb']:.0f}" if r.get("worker_peak_mb") else "")
+        + (f"; workbook worker process {r['writer_peak_mb']:.0f}" if r.get("writer_peak_mb") else "")
         for r in rows))
     if args.families:
         print()
