@@ -152,9 +152,10 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
 
 
 #: Exchanges from which :func:`write_outputs` has a worker process write the workbook beside the
-#: CSV files. At 1,000,000 listings (717,000 exchanges) the workbook takes about 21 s and the CSV
-#: files 14 s one after another; below about 100,000 exchanges starting the worker and shipping the
-#: tables would take a good part of what it saves.
+#: CSV files. At 1,000,000 listings (717,000 exchanges) the workbook alone takes about 21 s and all
+#: four files 38 s one after another; side by side 33-35 s on a 2-core machine (the two processes
+#: slow each other down). At 100,000 listings (70,000 exchanges) both ways took 3.7 s: starting the
+#: worker and shipping the tables took what it saved.
 WORKBOOK_WORKER_MIN_EXCHANGES = 100_000
 
 
