@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from symbiosis.options import take
 from symbiosis.schema import INDICATORS
 
 if TYPE_CHECKING:
@@ -146,16 +147,16 @@ class ArcObjective:
     def effective(self) -> np.ndarray:
         """What the solver maximises per unit: the primary weight, less a share per grade step
         dropped, plus the weighted tie-break."""
-        return self.primary * (1 - GRADE_DROP_SHARE * self.grade_drop) + TIE_BREAK_WEIGHT * self.tiebreak
+        return self.effective_at(slice(None))
+
+    def effective_at(self, positions) -> np.ndarray:
+        """:attr:`effective` of the arcs at ``positions`` alone (not worked out for every arc)."""
+        return (self.primary[positions] * (1 - GRADE_DROP_SHARE * self.grade_drop[positions])
+                + TIE_BREAK_WEIGHT * self.tiebreak[positions])
 
     def subset(self, positions: np.ndarray) -> ArcObjective:
         """The objective of the arcs at ``positions``."""
-        link = self.link
-        if len(link) and link.strides == (0,):  # one value at every arc: again a view of it
-            link = np.broadcast_to(link[:1], np.empty(len(link), dtype=bool)[positions].shape)
-        else:
-            link = link[positions]
-        return ArcObjective(self.objective, self.primary[positions], link, self.tiebreak[positions],
+        return ArcObjective(self.objective, self.primary[positions], take(self.link, positions), self.tiebreak[positions],
                             self.grade_drop[positions])
 
     def contribution(self, flows: np.ndarray, established: np.ndarray | None = None) -> np.ndarray:

@@ -35,19 +35,19 @@ class ListingRules:
             return frame[name].to_numpy(dtype=dtype)[pos]
 
         return cls(
-            offer_lot=_lean(np.nan_to_num(column(offers, o_pos, "min_lot_canonical", np.nan), nan=0.0)),
-            need_lot=_lean(np.nan_to_num(column(needs, n_pos, "min_lot_canonical", np.nan), nan=0.0)),
-            offer_partners=_lean(np.nan_to_num(column(offers, o_pos, "max_partners", np.nan), nan=np.inf)),
-            need_partners=_lean(np.nan_to_num(column(needs, n_pos, "max_partners", np.nan), nan=np.inf)),
-            offer_aon=_lean(column(offers, o_pos, "all_or_nothing", False, bool)),
-            need_aon=_lean(column(needs, n_pos, "all_or_nothing", False, bool)),
+            offer_lot=same_everywhere(np.nan_to_num(column(offers, o_pos, "min_lot_canonical", np.nan), nan=0.0)),
+            need_lot=same_everywhere(np.nan_to_num(column(needs, n_pos, "min_lot_canonical", np.nan), nan=0.0)),
+            offer_partners=same_everywhere(np.nan_to_num(column(offers, o_pos, "max_partners", np.nan), nan=np.inf)),
+            need_partners=same_everywhere(np.nan_to_num(column(needs, n_pos, "max_partners", np.nan), nan=np.inf)),
+            offer_aon=same_everywhere(column(offers, o_pos, "all_or_nothing", False, bool)),
+            need_aon=same_everywhere(column(needs, n_pos, "all_or_nothing", False, bool)),
             offer_qty=column(offers, o_pos, "quantity_canonical", np.nan),
             need_qty=column(needs, n_pos, "quantity_canonical", np.nan),
         )
 
     def subset(self, positions: np.ndarray) -> ListingRules:
         """The options of the arcs at ``positions``."""
-        return ListingRules(**{name: _take(getattr(self, name), positions) for name in self.__dataclass_fields__})
+        return ListingRules(**{name: take(getattr(self, name), positions) for name in self.__dataclass_fields__})
 
     def discrete(self) -> np.ndarray:
         """Arcs whose listings carry a discrete option."""
@@ -64,19 +64,18 @@ class ListingRules:
         )
 
 
-
-
-def _lean(values: np.ndarray) -> np.ndarray:
-    """``values``, or where all are equal (no listing sets the option) that one value seen at
-    every arc: a read-only view that takes no memory per arc."""
+def same_everywhere(values: np.ndarray) -> np.ndarray:
+    """``values``, or where all are equal (such as an option no listing sets) that one value seen
+    at every arc: a read-only view that takes no memory per arc."""
     if len(values) and (values == values[0]).all():
         return np.broadcast_to(values[:1], values.shape)
     return values
 
 
-def _take(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def take(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """``values[positions]`` (positions or a mask), again a view of one value where ``values`` is
-    one (see :func:`_lean`)."""
+    one (see :func:`same_everywhere`; per-arc arrays of :class:`ListingRules` and
+    :class:`~symbiosis.objective.ArcObjective` may be)."""
     if len(values) and values.strides == (0,):
         positions = np.asarray(positions)
         count = int(positions.sum()) if positions.dtype == bool else len(positions)
