@@ -18,7 +18,7 @@ from solvers.milp import build_milp, feasible_start, locked_arcs, repair_for_rul
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
 from solvers.result import EngineRun, MatchResult, Status
-from solvers.worker import receive, send, start_worker, usable_cores
+from solvers.worker import answer_of, send, start_worker, usable_cores
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SolverError
 from symbiosis.explain import explain_unmatched
@@ -252,13 +252,7 @@ def run_in_processes(processes: int) -> RunTasks:
                     worker = worker or start_worker()
                     send(worker.stdin, task)
                     del task
-                    answer = receive(worker.stdout)
-                    if answer is None:
-                        raise SolverError(f"a solver worker process ended without an answer (exit code {worker.wait()})")
-                    ok, value = answer
-                    if not ok:
-                        raise value
-                    runs[index] = value
+                    runs[index] = answer_of(worker)
             except BaseException as error:  # noqa: BLE001 - raised in the caller's thread below
                 with lock:
                     errors.append(error)
@@ -306,7 +300,7 @@ class ComponentPlan:
         """The task that solves it: a min-cost flow's network, or a copy of its arcs' inputs."""
         if self.kind == "flow":
             network = build_flow_network(
-                inputs.arcs[["offer_id", "need_id", "upper"]].iloc[self.members], inputs.objective.effective[self.members],
+                inputs.arcs[["offer_id", "need_id", "upper"]].iloc[self.members], inputs.objective.effective_at(self.members),
                 inputs.offer_quantity, inputs.need_quantity, self.offer_scale, self.need_scale,
             )
             return ComponentTask("flow", None, params, network=network, primary=inputs.objective.primary[self.members])
@@ -390,7 +384,7 @@ def _status_and_bound(runs: list[EngineRun], objective_value: float) -> tuple[St
 
 def _solve_greedy(inputs: SolveInputs, members: np.ndarray) -> EngineRun:
     flows = solve_greedy(
-        inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity, inputs.need_quantity,
+        inputs.arcs.iloc[members], inputs.objective.effective_at(members), inputs.offer_quantity, inputs.need_quantity,
         link_weights=inputs.objective.link[members], rules=inputs.rules.subset(members),
         locked=inputs.locked[members],
     )
@@ -408,7 +402,7 @@ def _solve_flow(network: FlowNetwork, primary: np.ndarray) -> EngineRun:
 
 
 def _solve_lp(inputs: SolveInputs, members: np.ndarray, params: SolveParams) -> EngineRun:
-    model = build_linear_model(inputs.arcs.iloc[members], inputs.objective.effective[members],
+    model = build_linear_model(inputs.arcs.iloc[members], inputs.objective.effective_at(members),
                                inputs.offer_quantity, inputs.need_quantity)
     solution = solve_linear_model(model, params.lp_engine, params.time_limit_s)
     if not np.isfinite(solution.objective):

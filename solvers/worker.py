@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
+from symbiosis.errors import SolverError
+
 
 def send(stream: BinaryIO, obj: object) -> None:
     """Write ``obj`` to ``stream`` as one pickle (protocol 5: large arrays go to the stream as
@@ -42,6 +44,19 @@ def start_worker() -> subprocess.Popen:
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     return subprocess.Popen([sys.executable, "-m", "solvers.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": path})
+
+
+def answer_of(process: subprocess.Popen, cause: BaseException | None = None):
+    """The next answer of a worker ``process``: its task's result, or the task's error raised here,
+    or a :class:`~symbiosis.errors.SolverError` if the worker ended without answering (``cause``:
+    what went wrong on this side, if anything)."""
+    answer = receive(process.stdout)
+    if answer is None:
+        raise SolverError(f"a worker process ended without an answer (exit code {process.wait()})") from cause
+    ok, value = answer
+    if not ok:
+        raise value
+    return value
 
 
 def usable_cores() -> int:
@@ -70,14 +85,10 @@ class Background:
 
     def result(self):
         self._sender.join()
-        answer = receive(self._process.stdout)
-        code = self._process.wait()
-        if answer is None:
-            raise RuntimeError(f"a worker process ended without an answer (exit code {code})") from self._send_error
-        ok, value = answer
-        if not ok:
-            raise value
-        return value
+        try:
+            return answer_of(self._process, self._send_error)
+        finally:
+            self._process.wait()
 
     def __enter__(self) -> Background:
         return self
