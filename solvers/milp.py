@@ -280,25 +280,27 @@ def warm_start(mm: MilpModel, flows: np.ndarray) -> np.ndarray:
     return np.concatenate([flows, (flows[mm.binary_arcs] > 0).astype(float)])
 
 
-#: Relative feasibility tolerance of :func:`satisfies` (at least this much absolute): the MILP
-#: engines' own tolerance is of this order, so a solution they return may pass a row's bound by
-#: about 1e-9 of it (seen: 1.2e-5 over a need of 7,160 t).
+#: Relative feasibility tolerance of :func:`satisfies` on rows (at least this much absolute): the
+#: MILP engines' own tolerance is of this order, so a solution they return may pass a row's bound
+#: by about 1e-9 of it (seen: 1.2e-5 over a need of 7,160 t).
 FEASIBILITY_TOL = 1e-6
+#: The same on variable bounds, which the engines keep far more closely.
+BOUND_TOL = 1e-9
 
 
 def satisfies(model: MilpModel, start: np.ndarray) -> bool:
     """Whether a full variable vector satisfies every row and bound of ``model``, within
-    :data:`FEASIBILITY_TOL` of each bound's size."""
+    :data:`FEASIBILITY_TOL` (rows) and :data:`BOUND_TOL` (variables) of each bound's size."""
     activity = model.matrix @ start
 
-    def slack(bound: np.ndarray) -> np.ndarray:
-        return FEASIBILITY_TOL * np.maximum(np.abs(bound), 1.0)
+    def slack(bound: np.ndarray, tolerance: float) -> np.ndarray:
+        return tolerance * np.maximum(np.abs(bound), 1.0)
 
     return bool(
-        np.all(activity >= model.row_lower - slack(model.row_lower))
-        and np.all(activity <= model.row_upper + slack(model.row_upper))
-        and np.all(start >= model.var_lower - slack(model.var_lower) * 1e-3)
-        and np.all(start <= model.var_upper + slack(model.var_upper) * 1e-3)
+        np.all(activity >= model.row_lower - slack(model.row_lower, FEASIBILITY_TOL))
+        and np.all(activity <= model.row_upper + slack(model.row_upper, FEASIBILITY_TOL))
+        and np.all(start >= model.var_lower - slack(model.var_lower, BOUND_TOL))
+        and np.all(start <= model.var_upper + slack(model.var_upper, BOUND_TOL))
     )
 
 
