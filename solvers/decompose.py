@@ -163,7 +163,7 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
             left_s = deadline - time.perf_counter()
             share = max(left_s * len(part) / waiting, CHUNK_MIN_S)
             waiting -= len(part)
-            sub = build_milp(arcs.iloc[part], objective.effective[part], objective.link[part], rules.subset(part))
+            sub = build_milp(arcs.iloc[part], objective.effective_at(part), objective.link[part], rules.subset(part))
             start = warm_start(sub, start_flows[part])
             valid = satisfies(sub, start)
             # Once the time is up, the chunks left keep their start (or the greedy choice) unsolved.
@@ -220,7 +220,7 @@ def _greedy(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, lo
             part: np.ndarray) -> np.ndarray:
     """The greedy flows on the arcs at ``part`` (all the arcs a chunk holds of its listings)."""
     sub_rules = rules.subset(part)
-    return solve_greedy(arcs.iloc[part], objective.effective[part], *quantities(arcs.iloc[part], sub_rules),
+    return solve_greedy(arcs.iloc[part], objective.effective_at(part), *quantities(arcs.iloc[part], sub_rules),
                         link_weights=objective.link[part], rules=sub_rules, locked=locked[part])
 
 
@@ -274,7 +274,7 @@ def _relaxer(arcs: pd.DataFrame, objective: ArcObjective, rules: ListingRules, l
         if compact_applies(locked[positions], sub_rules):
             return compact_relaxation(arcs.iloc[positions], objective.subset(positions), listing_quantities,
                                       params, limit_s)
-        model = build_milp(arcs.iloc[positions], objective.effective[positions], objective.link[positions], sub_rules)
+        model = build_milp(arcs.iloc[positions], objective.effective_at(positions), objective.link[positions], sub_rules)
         return solve_relaxation(model, params.lp_engine, limit_s)
 
     return relax
