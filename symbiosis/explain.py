@@ -60,8 +60,9 @@ def explain_unmatched(
         idle_at = np.flatnonzero(idle_mask)
         if not len(idle_at):
             continue
-        by_label = np.argsort(own_labels.to_numpy(dtype=object)[idle_at], kind="stable")  # idle listings in id order
-        idle = pd.Index(own_labels.to_numpy(dtype=object)[idle_at][by_label], dtype=object)
+        idle_labels = own_labels.to_numpy(dtype=object)[idle_at]
+        by_label = np.argsort(idle_labels, kind="stable")  # idle listings in id order
+        idle = pd.Index(idle_labels[by_label], dtype=object)
         position = np.full(len(own_labels), -1, dtype=np.int64)
         position[idle_at[by_label]] = np.arange(len(idle_at))
         arc_listing = position[own_codes]
