@@ -64,6 +64,26 @@ def build_linear_model(
     return LinearModel(model=model, offer_ids=pd.Index(offer_ids), need_ids=pd.Index(need_ids))
 
 
+def variable_values(solver: mb.Solver, model: mb.Model) -> np.ndarray:
+    """Every variable's value after a solve, in the model's order: as one array from the solver's
+    response (a Python object per variable would take seconds and memory at millions of
+    variables), through the public accessor where that is not available."""
+    helper = getattr(solver, "_Solver__solve_helper", None)
+    values = helper.variable_values() if hasattr(helper, "variable_values") else None
+    if values is None or len(values) != model.num_variables:
+        values = solver.values(model.get_variables()).to_numpy()
+    return np.asarray(values, dtype=float)
+
+
+def constraint_duals(solver: mb.Solver, model: mb.Model) -> np.ndarray:
+    """Every constraint's dual value after a solve, in the model's order (as :func:`variable_values`)."""
+    helper = getattr(solver, "_Solver__solve_helper", None)
+    duals = helper.dual_values() if hasattr(helper, "dual_values") else None
+    if duals is None or len(duals) != model.num_constraints:
+        duals = solver.dual_values(model.get_linear_constraints()).to_numpy()
+    return np.asarray(duals, dtype=float)
+
+
 def solve_linear_model(lm: LinearModel, engine: str = "glop", time_limit_s: float | None = None) -> LinearSolution:
     """Solve the LP with an OR-Tools engine and extract flows and duals."""
     solver = mb.Solver(engine)
@@ -76,8 +96,8 @@ def solve_linear_model(lm: LinearModel, engine: str = "glop", time_limit_s: floa
     feasible = optimal or status == mb.SolveStatus.FEASIBLE
     n = lm.model.num_variables
     if feasible and n:
-        flows = np.clip(solver.values(lm.model.get_variables()).to_numpy(dtype=float), 0.0, None)
-        duals = solver.dual_values(lm.model.get_linear_constraints()).to_numpy(dtype=float)
+        flows = np.clip(variable_values(solver, lm.model), 0.0, None)
+        duals = constraint_duals(solver, lm.model)
         # GLOP and PDLP report no dual bound of their own: at optimum the bound is the objective.
         objective = solver.objective_value
         bound = objective if optimal else float("nan")

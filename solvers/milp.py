@@ -28,6 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
+from solvers.lp import variable_values
 from solvers.params import SolveParams
 from symbiosis.options import LOT_TOL, ListingRules
 
@@ -192,7 +193,7 @@ def _relaxation_values(mm: MilpModel, engine: str, time_limit_s: float | None) -
     status = solver.solve(model)
     if status != mb.SolveStatus.OPTIMAL:
         return np.zeros(mm.num_variables), float("nan")
-    return solver.values(model.get_variables()).to_numpy(dtype=float), float(solver.objective_value)
+    return variable_values(solver, model), float(solver.objective_value)
 
 
 def flow_cover_cuts(mm: MilpModel, arcs: pd.DataFrame, rules: ListingRules,
@@ -350,7 +351,7 @@ def _solve_model_builder(mm: MilpModel, start, engine: str, options: str, time_l
     status = solver.solve(model)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
         return status.name.lower(), None, float("nan"), float("nan")
-    values = solver.values(model.get_variables()).to_numpy(dtype=float)
+    values = variable_values(solver, model)
     return status.name.lower(), values, float(solver.objective_value), float(solver.best_objective_bound)
 
 
