@@ -1,13 +1,18 @@
 """Benchmark the matching run: seconds and peak memory per stage, the raw OR-Tools solve on the same
 arcs, and optimal against greedy on the synthetic region and on harder families.
 
-Usage: python benchmarks/run.py [--sizes 1000 10000 100000] [--million] [--seed 0] [--families]
+Usage: python benchmarks/run.py [--sizes 1000 10000 100000] [--million] [--in-parts N ...] [--seed 0] [--families]
 
 Each size runs in its own process, so that peak memory (the process's maximum resident set size,
 read after each stage) belongs to that size alone. In the same process the raw OR-Tools solve is
 timed on the same arcs: SimpleMinCostFlow on each flow component's prebuilt network, GLOP on each
 LP component's prebuilt model, and the engine's own MILP work on each discrete component; the
 engine's solve stage is reported as a ratio to it.
+
+In parts (``--in-parts``): the same sizes matched one independent part at a time
+(``match(..., in_parts=True)``, the command line's default from 500,000 listings): seconds of
+reading, candidate search and solve (summed over the parts), writing, and peak memory after each;
+the arcs are not kept, so there is no raw solve or greedy on them.
 
 Families (``--families``): the synthetic region, where every arc of a material group is worth about
 the same per tonne; sparse reach with heavy-tailed quantities (listing reach 10 km, Pareto
@@ -206,6 +211,35 @@ def measure(n_listings: int, seed: int) -> dict:
     return row
 
 
+def measure_in_parts(n_listings: int, seed: int) -> dict:
+    """Run one size in parts in this process and return its measurements."""
+    from service.files import write_outputs
+    from solvers.matching import match
+    from symbiosis.registry import read_registry
+    from symbiosis.synthetic import write_region
+
+    row: dict = {"listings": n_listings}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        write_region(tmp, n_listings=n_listings, seed=seed)
+        t = time.perf_counter()
+        registry = read_registry(companies=tmp / "companies.csv", listings=tmp / "listings.csv")
+        row.update(read_s=time.perf_counter() - t, read_peak_mb=_peak_mb())
+        with _ChildPeak() as workers:
+            run = match(registry=registry, in_parts=True)
+        row.update(candidates_s=run.timings["candidates"], solve_s=run.timings["solve"],
+                   partition_s=run.timings["partition"], match_peak_mb=_peak_mb(), worker_peak_mb=workers.peak_mb)
+        t = time.perf_counter()
+        with _ChildPeak() as writer:
+            write_outputs(run, tmp / "out")
+        row.update(write_s=time.perf_counter() - t, write_peak_mb=_peak_mb(), writer_peak_mb=writer.peak_mb)
+        result = run.result
+        row.update(arcs=result.details["arcs"], parts=result.details["parts"], exchanges=len(result.exchanges),
+                   status=result.status.value, gap=result.gap, objective_t=result.objective_value,
+                   total_s=row["read_s"] + row["partition_s"] + row["candidates_s"] + row["solve_s"] + row["write_s"])
+    return row
+
+
 def families(seed: int) -> list[tuple[str, float, float]]:
     from symbiosis.synthetic import generate_region
 
@@ -226,10 +260,16 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 listings")
     parser.add_argument("--families", action="store_true", help="also compare optimal and greedy on harder families")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--in-parts", type=int, nargs="*", default=[], metavar="N",
+                        help="also run these sizes in independent parts")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one-in-parts", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, args.seed)))
+        return
+    if args.one_in_parts:
+        print(json.dumps(measure_in_parts(args.one_in_parts, args.seed)))
         return
     sizes = args.sizes + ([1_000_000] if args.million else [])
     rows = []
@@ -252,6 +292,22 @@ def main() -> None:
         + (f"; largest solver worker process {r['worker_peak_mb']:.0f}" if r.get("worker_peak_mb") else "")
         + (f"; workbook worker process {r['writer_peak_mb']:.0f}" if r.get("writer_peak_mb") else "")
         for r in rows))
+    if args.in_parts:
+        parted = []
+        for size in args.in_parts:
+            out = subprocess.run([sys.executable, __file__, "--one-in-parts", str(size), "--seed", str(args.seed)],
+                                 capture_output=True, text=True, check=True)
+            parted.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print()
+        print("In parts:")
+        print("| listings | parts | arcs | read s | candidates s | solve s | write s | total s | peak MB "
+              "(read, match, write) | largest worker MB (solver, workbook) | status (gap) | objective t/yr |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|")
+        for r in parted:
+            print(f"| {r['listings']:,} | {r['parts']} | {r['arcs']:,} | {r['read_s']:.2f} | {r['candidates_s']:.2f} | "
+                  f"{r['solve_s']:.2f} | {r['write_s']:.2f} | {r['total_s']:.2f} | {r['read_peak_mb']:.0f}, "
+                  f"{r['match_peak_mb']:.0f}, {r['write_peak_mb']:.0f} | {r['worker_peak_mb']:.0f}, "
+                  f"{r['writer_peak_mb']:.0f} | {r['status']} ({r['gap']:.2%}) | {r['objective_t']:,.0f} |")
     if args.families:
         print()
         print("| family | optimal t/yr | greedy t/yr | optimal/greedy |")

@@ -21,7 +21,7 @@ import networkx as nx
 import pandas as pd
 
 from solvers.params import SolveParams
-from solvers.result import MatchResult
+from solvers.result import MatchResult, combine_results, nonempty_frames
 from solvers.solve import solve
 from solvers.summary import build_summary
 from symbiosis.candidates import CandidateParams, Candidates, build_candidates
@@ -100,6 +100,7 @@ def match(
     timings: dict[str, float] | None = None,
     reference: ReferenceData | None = None,
     scheduler: str | None = None,
+    in_parts: bool = False,
 ) -> Match:
     """Propose the exchanges of a region.
 
@@ -132,6 +133,9 @@ def match(
         Address of a Dask distributed scheduler (``tcp://host:8786``) or a connected
         ``distributed.Client``: the nearest-neighbour searches and the component solves then run as
         Dask tasks (:mod:`solvers.distributed`); without one, everything runs in this process.
+    in_parts
+        Search and solve the region one independent part at a time (:func:`match_in_parts`): the
+        same exchanges in far less memory, and the returned candidates hold no arcs.
 
     Raises
     ------
@@ -154,6 +158,7 @@ def match(
             weights = read_weights(weights)
         if weights is not None:
             solve_params = replace(solve_params, weights=weights)
+    reference = reference or ReferenceData.shipped()
     with ExitStack() as stack:
         map_jobs = run_tasks = None
         if scheduler is not None:
@@ -161,16 +166,12 @@ def match(
 
             client = stack.enter_context(connect(scheduler))
             map_jobs, run_tasks = job_mapper(client), task_runner(client)
-        with timed(timings, "candidates"):
-            reference = reference or ReferenceData.shipped()
-            candidates = build_candidates(
-                registry, candidate_params, directives=directives, rulebook=reference.rulebook,
-                transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
-                progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
-                map_jobs=map_jobs,
-            )
-        with timed(timings, "solve"):
-            result = solve(candidates, solve_params, run_tasks=run_tasks)
+        if in_parts:
+            candidates, result = _match_in_parts(registry, directives, candidate_params, solve_params, reference,
+                                                 progress, timings, map_jobs, run_tasks)
+        else:
+            candidates, result = _match_at_once(registry, directives, candidate_params, solve_params, reference,
+                                                progress, timings, map_jobs, run_tasks)
     parameters = {
         **asdict(candidate_params),
         "objective": solve_params.objective.value,
@@ -183,6 +184,7 @@ def match(
         "seed": solve_params.seed,
         "allow_subsidised": solve_params.allow_subsidised,
         "scheduler": None if scheduler is None else str(scheduler),
+        "in_parts": bool(in_parts),
         "reference": None if reference.folder is None else str(reference.folder),
         "locks": 0 if directives is None else int(len(directives.locks)),
         "forbids": 0 if directives is None else int(len(directives.forbidden_pairs) + len(directives.forbidden_companies)),
@@ -190,3 +192,88 @@ def match(
             "indicators": solve_params.weights.indicators, "materials": solve_params.weights.materials},
     }
     return Match(registry, candidates, result, timings, parameters)
+
+
+def _match_at_once(registry: Registry, directives: Directives | None, candidate_params: CandidateParams,
+                   solve_params: SolveParams, reference: ReferenceData, progress: Progress | None,
+                   timings: dict[str, float], map_jobs, run_tasks) -> tuple[Candidates, MatchResult]:
+    """Candidates of the whole region, then one solve of them."""
+    with timed(timings, "candidates"):
+        candidates = build_candidates(
+            registry, candidate_params, directives=directives, rulebook=reference.rulebook,
+            transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
+            progress=(lambda done, total: progress("candidates", done, total)) if progress else None,
+            map_jobs=map_jobs,
+        )
+    with timed(timings, "solve"):
+        result = solve(candidates, solve_params, run_tasks=run_tasks)
+    return candidates, result
+
+
+#: Share of the MILP time limit that a part of a run in parts is given at least, whatever the
+#: parts before it used.
+PART_MIN_BUDGET_SHARE = 0.1
+
+
+def match_in_parts(registry: Registry, **kwargs) -> Match:
+    """:func:`match` one independent part of the region at a time (``match(..., in_parts=True)``).
+
+    The listings fall into parts that no compatibility rule joins
+    (:func:`symbiosis.parts.independent_parts`); each part's candidates are searched, solved and
+    let go before the next part's, so memory holds one part's arcs at a time. No arc joins two parts
+    and each of the solve's material components lies in one part, so the exchanges and the reasons
+    of the unmatched listings are those of :func:`match` (their rows in order of the parts, the
+    largest first). The MILP time limit is shared as the parts come: each part gets what the parts
+    before it left (at least :data:`PART_MIN_BUDGET_SHARE` of it); a run with one discrete part, as
+    usual, gives it all. The returned candidates hold the listings and the unmatched ones without
+    arcs (none is kept); the summary counts the arcs each part had.
+    """
+    return match(registry=registry, in_parts=True, **kwargs)
+
+
+def _match_in_parts(registry: Registry, directives: Directives | None, candidate_params: CandidateParams,
+                    solve_params: SolveParams, reference: ReferenceData, progress: Progress | None,
+                    timings: dict[str, float], map_jobs, run_tasks) -> tuple[Candidates, MatchResult]:
+    """Search and solve each independent part on its own; the candidates returned keep no arcs."""
+    from symbiosis.candidates import check_locks
+    from symbiosis.parts import independent_parts, registry_part
+
+    started = time.perf_counter()
+    parts = independent_parts(registry, reference.rulebook)
+    if len(parts) < 2:  # one part: the run at once is the same run
+        return _match_at_once(registry, directives, candidate_params, solve_params, reference, progress, timings,
+                              map_jobs, run_tasks)
+    if directives is not None:
+        check_locks(registry, directives, reference.rulebook)  # every bad lock named at once, before any part
+    budget_s = solve_params.milp_time_limit_s
+    floor_s = budget_s * PART_MIN_BUDGET_SHARE
+    results, unmatched, empty_arcs = [], [], None
+    timings["candidates"] = timings["solve"] = 0.0
+    timings["partition"] = time.perf_counter() - started
+    for number, listing_ids in enumerate(parts):
+        part = registry_part(registry, listing_ids)
+        part_directives = None if directives is None else directives.within(listing_ids)
+        started = time.perf_counter()
+        candidates = build_candidates(
+            part, candidate_params, directives=part_directives, rulebook=reference.rulebook,
+            transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
+            map_jobs=map_jobs,
+        )
+        timings["candidates"] += time.perf_counter() - started
+        started = time.perf_counter()
+        result = solve(candidates, solve_params, run_tasks=run_tasks, milp_budget_s=max(budget_s, floor_s))
+        spent = time.perf_counter() - started
+        timings["solve"] += spent
+        if any(e["engine"].startswith("milp") for e in result.details.get("engines", [])):
+            budget_s -= spent
+        results.append(result)
+        unmatched.append(candidates.unmatched)
+        if empty_arcs is None:
+            empty_arcs = candidates.arcs.iloc[:0]
+        del candidates, result
+        if progress:
+            progress("parts", number + 1, len(parts))
+    combined = combine_results(results, solve_params.objective)
+    candidates = Candidates(arcs=empty_arcs, offers=registry.offers, needs=registry.needs,
+                            unmatched=pd.concat(nonempty_frames(unmatched)))
+    return candidates, combined

@@ -78,3 +78,43 @@ class MatchResult:
     exchanges: pd.DataFrame
     unmatched: pd.DataFrame
     details: dict = field(default_factory=dict)
+
+
+def combine_results(results: list[MatchResult], objective: Objective) -> MatchResult:
+    """One result of several solves of independent parts of a region (no arc joins two parts): the
+    exchanges and unmatched listings of every part, objective and bound summed, the status the
+    worst of theirs, the solver details added up (``parts``: how many)."""
+    if not results:
+        raise ValueError("combine_results needs at least one result")
+    statuses = {r.status for r in results}
+    status = (Status.NOT_SOLVED if Status.NOT_SOLVED in statuses else
+              Status.OPTIMAL if statuses == {Status.OPTIMAL} else Status.FEASIBLE)
+    exchanges = pd.concat(nonempty_frames([r.exchanges for r in results]), ignore_index=True)
+    objective_value = float(exchanges["objective_contribution"].sum())
+    # A part solved to optimality by continuous engines has its objective as its bound.
+    bound = float(sum(r.bound for r in results))
+    gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
+    engines = [e for r in results for e in r.details.get("engines", [])]
+    components: dict[str, int] = {}
+    for r in results:
+        for kind, count in r.details.get("components", {}).items():
+            components[kind] = components.get(kind, 0) + count
+    details = {"arcs": sum(r.details.get("arcs", 0) for r in results),
+               "useful_arcs": sum(r.details.get("useful_arcs", 0) for r in results),
+               "components": components, "engines": engines, "parts": len(results)}
+    relaxed = [r.details["relaxed"] for r in results if "relaxed" in r.details]
+    if relaxed:
+        details["relaxed"] = relaxed[0]
+    return MatchResult(
+        status=status, objective=objective, objective_value=objective_value, bound=bound, gap=gap,
+        solver="+".join(sorted({e["engine"] for e in engines})) or "none",
+        solve_seconds=sum(r.solve_seconds for r in results), exchanges=exchanges,
+        unmatched=pd.concat(nonempty_frames([r.unmatched for r in results])), details=details,
+    )
+
+
+def nonempty_frames(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The frames with rows (or the first, when none has any): an empty frame's column types would
+    otherwise turn the others' into plain objects when they are joined."""
+    kept = [f for f in frames if len(f)]
+    return kept or frames[:1]

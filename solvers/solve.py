@@ -152,7 +152,8 @@ def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return losing, link_lot
 
 
-def solve(candidates: Candidates, params: SolveParams | None = None, *, run_tasks: RunTasks | None = None) -> MatchResult:
+def solve(candidates: Candidates, params: SolveParams | None = None, *, run_tasks: RunTasks | None = None,
+          milp_budget_s: float | None = None) -> MatchResult:
     """Propose exchanges for a candidate graph.
 
     ``auto`` solves each independent material component with OR-Tools min-cost flow when its
@@ -161,7 +162,8 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     ``flow``, ``lp``, ``milp`` and ``greedy`` force one engine. The result's objective is the sum
     of the exchanges' contributions. The independent components are solved by ``run_tasks``
     (default: one after another in this process; :mod:`solvers.distributed` runs them as Dask tasks),
-    each discrete component separately with its share of the MILP time limit.
+    each discrete component separately with its share of the MILP time limit (``milp_budget_s``
+    when given, else :attr:`SolveParams.milp_time_limit_s`).
 
     Raises
     ------
@@ -175,7 +177,8 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     inputs = SolveInputs.of(candidates, params)
     if inputs.locked.any():
         _check_locks(inputs, params)
-    runs, components = _run_engines(inputs, params, run_tasks or default_runner(inputs, params))
+    budget_s = params.milp_time_limit_s if milp_budget_s is None else milp_budget_s
+    runs, components = _run_engines(inputs, params, run_tasks, budget_s)
     flows = np.zeros(len(inputs.arcs))
     for run in runs:
         flows[run.positions] = run.flows
@@ -307,10 +310,12 @@ class ComponentPlan:
         return ComponentTask(self.kind, inputs.subset(self.members), params, self.time_limit_s)
 
 
-def plan_components(inputs: SolveInputs, params: SolveParams) -> tuple[list[ComponentPlan], dict[str, int]]:
+def plan_components(inputs: SolveInputs, params: SolveParams,
+                    milp_budget_s: float | None = None) -> tuple[list[ComponentPlan], dict[str, int]]:
     """The useful arcs' independent material components with their engines (min-cost flow where the
     yields are consistent, an LP otherwise or when asked, the MILP where a discrete rule applies), and
-    how many components each engine takes.
+    how many components each engine takes. The MILP components share ``milp_budget_s`` (default
+    :attr:`SolveParams.milp_time_limit_s`) in proportion to their arcs.
 
     Raises
     ------
@@ -339,23 +344,30 @@ def plan_components(inputs: SolveInputs, params: SolveParams) -> tuple[list[Comp
         plans.append(plan)
         counts[plan.kind] = counts.get(plan.kind, 0) + 1
     milp_arcs = sum(len(p.members) for p in plans if p.kind == "milp")
-    plans = [replace(p, time_limit_s=params.milp_time_limit_s * len(p.members) / milp_arcs) if p.kind == "milp"
+    budget_s = params.milp_time_limit_s if milp_budget_s is None else milp_budget_s
+    plans = [replace(p, time_limit_s=budget_s * len(p.members) / milp_arcs) if p.kind == "milp"
              else p for p in plans]
     return plans, counts
 
 
-def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks) -> tuple[list[EngineRun], dict[str, int]]:
-    """Run the engines the parameters ask for; return their runs and how many components each took."""
+def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks | None,
+                 budget_s: float) -> tuple[list[EngineRun], dict[str, int]]:
+    """Run the engines the parameters ask for; return their runs and how many components each took.
+    Without ``run_tasks``, :func:`default_runner`'s, except that a single component is solved in
+    this process unless the parameters ask for processes (a worker would only wait for it)."""
     if params.solver is SolverName.GREEDY:
         return [_solve_greedy(inputs, np.flatnonzero(inputs.useful))], {}
     if params.solver is SolverName.MILP:
-        return [_solve_milp(inputs, np.flatnonzero(inputs.useful), params)], {"milp": 1}
+        return [_solve_milp(inputs, np.flatnonzero(inputs.useful), params, budget_s)], {"milp": 1}
     if params.solver in (SolverName.FLOW, SolverName.LP) and inputs.discrete.any():
         raise SolverError(
             "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "
             "use --solver milp or auto"
         )
-    plans, counts = plan_components(inputs, params)
+    plans, counts = plan_components(inputs, params, budget_s)
+    if run_tasks is None:
+        alone = len(plans) < 2 and params.processes is None
+        run_tasks = run_in_process if alone else default_runner(inputs, params)
     # The MILP components first (they run until their gap or time limit, the longest tasks), then
     # the largest first, so that parallel workers finish together.
     order = sorted(range(len(plans)), key=lambda i: (plans[i].kind != "milp", -len(plans[i].members)))

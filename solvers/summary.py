@@ -41,7 +41,8 @@ def build_summary(
             "listings": int(len(registry.listings)),
             "offers": int(len(registry.offers)),
             "needs": int(len(registry.needs)),
-            "candidate_arcs": int(len(candidates.arcs)),
+            # A run in parts keeps no arcs: the solves counted them.
+            "candidate_arcs": int(result.details.get("arcs", len(candidates.arcs))),
             "exchanges": int(len(ex)),
             "unmatched_listings": int(len(result.unmatched)),
             "offers_partly_matched": partly,

@@ -561,6 +561,19 @@ def _grade_gap(material: str, others: np.ndarray, side: str, catalog: MaterialCa
             f"grade than {material}, and no rule names a treatment that raises it") if higher else ""
 
 
+def check_locks(registry: Registry, directives: Directives, rulebook: RuleBook | None = None) -> None:
+    """Raise :class:`InputError` for every lock that no compatibility rule allows or that joins
+    two listings of one company, as :func:`build_candidates` would (for a run in independent parts,
+    before any part is searched)."""
+    if directives.locks.empty:
+        return
+    rulebook = rulebook or default_rulebook()
+    offers, needs = registry.offers, registry.needs
+    matches = rulebook.match_offers(offers["material"].unique())
+    rule_pos = {rule_id: i for i, rule_id in enumerate(rulebook.rule_table().index)}
+    _lock_triples(directives, offers, needs, matches, rule_pos)
+
+
 def _lock_triples(directives: Directives, offers: pd.DataFrame, needs: pd.DataFrame, matches: pd.DataFrame,
                   rule_pos: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offer, need and rule positions of each locked pair; an incompatible lock is an input error."""

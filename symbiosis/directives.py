@@ -42,6 +42,16 @@ class Directives:
     def empty(self) -> bool:
         return self.locks.empty and self.forbidden_pairs.empty and self.forbidden_companies.empty
 
+    def within(self, listing_ids: pd.Index) -> Directives:
+        """The directives that concern some listings alone: the locks and forbidden pairs whose offer
+        is among them (a pair's need lies in the same independent part as its offer), and every
+        forbidden company pair."""
+        return Directives(
+            locks=self.locks[self.locks["offer_id"].isin(listing_ids)].reset_index(drop=True),
+            forbidden_pairs=self.forbidden_pairs[self.forbidden_pairs["offer_id"].isin(listing_ids)],
+            forbidden_companies=self.forbidden_companies,
+        )
+
     def forbidden_mask(self, offer_ids: pd.Series, need_ids: pd.Series, suppliers: pd.Series, receivers: pd.Series) -> np.ndarray:
         """True for each (offer, need, supplier, receiver) row that a forbid directive excludes."""
         pairs = pd.MultiIndex.from_arrays([offer_ids, need_ids])

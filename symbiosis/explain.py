@@ -120,7 +120,8 @@ def explain_unmatched(
                                + np.where(named[outbid] != "", " (" + named[outbid] + ")", ""))
         # The nearest partner: the first arc of each idle listing after sorting its arcs by distance.
         km = arcs["distance_km"].to_numpy(dtype=float)[rows]
-        order = np.argsort(km)
+        # Ties go to the first arc, so that the nearest partner does not depend on the other arcs.
+        order = np.argsort(km, kind="stable")
         _, first_sorted = np.unique(code[order], return_index=True)
         nearest = order[first_sorted]  # positions among the idle listings' arcs
         frames.append(pd.DataFrame({

@@ -181,6 +181,10 @@ def match(
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help=("Dask distributed scheduler (tcp://host:8786): candidate search and component "
                              "solves run on its workers; without it, everything runs on this machine."))] = None,
+    in_parts: Annotated[Optional[bool], typer.Option(
+        "--in-parts/--at-once", help=("Match one independent part of the region at a time (the same results in far "
+                                      "less memory, one part after another) or all at once (default: in parts from "
+                                      "500,000 listings)."))] = None,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""
@@ -208,7 +212,7 @@ def match(
     run_files(json_summary, companies=companies, listings=listings, workbook=workbook, directives=directives,
               weights=weights, out_dir=out_dir, candidate_params=candidate_params, solve_params=solve_params,
               reference=reference, locale=locale and locale.value, geocoder=geocoder, danish_csv=danish_csv,
-              scheduler=scheduler)
+              scheduler=scheduler, in_parts=in_parts)
 
 
 def explain(

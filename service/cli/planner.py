@@ -65,7 +65,8 @@ def _match(companies: Path | None, listings: Path | None, workbook: Path | None,
     from service.files import match_files
 
     with engine_errors():
-        return match_files(**inputs, solve_params=_solve_params(objective))
+        # The analyses read the candidate arcs, which a run in parts does not keep.
+        return match_files(**inputs, solve_params=_solve_params(objective), in_parts=False)
 
 
 #: The options that say which region a planner's command matches first.

@@ -221,3 +221,35 @@ def test_match_with_two_solver_processes_writes_the_exchanges_of_one(tmp_path):
     assert (tmp_path / "1" / "exchanges.csv").read_text() == (tmp_path / "2" / "exchanges.csv").read_text()
     refused = runner.invoke(app, ["match", *files, "--processes", "0", "--out", str(tmp_path / "0")])
     assert refused.exit_code == 2 and "--processes" in refused.output
+
+
+def test_match_in_parts_writes_the_files_of_a_run_at_once(tmp_path, monkeypatch):
+    region = tmp_path / "region"
+    assert runner.invoke(app, ["generate", "--listings", "1500", "--seed", "4", "--out", str(region)]).exit_code == 0
+    base = ["match", "--companies", str(region / "companies.csv"), "--listings", str(region / "listings.csv")]
+    written = {}
+    for flag in ("--in-parts", "--at-once"):
+        result = runner.invoke(app, [*base, "--out", str(tmp_path / flag), flag])
+        assert result.exit_code == 0, result.output
+        key = ["offer_id", "need_id"]
+        written[flag] = (pd.read_csv(tmp_path / flag / "exchanges.csv").sort_values(key).reset_index(drop=True),
+                         pd.read_csv(tmp_path / flag / "unmatched.csv").sort_values("listing_id").reset_index(drop=True),
+                         json.loads((tmp_path / flag / "summary.json").read_text()))
+    (ex_parts, un_parts, sum_parts), (ex_once, un_once, sum_once) = written["--in-parts"], written["--at-once"]
+    pd.testing.assert_frame_equal(ex_parts, ex_once)
+    pd.testing.assert_frame_equal(un_parts, un_once)
+    assert sum_parts["counts"] == sum_once["counts"] and sum_parts["totals"] == sum_once["totals"]
+    assert sum_parts["parameters"]["in_parts"] and not sum_once["parameters"]["in_parts"]
+    assert sum_parts["solver_details"]["parts"] > 1
+    # Without a flag, a run is in parts from IN_PARTS_MIN_LISTINGS listings.
+    import service.files
+
+    auto = [*base, "--json", "--out", str(tmp_path / "auto")]
+    assert json_of(runner.invoke(app, auto))["parameters"]["in_parts"] is False
+    monkeypatch.setattr(service.files, "IN_PARTS_MIN_LISTINGS", 1500)
+    assert json_of(runner.invoke(app, auto))["parameters"]["in_parts"] is True
+
+
+def json_of(result) -> dict:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("{"):])

@@ -70,3 +70,15 @@ def test_a_program_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("exchanges") == 1
+
+
+def test_a_single_component_is_solved_in_this_process_by_default(monkeypatch):
+    from symbiosis.parts import independent_parts, registry_part
+
+    region = validate_tables(*generate_region(n_listings=1500, seed=3))
+    part = registry_part(region, independent_parts(region)[0])  # one material component
+    started = []
+    monkeypatch.setattr(solve_module, "PARALLEL_MIN_ARCS", 1)  # many useful arcs, as far as the default knows
+    monkeypatch.setattr(solve_module, "start_worker", lambda: started.append(1) or pytest.fail("worker started"))
+    result = match(registry=part)
+    assert result.result.details["components"] == {"flow": 1} and not started  # a flow would go to a worker
