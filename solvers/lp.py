@@ -64,12 +64,6 @@ def build_linear_model(
     return LinearModel(model=model, offer_ids=pd.Index(offer_ids), need_ids=pd.Index(need_ids))
 
 
-#: Columns from which GLOP solves an LP with its dual simplex: on the 2.3 million-column LP of
-#: the pipeline-energy component at 1,000,000 listings it took the primal's time (50 s against 49 s)
-#: and 0.9 GB instead of 1.6 GB, to the same optimum (within 1e-11 of it).
-GLOP_DUAL_MIN_COLUMNS = 1_000_000
-
-
 def variable_values(solver: mb.Solver, model: mb.Model) -> np.ndarray:
     """Every variable's value after a solve, in the model's order: as one array from the solver's
     response (a Python object per variable would take seconds and memory at millions of
@@ -97,8 +91,6 @@ def solve_linear_model(lm: LinearModel, engine: str = "glop", time_limit_s: floa
         raise RuntimeError(f"the OR-Tools LP engine {engine!r} is not available")
     if time_limit_s is not None:
         solver.set_time_limit_in_seconds(time_limit_s)
-    if engine == "glop" and lm.model.num_variables >= GLOP_DUAL_MIN_COLUMNS:
-        solver.set_solver_specific_parameters("use_dual_simplex:true")
     status = solver.solve(lm.model)
     optimal = status == mb.SolveStatus.OPTIMAL
     feasible = optimal or status == mb.SolveStatus.FEASIBLE

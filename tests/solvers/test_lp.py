@@ -1,11 +1,10 @@
-"""The LP engine's interface: whole-array values and duals, and GLOP's dual simplex on large LPs."""
+"""The LP engine's interface: whole-array values and duals."""
 
 import numpy as np
 import pytest
 from ortools.linear_solver.python import model_builder as mb
 
-import solvers.lp as lp
-from solvers.lp import build_linear_model, constraint_duals, solve_linear_model, variable_values
+from solvers.lp import build_linear_model, constraint_duals, variable_values
 from tests.helpers import random_instance
 
 
@@ -26,12 +25,3 @@ def test_whole_array_values_and_duals_are_those_of_each_variable_and_constraint(
     np.testing.assert_array_equal(values, solver.values(lm.model.get_variables()).to_numpy())
     np.testing.assert_array_equal(constraint_duals(solver, lm.model),
                                   solver.dual_values(lm.model.get_linear_constraints()).to_numpy())
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_glop_dual_simplex_on_large_lps_reaches_the_same_optimum(seed, monkeypatch):
-    primal = solve_linear_model(_model(seed))
-    monkeypatch.setattr(lp, "GLOP_DUAL_MIN_COLUMNS", 1)  # every LP counts as large
-    dual = solve_linear_model(_model(seed))
-    assert primal.optimal and dual.optimal and primal.objective > 0
-    assert dual.objective == pytest.approx(primal.objective, rel=1e-9)
