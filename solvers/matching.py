@@ -235,6 +235,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
                     solve_params: SolveParams, reference: ReferenceData, progress: Progress | None,
                     timings: dict[str, float], map_jobs, run_tasks) -> tuple[Candidates, MatchResult]:
     """Search and solve each independent part on its own; the candidates returned keep no arcs."""
+    from solvers.worker import return_freed_memory
     from symbiosis.candidates import check_locks
     from symbiosis.parts import independent_parts, registry_part
 
@@ -271,6 +272,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
         if empty_arcs is None:
             empty_arcs = candidates.arcs.iloc[:0]
         del candidates, result
+        return_freed_memory()  # the part's arcs and engines, so that the next part starts lean
         if progress:
             progress("parts", number + 1, len(parts))
     combined = combine_results(results, solve_params.objective)

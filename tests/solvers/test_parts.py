@@ -1,5 +1,7 @@
 """A region matched one independent part at a time gives what matching it at once gives."""
 
+import sys
+
 import pandas as pd
 import pytest
 
@@ -126,3 +128,15 @@ def test_the_milp_time_limit_is_shared_as_the_parts_come(region, monkeypatch):
     assert budgets[0] == 20.0
     assert all(2.0 <= b <= 20.0 for b in budgets)  # never below a tenth of the limit
     assert budgets == sorted(budgets, reverse=True)
+
+
+def test_each_part_hands_its_freed_memory_back(region, monkeypatch):
+    import solvers.worker as worker
+
+    assert worker.return_freed_memory() in (True, False)
+    if sys.platform.startswith("linux"):
+        assert worker._malloc_trim() is not None  # glibc's malloc_trim is found
+    calls = []
+    monkeypatch.setattr(worker, "return_freed_memory", lambda: calls.append(1) or True)
+    run = match(registry=region, in_parts=True)
+    assert len(calls) == run.result.details["parts"]
