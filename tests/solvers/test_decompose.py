@@ -148,3 +148,31 @@ def test_chunks_without_a_milp_solution_keep_their_start_or_the_greedy_choice(ca
     greedy = decompose.solve_decomposed(sub.arcs, sub.objective, sub.rules, PARAMS, 20)
     assert greedy.has_solution and satisfies(full, warm_start(full, greedy.flows)) and greedy.model_objective > 0
     assert not np.array_equal(greedy.flows, kept.flows)
+
+
+@pytest.mark.parametrize("gap", [0.0, 2e-3])
+def test_the_priced_relaxation_bounds_the_optimum_and_reaches_it_without_a_gap(candidates, monkeypatch, gap):
+    import solvers.decompose as decompose
+
+    inputs = SolveInputs.of(candidates, PARAMS)
+    sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
+    rows = quantities(sub.arcs, sub.rules)
+    exact_flows, optimum = compact_relaxation(sub.arcs, sub.objective, rows, PARAMS, 20)
+    solved = []
+    real_solve = decompose.solve_linear_model
+    monkeypatch.setattr(decompose, "solve_linear_model",
+                        lambda model, *a: solved.append(model.model.num_variables) or real_solve(model, *a))
+    monkeypatch.setattr(decompose, "PRICED_MIN_ARCS", 1)
+    flows, bound = compact_relaxation(sub.arcs, sub.objective, rows, replace(PARAMS, relative_gap=gap), 20)
+    assert len(solved) >= 2 and max(solved) < len(sub.arcs)  # several restricted LPs, none with every arc
+    upper = sub.arcs["upper"].to_numpy(dtype=float)
+    weights = sub.objective.effective + sub.objective.link / np.maximum(upper, 1e-12)
+    value = float(weights @ flows)
+    assert (flows >= 0).all() and (flows <= upper * (1 + 1e-9)).all()
+    offered = np.bincount(sub.arcs["offer_id"].cat.codes, weights=flows, minlength=len(sub.arcs["offer_id"].cat.categories))
+    quantity = rows[0].reindex(sub.arcs["offer_id"].cat.categories).fillna(0).to_numpy()
+    assert (offered <= quantity * (1 + 1e-9) + 1e-9).all()
+    assert value <= optimum * (1 + 1e-9) and bound >= optimum * (1 - 1e-9)  # a solution below, a bound above
+    assert bound - value <= max(gap * decompose.PRICED_GAP_SHARE, 1e-9) * bound * 1.001
+    if gap == 0.0:
+        assert bound == pytest.approx(optimum, rel=1e-7) and value == pytest.approx(optimum, rel=1e-7)
