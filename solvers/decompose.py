@@ -10,10 +10,9 @@ is not handed to the MILP engine whole. Instead:
    spread over the arc's capacity, the same optimum at a fraction of the size (from a million
    arcs, by pricing: restricted LPs of each listing's best arcs, widened by the arcs whose reduced
    cost is positive, bounded by the Lagrangian bound of their duals; :func:`priced_relaxation`).
-   Where link costs
-   are paid, the relaxation (with its binaries) is strengthened by rounds of violated flow cover
-   inequalities at the listings (:func:`~solvers.milp.flow_cover_cuts`, valid for every solution
-   of the MILP), which make it pay more of a link whose arc it fills only in part;
+   Where link costs are paid, the relaxation (with its binaries) is strengthened by rounds of
+   violated flow cover inequalities at the listings (:func:`~solvers.milp.flow_cover_cuts`, valid
+   for every solution of the MILP), which make it pay more of a link whose arc it fills only in part;
 2. LP-support reduction: the MILP is solved on the arcs that carry flow in the relaxation (and
    locked arcs), warm-started from the relaxation repaired to respect the discrete rules; any
    solution of it is a solution of the whole component, since leaving arcs out never breaks a
