@@ -8,7 +8,7 @@ is not handed to the MILP engine whole. Instead:
    form: with the binaries continuous, each ``y_a`` settles at ``x_a / u_a`` (a usable arc's lots
    are at most ``u_a``, so they hold), which leaves an LP in the flows alone with the link cost
    spread over the arc's capacity, the same optimum at a fraction of the size (from a million
-   arcs, by pricing: restricted LPs of each listing's best arcs, widened by the arcs whose reduced
+   arcs in a run in parts, by pricing: restricted LPs of each listing's best arcs, widened by the arcs whose reduced
    cost is positive, bounded by the Lagrangian bound of their duals; :func:`priced_relaxation`).
    Where link costs are paid, the relaxation (with its binaries) is strengthened by rounds of
    violated flow cover inequalities at the listings (:func:`~solvers.milp.flow_cover_cuts`, valid
@@ -145,6 +145,8 @@ def solve_decomposed(arcs: pd.DataFrame, objective: ArcObjective, rules: Listing
                               tighten=tighten, relax=relax)
     if full is None:
         full = build_milp(arcs, objective.effective, objective.link, rules)
+    if not np.isfinite(bound):  # no relaxation in time: the MILP works around the greedy choice instead
+        relaxed = _greedy(arcs, objective, rules, locked, np.arange(len(arcs)))
     bound = bound if np.isfinite(bound) else float("inf")
     reduced = replace(params, relative_gap=params.relative_gap * REDUCED_GAP_SHARE,
                       scip_root_separation_rounds=REDUCED_ROOT_SEPARATION_ROUNDS)
@@ -326,11 +328,13 @@ def quantities(arcs: pd.DataFrame, rules: ListingRules) -> tuple[pd.Series, pd.S
 def compact_relaxation(arcs: pd.DataFrame, objective: ArcObjective, listing_quantities: tuple[pd.Series, pd.Series],
                        params: SolveParams, time_limit_s: float) -> tuple[np.ndarray, float]:
     """The LP relaxation in the flows alone (each binary at ``x / u``): flows and optimum (``nan``
-    if the engine did not reach it); from :data:`PRICED_MIN_ARCS` arcs by :func:`priced_relaxation`,
-    whose bound is an upper bound of the optimum, within :data:`PRICED_GAP_SHARE` of the asked gap of it."""
+    if the engine did not reach it); from :attr:`SolveParams.priced_relaxation_from_arcs` arcs by
+    :func:`priced_relaxation`, whose bound is an upper bound of the optimum, within
+    :data:`PRICED_GAP_SHARE` of the asked gap of it."""
     upper = arcs["upper"].to_numpy(dtype=float)
     weights = objective.effective + objective.link / np.maximum(upper, 1e-12)
-    if len(arcs) >= PRICED_MIN_ARCS:
+    priced_from = params.priced_relaxation_from_arcs
+    if priced_from is not None and len(arcs) >= priced_from:
         return priced_relaxation(arcs, weights, listing_quantities, params, time_limit_s)
     model = build_linear_model(arcs, weights, *listing_quantities)
     solution = solve_linear_model(model, params.lp_engine, time_limit_s)
@@ -357,11 +361,13 @@ def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpMo
     return _listings_arcs(arcs, b[fractional])
 
 
-#: Arcs from which the compact relaxation is solved by pricing (:func:`priced_relaxation`): on the
-#: 2.3 M-arc pipeline-energy component at 1,000,000 listings GLOP took 48 s and 2.0 GB on the whole
-#: LP; by pricing, four LPs of at most 525,000 arcs reached 2.2e-5 in 39 s with 0.8 GB (2.3e-6 in
-#: 55 s). Each restricted LP is solved afresh (the engine takes no starting basis), which is why
-#: adding more arcs per round, or fewer, was slower.
+#: Arcs from which a run in parts solves a compact relaxation by pricing (:func:`priced_relaxation`,
+#: :attr:`SolveParams.priced_relaxation_from_arcs`): on the 2.3 M-arc pipeline-energy component at
+#: 1,000,000 listings GLOP took 48 s and 2.0 GB on the whole LP; by pricing, four LPs of at most
+#: 525,000 arcs reached 2.2e-5 in 39 s with 0.8 GB (2.3e-6 in 55 s). Each restricted LP is solved
+#: afresh (the engine takes no starting basis), which is why adding more arcs per round, or fewer,
+#: was slower; and with the min-cost flows of a run at once on the other core the rounds took so
+#: long that the 60 s ran out before the MILP's turn, so a run at once solves the whole LP.
 PRICED_MIN_ARCS = 1_000_000
 #: The pricing stops once its bound is within this share of the asked relative gap
 #: (:attr:`SolveParams.relative_gap`: 5e-5 by default) of the restricted LP's optimum, or when no
@@ -383,7 +389,8 @@ def priced_relaxation(arcs: pd.DataFrame, weights: np.ndarray, listing_quantitie
     rows and the arcs' capacities has value at most ``sum(p * row bound) + sum(max(reduced cost, 0)
     * capacity)``, so it bounds the LP optimum (and the MILP) whatever arcs the restricted LP
     held; once no arc has a positive reduced cost it equals the optimum. Returns flows on all arcs
-    (zero off the restricted LP) and the bound (``nan`` if an LP was not solved in time)."""
+    (zero off the restricted LP) and the bound; when the time is up during a round, those of the
+    round before (``nan`` as the bound if not even the first was solved in time)."""
     started = time.perf_counter()
     upper = arcs["upper"].to_numpy(dtype=float)
     yields = arcs["yield"].to_numpy(dtype=float)
@@ -395,14 +402,15 @@ def priced_relaxation(arcs: pd.DataFrame, weights: np.ndarray, listing_quantitie
     tolerance = 1e-9 * np.maximum(np.abs(weights), 1e-12)
     held = _best_per_listing(offer_codes, weights, PRICED_START_ARCS) | _best_per_listing(need_codes, weights,
                                                                                           PRICED_START_ARCS)
+    last = np.zeros(len(arcs)), float("nan")  # the last round's flows and bound
     while True:
         positions = np.flatnonzero(held)
         left_s = max(time_limit_s - (time.perf_counter() - started), 1.0)
         model = build_linear_model(arcs.iloc[positions], weights[positions], *listing_quantities)
         solution = solve_linear_model(model, params.lp_engine, left_s)
         del model
-        if not solution.optimal:
-            return np.zeros(len(arcs)), float("nan")
+        if not solution.optimal:  # out of time: the last round's flows and bound still hold
+            return last
         offer_price = np.zeros(len(offer_ids))
         need_price = np.zeros(len(need_ids))
         offer_price[offer_ids.get_indexer(solution.offer_duals.index)] = np.maximum(solution.offer_duals.to_numpy(), 0)
@@ -412,10 +420,11 @@ def priced_relaxation(arcs: pd.DataFrame, weights: np.ndarray, listing_quantitie
         adding = (reduced > tolerance) & ~held
         value = float(solution.objective)
         close = bound - value <= PRICED_GAP_SHARE * params.relative_gap * max(abs(bound), 1e-9)
+        flows = np.zeros(len(arcs))
+        flows[positions] = solution.flows
+        last = flows, max(bound, value)
         if not adding.any() or close or time.perf_counter() - started >= time_limit_s:
-            flows = np.zeros(len(arcs))
-            flows[positions] = solution.flows
-            return flows, max(bound, value)
+            return last
         held |= (_best_per_listing(offer_codes, reduced, PRICED_ADDED_ARCS, adding)
                  | _best_per_listing(need_codes, reduced, PRICED_ADDED_ARCS, adding))
 

@@ -225,8 +225,10 @@ def match_in_parts(registry: Registry, **kwargs) -> Match:
     of the unmatched listings are those of :func:`match` (their rows in order of the parts, the
     largest first). The MILP time limit is shared as the parts come: each part gets what the parts
     before it left (at least :data:`PART_MIN_BUDGET_SHARE` of it); a run with one discrete part, as
-    usual, gives it all. The returned candidates hold the listings and the unmatched ones without
-    arcs (none is kept); the summary counts the arcs each part had.
+    usual, gives it all. Memory comes first: a decomposed component's relaxation of a million arcs
+    or more is solved by pricing (:attr:`SolveParams.priced_relaxation_from_arcs`), and each part's
+    freed memory is handed back before the next. The returned candidates hold the listings and the
+    unmatched ones without arcs (none is kept); the summary counts the arcs each part had.
     """
     return match(registry=registry, in_parts=True, **kwargs)
 
@@ -235,6 +237,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
                     solve_params: SolveParams, reference: ReferenceData, progress: Progress | None,
                     timings: dict[str, float], map_jobs, run_tasks) -> tuple[Candidates, MatchResult]:
     """Search and solve each independent part on its own; the candidates returned keep no arcs."""
+    from solvers.decompose import PRICED_MIN_ARCS
     from solvers.worker import return_freed_memory
     from symbiosis.candidates import check_locks
     from symbiosis.parts import independent_parts, registry_part
@@ -246,6 +249,8 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
                               map_jobs, run_tasks)
     if directives is not None:
         check_locks(registry, directives, reference.rulebook)  # every bad lock named at once, before any part
+    if solve_params.priced_relaxation_from_arcs is None:  # memory first: large relaxations by pricing
+        solve_params = replace(solve_params, priced_relaxation_from_arcs=PRICED_MIN_ARCS)
     budget_s = solve_params.milp_time_limit_s
     floor_s = budget_s * PART_MIN_BUDGET_SHARE
     results, unmatched, empty_arcs = [], [], None

@@ -77,6 +77,11 @@ class SolveParams:
         more than it saves); ``1``: one after another in this process; ``2`` or more: that many
         processes whatever the size. The exchanges are the same either way (a MILP that stops at
         its time limit may stop elsewhere, as it may in one process).
+    priced_relaxation_from_arcs
+        A decomposed component's compact LP relaxation with at least this many arcs is solved by
+        pricing (:func:`solvers.decompose.priced_relaxation`: a third of the memory, about the time
+        when the machine is otherwise idle, slower when other solves share its cores); ``None``
+        (the default): never. A run in parts sets :data:`solvers.decompose.PRICED_MIN_ARCS`.
     """
 
     objective: Objective = Objective.DIVERTED
@@ -92,6 +97,7 @@ class SolveParams:
     milp_full_up_to_arcs: int = 2_000
     scip_root_separation_rounds: int | None = None
     processes: int | None = None
+    priced_relaxation_from_arcs: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
@@ -110,6 +116,8 @@ class SolveParams:
             raise ValueError("workers must be at least 1")
         if self.processes is not None and self.processes < 1:
             raise ValueError("processes must be at least 1")
+        if self.priced_relaxation_from_arcs is not None and self.priced_relaxation_from_arcs < 1:
+            raise ValueError("priced_relaxation_from_arcs must be at least 1")
 
     @property
     def milp_time_limit_s(self) -> float:

@@ -162,8 +162,8 @@ def test_the_priced_relaxation_bounds_the_optimum_and_reaches_it_without_a_gap(c
     real_solve = decompose.solve_linear_model
     monkeypatch.setattr(decompose, "solve_linear_model",
                         lambda model, *a: solved.append(model.model.num_variables) or real_solve(model, *a))
-    monkeypatch.setattr(decompose, "PRICED_MIN_ARCS", 1)
-    flows, bound = compact_relaxation(sub.arcs, sub.objective, rows, replace(PARAMS, relative_gap=gap), 20)
+    priced = replace(PARAMS, relative_gap=gap, priced_relaxation_from_arcs=1)
+    flows, bound = compact_relaxation(sub.arcs, sub.objective, rows, priced, 20)
     assert len(solved) >= 2 and max(solved) < len(sub.arcs)  # several restricted LPs, none with every arc
     upper = sub.arcs["upper"].to_numpy(dtype=float)
     weights = sub.objective.effective + sub.objective.link / np.maximum(upper, 1e-12)
@@ -176,3 +176,42 @@ def test_the_priced_relaxation_bounds_the_optimum_and_reaches_it_without_a_gap(c
     assert bound - value <= max(gap * decompose.PRICED_GAP_SHARE, 1e-9) * bound * 1.001
     if gap == 0.0:
         assert bound == pytest.approx(optimum, rel=1e-7) and value == pytest.approx(optimum, rel=1e-7)
+
+
+def test_without_a_relaxation_in_time_the_milp_works_around_the_greedy_choice(candidates, monkeypatch):
+    """A relaxation that does not finish (no flows, no bound) must not leave the component empty."""
+    import solvers.decompose as decompose
+    from solvers.milp import satisfies, warm_start
+
+    inputs = SolveInputs.of(candidates, PARAMS)
+    sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
+    full = build_milp(sub.arcs, sub.objective.effective, sub.objective.link, sub.rules)
+    greedy_flows = decompose._greedy(sub.arcs, sub.objective, sub.rules, np.zeros(len(sub.arcs), bool),
+                                     np.arange(len(sub.arcs)))
+    _, greedy_value = decompose.feasible_start(full, greedy_flows)
+    monkeypatch.setattr(decompose, "lp_bound", lambda arcs, *a, **k: (np.zeros(len(arcs)), float("nan")))
+    outcome = decompose.solve_decomposed(sub.arcs, sub.objective, sub.rules, PARAMS, 20)
+    assert outcome.has_solution and satisfies(full, warm_start(full, outcome.flows))
+    assert greedy_value > 0 and outcome.model_objective >= greedy_value * (1 - 1e-9)
+    assert outcome.relaxed_bound == float("inf")  # no bound is claimed
+
+
+def test_the_priced_relaxation_keeps_the_last_round_when_time_runs_out(candidates, monkeypatch):
+    import solvers.decompose as decompose
+
+    inputs = SolveInputs.of(candidates, PARAMS)
+    sub = inputs.subset(np.flatnonzero(inputs.useful & inputs.discrete))
+    rows = quantities(sub.arcs, sub.rules)
+    _, optimum = compact_relaxation(sub.arcs, sub.objective, rows, PARAMS, 20)
+    real_solve, rounds = decompose.solve_linear_model, []
+
+    def second_round_out_of_time(model, *args):
+        rounds.append(1)
+        solution = real_solve(model, *args)
+        return solution if len(rounds) == 1 else replace(solution, optimal=False)
+
+    monkeypatch.setattr(decompose, "solve_linear_model", second_round_out_of_time)
+    flows, bound = compact_relaxation(sub.arcs, sub.objective, rows,
+                                      replace(PARAMS, relative_gap=0.0, priced_relaxation_from_arcs=1), 20)
+    assert len(rounds) == 2 and flows.max() > 0
+    assert np.isfinite(bound) and bound >= optimum * (1 - 1e-9)  # the first round's bound, still valid

@@ -5,6 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
+from solvers.decompose import PRICED_MIN_ARCS
 from solvers.matching import match
 from solvers.params import SolveParams
 from symbiosis.directives import read_directives
@@ -121,6 +122,7 @@ def test_the_milp_time_limit_is_shared_as_the_parts_come(region, monkeypatch):
 
     def spy(candidates, params, *, run_tasks=None, milp_budget_s=None):
         budgets.append(milp_budget_s)
+        assert params.priced_relaxation_from_arcs == PRICED_MIN_ARCS  # large relaxations by pricing
         return real_solve(candidates, params, run_tasks=run_tasks, milp_budget_s=milp_budget_s)
 
     monkeypatch.setattr(matching, "solve", spy)
