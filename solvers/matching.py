@@ -226,8 +226,9 @@ def match_in_parts(registry: Registry, **kwargs) -> Match:
     largest first). The MILP time limit is shared as the parts come: each part gets what the parts
     before it left (at least :data:`PART_MIN_BUDGET_SHARE` of it); a run with one discrete part, as
     usual, gives it all. Memory comes first: a decomposed component's relaxation of a million arcs
-    or more is solved by pricing (:attr:`SolveParams.priced_relaxation_from_arcs`), and each part's
-    freed memory is handed back before the next. The returned candidates hold the listings and the
+    or more is solved by pricing (:attr:`SolveParams.priced_relaxation_from_arcs`), a part's
+    components are solved in this process unless :attr:`SolveParams.processes` asks for workers,
+    and each part's freed memory is handed back before the next. The returned candidates hold the listings and the
     unmatched ones without arcs (none is kept); the summary counts the arcs each part had.
     """
     return match(registry=registry, in_parts=True, **kwargs)
@@ -238,6 +239,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
                     timings: dict[str, float], map_jobs, run_tasks) -> tuple[Candidates, MatchResult]:
     """Search and solve each independent part on its own; the candidates returned keep no arcs."""
     from solvers.decompose import PRICED_MIN_ARCS
+    from solvers.solve import run_in_process
     from solvers.worker import return_freed_memory
     from symbiosis.candidates import check_locks
     from symbiosis.parts import independent_parts, registry_part
@@ -251,6 +253,8 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
         check_locks(registry, directives, reference.rulebook)  # every bad lock named at once, before any part
     if solve_params.priced_relaxation_from_arcs is None:  # memory first: large relaxations by pricing
         solve_params = replace(solve_params, priced_relaxation_from_arcs=PRICED_MIN_ARCS)
+    if run_tasks is None and solve_params.processes is None:  # and no worker's memory on top of this one's
+        run_tasks = run_in_process
     budget_s = solve_params.milp_time_limit_s
     floor_s = budget_s * PART_MIN_BUDGET_SHARE
     results, unmatched, empty_arcs = [], [], None

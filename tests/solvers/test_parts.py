@@ -8,6 +8,7 @@ import pytest
 from solvers.decompose import PRICED_MIN_ARCS
 from solvers.matching import match
 from solvers.params import SolveParams
+from solvers.solve import run_in_process
 from symbiosis.directives import read_directives
 from symbiosis.errors import InputError
 from symbiosis.objective import Objective
@@ -122,6 +123,7 @@ def test_the_milp_time_limit_is_shared_as_the_parts_come(region, monkeypatch):
 
     def spy(candidates, params, *, run_tasks=None, milp_budget_s=None):
         budgets.append(milp_budget_s)
+        assert run_tasks is run_in_process  # no worker process's memory on top
         assert params.priced_relaxation_from_arcs == PRICED_MIN_ARCS  # large relaxations by pricing
         return real_solve(candidates, params, run_tasks=run_tasks, milp_budget_s=milp_budget_s)
 
