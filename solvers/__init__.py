@@ -16,7 +16,7 @@ import importlib
 #: Public names and the modules that hold them; imported on first use, so that importing a light
 #: module of this package (e.g. ``solvers.params`` for a command line's options) stays cheap.
 _PUBLIC = {
-    "match": "solvers.matching", "Match": "solvers.matching",
+    "match": "solvers.matching", "match_in_parts": "solvers.matching", "Match": "solvers.matching",
     "SolveParams": "solvers.params", "SolverName": "solvers.params",
     "MatchResult": "solvers.result", "Status": "solvers.result",
     "CandidateParams": "symbiosis.candidates", "Objective": "symbiosis.objective",

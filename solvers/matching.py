@@ -215,7 +215,7 @@ def _match_at_once(registry: Registry, directives: Directives | None, candidate_
 PART_MIN_BUDGET_SHARE = 0.1
 
 
-def match_in_parts(registry: Registry, **kwargs) -> Match:
+def match_in_parts(companies: pd.DataFrame | None = None, listings: pd.DataFrame | None = None, **kwargs) -> Match:
     """:func:`match` one independent part of the region at a time (``match(..., in_parts=True)``).
 
     The listings fall into parts that no compatibility rule joins
@@ -231,7 +231,7 @@ def match_in_parts(registry: Registry, **kwargs) -> Match:
     and each part's freed memory is handed back before the next. The returned candidates hold the listings and the
     unmatched ones without arcs (none is kept); the summary counts the arcs each part had.
     """
-    return match(registry=registry, in_parts=True, **kwargs)
+    return match(companies, listings, in_parts=True, **kwargs)
 
 
 def _match_in_parts(registry: Registry, directives: Directives | None, candidate_params: CandidateParams,
@@ -260,6 +260,8 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
     results, unmatched, empty_arcs = [], [], None
     timings["candidates"] = timings["solve"] = 0.0
     timings["partition"] = time.perf_counter() - started
+    if progress:
+        progress("parts", 0, len(parts))
     for number, listing_ids in enumerate(parts):
         part = registry_part(registry, listing_ids)
         part_directives = None if directives is None else directives.within(listing_ids)

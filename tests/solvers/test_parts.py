@@ -62,6 +62,13 @@ def test_a_run_in_parts_gives_the_exchanges_and_reasons_of_a_run_at_once(region,
     assert in_parts.candidates.arcs.empty  # no part's arcs are kept
     assert in_parts.summary["counts"]["candidate_arcs"] == len(at_once.candidates.arcs)
     assert in_parts.parameters["in_parts"] and not at_once.parameters["in_parts"]
+    seen = []
+    from solvers import match_in_parts
+
+    again = match_in_parts(registry=region, solve_params=params, progress=lambda *p: seen.append(p))
+    pd.testing.assert_frame_equal(again.exchanges, in_parts.exchanges)
+    parts = in_parts.result.details["parts"]
+    assert seen == [("parts", done, parts) for done in range(parts + 1)]  # a bar from 0 to every part
 
 
 def test_directives_and_lots_hold_in_parts(region):
