@@ -83,8 +83,8 @@ def match_files(
     text are read; ``geocoder`` places companies that have an address and no coordinates;
     ``danish_csv`` writes the CSV files with ``;`` and a decimal comma; ``scheduler`` is a Dask
     scheduler address for :func:`solvers.matching.match`; ``in_parts`` matches the region one
-    independent part at a time (:func:`solvers.matching.match_in_parts`: the same exchanges in far
-    less memory), by default from :data:`IN_PARTS_MIN_LISTINGS` listings.
+    independent part at a time (:func:`solvers.matching.match_in_parts`: the same exchanges, unless
+    a MILP stops at its time limit, in far less memory), by default from :data:`IN_PARTS_MIN_LISTINGS` listings.
 
     Raises
     ------

@@ -73,7 +73,15 @@ class Match:
         return build_summary(self.result, self.registry, self.candidates, self.timings, self.parameters)
 
     def graph(self) -> nx.DiGraph:
-        """The candidate graph: offer and need listings as nodes, candidate arcs as edges."""
+        """The candidate graph: offer and need listings as nodes, candidate arcs as edges.
+
+        Raises
+        ------
+        ValueError
+            For a run in parts, which keeps no arcs (match at once for the graph).
+        """
+        if self.parameters.get("in_parts"):
+            raise ValueError("a run in parts keeps no candidate arcs: match at once (in_parts=False) for the graph")
         return self.candidates.graph()
 
 
@@ -223,13 +231,18 @@ def match_in_parts(companies: pd.DataFrame | None = None, listings: pd.DataFrame
     let go before the next part's, so memory holds one part's arcs at a time. No arc joins two parts
     and each of the solve's material components lies in one part, so the exchanges and the reasons
     of the unmatched listings are those of :func:`match` (their rows in order of the parts, the
-    largest first). The MILP time limit is shared as the parts come: each part gets what the parts
-    before it left (at least :data:`PART_MIN_BUDGET_SHARE` of it); a run with one discrete part, as
-    usual, gives it all. Memory comes first: a decomposed component's relaxation of a million arcs
-    or more is solved by pricing (:attr:`SolveParams.priced_relaxation_from_arcs`), a part's
-    components are solved in this process unless :attr:`SolveParams.processes` asks for workers,
-    and each part's freed memory is handed back before the next. The returned candidates hold the listings and the
-    unmatched ones without arcs (none is kept); the summary counts the arcs each part had.
+    largest first; a grade too low is told against the whole region), except where a MILP stops at
+    its time limit (its share differs) and in a decomposed component of a million arcs or more,
+    whose relaxation is solved by pricing (:attr:`SolveParams.priced_relaxation_from_arcs`: a
+    third of the memory, another optimal vertex and a bound within half the asked gap).
+
+    The MILP time limit is shared as the parts come: each part's MILPs get what those of the parts
+    before left, at least :data:`PART_MIN_BUDGET_SHARE` of the limit (so with several discrete
+    parts they may take up to that share more per part than the limit); one discrete part, as
+    usual, gets it all. Memory comes first: a part's components are solved in this process unless
+    :attr:`SolveParams.processes` asks for workers, and each part's freed memory is handed back
+    before the next. The returned candidates hold the listings and the unmatched ones without arcs
+    (none is kept: :meth:`Match.graph` refuses); the summary counts the arcs each part had.
     """
     return match(companies, listings, in_parts=True, **kwargs)
 
@@ -246,7 +259,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
 
     started = time.perf_counter()
     parts = independent_parts(registry, reference.rulebook)
-    if len(parts) < 2:  # one part: the run at once is the same run
+    if not parts:  # no listings: nothing to take apart
         return _match_at_once(registry, directives, candidate_params, solve_params, reference, progress, timings,
                               map_jobs, run_tasks)
     if directives is not None:
@@ -258,6 +271,7 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
     budget_s = solve_params.milp_time_limit_s
     floor_s = budget_s * PART_MIN_BUDGET_SHARE
     results, unmatched, empty_arcs = [], [], None
+    region_materials = (pd.Index(registry.offers["material"].unique()), pd.Index(registry.needs["material"].unique()))
     timings["candidates"] = timings["solve"] = 0.0
     timings["partition"] = time.perf_counter() - started
     if progress:
@@ -269,15 +283,13 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
         candidates = build_candidates(
             part, candidate_params, directives=part_directives, rulebook=reference.rulebook,
             transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
-            map_jobs=map_jobs,
+            map_jobs=map_jobs, region_materials=region_materials,
         )
         timings["candidates"] += time.perf_counter() - started
         started = time.perf_counter()
         result = solve(candidates, solve_params, run_tasks=run_tasks, milp_budget_s=max(budget_s, floor_s))
-        spent = time.perf_counter() - started
-        timings["solve"] += spent
-        if any(e["engine"].startswith("milp") for e in result.details.get("engines", [])):
-            budget_s -= spent
+        timings["solve"] += time.perf_counter() - started
+        budget_s -= result.details.get("milp_seconds", 0.0)  # what the part's MILPs took
         results.append(result)
         unmatched.append(candidates.unmatched)
         if empty_arcs is None:

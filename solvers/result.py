@@ -38,6 +38,8 @@ class EngineRun:
         Its primary objective (without the tie-break), ``nan`` where not known.
     bound
         An upper bound of that objective, ``nan`` where not known.
+    seconds
+        Wall seconds it took.
     """
 
     engine: str
@@ -46,6 +48,7 @@ class EngineRun:
     flows: np.ndarray
     value: float
     bound: float
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ def combine_results(results: list[MatchResult], objective: Objective) -> MatchRe
     details = {"arcs": sum(r.details.get("arcs", 0) for r in results),
                "useful_arcs": sum(r.details.get("useful_arcs", 0) for r in results),
                "components": components, "engines": engines, "parts": len(results)}
+    milp_seconds = [r.details["milp_seconds"] for r in results if "milp_seconds" in r.details]
+    if milp_seconds:
+        details["milp_seconds"] = round(sum(milp_seconds), 3)
     relaxed = [r.details["relaxed"] for r in results if "relaxed" in r.details]
     if relaxed:
         details["relaxed"] = relaxed[0]

@@ -131,12 +131,14 @@ class ComponentTask:
 
 def solve_component(task: ComponentTask) -> EngineRun:
     """Solve one component; the run's positions are those of the task's own arcs."""
+    started = time.perf_counter()
     if task.kind == "flow":
-        return _solve_flow(task.network, task.primary)
-    inputs, members = task.inputs, np.arange(len(task.inputs.arcs))
-    if task.kind == "milp":
-        return _solve_milp(inputs, members, task.params, task.time_limit_s)
-    return _solve_lp(inputs, members, task.params)
+        run = _solve_flow(task.network, task.primary)
+    elif task.kind == "milp":
+        run = _solve_milp(task.inputs, np.arange(len(task.inputs.arcs)), task.params, task.time_limit_s)
+    else:
+        run = _solve_lp(task.inputs, np.arange(len(task.inputs.arcs)), task.params)
+    return replace(run, seconds=time.perf_counter() - started)
 
 
 def viability(arcs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +190,8 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
     details = {"arcs": int(len(inputs.arcs)), "useful_arcs": int(inputs.useful.sum()), "components": components,
                "engines": [{"engine": r.engine, "status": r.status.value} for r in runs]}
+    if any(r.engine.startswith("milp") for r in runs):  # what the MILPs took of the time budget
+        details["milp_seconds"] = round(sum(r.seconds for r in runs if r.engine.startswith("milp")), 3)
     if params.solver in (SolverName.FLOW, SolverName.LP) and (inputs.link_lot > 0).any():
         details["relaxed"] = ("a forced continuous engine does not hold exchanges to the quantity that pays "
                               "their link cost; use --solver auto or milp for that")
@@ -358,7 +362,9 @@ def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks |
     if params.solver is SolverName.GREEDY:
         return [_solve_greedy(inputs, np.flatnonzero(inputs.useful))], {}
     if params.solver is SolverName.MILP:
-        return [_solve_milp(inputs, np.flatnonzero(inputs.useful), params, budget_s)], {"milp": 1}
+        started = time.perf_counter()
+        run = _solve_milp(inputs, np.flatnonzero(inputs.useful), params, budget_s)
+        return [replace(run, seconds=time.perf_counter() - started)], {"milp": 1}
     if params.solver in (SolverName.FLOW, SolverName.LP) and inputs.discrete.any():
         raise SolverError(
             "minimum lots, partner limits, all-or-nothing listings, locks and link costs need the MILP: "

@@ -111,6 +111,7 @@ def build_candidates(
     prices: PriceBook | None = None,
     progress: Progress | None = None,
     map_jobs: Callable[[Callable, list[tuple]], list] | None = None,
+    region_materials: tuple[pd.Index, pd.Index] | None = None,
 ) -> Candidates:
     """Find every feasible offer -> need arc of a registry.
 
@@ -130,6 +131,11 @@ def build_candidates(
         Runs the nearest-neighbour jobs (one per direction, material group and spatial tile) as
         ``map_jobs(function, jobs)``, returning the results in order; by default one after another
         in this process (:mod:`solvers.distributed` runs them as Dask tasks).
+    region_materials
+        The offered and the needed materials of the whole region, when ``registry`` is one part of
+        it (:mod:`symbiosis.parts`): why a listing has no partner (e.g. a heat grade too low for
+        every heat need listed) is told against the whole region, not the part (default: the
+        registry's own).
 
     Raises
     ------
@@ -205,6 +211,7 @@ def build_candidates(
         registry, parts_o, parts_n, parts_rule, params,
         rules=rules, rulebook=rulebook, matches=matches, transport=transport, catalog=catalog,
         link_costs=link_costs, directives=directives, need_price=need_price, offer_saving=offer_saving,
+        region_materials=region_materials,
     )
 
 
@@ -232,7 +239,7 @@ def _check_pairs(
     params: CandidateParams, *,
     rules: pd.DataFrame, rulebook: RuleBook, matches: pd.DataFrame, transport: pd.DataFrame,
     catalog: MaterialCatalog, link_costs: pd.DataFrame, directives: Directives, need_price: pd.Series,
-    offer_saving: pd.Series,
+    offer_saving: pd.Series, region_materials: tuple[pd.Index, pd.Index] | None = None,
 ) -> Candidates:
     """Check the pairs (offer, need and rule positions, in parts that are emptied once joined, so
     that they are not held twice) and build the candidate arcs.
@@ -308,7 +315,7 @@ def _check_pairs(
         minimum = np.zeros(len(arcs))
         minimum[held] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
         arcs["lock_min"] = minimum  # only with locks: without, no arc has a minimum
-    unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog)
+    unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog, region_materials)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 
 
@@ -680,8 +687,12 @@ def _explain_unmatched(
     tried: _Tried,
     arcs: pd.DataFrame,
     catalog: MaterialCatalog,
+    region_materials: tuple[pd.Index, pd.Index] | None = None,
 ) -> pd.DataFrame:
-    """Why each listing without an arc has none, with its nearest compatible partner if any."""
+    """Why each listing without an arc has none, with its nearest compatible partner if any (a
+    grade too low is told against ``region_materials``, the whole region's offered and needed
+    materials, when given)."""
+    offered, needed = region_materials or (offers["material"].unique(), needs["material"].unique())
     rule_needs = set(rulebook.rules["need_material"])
     all_matches = rulebook.match_offers(offers["material"].unique())
     takers = all_matches.groupby("offer_material")["need_material"].apply(lambda s: sorted(set(s)))
@@ -704,14 +715,14 @@ def _explain_unmatched(
             no_partner = ~no_rule & ~material.isin(matches["offer_material"])
             reasons[no_partner] = "nobody listed a need it can serve (" + material[no_partner].map(
                 lambda m: ", ".join(takers.get(m, []))) + ")"
-            others = needs["material"].unique()
+            others = needed
         else:
             is_ewc = listings.loc[lonely, "is_ewc"]
             no_rule = ~is_ewc & ~material.isin(servable)
             reasons[no_rule] = "no compatibility rule serves " + material[no_rule]
             no_partner = ~no_rule & ~material.isin(suppliers_for.index)
             reasons[no_partner] = "nobody offers a material that can serve " + material[no_partner]
-            others = offers["material"].unique()
+            others = offered
         gaps = {m: _grade_gap(m, others, side, catalog) for m in material[no_rule | no_partner].unique()}
         grade_reasons = {m: reason for m, reason in gaps.items() if reason}
         graded = (no_rule | no_partner) & material.isin(list(grade_reasons))

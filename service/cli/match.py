@@ -182,9 +182,9 @@ def match(
         "--scheduler", help=("Dask distributed scheduler (tcp://host:8786): candidate search and component "
                              "solves run on its workers; without it, everything runs on this machine."))] = None,
     in_parts: Annotated[Optional[bool], typer.Option(
-        "--in-parts/--at-once", help=("Match one independent part of the region at a time (the same results in far "
-                                      "less memory, one part after another) or all at once (default: in parts from "
-                                      "500,000 listings)."))] = None,
+        "--in-parts/--at-once", help=("Match one independent part of the region at a time (the same exchanges, "
+                                      "unless a MILP stops at its time limit, in far less memory, one part after "
+                                      "another) or all at once (default: in parts from 500,000 listings)."))] = None,
     json_summary: JsonOpt = False,
 ) -> None:
     """Match companies and listings from two CSV files or one workbook and write the results."""

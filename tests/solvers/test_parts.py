@@ -1,6 +1,7 @@
 """A region matched one independent part at a time gives what matching it at once gives."""
 
 import sys
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -123,6 +124,7 @@ def test_listings_no_rule_links_share_one_part_and_keep_their_reason():
 
 
 def test_the_milp_time_limit_is_shared_as_the_parts_come(region, monkeypatch):
+    """Each part's MILPs get what those of the parts before left, never less than a tenth."""
     import solvers.matching as matching
 
     budgets = []
@@ -132,21 +134,39 @@ def test_the_milp_time_limit_is_shared_as_the_parts_come(region, monkeypatch):
         budgets.append(milp_budget_s)
         assert run_tasks is run_in_process  # no worker process's memory on top
         assert params.priced_relaxation_from_arcs == PRICED_MIN_ARCS  # large relaxations by pricing
-        return real_solve(candidates, params, run_tasks=run_tasks, milp_budget_s=milp_budget_s)
+        result = real_solve(candidates, params, run_tasks=run_tasks, milp_budget_s=milp_budget_s)
+        return replace(result, details={**result.details, "milp_seconds": 8.0})  # as if every part's MILPs took 8 s
 
+    real = match(registry=region, in_parts=True).result.details
+    assert 0 < real["milp_seconds"] < 60  # the synthetic region's one discrete part, timed
     monkeypatch.setattr(matching, "solve", spy)
-    match(registry=region, solve_params=SolveParams(time_limit_s=20.0), in_parts=True)
-    assert budgets[0] == 20.0
-    assert all(2.0 <= b <= 20.0 for b in budgets)  # never below a tenth of the limit
-    assert budgets == sorted(budgets, reverse=True)
+    run = match(registry=region, solve_params=SolveParams(time_limit_s=20.0), in_parts=True)
+    assert budgets[:4] == [20.0, 12.0, 4.0, 2.0] and set(budgets[3:]) == {2.0}  # a tenth of 20 s at least
+    assert run.result.details["milp_seconds"] == 8.0 * len(budgets)
+
+
+def test_a_grade_too_low_is_told_against_the_whole_region():
+    """A hot-water offer whose only heat partner wants steam sits alone in its part: its reason
+    still names the steam need of the region, as in a run at once."""
+    registry = make_registry(
+        [("A", 55.0, 10.0), ("B", 55.005, 10.0), ("C", 55.01, 10.0)],
+        [("steam", "A", "offer", "steam", 5000, "MWh/yr"), ("hot", "C", "offer", "hot-water", 5000, "MWh/yr"),
+         ("wants-steam", "B", "need", "steam", 3000, "MWh/yr")],
+    )
+    assert len(independent_parts(registry)) == 2
+    at_once, in_parts = match(registry=registry), match(registry=registry, in_parts=True)
+    _same_run(at_once, in_parts)
+    assert "grade" in in_parts.unmatched.loc["hot", "reason"]
+    with pytest.raises(ValueError, match="keeps no candidate arcs"):
+        in_parts.graph()
+    assert at_once.graph().number_of_edges() == len(at_once.candidates.arcs)
 
 
 def test_each_part_hands_its_freed_memory_back(region, monkeypatch):
     import solvers.worker as worker
 
-    assert worker.return_freed_memory() in (True, False)
-    if sys.platform.startswith("linux"):
-        assert worker._malloc_trim() is not None  # glibc's malloc_trim is found
+    if sys.platform.startswith("linux"):  # glibc's malloc_trim is found and hands memory back
+        assert worker._malloc_trim() is not None and worker.return_freed_memory() is True
     calls = []
     monkeypatch.setattr(worker, "return_freed_memory", lambda: calls.append(1) or True)
     run = match(registry=region, in_parts=True)
