@@ -38,3 +38,16 @@ def test_spatial_tiles_give_the_same_arcs_in_process():
     whole = match(companies, listings)
     tiled = match(companies, listings, candidate_params=CandidateParams(tile_size=25))
     pd.testing.assert_frame_equal(whole.candidates.arcs, tiled.candidates.arcs)
+
+
+def test_a_run_in_parts_on_a_local_cluster_gives_the_exchanges_of_one_in_process(client):
+    companies, listings = generate_region(n_listings=1000, seed=6)
+    here = match(companies, listings, in_parts=True)
+    there = match(companies, listings, in_parts=True, scheduler=client)
+    pd.testing.assert_frame_equal(here.exchanges, there.exchanges)
+    pd.testing.assert_frame_equal(here.unmatched, there.unmatched)
+    assert there.result.details["parts"] == here.result.details["parts"] > 1
+    at_once = match(companies, listings)
+    key = ["offer_id", "need_id"]
+    pd.testing.assert_frame_equal(at_once.exchanges.sort_values(key).reset_index(drop=True),
+                                  there.exchanges.sort_values(key).reset_index(drop=True))
