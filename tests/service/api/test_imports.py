@@ -84,7 +84,7 @@ def test_a_tiny_workbook_with_a_far_sparse_cell_is_refused_at_once(api):
     reason = response.json()["errors"][0]["reason"]
     assert reason == ("declares 1,048,576 rows, more than the limit of 100,000 rows (SYMBIOSIS_IMPORT_MAX_ROWS)")
     assert response.json()["errors"][0]["table"] == "sparse.xlsx [companies]"
-    assert elapsed < 0.5, elapsed
+    assert elapsed < 2.0, elapsed  # refused from the declared size (0.5 s was exceeded once on a loaded 2-core machine)
 
 
 def test_workbooks_and_csv_files_over_the_row_limit_are_refused_and_nothing_is_stored(database_url, tmp_path):
