@@ -59,7 +59,7 @@ from solvers.milp import (
     tightened_relaxation, warm_start,
 )
 from solvers.params import SolveParams
-from symbiosis.candidates import codes_of
+from symbiosis.candidates import codes_of, rank_in_group
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
 
@@ -433,10 +433,7 @@ def _best_per_listing(codes: np.ndarray, score: np.ndarray, count: int, among: n
     """Per arc, whether it is among the ``count`` highest-scoring arcs of its listing (``codes``),
     counting only the arcs ``among`` (all when None)."""
     positions = np.arange(len(codes)) if among is None else np.flatnonzero(among)
-    order = positions[np.lexsort((-score[positions], codes[positions]))]
-    group = codes[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
-    rank = np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    order = positions[np.argsort(-score[positions], kind="stable")]  # best first, ties in arc order
     best = np.zeros(len(codes), bool)
-    best[order[rank < count]] = True
+    best[order[rank_in_group(codes[order]) < count]] = True
     return best

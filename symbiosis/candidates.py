@@ -449,6 +449,16 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(keys)
 
 
+def rank_in_group(code: np.ndarray) -> np.ndarray:
+    """Per element, how many elements with the same code come before it."""
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])
+    rank = np.empty(len(code), dtype=np.int64)
+    rank[order] = np.arange(len(code)) - np.repeat(starts, np.diff(np.r_[starts, len(code)]))
+    return rank
+
+
 def coded(labels, positions: np.ndarray) -> pd.Categorical:
     """``labels[positions]`` as a categorical: integer codes into the distinct labels in sorted
     order (so sorting and grouping by the codes order the text as the text itself would)."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from symbiosis.candidates import Candidates, codes_of
+from symbiosis.candidates import Candidates, codes_of, rank_in_group
 from symbiosis.objective import Objective
 
 #: How many competing exchanges an "outbid" explanation names.
@@ -151,22 +151,12 @@ def _joined(code: np.ndarray, names: np.ndarray, size: int) -> np.ndarray:
     result = np.full(size, "", dtype=object)
     if not len(code):
         return result
-    rank = _rank_in_group(code)
+    rank = rank_in_group(code)
     for k in range(NAMED_COMPETITORS):
         at = rank == k
         sep = "" if k == 0 else ", "
         result[code[at]] = result[code[at]] + sep + names[at]
     return result
-
-
-def _rank_in_group(code: np.ndarray) -> np.ndarray:
-    """Per element, how many elements with the same code come before it."""
-    order = np.argsort(code, kind="stable")
-    sorted_code = code[order]
-    starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])
-    rank = np.empty(len(code), dtype=np.int64)
-    rank[order] = np.arange(len(code)) - np.repeat(starts, np.diff(np.r_[starts, len(code)]))
-    return rank
 
 
 def _first_names(code: np.ndarray, partner: np.ndarray, selected: np.ndarray) -> np.ndarray:
@@ -180,7 +170,7 @@ def _rivals(code: np.ndarray, partner_code: np.ndarray, partner_labels: pd.Index
     """Per idle listing, the first exchanges its partners (in arc order) went to, joined.
     ``partner_code`` are the arcs' partners as positions in ``partner_labels``."""
     taken_code = partner_labels.get_indexer(pd.Index(taken_partner, dtype=object))
-    rank = _rank_in_group(taken_code)
+    rank = rank_in_group(taken_code)
     # Per partner, its first exchanges (-1: none), as many as are named.
     first = np.full((NAMED_COMPETITORS, len(partner_labels)), -1, dtype=np.int64)
     for k in range(NAMED_COMPETITORS):
