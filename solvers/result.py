@@ -83,20 +83,32 @@ class MatchResult:
     details: dict = field(default_factory=dict)
 
 
+def worst_status(statuses) -> Status:
+    """The status of a whole made of parts with these statuses: not solved if any part is not,
+    optimal if every part is (or there is none), else feasible."""
+    statuses = set(statuses)
+    if Status.NOT_SOLVED in statuses:
+        return Status.NOT_SOLVED
+    return Status.OPTIMAL if statuses <= {Status.OPTIMAL} else Status.FEASIBLE
+
+
+def relative_gap(bound: float, value: float) -> float:
+    """How far ``value`` is below ``bound``, as a share of the bound (``nan`` without a bound)."""
+    return abs(bound - value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
+
+
 def combine_results(results: list[MatchResult], objective: Objective) -> MatchResult:
     """One result of several solves of independent parts of a region (no arc joins two parts): the
     exchanges and unmatched listings of every part, objective and bound summed, the status the
     worst of theirs, the solver details added up (``parts``: how many)."""
     if not results:
         raise ValueError("combine_results needs at least one result")
-    statuses = {r.status for r in results}
-    status = (Status.NOT_SOLVED if Status.NOT_SOLVED in statuses else
-              Status.OPTIMAL if statuses == {Status.OPTIMAL} else Status.FEASIBLE)
+    status = worst_status(r.status for r in results)
     exchanges = pd.concat(nonempty_frames([r.exchanges for r in results]), ignore_index=True)
     objective_value = float(exchanges["objective_contribution"].sum())
     # A part solved to optimality by continuous engines has its objective as its bound.
     bound = float(sum(r.bound for r in results))
-    gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
+    gap = relative_gap(bound, objective_value)
     engines = [e for r in results for e in r.details.get("engines", [])]
     components: dict[str, int] = {}
     for r in results:

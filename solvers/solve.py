@@ -17,7 +17,7 @@ from solvers.lp import build_linear_model, solve_linear_model
 from solvers.milp import build_milp, feasible_start, locked_arcs, repair_for_rules, solve_milp, solve_relaxation
 from solvers.network import find_material_components
 from solvers.params import SolveParams, SolverName
-from solvers.result import EngineRun, MatchResult, Status
+from solvers.result import EngineRun, MatchResult, Status, relative_gap, worst_status
 from solvers.worker import answer_of, send, start_worker, usable_cores
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SolverError
@@ -187,7 +187,7 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     exchanges = as_text(build_exchanges(inputs.arcs, flows, candidates.offers, candidates.needs, inputs.objective))
     objective_value = float(exchanges["objective_contribution"].sum())
     status, bound = _status_and_bound(runs, objective_value)
-    gap = abs(bound - objective_value) / max(abs(bound), 1e-9) if np.isfinite(bound) else float("nan")
+    gap = relative_gap(bound, objective_value)
     details = {"arcs": int(len(inputs.arcs)), "useful_arcs": int(inputs.useful.sum()), "components": components,
                "engines": [{"engine": r.engine, "status": r.status.value} for r in runs]}
     if any(r.engine.startswith("milp") for r in runs):  # what the MILPs took of the time budget
@@ -386,12 +386,7 @@ def _run_engines(inputs: SolveInputs, params: SolveParams, run_tasks: RunTasks |
 
 def _status_and_bound(runs: list[EngineRun], objective_value: float) -> tuple[Status, float]:
     """The solve's status and its bound on the primary objective, from its engine runs."""
-    if any(r.status is Status.NOT_SOLVED for r in runs):
-        status = Status.NOT_SOLVED
-    elif all(r.status is Status.OPTIMAL for r in runs):
-        status = Status.OPTIMAL
-    else:
-        status = Status.FEASIBLE
+    status = worst_status(r.status for r in runs)
     bounds = [r.bound for r in runs]
     if not runs or (status is Status.OPTIMAL and all(r.engine != "milp" for r in runs)):
         return status, objective_value
