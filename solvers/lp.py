@@ -68,20 +68,23 @@ def variable_values(solver: mb.Solver, model: mb.Model) -> np.ndarray:
     """Every variable's value after a solve, in the model's order: as one array from the solver's
     response (a Python object per variable would take seconds and memory at millions of
     variables), through the public accessor where that is not available."""
-    helper = getattr(solver, "_Solver__solve_helper", None)
-    values = helper.variable_values() if hasattr(helper, "variable_values") else None
-    if values is None or len(values) != model.num_variables:
-        values = solver.values(model.get_variables()).to_numpy()
-    return np.asarray(values, dtype=float)
+    return _whole_array(solver, "variable_values", model.num_variables,
+                        lambda: solver.values(model.get_variables()))
 
 
 def constraint_duals(solver: mb.Solver, model: mb.Model) -> np.ndarray:
     """Every constraint's dual value after a solve, in the model's order (as :func:`variable_values`)."""
+    return _whole_array(solver, "dual_values", model.num_constraints,
+                        lambda: solver.dual_values(model.get_linear_constraints()))
+
+
+def _whole_array(solver: mb.Solver, name: str, size: int, public) -> np.ndarray:
+    """The solve helper's ``name()`` array when it has ``size`` entries, else ``public()``'s."""
     helper = getattr(solver, "_Solver__solve_helper", None)
-    duals = helper.dual_values() if hasattr(helper, "dual_values") else None
-    if duals is None or len(duals) != model.num_constraints:
-        duals = solver.dual_values(model.get_linear_constraints()).to_numpy()
-    return np.asarray(duals, dtype=float)
+    values = getattr(helper, name)() if hasattr(helper, name) else None
+    if values is None or len(values) != size:
+        values = public().to_numpy()
+    return np.asarray(values, dtype=float)
 
 
 def solve_linear_model(lm: LinearModel, engine: str = "glop", time_limit_s: float | None = None) -> LinearSolution:

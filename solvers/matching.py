@@ -87,12 +87,13 @@ class Match:
 
 @contextmanager
 def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Record the wall time of a block in ``timings[stage]``."""
+    """Add the wall time of a block to ``timings[stage]`` (a stage timed block by block, such as
+    each part's candidate search, adds up)."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        timings[stage] = time.perf_counter() - started
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
 
 
 def match(
@@ -257,8 +258,8 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
     from symbiosis.candidates import check_locks
     from symbiosis.parts import independent_parts, registry_part
 
-    started = time.perf_counter()
-    parts = independent_parts(registry, reference.rulebook)
+    with timed(timings, "partition"):
+        parts = independent_parts(registry, reference.rulebook)
     if not parts:  # no listings: nothing to take apart
         return _match_at_once(registry, directives, candidate_params, solve_params, reference, progress, timings,
                               map_jobs, run_tasks)
@@ -272,23 +273,19 @@ def _match_in_parts(registry: Registry, directives: Directives | None, candidate
     floor_s = budget_s * PART_MIN_BUDGET_SHARE
     results, unmatched, empty_arcs = [], [], None
     region_materials = (pd.Index(registry.offers["material"].unique()), pd.Index(registry.needs["material"].unique()))
-    timings["candidates"] = timings["solve"] = 0.0
-    timings["partition"] = time.perf_counter() - started
     if progress:
         progress("parts", 0, len(parts))
     for number, listing_ids in enumerate(parts):
         part = registry_part(registry, listing_ids)
         part_directives = None if directives is None else directives.within(listing_ids)
-        started = time.perf_counter()
-        candidates = build_candidates(
-            part, candidate_params, directives=part_directives, rulebook=reference.rulebook,
-            transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
-            map_jobs=map_jobs, region_materials=region_materials,
-        )
-        timings["candidates"] += time.perf_counter() - started
-        started = time.perf_counter()
-        result = solve(candidates, solve_params, run_tasks=run_tasks, milp_budget_s=max(budget_s, floor_s))
-        timings["solve"] += time.perf_counter() - started
+        with timed(timings, "candidates"):
+            candidates = build_candidates(
+                part, candidate_params, directives=part_directives, rulebook=reference.rulebook,
+                transport=reference.transport, link_costs=reference.link_costs, prices=reference.prices,
+                map_jobs=map_jobs, region_materials=region_materials,
+            )
+        with timed(timings, "solve"):
+            result = solve(candidates, solve_params, run_tasks=run_tasks, milp_budget_s=max(budget_s, floor_s))
         budget_s -= result.details.get("milp_seconds", 0.0)  # what the part's MILPs took
         results.append(result)
         unmatched.append(candidates.unmatched)
