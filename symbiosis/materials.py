@@ -169,6 +169,27 @@ def default_catalog() -> MaterialCatalog:
     return MaterialCatalog()
 
 
+@cache
+def quantity_limits() -> dict[str, tuple[float, str]]:
+    """The most one listing may state per year in each dimension's canonical unit, with the world
+    total it stands for (``datasets/quantity_limits.csv``): more is a typing error (a wrong unit or
+    digits too many), and would also drown every other listing in the solvers' integer scaling."""
+    limits = {}
+    for row in read_dataset("quantity_limits.csv").itertuples(index=False):
+        if CANONICAL_UNITS.get(row.dimension) != row.canonical_unit:
+            raise DataError(f"quantity_limits.csv: dimension {row.dimension!r} with unit {row.canonical_unit!r}; "
+                             f"expected one of {CANONICAL_UNITS}")
+        value = float(row.max_per_year)
+        if not (math.isfinite(value) and value > 0):
+            raise DataError(f"quantity_limits.csv: max_per_year {row.max_per_year!r} of {row.dimension!r} "
+                             "is not a positive number")
+        limits[row.dimension] = (value, row.world_total)
+    missing = set(CANONICAL_UNITS) - set(limits)
+    if missing:
+        raise DataError(f"quantity_limits.csv: no limit for {sorted(missing)}")
+    return limits
+
+
 def unit_factor(unit: str, material: Material) -> float:
     """Return the factor that turns a quantity in ``unit`` into the material's canonical rate.
 

@@ -28,10 +28,11 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.geocode import Geocoder, GeocodingError, misplaced_sites
 from symbiosis.input_files import SEPARATOR_NAMES, read_csv_text, read_workbook
 from symbiosis.material_search import suggest
-from symbiosis.materials import MaterialCatalog, default_catalog, unit_factor
+from symbiosis.materials import MaterialCatalog, default_catalog, quantity_limits, unit_factor
 from symbiosis.nace import normalise_nace, trailing_zero_hint
 from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number, readings
 from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
+from symbiosis.units import CANONICAL_UNITS
 
 #: Row number a person sees for the first data row (the header is row 1).
 FIRST_DATA_ROW = 2
@@ -639,6 +640,15 @@ def validate_tables(
     lc.add(bad_unit, "unit", lambda p: factor.iloc[p])
     distinct = [k for k in material.dropna().unique()]
     dimension = material.map({k: catalog.get(k).dimension for k in distinct})
+    canonical = quantity * pd.to_numeric(factor.where(~bad_unit), errors="coerce")
+    limits = quantity_limits()
+    limit = dimension.map({d: limits[d][0] for d in limits})
+    lc.add(
+        canonical.notna() & limit.notna() & ~(canonical <= limit), "quantity",
+        lambda p: (f"{lst['quantity'].iloc[p] or quantity.iloc[p]} {lst['unit'].iloc[p]} is {canonical.iloc[p]:.3g} "
+                   f"{CANONICAL_UNITS[dimension.iloc[p]]} a year, more than {limits[dimension.iloc[p]][1]}: "
+                   "check the number and its unit"),
+    )
     lc.add(
         (dimension == "energy") & (lst["transport_mode"] != "") & (lst["transport_mode"] != "pipeline"),
         "transport_mode",

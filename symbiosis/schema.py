@@ -66,7 +66,7 @@ LISTING_COLUMNS: tuple[Column, ...] = (
         "from datasets/materials.csv (e.g. 'steam', 'gypsum').",
         "10 01 05",
     ),
-    Column("quantity", "float", True, "Quantity per period, a positive number (text is read in the file's locale, da or en).", "150000"),
+    Column("quantity", "float", True, "Quantity per period, a positive number, not more than the world's yearly total for its dimension (`datasets/quantity_limits.csv`; text is read in the file's locale, da or en).", "150000"),
     Column(
         "unit", "text", True,
         "Unit of the quantity as a rate, e.g. t/yr, kg/month, m3/yr, MWh/yr, GJ/yr, L/day, t/md, kWh/år.", "t/yr",

@@ -72,6 +72,36 @@ def test_energy_flows_refuse_a_truck(tmp_path):
         read_registry(companies=c, listings=l)
 
 
+def test_a_quantity_beyond_the_worlds_yearly_total_is_refused_with_its_row(tmp_path):
+    # A wrong unit or digits too many: more than the world handles in a year in any dimension, even
+    # when the number itself is finite and only its conversion overflows.
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit\n"
+                  "ok,a,offer,gypsum,100000000,t/yr\n"
+                  "big,a,offer,gypsum,200000000000,t/yr\n"
+                  "huge,b,need,gypsum,1e300,Mt/yr\n"
+                  "water,b,need,cooling-water,5000000000000,m3/yr\n"
+                  "heat,a,offer,steam,1e12,MWh/yr\n")
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l)
+    assert {(p.row, p.column) for p in info.value.problems} == {(3, "quantity"), (4, "quantity"), (5, "quantity"),
+                                                                  (6, "quantity")}
+    text = str(info.value)
+    assert "1e+306 t a year" in text and "extraction of materials" in text
+    assert "freshwater withdrawal" in text and "total energy supply" in text
+
+
+def test_quantity_limits_come_from_the_data_file_with_a_source():
+    from symbiosis.data import read_dataset
+    from symbiosis.materials import quantity_limits
+    from symbiosis.units import CANONICAL_UNITS
+
+    limits = quantity_limits()
+    assert set(limits) == set(CANONICAL_UNITS)
+    table = read_dataset("quantity_limits.csv")
+    assert (table["source"].str.len() > 20).all()
+    assert limits["mass"][0] == float(table.set_index("dimension").loc["mass", "max_per_year"])
+
+
 def test_unknown_columns_are_ignored_with_a_notice(tmp_path):
     c, l = _write(tmp_path, COMPANIES.replace("lon\n", "lon,contact\n").replace("11.08\n", "11.08,Ann\n").replace("11.10\n", "11.10,Bo\n"),
                   "listing_id,company_id,kind,material,quantity,unit\ns,a,offer,steam,10,MWh/yr\n")

@@ -73,6 +73,30 @@ def test_nan_or_infinity_in_json_is_a_422_not_a_500(region, number):
     assert answer.status_code == 422, answer.text
 
 
+@pytest.mark.parametrize(("quantity", "unit"), [(1e20, "t/yr"), (1e300, "Mt/yr"), (1e308, "GWh/yr")])
+def test_a_quantity_beyond_the_worlds_yearly_total_is_a_422_and_rounds_still_run(region, quantity, unit):
+    # One company's typing error must not stop the region's rounds or store an infinite quantity.
+    key, client = region.companies["gyproc"], region.api.client
+    material = "steam" if unit.startswith("GWh") else "gypsum"
+    created = client.post(f"{V1}/listings", headers=key, json={
+        "listing_id": "x3", "company_id": "gyproc", "kind": "need", "material": material, "quantity": quantity,
+        "unit": unit})
+    assert created.status_code == 422, created.text
+    assert [e["column"] for e in created.json()["errors"]] == ["quantity"]
+    assert "a year, more than the world's" in created.text
+    listing = client.get(f"{V1}/listings/gyproc-gypsum", headers=key).json()
+    changed = client.patch(f"{V1}/listings/gyproc-gypsum", headers={**key, "If-Match": f'"{listing["version"]}"'},
+                           json={"quantity": quantity, "unit": unit})
+    assert changed.status_code == 422, changed.text
+    imported = client.post(f"{V1}/imports", headers=region.facilitator, files={
+        "listings": ("listings.csv", f"listing_id,company_id,kind,material,quantity,unit\n"
+                                     f"x4,gyproc,need,{material},{quantity},{unit}\n")})
+    assert imported.status_code == 422, imported.text
+    assert client.get(f"{V1}/listings/x4", headers=region.facilitator).status_code == 404
+    started = client.post(f"{V1}/rounds", headers=region.facilitator, json={"name": "after"})
+    assert region.api.wait(started.json()["id"], region.facilitator)["status"] == "succeeded"
+
+
 def test_ids_outside_latin_1_are_stored_and_read_back(region):
     key = region.companies["gyproc"]
     listing_id = "gips-ø-€-✓"
