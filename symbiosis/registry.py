@@ -274,6 +274,11 @@ def _clean(
     frame = frame.astype(str)
     if frame.empty:
         check.table("has no data rows")
+    for name in frame.columns:
+        if "\x00" in "".join(frame[name].to_numpy(dtype=object)):  # rare: one look at the column first
+            check.add(frame[name].str.contains("\x00", regex=False), name,
+                      "holds a NUL character (byte 0), which no text may hold: save the file as text (CSV in UTF-8) "
+                      "or as a workbook")
     for col in columns:
         if col.required and col.name not in deferred:
             check.add(frame[col.name] == "", col.name, "is empty but required")

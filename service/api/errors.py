@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError as DatabaseValueError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -50,6 +51,7 @@ STATUS: dict[type[Exception], int] = {
     SymbiosisError: 400,
     StaleDataError: 409,
     IntegrityError: 409,
+    DatabaseValueError: 422,
     OperationalError: 503,
 }
 
@@ -57,6 +59,8 @@ STATUS: dict[type[Exception], int] = {
 DATABASE_DETAIL: dict[type[Exception], str] = {
     StaleDataError: "the record was changed by someone else at the same time; read it again and retry",
     IntegrityError: "the change conflicts with existing data (a duplicate id or a missing reference)",
+    DatabaseValueError: "a value the database cannot store (a character or a number outside its range); "
+                        "nothing was saved",
     OperationalError: "the database is busy or unavailable; retry shortly",
 }
 
@@ -141,8 +145,9 @@ async def _known(request: Request, exc: Exception) -> JSONResponse:
         errors = [problem_error(p, exc.location or "body") for p in exc.problems]
         detail = f"{len(exc.problems)} problem(s) in the input"
     elif status == 422:
-        errors = [{"loc": ["body"], "msg": str(exc), "type": "value_error", "table": None, "row": None,
-                   "column": None, "field": None, "reason": str(exc)}]
+        reason = detail or str(exc)  # a database's own text names tables and SQL: it stays in the log
+        errors = [{"loc": ["body"], "msg": reason, "type": "value_error", "table": None, "row": None,
+                   "column": None, "field": None, "reason": reason}]
     return problem_response(request, status, detail or str(exc), type_=problem_type(exc), errors=errors)
 
 

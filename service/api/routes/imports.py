@@ -28,7 +28,9 @@ from symbiosis.spreadsheet import WorkbookLimits, check_workbook
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 def _label(upload: UploadFile, fallback: str) -> str:
-    name = PurePath(upload.filename or fallback).name[:100]
+    """The upload's file name as errors and records name it: its last part, printable characters only
+    (no NUL or lone surrogate, which no database stores), at most 100 of them."""
+    name = "".join(ch for ch in PurePath(upload.filename or fallback).name if ch.isprintable())[:100]
     return name or fallback
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+
+from service.api.schemas.common import TEXT_LENGTH, TEXT_PATTERN, Number
 
 #: Longest list of companies or listings a scenario may add or remove.
 MAX_SCENARIO_ROWS = 1000
 #: Text without control characters (query parameters and ids of the analytics requests).
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-Cell = str | float | int | bool | None
+#: A cell of a scenario's company or listing: text without control characters (nor lone
+#: surrogates, which no database stores), a finite number, yes/no or blank, under a column name.
+Cell = Annotated[str, StringConstraints(max_length=TEXT_LENGTH, pattern=TEXT_PATTERN)] | int | Number | bool | None
+CellName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL)]
 
 
 class BetweennessPublic(BaseModel):
@@ -79,8 +84,8 @@ class ScenarioCreate(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=300, pattern=NO_CONTROL)]
     description: Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")] = ""
-    add_companies: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
-    add_listings: list[dict[str, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
+    add_companies: list[dict[CellName, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
+    add_listings: list[dict[CellName, Cell]] = Field(default_factory=list, max_length=MAX_SCENARIO_ROWS)
     remove_companies: list[Annotated[str, Field(max_length=100, pattern=NO_CONTROL)]] = Field(
         default_factory=list, max_length=MAX_SCENARIO_ROWS)
     remove_listings: list[Annotated[str, Field(max_length=100, pattern=NO_CONTROL)]] = Field(

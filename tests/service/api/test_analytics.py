@@ -133,6 +133,24 @@ def test_scenarios_are_saved_listed_and_compared(proposed):
     assert sorted(item["listing_id"] for item in listings) == ["asnaes-gypsum", "boardco-gypsum", "gyproc-gypsum"]
 
 
+@pytest.mark.parametrize("extra", ['"note": "a\\ud800b"', '"note": NaN', '"note": Infinity', '"note": "Ac\\u0000me"',
+                                   '"a\\ud800b": "x"', '"n\\u0000te": "x"'])
+def test_a_scenario_cell_no_database_can_store_is_a_422_and_the_list_still_reads(region, extra):
+    # A lone surrogate, a NUL or a non-finite number, as a value or a column name: refused before
+    # anything is stored, on every database, so the facilitator's and planners' lists keep working.
+    api, fac = region.api, region.facilitator
+    planner = api.key("planner")
+    body = ('{"name": "s", "add_companies": [{"company_id": "newco", "name": "New", "nace": "23.62", "lat": 55.65, '
+            '"lon": 11.1, ' + extra + '}]}')
+    answer = api.client.post(f"{V1}/analytics/scenarios", content=body,
+                             headers={**planner, "Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] and "add_companies" in answer.text
+    for headers in (planner, fac):
+        listed = api.client.get(f"{V1}/analytics/scenarios", headers=headers)
+        assert listed.status_code == 200 and listed.json()["count"] == 0, listed.text
+
+
 def test_processor_site_and_marginal_values_for_open_supply(region):
     api = region.api
     site = api.client.get(f"{V1}/analytics/processor-site", params={"material": "10 01 05"},

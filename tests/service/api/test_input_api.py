@@ -49,6 +49,40 @@ def test_an_ambiguous_number_without_a_locale_is_a_422_naming_the_cell_and_both_
     assert api.client.get(f"{V1}/companies", headers=fac).json()["count"] == 0  # nothing written
 
 
+def test_a_nul_character_in_an_imported_cell_is_a_422_naming_row_and_column_and_nothing_is_written(api):
+    fac = api.key("facilitator")
+    answer = _upload(api, fac, COMPANIES_DA.replace("Fynsværket", "Fyns\x00værket"),
+                     LISTINGS_DA + "slagge;fynsværk;offer;10 01 01;1.000;t/år\x00\n", locale="da")
+    assert answer.status_code == 422, answer.text
+    found = {(e["table"], e["row"], e["column"]) for e in answer.json()["errors"]}
+    assert found == {("virksomheder.csv", 2, "name"), ("opslag.csv", 4, "unit")}
+    assert "NUL" in answer.text
+    assert api.client.get(f"{V1}/companies", headers=fac).json()["count"] == 0
+
+
+@pytest.mark.parametrize("name", [b"virk\x00somheder.csv", b"virk\x01\x1b[31msomheder.csv", b"virk\xff\xfe.csv"])
+def test_an_upload_named_with_control_characters_or_bad_utf8_is_read_under_its_printable_name(api, name):
+    # The multipart body as a client may send it, byte for byte: the file name is only a label.
+    fac, boundary = api.key("facilitator"), b"b0undary"
+
+    def upload(listings: str):
+        parts = [(b"companies", name, COMPANIES_DA), (b"listings", b"opslag.csv", listings)]
+        body = b"".join(b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + field + b'"; filename="'
+                        + filename + b'"\r\nContent-Type: text/csv\r\n\r\n' + text.encode("cp1252") + b"\r\n"
+                        for field, filename, text in parts)
+        body += b"--" + boundary + b'\r\nContent-Disposition: form-data; name="locale"\r\n\r\nda\r\n'
+        body += b"--" + boundary + b"--\r\n"
+        return api.client.post(f"{V1}/imports", content=body, headers={
+            **fac, "Content-Type": "multipart/form-data; boundary=" + boundary.decode()})
+
+    refused = upload(LISTINGS_DA.replace("30.000", "-1"))
+    assert refused.status_code == 422, refused.text
+    assert [(e["table"], e["column"]) for e in refused.json()["errors"]] == [("opslag.csv", "quantity")]
+    answer = upload(LISTINGS_DA)
+    assert answer.status_code == 200, answer.text
+    assert api.client.get(f"{V1}/companies", headers=fac).json()["count"] == 2
+
+
 def test_an_unknown_locale_is_a_422_naming_the_field(api):
     answer = _upload(api, api.key("facilitator"), COMPANIES_DA, LISTINGS_DA, locale="klingon")
     assert answer.status_code == 422
