@@ -32,6 +32,17 @@ def used_quantities(session: Session, listing_ids: Iterable[str] | None = None,
     return used
 
 
+#: What an active exchange fixes about each of its listings, with the words a refusal uses: it was
+#: proposed for that side, that material class and a quantity in that unit's dimension.
+FIXED_BY_EXCHANGES: dict[str, str] = {"kind": "kind", "material_key": "material", "canonical_unit": "unit"}
+
+
+def fixed_changes(before: dict, after: dict) -> list[str]:
+    """The fields an active exchange fixes (:data:`FIXED_BY_EXCHANGES`) that would change from
+    ``before`` to ``after`` (stored column names), as the input column names them."""
+    return [word for name, word in FIXED_BY_EXCHANGES.items() if name in after and after[name] != before.get(name)]
+
+
 def open_quantity(quantity: float, quantity_canonical: float, used_canonical: float) -> float:
     """The part of a listing's quantity (in its own unit) that active exchanges leave open."""
     if quantity_canonical <= 0:

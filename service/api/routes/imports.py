@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import bindparam, insert, select, update
@@ -17,7 +18,7 @@ from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
 from service.api.records import stored_company_fields, stored_listing_fields
 from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing
-from service.db.queries import used_quantities
+from service.db.queries import FIXED_BY_EXCHANGES, fixed_changes, used_quantities
 from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
 from symbiosis.numbers import check_locale
@@ -85,6 +86,38 @@ def upsert(session, model, key: str, rows: list[dict]) -> tuple[int, int]:
                      .values({**{name: bindparam(name) for name in names}, "version": table.c.version + 1}))
         session.execute(statement, [{**row, "_key": row[key]} for row in old])
     return len(new), len(old)
+
+
+def _changes_refused(session, listings: pd.DataFrame, label: str, row_of: dict[str, int]) -> list[Problem]:
+    """What an import may not change of the listings already stored: the company a listing belongs
+    to (as an update through the API cannot either), and, while active exchanges use a listing, its
+    kind, material and unit's dimension, or its quantity below what they use."""
+    ids = list(listings.index)
+    stored: dict[str, dict] = {}
+    columns = [Listing.listing_id, Listing.company_id, *(getattr(Listing, name) for name in FIXED_BY_EXCHANGES)]
+    for start in range(0, len(ids), ID_BATCH):
+        for row in session.execute(select(*columns).where(Listing.listing_id.in_(ids[start:start + ID_BATCH]))):
+            stored[row.listing_id] = row._asdict()
+    used = used_quantities(session, list(stored))
+    problems = []
+    for lid in stored.keys() & set(ids):
+        row, before = listings.loc[lid], stored[lid]
+        if row["company_id"] != before["company_id"]:
+            problems.append(Problem(label, row_of[lid], "company_id",
+                                    f"listing {lid!r} belongs to company {before['company_id']!r}; an import cannot "
+                                    "move it to another company: give it a new listing_id"))
+        if lid not in used:
+            continue
+        after = {"kind": row["kind"], "material_key": row["material"], "canonical_unit": row["canonical_unit"]}
+        for word in fixed_changes(before, after):
+            problems.append(Problem(label, row_of[lid], word,
+                                    f"active exchanges use this listing as {before['kind']} of "
+                                    f"{before['material_key']} in {before['canonical_unit']}; end them before "
+                                    f"changing its {word}"))
+        if row["quantity_canonical"] < used[lid] * (1 - 1e-9):
+            problems.append(Problem(label, row_of[lid], "quantity", f"active exchanges already use {used[lid]:g} "
+                                    f"{row['canonical_unit']}/yr of this listing"))
+    return sorted(problems, key=lambda p: (p.row, p.column))
 
 
 def geocoder_of(settings: Settings):
@@ -160,13 +193,7 @@ def import_tables(
     raw_material = dict(zip(raw["listing_id"].astype(str).str.strip(), raw["material"].astype(str).str.strip()))
     row_of = {lid: pos + FIRST_DATA_ROW for pos, lid in enumerate(raw["listing_id"].astype(str).str.strip())}
 
-    used = used_quantities(session, list(registry.listings.index))
-    problems = [
-        Problem(labels["listings"], row_of[lid], "quantity",
-                f"active exchanges already use {used[lid]:g} {row['canonical_unit']}/yr of this listing")
-        for lid, row in registry.listings.iterrows()
-        if lid in used and row["quantity_canonical"] < used[lid] * (1 - 1e-9)
-    ]
+    problems = _changes_refused(session, registry.listings, labels["listings"], row_of)
     if problems:
         raise InputError(problems, location="file")
 

@@ -18,7 +18,7 @@ from service.api.paging import page, where_given
 from service.api.records import LISTING_FIELDS, validate_listing
 from service.api.schemas.listings import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
 from service.db.models import Company, Exchange, Listing
-from service.db.queries import open_quantity, used_quantities
+from service.db.queries import FIXED_BY_EXCHANGES, fixed_changes, open_quantity, used_quantities
 from symbiosis.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem
 
 router = APIRouter(prefix="/listings", tags=["listings"])
@@ -103,6 +103,10 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
     company = session.get(Company, listing.company_id)
     fields = validate_listing(company, {**current, **changes})
     used = used_quantities(session, [listing_id]).get(listing_id, 0.0)
+    fixed = fixed_changes(_fixed_now(listing), fields) if used > 0 else []
+    if fixed:
+        raise ConflictError(f"active exchanges use listing {listing_id!r} as {listing.kind} of {listing.material_key} "
+                            f"in {listing.canonical_unit}; end them before changing its {' and '.join(fixed)}")
     if fields["quantity_canonical"] < used * (1 - 1e-9):
         raise ConflictError(f"active exchanges use {used:g} {fields['canonical_unit']}/yr of listing {listing_id!r}; "
                        "end them before lowering the quantity below that")
@@ -113,6 +117,11 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
     session.commit()
     response.headers["ETag"] = etag(listing.version)
     return listing_public(listing, {listing_id: used})
+
+
+def _fixed_now(listing: Listing) -> dict:
+    """The stored columns of ``listing`` that active exchanges fix."""
+    return {name: getattr(listing, name) for name in FIXED_BY_EXCHANGES}
 
 
 @router.delete("/{listing_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -142,6 +142,60 @@ def test_full_life_cycle_accept_decline_exchange_rerun_and_later_round(region):
     assert ("asnaes-gypsum", "boardco-gypsum") not in {_pair(p) for p in second}
 
 
+def _active_exchange(region) -> None:
+    """Asnæs's gypsum to Gyproc, accepted by both: an active exchange."""
+    api, fac, keys = region.api, region.facilitator, region.companies
+    round_id = _run_round(region)["id"]
+    api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac)
+    [proposal] = [p for p in _proposals(region, fac, round_id=round_id) if p["need_id"] == "gyproc-gypsum"]
+    for company in ("asnaes", "gyproc"):
+        assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys[company]).status_code == 200
+
+
+@pytest.mark.parametrize(("listing", "change", "named"), [
+    ("gyproc-gypsum", {"kind": "offer"}, "kind"),
+    ("gyproc-gypsum", {"material": "10 01 07"}, "material"),
+    ("asnaes-gypsum", {"material": "steam", "unit": "MWh/yr", "quantity": 200000}, "material and unit"),
+])
+def test_a_listing_in_an_active_exchange_keeps_its_kind_material_and_unit(region, listing, change, named):
+    api, keys = region.api, region.companies
+    _active_exchange(region)
+    owner = keys[listing.split("-")[0]]
+    before = api.client.get(f"{V1}/listings/{listing}", headers=owner).json()
+    answer = api.client.patch(f"{V1}/listings/{listing}", headers={**owner, "If-Match": f'"{before["version"]}"'},
+                              json=change)
+    assert answer.status_code == 409, answer.text
+    assert f"end them before changing its {named}" in answer.text
+    assert api.client.get(f"{V1}/listings/{listing}", headers=owner).json() == before
+    # Within the same dimension, and what the exchange leaves alone, may change.
+    more = api.client.patch(f"{V1}/listings/{listing}", headers={**owner, "If-Match": f'"{before["version"]}"'},
+                            json={"unit": "kt/yr", "quantity": before["quantity"] / 1000, "description": "dry"})
+    assert more.status_code == 200, more.text
+
+
+def test_an_import_neither_moves_a_listing_to_another_company_nor_changes_one_in_an_active_exchange(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    _active_exchange(region)
+    companies = ("company_id,name,nace,lat,lon,municipality\n"
+                 "asnaes,Asnæs Power Station,35.11,55.6626,11.0808,Kalundborg\n"
+                 "gyproc,Gyproc plasterboard,23.62,55.683,11.108,Kalundborg\nacme,Acme,23.62,55.6,11.1,Kalundborg\n")
+    listings = ("listing_id,company_id,kind,material,quantity,unit\n"
+                "asnaes-gypsum,acme,offer,10 01 05,150000,t/yr\n"
+                "gyproc-gypsum,gyproc,offer,gypsum,100000,t/yr\n"
+                "boardco-gypsum,acme,need,gypsum,30000,t/yr\n"
+                "acme-new,acme,need,gypsum,10,t/yr\n")
+    answer = api.client.post(f"{V1}/imports", headers=fac, files={"companies": ("companies.csv", companies),
+                                                                  "listings": ("listings.csv", listings)})
+    assert answer.status_code == 422, answer.text
+    found = {(e["row"], e["column"]) for e in answer.json()["errors"]}
+    assert found == {(2, "company_id"), (3, "kind"), (4, "company_id")}
+    assert "belongs to company 'asnaes'" in answer.text
+    # Nothing was written: the supplier still sees its listing, and no new company or listing exists.
+    assert api.client.get(f"{V1}/listings/asnaes-gypsum", headers=keys["asnaes"]).status_code == 200
+    assert api.client.get(f"{V1}/companies/acme", headers=fac).status_code == 404
+    assert api.client.get(f"{V1}/listings/acme-new", headers=fac).status_code == 404
+
+
 def test_audit_log_records_who_changed_what(region):
     api, fac = region.api, region.facilitator
     entries = api.client.get(f"{V1}/audit", params={"limit": 500}, headers=fac).json()["data"]
