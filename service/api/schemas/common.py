@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from service.db.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
 from symbiosis.schema import Column
@@ -34,14 +34,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
 def column_type(column: Column) -> Any:
     """The pydantic type of an input column."""
     if column.type == "id":
         return Id
     if column.type == "float":
         return Number
-    if column.type == "integer":
-        return Annotated[int, Field(ge=0, le=2**31 - 1)]
+    if column.type == "integer":  # a whole number (also written 2.0 or "2"); true is not one
+        return Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_not_bool)]
     if column.type == "boolean":
         return bool
     if column.type == "date":
@@ -67,7 +73,7 @@ def fields_of(columns: tuple[Column, ...], *, exclude: tuple[str, ...] = (), opt
     return fields
 
 
-VERSION_FIELD = (int | None, Field(None, ge=1, description="The version you edited (or send If-Match)."))
+VERSION_FIELD = (int | None, Field(None, ge=1, strict=True, description="The version you edited (or send If-Match)."))
 TIMESTAMPS = {"version": (int, ...), "created_at": (datetime, ...), "updated_at": (datetime, ...)}
 
 

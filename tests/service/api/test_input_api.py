@@ -131,6 +131,16 @@ def test_a_quantity_beyond_the_worlds_yearly_total_is_a_422_and_rounds_still_run
     assert region.api.wait(started.json()["id"], region.facilitator)["status"] == "succeeded"
 
 
+@pytest.mark.parametrize("change", [{"version": True}, {"version": "1"}, {"max_partners": True}])
+def test_true_is_not_read_as_the_number_one(region, change):
+    key = region.companies["gyproc"]
+    body = {"quantity": 5, **change}
+    headers = key if "version" in change else {**key, "If-Match": '"1"'}
+    answer = region.api.client.patch(f"{V1}/listings/gyproc-gypsum", headers=headers, json=body)
+    assert answer.status_code == 422, answer.text
+    assert region.api.client.get(f"{V1}/listings/gyproc-gypsum", headers=key).json()["version"] == 1
+
+
 def test_ids_outside_latin_1_are_stored_and_read_back(region):
     key = region.companies["gyproc"]
     listing_id = "gips-ø-€-✓"
