@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.api.auth import Principal, Role, authenticate
-from service.db.models import AuditEntry, Company, Exchange, Listing
+from service.db.models import AuditEntry, Company, Exchange, Listing, Proposal
+from service.db.queries import OPEN_PROPOSALS
 from service.settings import Settings
 from symbiosis.errors import ConflictError, InputError, PermissionDeniedError, Problem
 
@@ -140,7 +141,7 @@ def etag(version: int) -> str:
 def delete_unless_active(session: Session, principal: Principal, row: Company | Listing,
                          uses: tuple[InstrumentedAttribute, InstrumentedAttribute], refusal: str) -> Response:
     """Delete a company or listing with an audit entry, unless an active exchange names it in one of
-    the exchange columns ``uses``.
+    the exchange columns ``uses``; its proposals still in draft or sent are superseded.
 
     Raises
     ------
@@ -151,6 +152,10 @@ def delete_unless_active(session: Session, principal: Principal, row: Company | 
     active = session.scalar(select(Exchange.id).where(Exchange.status == "active", or_(*(c == key for c in uses))))
     if active is not None:
         raise ConflictError(refusal.format(active=active))
+    # Its open proposals go with it: no one can accept them any more, nor a newcomer under the same id.
+    session.execute(update(Proposal).where(Proposal.status.in_(OPEN_PROPOSALS),
+                                           or_(*(getattr(Proposal, c.key) == key for c in uses)))
+                    .values(status="superseded", version=Proposal.version + 1))
     session.delete(row)
     record(session, principal, "delete", entity, key, {"name": row.name} if entity == "company" else None)
     session.commit()

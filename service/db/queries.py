@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from service.db.models import Exchange
 
 ACTIVE = "active"
+#: Proposals not yet decided: drafts and those sent to the companies.
+OPEN_PROPOSALS = ("draft", "sent")
 
 
 def used_quantities(session: Session, listing_ids: Iterable[str] | None = None,

@@ -56,16 +56,15 @@ def _scope_listings(session: Session, round_: Round) -> tuple[dict[str, Company]
     return companies, listings
 
 
-def _run_directives(session: Session, round_: Round, listings: list[Listing], in_snapshot: set[str]) -> list[dict]:
-    """The round's own directives, plus a lock for each exchange its earlier runs produced and a forbid
-    for each proposal declined in them."""
+def _run_directives(session: Session, round_: Round, listings: list[Listing], in_snapshot: set[str],
+                    locked: list[Exchange]) -> list[dict]:
+    """The round's own directives, plus a lock for each exchange of its earlier runs in ``locked`` and
+    a forbid for each proposal declined in them."""
     directives = [dict(d) for d in round_.directives or []]
     factor = {item.listing_id: item.quantity / item.quantity_canonical for item in listings}
-    locked = session.scalars(select(Exchange).where(Exchange.round_id == round_.id, Exchange.status == "active"))
     for exchange in locked:
-        if exchange.offer_id in in_snapshot and exchange.need_id in in_snapshot:
-            directives.append({"action": "lock", "offer_id": exchange.offer_id, "need_id": exchange.need_id,
-                               "min_quantity": exchange.quantity_canonical * factor[exchange.offer_id]})
+        directives.append({"action": "lock", "offer_id": exchange.offer_id, "need_id": exchange.need_id,
+                           "min_quantity": exchange.quantity_canonical * factor[exchange.offer_id]})
     declined = session.execute(select(Proposal.offer_id, Proposal.need_id).where(
         Proposal.round_id == round_.id, Proposal.status == "declined").distinct()).all()
     for offer_id, need_id in declined:
@@ -77,20 +76,37 @@ def _run_directives(session: Session, round_: Round, listings: list[Listing], in
 def build_snapshot(session: Session, round_: Round) -> dict:
     """The companies and open listings in the round's scope, and the directives of this run.
 
-    A re-run locks the exchanges its earlier runs produced instead of subtracting their quantities.
+    A re-run locks the exchanges its earlier runs produced instead of subtracting their quantities,
+    where both their listings are in the snapshot; an exchange with a listing that has left the
+    scope (or is no longer open) is subtracted like any other round's.
     """
     companies, listings = _scope_listings(session, round_)
-    used = used_quantities(session, [item.listing_id for item in listings], exclude_round=round_.id)
-    records = []
-    for item in listings:
-        record = open_listing_record(listing_record(item), item.quantity, item.quantity_canonical, item.min_lot,
-                                     used.get(item.listing_id, 0.0))
-        if record is not None:
-            records.append(record)
-    in_snapshot = {r["listing_id"] for r in records}
+    ids = [item.listing_id for item in listings]
+    others = used_quantities(session, ids, exclude_round=round_.id)
+    own = list(session.scalars(select(Exchange).where(Exchange.round_id == round_.id, Exchange.status == "active")
+                               .order_by(Exchange.id)))
+    locked = own
+    while True:
+        used = dict(others)
+        for exchange in own:
+            if exchange not in locked:
+                for listing_id, amount in ((exchange.offer_id, exchange.quantity_canonical),
+                                           (exchange.need_id, exchange.need_quantity_canonical)):
+                    used[listing_id] = used.get(listing_id, 0.0) + amount
+        records = []
+        for item in listings:
+            record = open_listing_record(listing_record(item), item.quantity, item.quantity_canonical, item.min_lot,
+                                         used.get(item.listing_id, 0.0))
+            if record is not None:
+                records.append(record)
+        in_snapshot = {r["listing_id"] for r in records}
+        still = [e for e in locked if e.offer_id in in_snapshot and e.need_id in in_snapshot]
+        if len(still) == len(locked):
+            break
+        locked = still  # what is not locked is subtracted, and the open listings are told again
     used_companies = {r["company_id"] for r in records}
     return {
         "companies": [company_record(c) for key, c in companies.items() if key in used_companies],
         "listings": records,
-        "directives": _run_directives(session, round_, listings, in_snapshot),
+        "directives": _run_directives(session, round_, listings, in_snapshot, locked),
     }

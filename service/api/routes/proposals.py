@@ -116,15 +116,24 @@ def _decide(session: Session, principal: Principal, proposal_id: int, decision: 
 
 
 def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None:
-    """Both sides accepted: the proposal becomes an active exchange, if the listings still have room."""
+    """Both sides accepted: the proposal becomes an active exchange, if its listings are still what
+    was proposed (the same company, side and material) and still have room. A refusal names only the
+    caller's own listing, never the other side's, who stays anonymous until the exchange starts."""
     used = used_quantities(session, [p.offer_id, p.need_id])
-    for listing_id, amount in ((p.offer_id, p.quantity_canonical), (p.need_id, p.need_quantity_canonical)):
+    sides = ((p.offer_id, "offer", p.supplier_id, p.material, p.quantity_canonical),
+             (p.need_id, "need", p.receiver_id, p.need_material, p.need_quantity_canonical))
+    for listing_id, kind, company_id, material, amount in sides:
+        whose = f"your listing {listing_id!r}" if company_id == principal.company_id else "the other side's listing"
         listing = session.get(Listing, listing_id)
-        if listing is None:
-            raise ConflictError(f"listing {listing_id} of this proposal no longer exists; the round must be run again")
+        if listing is None or listing.company_id != company_id:
+            raise ConflictError(f"{whose} of this proposal no longer exists; the round must be run again")
+        if listing.kind != kind or listing.material_key != material:
+            raise ConflictError(f"{whose} was changed since the proposal (it is now {listing.kind} of "
+                                f"{listing.material_key})" if company_id == principal.company_id else
+                                f"{whose} was changed since the proposal; the round must be run again")
         if used.get(listing_id, 0.0) + amount > listing.quantity_canonical * (1 + 1e-9):
-            raise ConflictError(f"listing {listing_id} no longer has enough open quantity for this proposal "
-                           "(another exchange took it); the round must be run again")
+            raise ConflictError(f"{whose} no longer has enough open quantity for this proposal "
+                                "(another exchange took it, or the quantity was lowered); the round must be run again")
     p.status = "accepted"
     exchange = Exchange(**{name: getattr(p, name) for name in FLOW_COLUMNS}, proposal_id=p.id, round_id=p.round_id,
                         status="active")

@@ -196,6 +196,91 @@ def test_an_import_neither_moves_a_listing_to_another_company_nor_changes_one_in
     assert api.client.get(f"{V1}/listings/acme-new", headers=fac).status_code == 404
 
 
+def _sent(region, body: dict | None = None) -> dict[str, dict]:
+    """A round run and sent: its proposals by need."""
+    round_id = _run_round(region, body)["id"]
+    region.api.client.post(f"{V1}/rounds/{round_id}/send", headers=region.facilitator)
+    return {p["need_id"]: p for p in _proposals(region, region.facilitator, round_id=round_id)}
+
+
+def test_a_proposal_whose_listing_changed_side_or_material_cannot_start_and_names_no_other_listing(region):
+    api, keys = region.api, region.companies
+    proposal = _sent(region)["boardco-gypsum"]
+    listing = api.client.get(f"{V1}/listings/boardco-gypsum", headers=keys["boardco"]).json()
+    changed = api.client.patch(f"{V1}/listings/boardco-gypsum", headers={**keys["boardco"], "If-Match": f'"{listing["version"]}"'},
+                               json={"material": "steam", "unit": "MWh/yr", "quantity": 90000})
+    assert changed.status_code == 200, changed.text
+    assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["boardco"]).status_code == 200
+    refused = api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["asnaes"])
+    assert refused.status_code == 409, refused.text
+    assert "the other side's listing was changed" in refused.text and "boardco" not in refused.text
+    assert api.client.get(f"{V1}/exchanges", headers=region.facilitator).json()["count"] == 0
+
+
+def test_deleting_a_listing_or_company_supersedes_its_open_proposals_for_good(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    proposals = _sent(region)
+    board, gyproc = proposals["boardco-gypsum"], proposals["gyproc-gypsum"]
+    assert api.client.post(f"{V1}/proposals/{board['id']}/accept", headers=keys["boardco"]).status_code == 200
+    assert api.client.post(f"{V1}/proposals/{gyproc['id']}/accept", headers=keys["asnaes"]).status_code == 200
+    # Boardco leaves; a different firm is registered under the same id and lists the same listing id.
+    assert api.client.delete(f"{V1}/companies/boardco", headers=fac).status_code == 204
+    assert api.client.get(f"{V1}/proposals/{board['id']}", headers=fac).json()["status"] == "superseded"
+    newcomer = {"company_id": "boardco", "name": "Other firm", "nace": "10.11", "lat": 55.23, "lon": 11.76,
+                "municipality": "Næstved"}
+    assert api.client.post(f"{V1}/companies", json=newcomer, headers=fac).status_code == 201
+    new_key = api.key("company", "boardco")
+    assert api.client.post(f"{V1}/listings", headers=new_key, json={
+        "listing_id": "boardco-gypsum", "company_id": "boardco", "kind": "need", "material": "gypsum",
+        "quantity": 30000, "unit": "t/yr"}).status_code == 201
+    late = api.client.post(f"{V1}/proposals/{board['id']}/accept", headers=keys["asnaes"])
+    assert late.status_code == 409 and "superseded" in late.text
+    # Gyproc deletes its listing and Boardco's newcomer takes the id: Gyproc's proposal is gone too.
+    assert api.client.delete(f"{V1}/listings/gyproc-gypsum", headers=keys["gyproc"]).status_code == 204
+    assert api.client.get(f"{V1}/proposals/{gyproc['id']}", headers=fac).json()["status"] == "superseded"
+    assert api.client.get(f"{V1}/exchanges", headers=fac).json()["count"] == 0
+
+
+def test_an_exchange_cannot_attach_to_a_listing_id_now_held_by_another_company(region, monkeypatch):
+    # Even where a proposal stayed open (deleted outside the API), the exchange checks who holds the listing.
+    from service.api import deps
+
+    api, fac, keys = region.api, region.facilitator, region.companies
+    board = _sent(region)["boardco-gypsum"]
+    assert api.client.post(f"{V1}/proposals/{board['id']}/accept", headers=keys["asnaes"]).status_code == 200
+    monkeypatch.setattr(deps, "OPEN_PROPOSALS", ())  # the delete leaves the proposal open
+    assert api.client.delete(f"{V1}/listings/boardco-gypsum", headers=keys["boardco"]).status_code == 204
+    assert api.client.post(f"{V1}/listings", headers=keys["gyproc"], json={
+        "listing_id": "boardco-gypsum", "company_id": "gyproc", "kind": "need", "material": "gypsum",
+        "quantity": 30000, "unit": "t/yr"}).status_code == 201
+    refused = api.client.post(f"{V1}/proposals/{board['id']}/accept", headers=keys["boardco"])
+    assert refused.status_code == 409 and "your listing 'boardco-gypsum' of this proposal no longer exists" in refused.text
+    assert api.client.get(f"{V1}/exchanges", headers=fac).json()["count"] == 0
+
+
+def test_a_rerun_subtracts_its_exchanges_whose_listings_left_the_scope(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    scope = {"municipalities": ["Kalundborg"]}
+    round_ = _run_round(region, {"name": "Kalundborg", "scope": scope})
+    api.client.post(f"{V1}/rounds/{round_['id']}/send", headers=fac)
+    [proposal] = _proposals(region, fac, round_id=round_["id"])
+    for company in ("asnaes", "gyproc"):
+        assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys[company]).status_code == 200
+    # Boardco moves into the scope with a larger need; Gyproc moves out of it.
+    for company, place in (("boardco", "Kalundborg"), ("gyproc", "Roskilde")):
+        current = api.client.get(f"{V1}/companies/{company}", headers=fac).json()
+        assert api.client.patch(f"{V1}/companies/{company}", headers={**fac, "If-Match": f'"{current["version"]}"'},
+                                json={"municipality": place}).status_code == 200
+    listing = api.client.get(f"{V1}/listings/boardco-gypsum", headers=keys["boardco"]).json()
+    assert api.client.patch(f"{V1}/listings/boardco-gypsum", headers={**keys["boardco"], "If-Match": f'"{listing["version"]}"'},
+                            json={"quantity": 150000}).status_code == 200
+    assert api.client.post(f"{V1}/rounds/{round_['id']}/run", headers=fac).status_code == 202
+    assert api.wait(round_["id"], fac)["status"] == "succeeded"
+    rerun = [p for p in _proposals(region, fac, round_id=round_["id"]) if p["run"] == 2]
+    assert [(p["offer_id"], p["need_id"]) for p in rerun] == [("asnaes-gypsum", "boardco-gypsum")]
+    assert rerun[0]["quantity"] == pytest.approx(50000)  # 150,000 offered less the 100,000 exchanged
+
+
 def test_audit_log_records_who_changed_what(region):
     api, fac = region.api, region.facilitator
     entries = api.client.get(f"{V1}/audit", params={"limit": 500}, headers=fac).json()["data"]
