@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select
@@ -115,14 +116,35 @@ def _load_region(session: Session) -> RegionData:
     parts = []
     for model, where, status in ((Exchange, Exchange.status == "active", "active"),
                                  (Proposal, Proposal.status.in_(PROPOSED_STATUSES), "proposed")):
-        columns = [getattr(model, name) for name in _FLOW]
-        rows = _rows(session, select(*columns).where(where).order_by(model.id))
-        parts.append(pd.DataFrame(rows, columns=list(_FLOW)).assign(status=status))
-    parts = [part for part in parts if len(part)]
+        names = [*_FLOW, "round_id", "created_at"]
+        rows = _rows(session, select(*(getattr(model, name) for name in names)).where(where).order_by(model.id))
+        parts.append(pd.DataFrame(rows, columns=names).assign(status=status))
+    parts[1] = _counted_once(*parts)
+    parts = [part.drop(columns=["round_id", "created_at"]) for part in parts if len(part)]
     exchanges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_FLOW, "status"])
     known = set(companies.index)
     exchanges = exchanges[exchanges["supplier_id"].isin(known) & exchanges["receiver_id"].isin(known)]
     return RegionData(companies, exchanges.reset_index(drop=True))
+
+
+def _counted_once(active: pd.DataFrame, proposed: pd.DataFrame) -> pd.DataFrame:
+    """The open proposals that count in the network beside the active exchanges, so that no flow is
+    counted twice: not a proposal made before an exchange of the same pair started (a copy from
+    another round, or a rival of it), and, of a listing proposed by several rounds, only the latest
+    round's proposals."""
+    if proposed.empty:
+        return proposed
+    keep = np.ones(len(proposed), dtype=bool)
+    if len(active):
+        started = pd.to_datetime(active["created_at"], utc=True).groupby([active["offer_id"], active["need_id"]]).max()
+        pair_started = started.reindex(pd.MultiIndex.from_frame(proposed[["offer_id", "need_id"]]))
+        made = pd.to_datetime(proposed["created_at"], utc=True)
+        keep &= ~(made.to_numpy() < pair_started.to_numpy())
+    latest = pd.concat([proposed.set_index("offer_id")["round_id"], proposed.set_index("need_id")["round_id"]])
+    latest = latest.groupby(level=0).max()
+    keep &= (proposed["round_id"].to_numpy() >= latest.reindex(proposed["offer_id"]).to_numpy()) & \
+            (proposed["round_id"].to_numpy() >= latest.reindex(proposed["need_id"]).to_numpy())
+    return proposed[keep]
 
 
 def load_region(session: Session) -> RegionData:

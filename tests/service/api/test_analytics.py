@@ -27,6 +27,26 @@ def proposed(region):
     return region
 
 
+def test_the_network_counts_each_flow_once_across_rounds_and_exchanges(proposed):
+    # A second round re-proposes both flows; then round 1's Gyproc proposal is accepted. The network
+    # is the active exchange plus the latest round's open proposal to Boardco, not all four.
+    api, fac, keys = proposed.api, proposed.facilitator, proposed.companies
+    first = api.client.get(f"{V1}/proposals", headers=fac).json()["data"]
+    second_id = api.client.post(f"{V1}/rounds", json={"name": "autumn"}, headers=fac).json()["id"]
+    assert api.wait(second_id, fac)["status"] == "succeeded"
+    api.client.post(f"{V1}/rounds/{second_id}/send", headers=fac)
+    [gyproc] = [p for p in first if p["need_id"] == "gyproc-gypsum"]
+    for company in ("asnaes", "gyproc"):
+        assert api.client.post(f"{V1}/proposals/{gyproc['id']}/accept", headers=keys[company]).status_code == 200
+    [exchange] = api.client.get(f"{V1}/exchanges", headers=fac).json()["data"]
+    [board] = [p for p in api.client.get(f"{V1}/proposals", params={"round_id": second_id}, headers=fac).json()["data"]
+               if p["need_id"] == "boardco-gypsum"]
+    rows = api.client.get(f"{V1}/analytics/aggregates?by=material", headers=fac).json()["data"]
+    assert sum(row["exchanges"] for row in rows) == 2
+    expected = sum(item["indicators"]["waste_t"] + (item["indicators"]["resource_t"] or 0) for item in (exchange, board))
+    assert sum(row["diverted_t"] for row in rows) == pytest.approx(expected)
+
+
 def _consent(region, company_id: str) -> None:
     headers = region.companies[company_id]
     version = region.api.client.get(f"{V1}/companies/{company_id}", headers=headers).json()["version"]
