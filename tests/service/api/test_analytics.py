@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
 
 import networkx as nx
 import pytest
@@ -356,6 +357,9 @@ def test_planner_and_facilitator_csv_exports_carry_no_formulas(region):
 
 def test_the_network_says_how_betweenness_was_computed_and_is_cached_until_the_data_change(proposed, monkeypatch):
     api, fac = proposed.api, proposed.facilitator
+    for thread in threading.enumerate():  # the round's warm-up of the analytics has finished
+        if thread.name.startswith("after-round-"):
+            thread.join(timeout=120)
     calls = []
     graph = analytics_routes.company_graph
     monkeypatch.setattr(analytics_routes, "company_graph", lambda *a, **k: calls.append(1) or graph(*a, **k))
