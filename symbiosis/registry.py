@@ -26,7 +26,7 @@ import pandas as pd
 from symbiosis.dates import parse_date
 from symbiosis.errors import InputError, Problem
 from symbiosis.geocode import Geocoder, GeocodingError, misplaced_sites
-from symbiosis.input_files import SEPARATOR_NAMES, read_csv_text, read_workbook
+from symbiosis.input_files import ENCODING_NAMES, SEPARATOR_NAMES, read_csv_text, read_workbook
 from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog, quantity_limits, unit_factor
 from symbiosis.nace import normalise_nace, trailing_zero_hint
@@ -53,11 +53,16 @@ class Registry:
         per given unit), ``dimension``, ``is_ewc``, and the company's ``lat`` and ``lon``.
     notices
         Things worth telling the user that are not errors (e.g. ignored columns).
+    locale
+        The notation numbers written as text were read in (``'da'`` or ``'en'``: declared, the
+        workbook's setting, or detected), for the other files of the same run; None when none was
+        known (then no cell was ambiguous).
     """
 
     companies: pd.DataFrame
     listings: pd.DataFrame
     notices: list[str] = field(default_factory=list)
+    locale: str | None = None
 
     @property
     def offers(self) -> pd.DataFrame:
@@ -71,8 +76,8 @@ class Registry:
 def read_csv_table(path: str | Path) -> pd.DataFrame:
     """Read one CSV file as text cells (nothing is interpreted yet).
 
-    The encoding (UTF-8 with or without BOM, else Windows-1252) and the separator (``;``, tab or
-    ``,``) are detected; see :mod:`symbiosis.input_files`.
+    The encoding (UTF-16 or UTF-32 with their BOM, UTF-8 with or without BOM, else Windows-1252)
+    and the separator (``;``, tab or ``,``) are detected; see :mod:`symbiosis.input_files`.
     """
     return read_csv_text(path)
 
@@ -249,6 +254,11 @@ def _clean(
     unknown = [c for c in frame.columns if c not in known and not c.startswith("Unnamed:")]
     if unknown:
         notices.append(f"{check.label}: ignored unknown column(s) {', '.join(map(repr, unknown))}")
+    headless = [position + 1 for position, c in enumerate(frame.columns) if c.startswith("Unnamed:")
+                and not frame.iloc[:, position].map(_is_blank).all()]
+    if headless:
+        notices.append(f"{check.label}: ignored column(s) {', '.join(map(str, headless))} (counted from 1): they hold "
+                       "values but have no header")
     for col in columns:
         if col.name not in frame.columns:
             if col.required:
@@ -470,10 +480,10 @@ def _marked_cells(values: np.ndarray, least: int, marks: str = ".,") -> list[str
 
 def _file_notices(frame: pd.DataFrame, label: str, notices: list[str]) -> None:
     encoding, separator = frame.attrs.get("encoding"), frame.attrs.get("separator")
-    if encoding == "cp1252" or separator not in (None, ","):
+    if encoding not in (None, "utf-8", "utf-8-sig") or separator not in (None, ","):
         notices.append(
             f"{label}: read as {SEPARATOR_NAMES.get(separator, 'comma')}-separated text in "
-            f"{'Windows-1252 (cp1252)' if encoding == 'cp1252' else 'UTF-8'}"
+            f"{ENCODING_NAMES.get(encoding, 'UTF-8')}"
         )
 
 
@@ -687,7 +697,7 @@ def validate_tables(
     lst["available_to"] = date_to
     lst = lst.set_index("listing_id")
     lst = lst.join(comp[["lat", "lon"]], on="company_id")
-    return Registry(companies=comp, listings=lst, notices=notices)
+    return Registry(companies=comp, listings=lst, notices=notices, locale=locale)
 
 
 def _looks_like_code(text: str) -> bool:

@@ -1,5 +1,7 @@
 """Files as real spreadsheets write them: Danish CSV, cp1252, blank rows, Danish dates, NACE forms."""
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -194,3 +196,215 @@ def test_workbook_with_a_repeated_header_is_read_with_a_notice(tmp_path):
     book.save(tmp_path / "w.xlsx")
     reg = read_registry(workbook=tmp_path / "w.xlsx")
     assert reg.companies.loc["a", "name"] == "A" and any("name.1" in n for n in reg.notices)
+
+
+# --- CSV that is not well-formed: every defect is an error naming the file, row and line ----------------------
+
+DESCRIBED = "listing_id,company_id,kind,material,quantity,unit,description\n"
+
+
+def _problems(tmp_path, companies: str, listings: str, *, encoding="utf-8"):
+    c, l = _write(tmp_path, companies, listings, encoding=encoding)
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l)
+    return info.value.problems
+
+
+def test_an_unclosed_quote_that_a_later_quote_closes_is_an_error_naming_the_line_it_opens_on(tmp_path):
+    listings = (DESCRIBED + 'o1,a,offer,10 01 05,1000,t/yr,"Grade A gypsum\nn1,b,need,gypsum,800,t/yr,for boards\n'
+                'n2,b,need,gypsum,300,t/yr,"Food grade"\nn3,b,need,gypsum,200,t/yr,x\n')
+    [problem] = _problems(tmp_path, COMPANIES, listings)
+    assert (problem.table, problem.row) == ("l.csv", 2)
+    assert "line 2" in problem.reason and "closing quote" in problem.reason
+
+
+def test_a_quote_still_open_at_the_end_of_the_file_is_an_error_naming_the_line_it_opens_on(tmp_path):
+    listings = DESCRIBED + 'o1,a,offer,10 01 05,1000,t/yr,ok\nn1,b,need,gypsum,800,t/yr,"for boards\nn2,b,need,gypsum,3,t/yr\n'
+    [problem] = _problems(tmp_path, COMPANIES, listings)
+    assert (problem.table, problem.row) == ("l.csv", 3)
+    assert "line 3" in problem.reason and "never closed" in problem.reason
+
+
+def test_rows_swallowed_by_a_quote_that_closes_at_the_end_of_a_line_are_an_error(tmp_path):
+    listings = (DESCRIBED + 'o1,a,offer,10 01 05,1000,t/yr,"Grade A gypsum\nn1,b,need,gypsum,800,t/yr,for boards\n'
+                'n2,b,need,gypsum,300,t/yr,5 mm"\n')
+    [problem] = _problems(tmp_path, COMPANIES, listings)
+    assert problem.row == 2 and "line 3" in problem.reason and "closing quote missing on line 2" in problem.reason
+
+
+def test_text_after_a_closing_quote_is_an_error(tmp_path):
+    [problem] = _problems(tmp_path, COMPANIES, LISTINGS.replace("n,b,need", '"n" ,b,need'))
+    assert problem.row == 3 and "line 3" in problem.reason and 'two quotes ("")' in problem.reason
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_quoted_text_of_several_lines_still_loads(tmp_path, sep):
+    text = "Grade A gypsum, dry\nfrom flue-gas desulphurisation, 1-3 mm\r\nsee \"spec\"; ask us"
+    quoted = '"' + text.replace('"', '""') + '"'
+    rows = [DESCRIBED.strip().split(","), ["g", "a", "offer", "gypsum", "10", "t/yr", quoted],
+            ["n", "b", "need", "gypsum", "5", "t/yr", ""]]
+    c, l = _write(tmp_path, COMPANIES, "".join(sep.join(row) + "\n" for row in rows))
+    frame = read_csv_table(l)
+    assert list(frame["listing_id"]) == ["g", "n"]
+    assert frame.loc[0, "description"] == text
+
+
+def test_row_numbers_after_a_multi_line_cell_name_the_row_and_its_line(tmp_path):
+    listings = DESCRIBED + 'g,a,offer,gypsum,10,t/yr,"two\nlines"\nn,b,need,gypsum,5,t/yr,x,y\n'
+    [problem] = _problems(tmp_path, COMPANIES, listings)
+    assert problem.row == 3 and "(line 4)" in problem.reason
+
+
+def test_a_row_with_more_fields_than_the_header_is_an_error_naming_row_and_counts(tmp_path):
+    companies = COMPANIES.replace("a,Alpha,35.11,55.66,11.08", "a,Alpha,35.11,55,66,11,08")
+    [problem] = _problems(tmp_path, companies, LISTINGS)
+    assert (problem.table, problem.row, problem.column) == ("c.csv", 2, None)
+    assert "has 7 fields, the header has 5" in problem.reason
+
+
+def test_a_trailing_separator_on_every_row_is_an_error_for_each_row(tmp_path):
+    companies = "company_id;name;nace;lat;lon\na;Alpha;35.11;55,66;11,08;\nb;Beta;23.62;55,67;11,10;\n"
+    problems = _problems(tmp_path, companies, LISTINGS)
+    assert [(p.table, p.row) for p in problems] == [("c.csv", 2), ("c.csv", 3)]
+    assert all("has 6 fields, the header has 5" in p.reason and "semicolon" in p.reason for p in problems)
+
+
+def test_rows_with_fewer_fields_or_blank_extra_fields_load_with_blank_cells(tmp_path):
+    listings = ("listing_id,company_id,kind,material,quantity,unit,available_from,available_to\n"
+                "g,a,offer,gypsum,10,t/yr\n,,,,,,,,,\nn,b,need,gypsum,5,t/yr,01.01.2026\n")
+    c, l = _write(tmp_path, COMPANIES, listings)
+    frame = read_csv_table(l)
+    assert frame.loc[0].tolist() == ["g", "a", "offer", "gypsum", "10", "t/yr", "", ""]
+    reg = read_registry(companies=c, listings=l)
+    assert list(reg.listings.index) == ["g", "n"]
+    assert pd.isna(reg.listings.loc["g", "available_from"])
+    assert reg.listings.loc["n", "available_from"] == pd.Timestamp("2026-01-01")
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "is empty"), ("\n\n", "is empty"),
+                                               ("\ncompany_id,name\n", "first line is blank")])
+def test_a_file_without_a_header_row_is_an_error(tmp_path, text, message):
+    (tmp_path / "c.csv").write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_csv_table(tmp_path / "c.csv")
+
+
+def test_repeated_and_padded_csv_headers_are_renamed_as_in_a_workbook(tmp_path):
+    (tmp_path / "c.csv").write_text(" a , a,\n1,2,3\n")
+    assert list(read_csv_table(tmp_path / "c.csv").columns) == ["a", "a.1", "Unnamed: 2"]
+
+
+# --- encodings --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_unicode_text_with_a_byte_order_mark_loads(tmp_path, encoding):
+    companies = "company_id\tname\tnace\tlat\tlon\na\tÆrø Øst\t35.11\t55.66\t11.08\nb\tBeta\t23.62\t55.67\t11.10\n"
+    listings = LISTINGS.replace(",", "\t")
+    if encoding in ("utf-16-le", "utf-16-be"):  # the mark written by hand, in the file's byte order
+        companies, listings = "\ufeff" + companies, "\ufeff" + listings
+    reg = read_registry(**dict(zip(("companies", "listings"), _write(tmp_path, companies, listings, encoding=encoding))))
+    assert reg.companies.loc["a", "name"] == "Ærø Øst" and list(reg.listings.index) == ["g", "n"]
+    name = "UTF-32" if encoding == "utf-32" else "UTF-16"
+    assert f"c.csv: read as tab-separated text in {name}" in reg.notices
+
+
+def test_a_byte_order_mark_that_lies_is_an_error(tmp_path):
+    (tmp_path / "c.csv").write_bytes(b"\xff\xfe" + "company_id\na\n".encode("utf-16-le") + b"\x00")
+    with pytest.raises(InputError, match="byte-order mark of UTF-16 text but is not UTF-16"):
+        read_csv_table(tmp_path / "c.csv")
+    (tmp_path / "c.csv").write_bytes(b"\xef\xbb\xbf" + "company_id\nÆblegaard\n".encode("cp1252"))
+    with pytest.raises(InputError, match="byte-order mark of UTF-8 text but is not UTF-8"):
+        read_csv_table(tmp_path / "c.csv")
+
+
+def test_a_file_that_is_not_text_says_so(tmp_path):
+    path = tmp_path / "w.xlsx"
+    pd.DataFrame({"company_id": ["a"]}).to_excel(path, index=False)
+    (tmp_path / "c.csv").write_bytes(path.read_bytes())
+    with pytest.raises(InputError, match="not text but a zip file"):
+        read_csv_table(tmp_path / "c.csv")
+    (tmp_path / "c.csv").write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(InputError, match=r"is not text \(\d+ of its first 2,048 bytes are control bytes\)"):
+        read_csv_table(tmp_path / "c.csv")
+    (tmp_path / "c.csv").write_bytes(COMPANIES.encode("utf-16-le"))
+    with pytest.raises(InputError, match="UTF-16 text without the byte-order mark"):
+        read_csv_table(tmp_path / "c.csv")
+
+
+def test_a_stray_control_character_in_a_cell_is_still_read_as_text(tmp_path):
+    (tmp_path / "c.csv").write_bytes(COMPANIES.replace("Beta", "Be\x00ta").encode())
+    assert read_csv_table(tmp_path / "c.csv").loc[1, "name"] == "Be\x00ta"
+
+
+# --- workbooks ----------------------------------------------------------------------------------------------------
+
+def _book():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    companies = book.active
+    companies.title = "companies"
+    for row in (["company_id", "name", "nace", "lat", "lon"], ["a", "A", "35.11", 55.66, 11.08], ["b", "B", "23.62", 55.6, 11.0]):
+        companies.append(row)
+    listings = book.create_sheet("listings")
+    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit", "available_to", "max_distance_km"])
+    return book, listings
+
+
+def _with_dimension(path, sheet_part: str, ref: str) -> None:
+    """Rewrite one sheet's dimension record, as a careless program that edited the sheet leaves it."""
+    import re
+    import zipfile
+
+    source = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(source)) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == sheet_part:
+                data, count = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="%s"' % ref.encode(), data)
+                assert count == 1
+            zout.writestr(item, data)
+
+
+def test_a_workbook_sheet_with_a_stale_dimension_record_is_read_to_its_last_row_and_column(tmp_path):
+    book, listings = _book()
+    for row in (["o1", "a", "offer", "10 01 05", 1000, "t/yr"], ["n1", "b", "need", "gypsum", 800, "t/yr"],
+                ["n2", "b", "need", "gypsum", 300, "t/yr"]):
+        listings.append(row)
+    path = tmp_path / "w.xlsx"
+    book.save(path)
+    _with_dimension(path, "xl/worksheets/sheet2.xml", "A1:D3")
+    reg = read_registry(workbook=path)
+    assert list(reg.listings.index) == ["o1", "n1", "n2"]
+    assert list(reg.listings["unit"]) == ["t/yr"] * 3
+
+
+def test_merged_cells_holding_a_value_are_an_error_naming_sheet_and_range(tmp_path):
+    from datetime import datetime
+
+    book, listings = _book()
+    listings.append(["o1", "a", "offer", "10 01 05", 1000, "t/yr", datetime(2026, 6, 30), 10])
+    listings.append(["o2", "a", "offer", "10 01 05", 1000, "t/yr"])
+    listings.append(["n1", "b", "need", "gypsum", 800, "t/yr"])
+    listings.merge_cells("G2:G3")
+    listings.merge_cells("A5:B5")  # formatting only: no value in it
+    path = tmp_path / "w.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=path)
+    [problem] = info.value.problems
+    assert (problem.table, problem.row) == ("w.xlsx [listings]", 2)
+    assert "cells G2:G3 are merged" in problem.reason and "give each row its own value" in problem.reason
+
+
+def test_a_workbook_whose_merged_cells_hold_no_value_loads(tmp_path):
+    book, listings = _book()
+    listings.append(["o1", "a", "offer", "10 01 05", 1000, "t/yr"])
+    listings.append(["n1", "b", "need", "gypsum", 800, "t/yr"])
+    listings.merge_cells("G2:H3")
+    book["companies"].merge_cells("F1:G1")
+    book.create_sheet("notes")["A1"] = "Notes"
+    book["notes"].merge_cells("A1:D1")
+    path = tmp_path / "w.xlsx"
+    book.save(path)
+    assert list(read_registry(workbook=path).listings.index) == ["o1", "n1"]

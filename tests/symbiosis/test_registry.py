@@ -109,6 +109,16 @@ def test_unknown_columns_are_ignored_with_a_notice(tmp_path):
     assert any("contact" in n for n in reg.notices)
 
 
+def test_a_column_with_values_but_no_header_is_named_in_a_notice(tmp_path):
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit,\n"
+                  "s,a,offer,steam,10,MWh/yr,call Ann first\nn,b,need,steam,5,MWh/yr,\n")
+    reg = read_registry(companies=c, listings=l)
+    assert any("ignored column(s) 7" in n and "no header" in n for n in reg.notices)
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit,\n"
+                  "s,a,offer,steam,10,MWh/yr,\n")
+    assert not any("no header" in n for n in read_registry(companies=c, listings=l).notices)
+
+
 def test_missing_file_is_an_input_error_naming_it(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_registry(companies=tmp_path / "nope.csv", listings=tmp_path / "nope2.csv")

@@ -174,6 +174,8 @@ def import_tables(
             except InputError as exc:
                 raise InputError(_relabel(exc.problems, label), location="file") from None
             labels = {name: f"{label} [{name}]" for name in tables}
+            for name in TABLES:  # every row is read, whatever a sheet's dimension record claimed
+                _check_rows(tables[name], labels[name], settings)
         else:
             labels = {"companies": _label(companies, "companies.csv"), "listings": _label(listings, "listings.csv")}
             tables = {}

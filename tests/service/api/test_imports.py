@@ -87,6 +87,35 @@ def test_a_tiny_workbook_with_a_far_sparse_cell_is_refused_at_once(api):
     assert elapsed < 2.0, elapsed  # refused from the declared size (0.5 s was exceeded once on a loaded 2-core machine)
 
 
+def _stale_dimensions(book: bytes) -> bytes:
+    """The workbook with every sheet's dimension record claiming three rows, whatever it holds."""
+    import re
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:F3" />', data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_workbook_whose_dimension_records_understate_its_rows_is_still_held_to_the_row_limit(database_url):
+    with create_app_client(Settings(database_url=database_url, import_max_rows=20)) as (client, app):
+        fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+        book = _stale_dimensions(_region_workbook())
+        response = client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", book)})
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["reason"].endswith(
+            "rows, more than the limit of 20 rows (SYMBIOSIS_IMPORT_MAX_ROWS)")
+        assert client.get(f"{V1}/companies", headers=fac).json()["count"] == 0
+    with create_app_client(Settings(database_url=database_url)) as (client, app):
+        fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
+        response = client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", book)})
+        assert response.status_code == 200 and response.json()["listings_created"] == 39  # every row read
+
+
 def test_workbooks_and_csv_files_over_the_row_limit_are_refused_and_nothing_is_stored(database_url, tmp_path):
     with create_app_client(Settings(database_url=database_url, import_max_rows=20)) as (client, app):
         fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
