@@ -29,8 +29,13 @@ from dataclasses import dataclass
 LOCALES: tuple[str, ...] = ("da", "en")
 LOCALE_NAMES: dict[str, str] = {"da": "Danish", "en": "English"}
 
-# Spaces (also no-break and thin spaces) group thousands in both locales; they are dropped first.
-_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009'](?=\d)")
+# A space, no-break space or narrow no-break space groups thousands in both locales: between a first
+# group of 1-3 digits and groups of exactly three (``1 234 567``, ``1 234,5``), where it is dropped
+# first. Any other space or apostrophe between digits (``12 5``, ``1 2345``, ``1'234``) is no number.
+_GROUP_SPACES = " \u00a0\u202f"
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009'](?=\d)")
+_SPACE_GROUPED = re.compile(rf"[+-]?[1-9]\d{{0,2}}(?:[{_GROUP_SPACES}]\d{{3}})+(?![\d{_GROUP_SPACES}])")
+_GROUP_SPACE = re.compile(f"[{_GROUP_SPACES}]")
 _PLAIN = re.compile(r"^[+-]?\d+$")
 _SCIENTIFIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 _DA_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
@@ -62,6 +67,17 @@ def _float(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _join_spaces(text: str) -> str | None:
+    """``text`` without the spaces that group its thousands, or None when a space between digits
+    is no thousands grouping."""
+    if not _BETWEEN_DIGITS.search(text):
+        return text
+    grouped = _SPACE_GROUPED.match(text)
+    if grouped is None or _BETWEEN_DIGITS.search(text, grouped.end()):
+        return None
+    return _GROUP_SPACE.sub("", grouped.group()) + text[grouped.end():]
+
+
 def readings(text: str) -> Readings:
     """Read ``text`` in both notations.
 
@@ -74,7 +90,9 @@ def readings(text: str) -> Readings:
     >>> readings("55.6626")
     Readings(da=None, en=55.6626, evidence=None)
     """
-    t = _SPACES.sub("", str(text).strip())
+    t = _join_spaces(str(text).strip())
+    if t is None:
+        return Readings(None, None)
     if _PLAIN.match(t) or _SCIENTIFIC.match(t):
         value = _float(t)
         return Readings(value, value)
@@ -100,8 +118,8 @@ def readings(text: str) -> Readings:
 
 def strict_english(text: str) -> bool:
     """Whether ``text`` is English notation with commas only in groups of three."""
-    t = _SPACES.sub("", text.strip())
-    return bool(_PLAIN.match(t) or _SCIENTIFIC.match(t) or _EN_GROUPED.match(t) or _EN_DECIMAL.match(t))
+    t = _join_spaces(text.strip())
+    return t is not None and bool(_PLAIN.match(t) or _SCIENTIFIC.match(t) or _EN_GROUPED.match(t) or _EN_DECIMAL.match(t))
 
 
 def detect_locale(cells) -> str | None:
@@ -145,6 +163,11 @@ def parse_number(text: str, locale: str | None, plausible=None) -> float:
     """
     r = readings(text)
     if r.da is None and r.en is None:
+        if _join_spaces(str(text).strip()) is None:
+            raise ValueError(
+                f"{text!r} is not a number: a space between digits may only group thousands, in groups of "
+                "three digits (1 234 567 or 1 234,5); write it without the space or group it so"
+            )
         raise ValueError(f"{text!r} is not a number")
     if locale is None:
         if r.ambiguous and plausible is not None and plausible(r.da) != plausible(r.en):
@@ -160,7 +183,7 @@ def parse_number(text: str, locale: str | None, plausible=None) -> float:
         own = None  # a loose comma in a file declared English: not trusted
     if own is not None:
         return own
-    if locale == "da" and other is not None and "," not in text and not _DA_GROUPED.match(_SPACES.sub("", text.strip())):
+    if locale == "da" and other is not None and "," not in text and not _DA_GROUPED.match(_join_spaces(text.strip()) or ""):
         return other  # a decimal point that cannot be Danish grouping, e.g. pasted coordinates
     hint = f"; in {LOCALE_NAMES['da' if locale == 'en' else 'en']} notation it reads {other:g}" if other is not None else ""
     raise ValueError(f"{text!r} is not a number in {LOCALE_NAMES[locale]} notation{hint}")

@@ -37,8 +37,9 @@ PERIOD_WORDS: dict[str, tuple[str, ...]] = {
 }
 _PERIODS: dict[str, str] = {word: unit for unit, words in PERIOD_WORDS.items() for word in words}
 
-#: Every amount the engine accepts (keys compared without case), as pint reads it. A closed list:
-#: pint alone would read any prefix on any unit (``mt`` as a millitonne, ``mWh`` as milliwatt hours).
+#: Every amount the engine accepts (keys compared without case, except the prefixes of
+#: :data:`_PREFIX_CASES`), as pint reads it. A closed list: pint alone would read any prefix on any
+#: unit (``mt`` as a millitonne, ``Mg`` as a megagram, ``kL`` as a kilolitre).
 AMOUNT_UNITS: dict[str, str] = {
     # mass: the tonne is metric (pint's "ton" is the US short ton)
     "g": "gram", "kg": "kilogram", "kilo": "kilogram", "kilos": "kilogram",
@@ -61,6 +62,28 @@ _AMBIGUOUS_AMOUNTS: dict[str, str] = {
     "mt": "'mt' is used both for metric tonnes and (in SI) for millitonnes: write t (or Mt for megatonnes)",
     "nm3": "normal cubic metres of gas (Nm3) are not converted: give the gas as energy (MWh/yr) or mass (t/yr)",
 }
+#: Amounts whose first letter is a prefix that changes the magnitude with its case (M mega, m milli,
+#: P peta, p pico), and why the reading the engine does not take is refused. A capital prefix is
+#: mega or peta; a small prefix before a capital letter (``mWh``, ``mW``, ``mJ``, ``pJ``) is the SI
+#: milli- or pico-unit. ``ml`` and ``mL`` are millilitres; ``ML`` and ``Ml`` megalitres, which the
+#: engine refuses. Written all in small letters (``mwh``, ``mw``), an energy unit is the engine's
+#: (mega, peta), as in :data:`AMOUNT_UNITS`.
+_PREFIX_CASES: dict[str, tuple[str | None, str | None]] = {
+    # key: (reading with a capital prefix, reading with a small prefix before a capital); None: refused
+    "ml": (None, "milliliter"),
+    "mwh": ("megawatt_hour", None),
+    "mw": ("megawatt", None),
+    "mj": ("megajoule", None),
+    "pj": ("petajoule", None),
+}
+_PREFIX_REFUSALS: dict[str, str] = {
+    "ml": "{word!r} is megalitres in SI, and read as millilitres by some: write the quantity in m3 "
+          "(1 ML = 1,000 m3), e.g. m3/yr, or mL for millilitres",
+    "mwh": "{word!r} is milliwatt hours in SI: write MWh for megawatt hours (or kWh, Wh)",
+    "mw": "{word!r} is milliwatts in SI: write MW for megawatts (or kW, W)",
+    "mj": "{word!r} is millijoules in SI: write MJ for megajoules (or kJ, J)",
+    "pj": "{word!r} is picojoules in SI: write PJ for petajoules (or TJ, GJ)",
+}
 
 #: Common units offered in the template's drop-down (others are still accepted).
 COMMON_UNITS: tuple[str, ...] = (
@@ -82,12 +105,18 @@ def unit_registry() -> pint.UnitRegistry:
 
 def _amount(text: str, unit: str) -> pint.Quantity:
     word = text.strip()
+    key = word.lower()
     if word in _CASED_AMOUNTS:
         name = _CASED_AMOUNTS[word]
-    elif word.lower() in _AMBIGUOUS_AMOUNTS:
-        raise ValueError(_AMBIGUOUS_AMOUNTS[word.lower()])
+    elif key in _AMBIGUOUS_AMOUNTS:
+        raise ValueError(_AMBIGUOUS_AMOUNTS[key])
+    elif key in _PREFIX_CASES and word != key:
+        # some letter is a capital: the prefix itself, or a letter after a small prefix
+        name = _PREFIX_CASES[key][0 if word[0].isupper() else 1]
+        if name is None:
+            raise ValueError(_PREFIX_REFUSALS[key].format(word=word))
     else:
-        name = AMOUNT_UNITS.get(word.lower())
+        name = AMOUNT_UNITS.get(key)
     if name is None:
         registry = unit_registry()
         try:

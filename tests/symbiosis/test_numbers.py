@@ -158,3 +158,35 @@ def test_missing_values_in_a_string_column_are_empty_cells():
         validate_tables(comp, lst)
     [problem] = info.value.problems
     assert (problem.row, problem.column, problem.reason) == (3, "lat", "is empty but required")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "value"),
+    [("1 000", None, 1000.0), ("1 234 567", None, 1234567.0), ("100 150", None, 100150.0),
+     ("-1 000", None, -1000.0), ("1\u00a0234,5", "da", 1234.5), ("1\u202f234.5", "en", 1234.5),
+     ("12 345 678,25", "da", 12345678.25), (" 1 000 ", "en", 1000.0)],
+)
+def test_spaces_that_group_thousands_are_joined(text, locale, value):
+    assert parse_number(text, locale) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    "text", ["12 5", "1 2345", "1234 567", "0 123", "1 000 00", "1,234 567", "1,5 5", "1\t000", "1\u2009234", "1'234"],
+)
+@pytest.mark.parametrize("locale", [None, "da", "en"])
+def test_spaces_that_are_no_thousands_grouping_are_errors_naming_the_cell(text, locale):
+    with pytest.raises(ValueError) as info:
+        parse_number(text, locale)
+    message = str(info.value)
+    assert message.startswith(f"{text!r} is not a number") and "group thousands" in message
+    assert readings(text) == readings("no number")
+
+
+def test_a_quantity_with_a_stray_space_is_a_row_error_naming_the_cell(tmp_path):
+    c, l = _files(tmp_path, 'listing_id,company_id,kind,material,quantity,unit\n'
+                  'g,a,offer,gypsum,100 000,t/yr\nh,b,need,gypsum,12 5,t/yr\n')
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l, locale="da")
+    [problem] = info.value.problems
+    assert (problem.table, problem.row, problem.column) == ("l.csv", 3, "quantity")
+    assert "'12 5' is not a number" in problem.reason
