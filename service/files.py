@@ -88,17 +88,22 @@ def match_files(
 
     Raises
     ------
+    NotADirectoryError
+        Before anything is read, when result files cannot be written into ``out_dir`` (:func:`check_out_dir`).
     InputError
         Before anything is written, when the input has problems.
     DataError
         When the reference folder's files are invalid.
     """
+    if out_dir is not None:
+        check_out_dir(out_dir)  # a bad path is told before the matching, not after
     timings: dict[str, float] = {}
     with timed(timings, "read"):
         registry = read_registry(companies=companies, listings=listings, workbook=workbook, locale=locale,
                                  geocoder=geocoder)
-        directive_set = read_directives(directives, registry) if directives is not None else None
-        weight_set = read_weights(weights) if weights is not None else None
+        numbers = locale if locale is not None else registry.locale  # the listings' notation
+        directive_set = read_directives(directives, registry, locale=numbers) if directives is not None else None
+        weight_set = read_weights(weights, locale=numbers) if weights is not None else None
         reference_data = read_reference(reference) if reference is not None else None
     if in_parts is None:
         in_parts = len(registry.listings) >= IN_PARTS_MIN_LISTINGS
@@ -113,19 +118,57 @@ def match_files(
     return RunFiles(result, written)
 
 
+def out_dir_problem(out_dir: str | Path) -> str | None:
+    """Why result files cannot be written into the folder ``out_dir`` (created if missing), or None.
+
+    Checked before a run starts, so that a bad path is told at once, not after the whole solve:
+    the path (or a folder above it) is a file, a link to nothing, or a folder this user cannot
+    write into.
+    """
+    path = Path(out_dir)
+    for place in (path, *path.absolute().parents):
+        if place.is_symlink() and not place.exists():
+            target = os.readlink(place)
+            return f"{'it' if place == path else place} is a link to {target}, which does not exist"
+        if place.exists():
+            if not place.is_dir():
+                return "it is a file, not a folder" if place == path else f"{place} is a file, not a folder"
+            if not os.access(place, os.W_OK | os.X_OK):
+                return f"this user may not write into the folder {place.resolve()}"
+            return None
+    return None
+
+
+def check_out_dir(out_dir: str | Path) -> None:
+    """Raise ``NotADirectoryError`` naming ``out_dir`` when result files cannot be written into it
+    (:func:`out_dir_problem`)."""
+    problem = out_dir_problem(out_dir)
+    if problem is not None:
+        raise NotADirectoryError(f"cannot write the results into {out_dir}: {problem}")
+
+
 @contextmanager
 def staged_files(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder beside ``out_dir``; when the block succeeds, move every file written
-    there into ``out_dir`` one by one with ``os.replace``. A failure while writing leaves any
-    earlier results in ``out_dir`` intact and removes the staging folder."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    """Yield a staging folder on the file system of ``out_dir``; when the block succeeds, move every
+    file written there into ``out_dir`` one by one with ``os.replace``. A failure while writing
+    leaves any earlier results in ``out_dir`` intact and removes the staging folder.
+
+    ``out_dir`` is checked first (:func:`check_out_dir`) and its links resolved. The staging folder
+    is a hidden folder inside ``out_dir`` when that exists (it may be a link to, or a mount point
+    of, another file system), else beside it in its parent, where ``out_dir`` is then created.
+    """
+    check_out_dir(out_dir)
+    target = Path(out_dir).resolve()
+    if target.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-staging-", dir=target))
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         yield staging
-        out_dir.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
         for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
+            os.replace(path, target / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

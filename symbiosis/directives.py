@@ -11,7 +11,8 @@ import pandas as pd
 from symbiosis.errors import InputError, Problem
 from symbiosis.objective import WEIGHTABLE_INDICATORS
 from symbiosis.materials import MaterialCatalog, default_catalog
-from symbiosis.registry import FIRST_DATA_ROW, Registry, read_csv_table
+from symbiosis.numbers import check_locale, parse_number
+from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, read_csv_table
 
 DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
 WEIGHT_COLUMNS: tuple[str, ...] = ("kind", "name", "weight")
@@ -65,7 +66,9 @@ class Directives:
         return np.asarray(mask, dtype=bool)
 
 
-def read_directives(source: str | Path | pd.DataFrame, registry: Registry, *, label: str | None = None) -> Directives:
+def read_directives(
+    source: str | Path | pd.DataFrame, registry: Registry, *, label: str | None = None, locale: str | None = None,
+) -> Directives:
     """Validate a directives table (columns ``action``, ``offer_id``, ``need_id``, ``supplier_id``,
     ``receiver_id``, ``min_quantity``) against a registry.
 
@@ -73,6 +76,12 @@ def read_directives(source: str | Path | pd.DataFrame, registry: Registry, *, la
       is in the offer's own unit.
     - ``forbid`` takes either ``offer_id`` and ``need_id``, or ``supplier_id`` and ``receiver_id``
       (company ids; no exchange between the two companies either way).
+
+    ``locale`` (``da`` or ``en``) is how a ``min_quantity`` written as text is read, as the
+    listings' numbers are (:func:`symbiosis.numbers.parse_number`). Without it, a file's cell that
+    reads differently in the two notations (``1.500``, ``0,5`` reads the same) is a row error naming
+    both readings; a table built in code is in English notation, as programs write numbers. Fully
+    blank rows are skipped (the rows of the others keep their numbers).
 
     Raises
     ------
@@ -83,16 +92,21 @@ def read_directives(source: str | Path | pd.DataFrame, registry: Registry, *, la
         frame, name = source.copy(), label or "directives"
     else:
         frame, name = read_csv_table(source), label or Path(source).name
+    locale = _table_locale(frame, locale, name)
     frame.columns = [str(c).strip() for c in frame.columns]
+    blank = _blank_rows(frame)
     for column in DIRECTIVE_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
+    quantities = frame["min_quantity"].to_numpy(dtype=object)
     frame = frame[list(DIRECTIVE_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
     frame["action"] = frame["action"].str.lower()
     listings, companies = registry.listings, registry.companies
     problems: list[Problem] = []
     locks, pairs, company_pairs = [], [], []
     for pos, row in enumerate(frame.itertuples(index=False)):
+        if blank[pos]:
+            continue
         line = pos + FIRST_DATA_ROW
         where = f"{name} row {line}"
         bad = len(problems)
@@ -126,10 +140,11 @@ def read_directives(source: str | Path | pd.DataFrame, registry: Registry, *, la
             if row.action != "lock":
                 problems.append(Problem(name, line, "min_quantity", "only a lock takes a min_quantity"))
             else:
-                quantity = _non_negative(row.min_quantity)
-                if quantity is None:
+                try:
+                    quantity = _non_negative(quantities[pos], locale)
+                except ValueError as exc:
                     quantity = 0.0
-                    problems.append(Problem(name, line, "min_quantity", f"{row.min_quantity!r} is not a non-negative number"))
+                    problems.append(Problem(name, line, "min_quantity", str(exc)))
         if len(problems) > bad:
             continue
         if row.action == "lock":
@@ -172,13 +187,16 @@ class Weights:
         return not self.indicators and not self.materials
 
 
-def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | None = None) -> Weights:
+def read_weights(
+    source: str | Path | pd.DataFrame, catalog: MaterialCatalog | None = None, *, locale: str | None = None,
+) -> Weights:
     """Validate a weights table: columns ``kind`` (``indicator`` or ``material``), ``name``, ``weight``.
 
     An indicator weight sets that indicator's weight in the objective (names:
     ``resource_t``, ``water_m3``, ``co2e_t``, ``energy_mwh``, ``waste_t``, ``value_eur``); a material
     weight (a class id or EWC code) multiplies the contribution of exchanges of that material,
-    offered or needed.
+    offered or needed. ``locale`` reads a weight written as text as in :func:`read_directives`;
+    fully blank rows are skipped.
 
     Raises
     ------
@@ -188,6 +206,7 @@ def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | N
     catalog = catalog or default_catalog()
     frame = source.copy() if isinstance(source, pd.DataFrame) else read_csv_table(source)
     name = "weights" if isinstance(source, pd.DataFrame) else Path(source).name
+    locale = _table_locale(frame, locale, name)
     problems: list[Problem] = []
     for column in WEIGHT_COLUMNS:
         if column not in frame.columns:
@@ -196,11 +215,16 @@ def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | N
         raise InputError(problems)
     indicators: dict[str, float] = {}
     materials: dict[str, float] = {}
-    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].astype(str).itertuples(index=False)):
+    blank = _blank_rows(frame)
+    weights = frame["weight"].to_numpy(dtype=object)
+    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].fillna("").astype(str).itertuples(index=False)):
+        if blank[pos]:
+            continue
         line = pos + FIRST_DATA_ROW
-        weight = _non_negative(row.weight)
-        if weight is None:
-            problems.append(Problem(name, line, "weight", f"{row.weight!r} is not a non-negative number"))
+        try:
+            weight = _non_negative(weights[pos], locale)
+        except ValueError as exc:
+            problems.append(Problem(name, line, "weight", str(exc)))
             continue
         kind = row.kind.strip().lower()
         if kind == "indicator":
@@ -220,10 +244,40 @@ def read_weights(source: str | Path | pd.DataFrame, catalog: MaterialCatalog | N
     return Weights(indicators=indicators, materials=materials)
 
 
-def _non_negative(text: str) -> float | None:
-    """The finite, non-negative number written in ``text``, or ``None``."""
+def _table_locale(frame: pd.DataFrame, locale: str | None, name: str) -> str | None:
+    """The locale in which a table's numbers written as text are read: ``locale``; else, for a table
+    not read from a file (built in code), English notation, as programs write numbers; else None."""
     try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) and value >= 0 else None
+        locale = check_locale(locale)
+    except ValueError as exc:
+        raise InputError([Problem(name, None, None, str(exc))]) from None
+    if locale is None and frame.attrs.get("origin") != "file":
+        return MACHINE_LOCALE
+    return locale
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for each row whose every cell is empty or only whitespace."""
+    if frame.empty:
+        return np.zeros(len(frame), dtype=bool)
+    cells = frame.fillna("").astype(str).apply(lambda s: s.str.strip())
+    return (cells == "").all(axis=1).to_numpy()
+
+
+def _non_negative(cell, locale: str | None) -> float:
+    """The finite, non-negative number of a cell: a number as it is, text read in ``locale`` by
+    :func:`symbiosis.numbers.parse_number`.
+
+    Raises
+    ------
+    ValueError
+        Naming the cell, when it is no number (or ambiguous without a locale), negative or not finite.
+    """
+    if isinstance(cell, (int, float, np.number)) and not isinstance(cell, (bool, np.bool_)):
+        value, text = float(cell), cell
+    else:
+        text = "" if cell is None else str(cell).strip()
+        value = parse_number(text, locale)
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{text!r} is not a non-negative number")
+    return value

@@ -51,4 +51,4 @@ def registry_part(registry: Registry, listing_ids: pd.Index) -> Registry:
     companies; the notices stay with the whole registry."""
     listings = registry.listings[registry.listings.index.isin(listing_ids)]
     companies = registry.companies[registry.companies.index.isin(listings["company_id"].unique())]
-    return Registry(companies=companies, listings=listings, notices=[])
+    return Registry(companies=companies, listings=listings, notices=[], locale=registry.locale)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, err, fmt, out, progress, table, usage_error
+from service.cli.console import engine_errors, err, fail, fmt, out, progress, table, usage_error
 
 if TYPE_CHECKING:
     from service.files import RunFiles
@@ -57,12 +57,28 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as 
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Also write the files into this folder.")]
 
 
+def check_out_dir(out_dir: Path | None) -> None:
+    """Stop with a usage error, before any work, when result files cannot be written into ``out_dir``."""
+    if out_dir is None:
+        return
+    from service.files import out_dir_problem
+
+    problem = out_dir_problem(out_dir)
+    if problem is not None:
+        usage_error(f"--out {out_dir}: {problem}")
+
+
 def run_files(json_summary: bool, **inputs) -> RunFiles:
-    """Run :func:`service.files.match_files` with progress bars; engine errors exit with their code."""
+    """Run :func:`service.files.match_files` with progress bars; engine errors exit with their code,
+    a file that cannot be written (a full disk) with 1."""
     from service.files import match_files
 
+    check_out_dir(inputs.get("out_dir"))
     with engine_errors(), progress() as stage:
-        run = match_files(**inputs, progress=stage)
+        try:
+            run = match_files(**inputs, progress=stage)
+        except OSError as exc:
+            fail(exc)
     if json_summary:
         typer.echo(json.dumps(run.match.summary, indent=2, ensure_ascii=False, default=str))
     else:
@@ -224,12 +240,11 @@ def explain(
 
     from symbiosis.schema import INDICATOR_LABELS, INDICATORS, diverted_tonnes
 
-    try:
-        exchanges = pd.read_csv(out_dir / "exchanges.csv", dtype={"offer_id": str, "need_id": str},
-                                keep_default_na=False, na_values=[""])
-        unmatched = pd.read_csv(out_dir / "unmatched.csv", dtype={"listing_id": str}, keep_default_na=False)
-    except FileNotFoundError as exc:
-        usage_error(f"{out_dir} holds no results of a matching run ({exc.filename} is missing)")
+    exchanges = _result_table(out_dir / "exchanges.csv", ("offer_id", "need_id"), dtype={"offer_id": str, "need_id": str},
+                              keep_default_na=False, na_values=[""])
+    unmatched = _result_table(out_dir / "unmatched.csv", ("listing_id", "nearest_id", "nearest_km"),
+                              dtype={"listing_id": str, "nearest_id": str}, keep_default_na=False,
+                              na_values={"nearest_km": [""]})
     mine = exchanges[(exchanges["offer_id"] == listing_id) | (exchanges["need_id"] == listing_id)]
     for _, r in mine.iterrows():
         side = "supplies" if r["offer_id"] == listing_id else "receives"
@@ -264,6 +279,31 @@ def explain(
     out.print(f"Why: {r['reason']}")
     if r["nearest_id"]:
         out.print(f"Nearest compatible partner: {r['nearest_id']} at {float(r['nearest_km']):.1f} km")
+
+
+def _result_table(path: Path, columns: tuple[str, ...], **options):
+    """A result CSV file as :func:`service.files.write_outputs` wrote it: ``,`` and a decimal point, or
+    (``--danish-csv``) ``;`` and a decimal comma, told by the separator of its header line."""
+    import csv
+
+    import pandas as pd
+
+    from symbiosis.input_files import detect_separator
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+        separator = detect_separator(header)
+        table = pd.read_csv(path, encoding="utf-8-sig", sep=separator, decimal="," if separator == ";" else ".",
+                            **options)
+    except FileNotFoundError:
+        usage_error(f"{path.parent} holds no results of a matching run ({path} is missing)")
+    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        usage_error(f"{path} cannot be read as the results of a matching run: {exc}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        usage_error(f"{path} is not a results file of a matching run: it has no column {', '.join(missing)}")
+    return table
 
 
 def generate(

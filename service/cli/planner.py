@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from service.cli.console import engine_errors, fmt, out, table, usage_error
-from service.cli.match import ObjectiveChoice, ObjectiveOpt
+from service.cli.match import ObjectiveChoice, ObjectiveOpt, check_out_dir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,6 +133,7 @@ def analyse_command(
 ) -> None:
     """Match a region, then write its network analysis: keystones, aggregates, unmatched supply,
     marginal values, GeoJSON and GraphML."""
+    check_out_dir(out_dir)
     run = region()
     from analytics.network import DEFAULT_DEPENDENCY_SHARE
     from analytics.report import analyse

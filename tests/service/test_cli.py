@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -253,3 +254,198 @@ def test_match_in_parts_writes_the_files_of_a_run_at_once(tmp_path, monkeypatch)
 def json_of(result) -> dict:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout[result.stdout.index("{"):])
+
+
+DANISH_COMPANIES = "company_id;name;nace;lat;lon\na;Alpha;35.11;55,66;11,08\nb;Beta;23.51;55,68;11,11\n"
+DANISH_LISTINGS = ("listing_id;company_id;kind;material;quantity;unit\n"
+                   "o1;a;offer;10 01 05;5.000;t/år\nn1;b;need;gypsum;2.000;t/år\nn2;b;need;gypsum;4.000;t/år\n")
+
+
+def _danish_region(tmp_path, listings=DANISH_LISTINGS, companies=DANISH_COMPANIES):
+    (tmp_path / "c.csv").write_text(companies, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(listings, encoding="utf-8")
+    return ["match", "--companies", str(tmp_path / "c.csv"), "--listings", str(tmp_path / "l.csv")]
+
+
+def _lock_n1(tmp_path, quantity, blank_end=""):
+    path = tmp_path / "d.csv"
+    path.write_text("action;offer_id;need_id;supplier_id;receiver_id;min_quantity\n"
+                    f"lock;o1;n1;;;{quantity}\n{blank_end}", encoding="utf-8")
+    return ["--directives", str(path)]
+
+
+def test_directive_numbers_are_read_in_the_declared_locale_of_the_listings(tmp_path):
+    base = _danish_region(tmp_path)
+    # n1 needs 2.000 t: a lock of at least 2.500 t (Danish) cannot hold, one of 1.500 t can
+    result = runner.invoke(app, [*base, "--locale", "da", *_lock_n1(tmp_path, "2.500"), "--out", str(tmp_path / "o1")])
+    assert result.exit_code == 1 and "o1 -> n1" in " ".join(result.output.split())
+    assert not (tmp_path / "o1").exists()
+    result = runner.invoke(app, [*base, "--locale", "da", *_lock_n1(tmp_path, "1.500"), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 0, result.output
+    exchanges = pd.read_csv(tmp_path / "o2" / "exchanges.csv")
+    assert exchanges.loc[exchanges["need_id"] == "n1", "quantity"].item() >= 1500
+    result = runner.invoke(app, [*base, "--locale", "da", *_lock_n1(tmp_path, "0,5"), "--out", str(tmp_path / "o3")])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_ambiguous_directive_number_without_a_locale_is_a_row_error(tmp_path):
+    plain = DANISH_LISTINGS.replace("5.000", "5000").replace("2.000", "2000").replace("4.000", "4000")
+    base = _danish_region(tmp_path, plain, DANISH_COMPANIES.replace(",", "."))  # nothing proves a locale
+    result = runner.invoke(app, [*base, *_lock_n1(tmp_path, "1.500"), "--out", str(tmp_path / "out")])
+    text = " ".join(result.output.replace("│", " ").split())  # the problem's text, wrapped in its column
+    assert result.exit_code == 3 and "d.csv 2 min_quantity" in text
+    assert "'1.500' reads as 1500 in Danish notation and as 1.5 in English notation" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_directive_numbers_follow_a_locale_detected_in_the_listings(tmp_path):
+    proven = DANISH_LISTINGS.replace("5.000", "5.000,5")  # both marks: the file is Danish
+    base = _danish_region(tmp_path, proven)
+    result = runner.invoke(app, [*base, *_lock_n1(tmp_path, "2.500"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "o1 -> n1" in " ".join(result.output.split())
+
+
+def test_directive_numbers_follow_the_workbook_settings_locale(tmp_path):
+    workbook = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        pd.DataFrame({"company_id": ["a", "b"], "name": ["Alpha", "Beta"], "nace": ["35.11", "23.51"],
+                      "lat": [55.66, 55.68], "lon": [11.08, 11.11]}).to_excel(writer, sheet_name="companies", index=False)
+        pd.DataFrame({"listing_id": ["o1", "n1"], "company_id": ["a", "b"], "kind": ["offer", "need"],
+                      "material": ["10 01 05", "gypsum"], "quantity": [5000, 2000], "unit": ["t/år", "t/år"]}
+                     ).to_excel(writer, sheet_name="listings", index=False)
+        pd.DataFrame({"setting": ["locale"], "value": ["da"]}).to_excel(writer, sheet_name="settings", index=False)
+    result = runner.invoke(app, ["match", "--workbook", str(workbook), *_lock_n1(tmp_path, "2.500"),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "o1 -> n1" in " ".join(result.output.split())
+
+
+def test_a_directives_file_ending_in_blank_rows_is_read(tmp_path):
+    base = _danish_region(tmp_path)
+    result = runner.invoke(app, [*base, "--locale", "da", *_lock_n1(tmp_path, "1.500", blank_end="\n;;;;;\n"),
+                                 "--out", str(tmp_path / "out"), "--json"])
+    assert json_of(result)["parameters"]["locks"] == 1
+
+
+@pytest.mark.parametrize(("out", "reason"), [("afile", "it is a file, not a folder"),
+                                             ("afile/sub", "afile is a file, not a folder"),
+                                             ("dangling", "is a link to"), ("dangling/sub", "which does not exist")])
+def test_an_out_path_that_cannot_be_a_folder_is_a_usage_error_before_matching(tmp_path, monkeypatch, out, reason):
+    (tmp_path / "afile").write_text("keep me\n")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    monkeypatch.chdir(tmp_path)
+    import service.files
+
+    match_files = service.files.match_files
+
+    def no_match(**_):
+        raise AssertionError("the matching started")
+
+    monkeypatch.setattr(service.files, "match_files", no_match)
+    base = _danish_region(tmp_path)
+    for command in ([*base, "--out", out], ["demo", "--out", out], ["analyse", "--out", out]):
+        result = runner.invoke(app, command)
+        text = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert f"--out {out}:" in text and reason in text
+    assert (tmp_path / "afile").read_text() == "keep me\n" and not (tmp_path / "nowhere").exists()
+    with pytest.raises(NotADirectoryError, match=f"cannot write the results into {out}: .*{reason}"):
+        match_files(out_dir=out)  # the library checks before reading anything, too
+
+
+def test_a_file_that_cannot_be_written_is_an_error_without_a_traceback(tmp_path, monkeypatch):
+    import errno
+
+    import service.files
+
+    def full_disk(run, out_dir, **_):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out_dir))
+
+    monkeypatch.setattr(service.files, "write_outputs", full_disk)
+    result = runner.invoke(app, [*_danish_region(tmp_path), "--locale", "da", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "No space left on device" in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+@pytest.fixture
+def other_file_system(tmp_path, monkeypatch):
+    """``tmp_path / 'other'`` behaves as another file system: ``os.replace`` across it fails."""
+    import errno
+    import os
+
+    import service.files
+
+    other = tmp_path / "other"
+    other.mkdir()
+    replace = os.replace
+
+    def across(source, target):
+        inside = [Path(p).resolve().is_relative_to(other.resolve()) for p in (source, target)]
+        if inside[0] != inside[1]:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(source), None, str(target))
+        replace(source, target)
+
+    monkeypatch.setattr(service.files.os, "replace", across)
+    return other
+
+
+@pytest.mark.parametrize("kind", ["link", "mount point", "new folder in a link"])
+def test_results_are_written_into_a_folder_on_another_file_system(tmp_path, other_file_system, kind):
+    from service.files import staged_files
+
+    out = {"link": tmp_path / "link", "mount point": other_file_system,
+           "new folder in a link": tmp_path / "link" / "new"}[kind]
+    (tmp_path / "link").symlink_to(other_file_system)
+    with staged_files(out) as staging:
+        (staging / "exchanges.csv").write_text("first\n")
+    with pytest.raises(RuntimeError), staged_files(out) as staging:  # a failure leaves the first results
+        (staging / "exchanges.csv").write_text("second\n")
+        raise RuntimeError("writing failed")
+    assert (out / "exchanges.csv").read_text() == "first\n"
+    assert sorted(p.name for p in out.iterdir()) == ["exchanges.csv"]  # no staging folder left inside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "other"]  # nor beside
+
+
+def test_match_writes_into_a_linked_out_folder_on_another_file_system(tmp_path, other_file_system):
+    (tmp_path / "link").symlink_to(other_file_system)
+    result = runner.invoke(app, [*_danish_region(tmp_path / "other"), "--locale", "da", "--out", str(tmp_path / "link")])
+    assert result.exit_code == 0, result.output
+    assert {"exchanges.csv", "unmatched.csv", "summary.json", "results.xlsx"} == {p.name for p in other_file_system.iterdir()} - {"c.csv", "l.csv"}
+
+
+def test_explain_reads_results_written_with_danish_csv_as_those_written_without(tmp_path):
+    paths = kalundborg_paths()
+    base = ["match", "--companies", str(paths["companies"]), "--listings", str(paths["listings"])]
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "en")]).exit_code == 0
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "da"), "--danish-csv"]).exit_code == 0
+    assert (tmp_path / "da" / "exchanges.csv").read_text(encoding="utf-8-sig").split("\n", 1)[0].count(";") > 10
+    exchanges = pd.read_csv(tmp_path / "en" / "exchanges.csv")
+    unmatched = pd.read_csv(tmp_path / "en" / "unmatched.csv")
+    near = unmatched.dropna(subset=["nearest_id"])
+    assert len(near) > 0 and (exchanges["distance_km"] % 1 != 0).any()  # decimal commas to read
+    for listing in (exchanges["offer_id"].iloc[0], exchanges["need_id"].iloc[-1], near["listing_id"].iloc[0]):
+        shown = {name: runner.invoke(app, ["explain", "--out", str(tmp_path / name), listing]) for name in ("en", "da")}
+        assert shown["da"].exit_code == 0, shown["da"].output
+        assert shown["da"].output == shown["en"].output
+    assert f"at {near['nearest_km'].iloc[0]:.1f} km" in shown["da"].output
+
+
+def test_explain_of_a_folder_without_results_is_a_usage_error(tmp_path):
+    (tmp_path / "exchanges.csv").write_text("a;b\n1;2\n")
+    (tmp_path / "unmatched.csv").write_text("listing_id,kind\nx,offer\n")
+    result = runner.invoke(app, ["explain", "--out", str(tmp_path), "x"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "exchanges.csv is not a results file" in text and "offer_id, need_id" in text
+    (tmp_path / "exchanges.csv").unlink()
+    result = runner.invoke(app, ["explain", "--out", str(tmp_path), "x"])
+    assert result.exit_code == 2 and "exchanges.csv is missing" in " ".join(result.output.split())
+
+
+def test_an_out_folder_this_user_may_not_write_into_is_named(tmp_path, monkeypatch):
+    import os
+
+    from service.files import out_dir_problem
+
+    assert out_dir_problem(tmp_path / "new" / "folder") is None and out_dir_problem(tmp_path) is None
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    assert out_dir_problem(tmp_path / "new" / "folder") == f"this user may not write into the folder {tmp_path.resolve()}"
+    assert out_dir_problem(tmp_path) == f"this user may not write into the folder {tmp_path.resolve()}"
