@@ -119,12 +119,15 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
     """Both sides accepted: the proposal becomes an active exchange, if its listings are still what
     was proposed (the same company, side and material) and still have room. A refusal names only the
     caller's own listing, never the other side's, who stays anonymous until the exchange starts."""
-    used = used_quantities(session, [p.offer_id, p.need_id])
     sides = ((p.offer_id, "offer", p.supplier_id, p.material, p.quantity_canonical),
              (p.need_id, "need", p.receiver_id, p.need_material, p.need_quantity_canonical))
+    # Both listings are locked (offer first, as every acceptance does) before their use is summed, so
+    # that two proposals accepted at the same moment cannot both take the last open quantity.
+    listings = {listing_id: session.get(Listing, listing_id, with_for_update=True) for listing_id, *_ in sides}
+    used = used_quantities(session, [p.offer_id, p.need_id])
     for listing_id, kind, company_id, material, amount in sides:
         whose = f"your listing {listing_id!r}" if company_id == principal.company_id else "the other side's listing"
-        listing = session.get(Listing, listing_id)
+        listing = listings[listing_id]
         if listing is None or listing.company_id != company_id:
             raise ConflictError(f"{whose} of this proposal no longer exists; the round must be run again")
         if listing.kind != kind or listing.material_key != material:

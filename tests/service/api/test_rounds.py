@@ -281,6 +281,29 @@ def test_a_rerun_subtracts_its_exchanges_whose_listings_left_the_scope(region):
     assert rerun[0]["quantity"] == pytest.approx(50000)  # 150,000 offered less the 100,000 exchanged
 
 
+def test_two_proposals_for_the_last_open_quantity_accepted_at_once_start_one_exchange(region):
+    # Two rounds propose Asnæs's gypsum to Gyproc (100,000 t of 150,000 each); the supplier accepts
+    # both; Gyproc's two acceptances arrive together: one exchange starts, the other is refused.
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    api, keys = region.api, region.companies
+    first, second = _sent(region)["gyproc-gypsum"], _sent(region, {"name": "again"})["gyproc-gypsum"]
+    for proposal in (first, second):
+        assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["asnaes"]).status_code == 200
+    barrier = Barrier(2)
+
+    def accept(proposal):
+        barrier.wait()
+        return api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["gyproc"]).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(accept, (first, second)))
+    assert codes == [200, 409]
+    exchanges = api.client.get(f"{V1}/exchanges", headers=region.facilitator).json()
+    assert exchanges["count"] == 1
+
+
 def test_audit_log_records_who_changed_what(region):
     api, fac = region.api, region.facilitator
     entries = api.client.get(f"{V1}/audit", params={"limit": 500}, headers=fac).json()["data"]
