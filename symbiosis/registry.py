@@ -629,7 +629,7 @@ def validate_tables(
             keys[text] = catalog.normalise(text)
         except ValueError as exc:
             keys[text] = None
-            hint = suggest(text) if not _looks_like_code(text) else ""
+            hint = suggest(text) if not _looks_like_code(text) else _leading_zero_hint(text, catalog)
             reasons[text] = f"{exc}; {hint}" if hint else str(exc)
     material = lst["material"].map(keys)
     lc.add(
@@ -698,6 +698,20 @@ def validate_tables(
     lst = lst.set_index("listing_id")
     lst = lst.join(comp[["lat", "lon"]], on="company_id")
     return Registry(companies=comp, listings=lst, notices=notices, locale=locale)
+
+
+def _leading_zero_hint(text: str, catalog: MaterialCatalog) -> str:
+    """For five digits such as ``20101``: a note that a spreadsheet may have dropped the leading zero
+    of a waste code of chapters 01 to 09 (``02 01 01``), when that code exists; else ''."""
+    digits = text.strip().rstrip("*").strip()
+    if not (len(digits) == 5 and digits.isdigit()):
+        return ""
+    try:
+        code = catalog.normalise("0" + text.strip())
+    except ValueError:
+        return ""
+    return (f"if you meant the waste code {code}, a spreadsheet dropped its leading zero (a number cell): "
+            f"write it as text, '{code}'")
 
 
 def _looks_like_code(text: str) -> bool:

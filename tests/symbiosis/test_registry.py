@@ -119,6 +119,16 @@ def test_a_column_with_values_but_no_header_is_named_in_a_notice(tmp_path):
     assert not any("no header" in n for n in read_registry(companies=c, listings=l).notices)
 
 
+def test_a_waste_code_that_lost_its_leading_zero_is_refused_with_the_code_it_may_be(tmp_path):
+    c, l = _write(tmp_path, COMPANIES, "listing_id,company_id,kind,material,quantity,unit\n"
+                  "o,a,offer,20101,10,t/yr\nn,b,need,99999,5,t/yr\n")
+    with pytest.raises(InputError) as info:
+        read_registry(companies=c, listings=l)
+    reasons = {p.row: p.reason for p in info.value.problems}
+    assert "if you meant the waste code 02 01 01" in reasons[2]
+    assert "leading zero" not in reasons[3]  # 09 99 99 is no code: no guess offered
+
+
 def test_missing_file_is_an_input_error_naming_it(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_registry(companies=tmp_path / "nope.csv", listings=tmp_path / "nope2.csv")
