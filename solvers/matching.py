@@ -110,6 +110,7 @@ def match(
     reference: ReferenceData | None = None,
     scheduler: str | None = None,
     in_parts: bool = False,
+    locale: str | None = None,
 ) -> Match:
     """Propose the exchanges of a region.
 
@@ -145,6 +146,11 @@ def match(
     in_parts
         Search and solve the region one independent part at a time (:func:`match_in_parts`): the
         same exchanges in far less memory, and the returned candidates hold no arcs.
+    locale
+        How numbers written as text in ``companies``, ``listings`` and ``directives`` and
+        ``weights`` tables are read: ``'da'`` (``1.234,5``) or ``'en'`` (``1,234.5``). None: as in
+        a file, detected, and a text cell that reads differently in the two (``150.000``) is an
+        error naming both readings. Numbers held as numbers need no locale.
 
     Raises
     ------
@@ -160,11 +166,12 @@ def match(
         if registry is None:
             if companies is None or listings is None:
                 raise TypeError("match() needs companies and listings tables, or a registry")
-            registry = validate_tables(companies, listings)
+            registry = validate_tables(companies, listings, locale=locale)
+        numbers = locale if locale is not None else registry.locale  # the listings' notation
         if isinstance(directives, pd.DataFrame):
-            directives = read_directives(directives, registry)
+            directives = read_directives(directives, registry, locale=numbers)
         if isinstance(weights, pd.DataFrame):
-            weights = read_weights(weights)
+            weights = read_weights(weights, locale=numbers)
         if weights is not None:
             solve_params = replace(solve_params, weights=weights)
     reference = reference or ReferenceData.shipped()

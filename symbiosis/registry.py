@@ -303,9 +303,14 @@ def _typed_cells(typed: dict[str, pd.Series] | None, column: str, length: int) -
 
 def _parse_floats(
     frame: pd.DataFrame, column: str, check: _Checker, *, locale: str | None = None,
-    typed: dict[str, pd.Series] | None = None, plausible=None,
+    typed: dict[str, pd.Series] | None = None, plausible=None, assumed: bool = False,
 ) -> pd.Series:
-    """Numbers of one column: typed cells as they are, text read in ``locale`` (see :mod:`symbiosis.numbers`)."""
+    """Numbers of one column: typed cells as they are, text read in ``locale`` (see :mod:`symbiosis.numbers`).
+
+    ``assumed``: the locale is English only because a program built the table (none was declared).
+    A text cell such as ``150.000`` is then refused: English notation, as a program writes a
+    float, never ends its decimals with a zero, but Danish thousands do (a Danish file read as text
+    with ``pd.read_csv(dtype=str)``)."""
     text = frame[column]
     cells = _typed_cells(typed, column, len(text))
     values = np.full(len(text), np.nan)
@@ -321,6 +326,11 @@ def _parse_floats(
                 reasons[pos] = f"{cell!r} is not a finite number"
             continue
         if cell == "":
+            continue
+        if assumed and cell.endswith("0") and _AMBIGUOUS.fullmatch(cell):
+            reasons[pos] = (f"{cell!r} reads as {cell.replace('.', '')} in Danish notation and as {float(cell):g} in "
+                            "English notation, in which a program would not write the trailing zero: give the table's "
+                            "locale (locale='da' or 'en')")
             continue
         if cell not in parsed:
             try:
@@ -543,6 +553,7 @@ def validate_tables(
     labels = labels or {"companies": "companies", "listings": "listings"}
     catalog = catalog or default_catalog()
     notices: list[str] = []
+    assumed = locale is None and "file" not in (companies.attrs.get("origin"), listings.attrs.get("origin"))
     locale = _resolve_locale(companies, listings, locale, notices)
     _file_notices(companies, labels["companies"], notices)
     _file_notices(listings, labels["listings"], notices)
@@ -595,23 +606,23 @@ def validate_tables(
     for col in TABLES["listings"]:
         if col.type == "choice":
             _check_choice(lst, col, lc)
-    quantity = _parse_floats(lst, "quantity", lc, locale=locale, typed=lst_typed)
+    quantity = _parse_floats(lst, "quantity", lc, locale=locale, typed=lst_typed, assumed=assumed)
     lc.add(quantity.notna() & (quantity <= 0), "quantity", lambda p: f"{quantity.iloc[p]} is not positive")
-    max_km = _parse_floats(lst, "max_distance_km", lc, locale=locale, typed=lst_typed)
+    max_km = _parse_floats(lst, "max_distance_km", lc, locale=locale, typed=lst_typed, assumed=assumed)
     lc.add(max_km.notna() & (max_km <= 0), "max_distance_km", lambda p: f"{max_km.iloc[p]} is not positive")
-    min_lot = _parse_floats(lst, "min_lot", lc, locale=locale, typed=lst_typed)
+    min_lot = _parse_floats(lst, "min_lot", lc, locale=locale, typed=lst_typed, assumed=assumed)
     lc.add(min_lot.notna() & (min_lot <= 0), "min_lot", lambda p: f"{min_lot.iloc[p]} is not positive")
     lc.add(
         min_lot.notna() & quantity.notna() & (min_lot > quantity), "min_lot",
         lambda p: f"{min_lot.iloc[p]} is larger than the quantity {quantity.iloc[p]}",
     )
-    partners = _parse_floats(lst, "max_partners", lc, locale=locale, typed=lst_typed)
+    partners = _parse_floats(lst, "max_partners", lc, locale=locale, typed=lst_typed, assumed=assumed)
     lc.add(
         partners.notna() & ((partners < 1) | (partners != partners.round())), "max_partners",
         lambda p: f"{lst['max_partners'].iloc[p]!r} is not a whole number of at least 1",
     )
     _check_yes_no(lst, "all_or_nothing", lc)
-    price, disposal = _parse_prices(lst, lc, locale=locale, typed=lst_typed)
+    price, disposal = _parse_prices(lst, lc, locale=locale, typed=lst_typed, assumed=assumed)
     date_from = _parse_dates(lst, "available_from", lc, lst_typed)
     date_to = _parse_dates(lst, "available_to", lc, lst_typed)
     lc.add(

@@ -149,6 +149,23 @@ def test_tables_built_in_code_are_english_unless_told_to_detect():
     assert validate_tables(comp, lst, locale="da").listings.loc["g", "quantity"] == pytest.approx(46286)
 
 
+def test_danish_thousands_in_a_table_built_in_code_are_refused_unless_the_locale_is_given():
+    # pd.read_csv(dtype=str) of a Danish file: "150.000" is no float a program writes, so it is not
+    # silently read as 150 t; with the locale it is read as the file meant.
+    from solvers import match
+
+    comp = pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "23.62"],
+                         "lat": ["55.6", "55.61"], "lon": ["11.0", "11.01"]})
+    lst = pd.DataFrame({"listing_id": ["g", "n"], "company_id": ["a", "b"], "kind": ["offer", "need"],
+                        "material": ["10 01 05", "gypsum"], "quantity": ["150.000", "2.500"], "unit": ["t/yr", "t/yr"]})
+    with pytest.raises(InputError) as info:
+        match(comp, lst)
+    assert {(p.row, p.column) for p in info.value.problems} == {(2, "quantity"), (3, "quantity")}
+    assert "reads as 150000 in Danish notation and as 150 in English" in str(info.value)
+    assert match(comp, lst, locale="da").exchanges["quantity"].tolist() == [pytest.approx(2500)]
+    assert match(comp, lst, locale="en").exchanges["quantity"].tolist() == [pytest.approx(2.5)]
+
+
 def test_missing_values_in_a_string_column_are_empty_cells():
     comp = pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "35.11"],
                          "lat": pd.array(["55.6", None], dtype="string"), "lon": ["11.0", "11.1"]})
