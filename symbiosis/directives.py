@@ -12,7 +12,7 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.objective import WEIGHTABLE_INDICATORS
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.numbers import check_locale, parse_number
-from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, read_csv_table
+from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, _as_text, read_csv_table
 
 DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
 WEIGHT_COLUMNS: tuple[str, ...] = ("kind", "name", "weight")
@@ -99,7 +99,8 @@ def read_directives(
         if column not in frame.columns:
             frame[column] = ""
     quantities = frame["min_quantity"].to_numpy(dtype=object)
-    frame = frame[list(DIRECTIVE_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
+    # cells as the listings' are read: an id typed as a number (10, or 10.0 in a column with gaps) is "10"
+    frame = frame[list(DIRECTIVE_COLUMNS)].apply(lambda column: column.map(_as_text)).astype(str)
     frame["action"] = frame["action"].str.lower()
     listings, companies = registry.listings, registry.companies
     problems: list[Problem] = []

@@ -264,6 +264,8 @@ def _clean(
             if col.required:
                 check.table("required column is missing", col.name)
             frame[col.name] = ""
+    for name in sorted(set(frame.columns[frame.columns.duplicated()]) & known):
+        check.table(f"column {name!r} appears {int((frame.columns == name).sum())} times: keep one", name)
     frame = frame.loc[:, ~frame.columns.duplicated()]
     frame = frame[[c.name for c in columns]].reset_index(drop=True)
     typed: dict[str, pd.Series] = {}

@@ -95,3 +95,18 @@ def test_weights_are_read_in_the_declared_locale_and_blank_rows_skipped(tmp_path
         read_weights(path)
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "weight"), (4, "weight")]
     assert "reads as 1250 in Danish notation and as 1.25 in English notation" in info.value.problems[1].reason
+
+
+def test_ids_typed_as_numbers_match_as_the_listings_ids_do():
+    # A table built in code: numeric ids, floats where the column has gaps (10.0 is 10).
+    from symbiosis.registry import validate_tables
+
+    companies = pd.DataFrame({"company_id": [1, 2], "name": ["A", "B"], "nace": ["35.11", "23.62"],
+                              "lat": [55.6, 55.61], "lon": [11.1, 11.11]})
+    listings = pd.DataFrame({"listing_id": [10, 11], "company_id": [1, 2], "kind": ["offer", "need"],
+                             "material": ["10 01 05", "gypsum"], "quantity": [100, 100], "unit": ["t/yr", "t/yr"]})
+    registry = validate_tables(companies, listings)
+    directives = read_directives(pd.DataFrame([{"action": "forbid", "offer_id": 10, "need_id": 11},
+                                               {"action": "forbid", "supplier_id": 1, "receiver_id": 2}]), registry)
+    assert directives.forbidden_pairs[["offer_id", "need_id"]].values.tolist() == [["10", "11"]]
+    assert directives.forbidden_companies[["supplier_id", "receiver_id"]].values.tolist() == [["1", "2"]]

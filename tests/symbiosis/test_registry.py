@@ -129,6 +129,17 @@ def test_a_waste_code_that_lost_its_leading_zero_is_refused_with_the_code_it_may
     assert "leading zero" not in reasons[3]  # 09 99 99 is no code: no guess offered
 
 
+def test_a_column_given_twice_in_a_table_built_in_code_is_an_error():
+    from symbiosis.registry import validate_tables
+
+    companies = pd.DataFrame({"company_id": ["a"], "name": ["A"], "nace": ["35.11"], "lat": [55.6], "lon": [11.1]})
+    listings = pd.DataFrame({"listing_id": ["g"], "company_id": ["a"], "kind": ["offer"], "material": ["gypsum"],
+                             "quantity": [100], "unit": ["t/yr"]})
+    twice = pd.concat([listings, pd.DataFrame({"quantity": [5]})], axis=1)
+    with pytest.raises(InputError, match="column 'quantity' appears 2 times"):
+        validate_tables(companies, twice)
+
+
 def test_missing_file_is_an_input_error_naming_it(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_registry(companies=tmp_path / "nope.csv", listings=tmp_path / "nope2.csv")
