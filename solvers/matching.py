@@ -130,8 +130,10 @@ def match(
         A region's priorities: :class:`~symbiosis.directives.Weights` or a table (``kind``, ``name``,
         ``weight``); they replace ``solve_params.weights``.
     candidate_params, solve_params
-        How candidates are searched and how the model is solved (defaults: ``CandidateParams()``,
-        ``SolveParams()``).
+        How candidates are searched and how the model is solved: a
+        :class:`~symbiosis.candidates.CandidateParams` and a :class:`~solvers.params.SolveParams`
+        (defaults: ``CandidateParams()``, ``SolveParams()``). Anything else, a dict included, is a
+        ``TypeError``: build the object from a dict with ``SolveParams(**options)``.
     progress
         Called as ``progress(stage, done, total)`` during long stages.
     timings
@@ -154,13 +156,29 @@ def match(
 
     Raises
     ------
+    TypeError
+        When ``candidate_params``, ``solve_params``, ``directives``, ``weights`` or ``in_parts`` is
+        not of a type listed above.
     InputError
         When the tables, directives or weights have problems (every problem listed).
     InfeasibleError, SolverError
         When locks cannot hold, or a forced engine cannot represent the model.
     """
-    candidate_params = candidate_params or CandidateParams()
-    solve_params = solve_params or SolveParams()
+    for name, value, kind in (("candidate_params", candidate_params, CandidateParams),
+                              ("solve_params", solve_params, SolveParams)):
+        if value is not None and not isinstance(value, kind):
+            hint = f"; build one from a dict with {kind.__name__}(**options)" if isinstance(value, dict) else ""
+            raise TypeError(f"match() {name} must be a {kind.__name__}, e.g. {kind.__name__}(...), or None, "
+                            f"not {value!r} ({type(value).__name__}){hint}")
+    for name, value, kinds in (("directives", directives, (Directives, pd.DataFrame)),
+                               ("weights", weights, (Weights, pd.DataFrame))):
+        if value is not None and not isinstance(value, kinds):
+            raise TypeError(f"match() {name} must be a {kinds[0].__name__}, a DataFrame or None, "
+                            f"not {repr(value)[:80]} ({type(value).__name__})")
+    if not isinstance(in_parts, bool):
+        raise TypeError(f"match() in_parts must be True or False, not {in_parts!r} ({type(in_parts).__name__})")
+    candidate_params = CandidateParams() if candidate_params is None else candidate_params
+    solve_params = SolveParams() if solve_params is None else solve_params
     timings = dict(timings or {})
     with timed(timings, "validate"):
         if registry is None:

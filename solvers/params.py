@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 from symbiosis.objective import Objective
 
@@ -18,6 +20,11 @@ LP_ENGINES: tuple[str, ...] = ("glop",)
 #: Wall-clock limit of a MILP solve when none is given: the best solution found by then is
 #: returned with its gap.
 DEFAULT_MILP_TIME_LIMIT_S = 60.0
+#: Largest value of an integer handed to an engine as a C ``int`` (``seed``, ``scip_root_separation_rounds``).
+MAX_ENGINE_INT = 2**31 - 1
+#: Most MILP threads (``workers``) and worker processes (``processes``) that may be asked for: the
+#: engines start them all, and far more than this only exhausts the machine's memory.
+MAX_PARALLEL = 1024
 
 
 class SolverName(str, Enum):
@@ -37,9 +44,10 @@ class SolveParams:
     Attributes
     ----------
     objective
-        What to maximise.
+        What to maximise: an :class:`~symbiosis.objective.Objective` or its name (``"diverted"``,
+        ``"co2"``, ``"value"``; any case).
     solver
-        Which engine.
+        Which engine: a :class:`SolverName` or its name (any case).
     weights
         A region's indicator and material weights (see :func:`symbiosis.directives.read_weights`).
     lp_engine
@@ -47,14 +55,15 @@ class SolveParams:
     milp_engine
         ``"scip"`` (default; takes the warm start) or ``"highs"``.
     time_limit_s
-        Wall-clock limit for each LP or MILP solve; ``None`` means none for the LP and
-        :data:`DEFAULT_MILP_TIME_LIMIT_S` for the MILP.
+        Wall-clock limit in seconds (above 0) for each LP or MILP solve; ``None`` means none for
+        the LP and :data:`DEFAULT_MILP_TIME_LIMIT_S` for the MILP.
     relative_gap
-        The MILP stops once its relative gap to the best bound is at most this.
+        The MILP stops once its relative gap to the best bound is at most this (0 to below 1).
     workers
-        Threads the MILP engine may use (HiGHS; SCIP in OR-Tools runs on one).
+        Threads the MILP engine may use (HiGHS; SCIP in OR-Tools runs on one), 1 to
+        :data:`MAX_PARALLEL`.
     seed
-        Random seed of the MILP engine.
+        Random seed of the MILP engine, 0 to :data:`MAX_ENGINE_INT`.
     allow_subsidised
         Also propose exchanges whose known net benefit is negative (a facilitator's subsidised
         round); by default an exchange is proposed only when it at least pays its transport,
@@ -75,7 +84,7 @@ class SolveParams:
         one per core, at most :data:`solvers.solve.MAX_AUTO_PROCESSES`, once the useful arcs number
         at least :data:`solvers.solve.PARALLEL_MIN_ARCS` (below that, starting the processes costs
         more than it saves); ``1``: one after another in this process; ``2`` or more: that many
-        processes whatever the size. The exchanges are the same either way (a MILP that stops at
+        processes whatever the size (at most :data:`MAX_PARALLEL`). The exchanges are the same either way (a MILP that stops at
         its time limit may stop elsewhere, as it may in one process).
     priced_relaxation_from_arcs
         A decomposed component's compact LP relaxation with at least this many arcs is solved by
@@ -100,24 +109,42 @@ class SolveParams:
     priced_relaxation_from_arcs: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "objective", Objective(self.objective))
-        object.__setattr__(self, "solver", SolverName(self.solver))
-        if self.lp_engine not in LP_ENGINES:
-            raise ValueError(f"lp_engine must be one of {LP_ENGINES}, not {self.lp_engine!r}")
-        if self.milp_engine not in MILP_ENGINES:
-            raise ValueError(f"milp_engine must be one of {MILP_ENGINES}, not {self.milp_engine!r}")
-        if not 0 <= self.relative_gap < 1:
-            raise ValueError("relative_gap must be in [0, 1)")
-        if self.milp_full_up_to_arcs < 0:
-            raise ValueError("milp_full_up_to_arcs must be at least 0")
-        if self.scip_root_separation_rounds is not None and self.scip_root_separation_rounds < 0:
-            raise ValueError("scip_root_separation_rounds must be at least 0")
-        if self.workers < 1:
-            raise ValueError("workers must be at least 1")
-        if self.processes is not None and self.processes < 1:
-            raise ValueError("processes must be at least 1")
-        if self.priced_relaxation_from_arcs is not None and self.priced_relaxation_from_arcs < 1:
-            raise ValueError("priced_relaxation_from_arcs must be at least 1")
+        """Check every field; a wrong type is a :class:`TypeError`, a value out of range a
+        :class:`ValueError`, each naming the field, the value given and what is allowed. Names
+        (``objective``, ``solver``, ``lp_engine``, ``milp_engine``) are read regardless of case and
+        surrounding spaces."""
+        set_field = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 - frozen
+        set_field("objective", _choice("objective", self.objective, Objective))
+        set_field("solver", _choice("solver", self.solver, SolverName))
+        set_field("lp_engine", _choice("lp_engine", self.lp_engine, LP_ENGINES))
+        set_field("milp_engine", _choice("milp_engine", self.milp_engine, MILP_ENGINES))
+        if self.weights is not None:
+            from symbiosis.directives import Weights
+
+            if not isinstance(self.weights, Weights):
+                raise TypeError(f"SolveParams.weights must be a Weights (symbiosis.directives.read_weights reads "
+                                f"one from a table) or None, not {_shown(self.weights)}")
+        if self.time_limit_s is not None:
+            set_field("time_limit_s", _number("time_limit_s", self.time_limit_s,
+                                              "a finite number of seconds above 0, or None (no limit)",
+                                              lambda x: x > 0))
+        set_field("relative_gap", _number("relative_gap", self.relative_gap, "a number in [0, 1)",
+                                          lambda x: 0 <= x < 1))
+        set_field("workers", _whole("workers", self.workers, 1, MAX_PARALLEL))
+        set_field("seed", _whole("seed", self.seed, 0, MAX_ENGINE_INT))
+        if not isinstance(self.allow_subsidised, bool):
+            raise TypeError(f"SolveParams.allow_subsidised must be True or False, not {_shown(self.allow_subsidised)}")
+        set_field("milp_full_up_to_arcs", _whole("milp_full_up_to_arcs", self.milp_full_up_to_arcs, 0))
+        if self.scip_root_separation_rounds is not None:
+            set_field("scip_root_separation_rounds", _whole("scip_root_separation_rounds",
+                                                            self.scip_root_separation_rounds, 0, MAX_ENGINE_INT,
+                                                            none_means="SCIP's default, unlimited"))
+        if self.processes is not None:
+            set_field("processes", _whole("processes", self.processes, 1, MAX_PARALLEL,
+                                          none_means="one per core on a large region"))
+        if self.priced_relaxation_from_arcs is not None:
+            set_field("priced_relaxation_from_arcs", _whole("priced_relaxation_from_arcs",
+                                                            self.priced_relaxation_from_arcs, 1, none_means="never"))
 
     @property
     def milp_time_limit_s(self) -> float:
@@ -130,3 +157,47 @@ class SolveParams:
         if self.scip_root_separation_rounds is not None:
             text += f"\nseparating/maxroundsroot = {self.scip_root_separation_rounds}"
         return text
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr and, unless it is None, its type."""
+    return "None" if value is None else f"{value!r} ({type(value).__name__})"
+
+
+def _choice(name: str, value: Any, allowed: type[Enum] | tuple[str, ...]) -> Any:
+    """``value`` as a member of the enum or tuple ``allowed``, read regardless of case and of
+    surrounding spaces; anything else is an error listing the allowed names."""
+    names = tuple(member.value for member in allowed) if isinstance(allowed, type) else allowed
+    listed = ", ".join(repr(n) for n in names)
+    if isinstance(allowed, type) and isinstance(value, allowed):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"SolveParams.{name} must be one of {listed}, not {_shown(value)}")
+    key = (value.value if isinstance(value, Enum) else value).strip().lower()
+    if key not in names:
+        raise ValueError(f"SolveParams.{name} must be one of {listed} (in any case), not {value!r}")
+    return allowed(key) if isinstance(allowed, type) else key
+
+
+def _number(name: str, value: Any, allowed: str, in_range) -> float:
+    """``value`` as a float if it is a finite real number (not a bool) that ``in_range`` accepts."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"SolveParams.{name} must be {allowed}, not {_shown(value)}")
+    number = float(value)
+    if not math.isfinite(number) or not in_range(number):
+        raise ValueError(f"SolveParams.{name} must be {allowed}, not {value!r}")
+    return number
+
+
+def _whole(name: str, value: Any, least: int, most: int | None = None, *, none_means: str | None = None) -> int:
+    """``value`` as an int if it is a whole number (an integer type, not a bool or a float) in
+    ``[least, most]``."""
+    allowed = f"a whole number from {least} to {most}" if most is not None else f"a whole number of at least {least}"
+    if none_means is not None:
+        allowed += f", or None ({none_means})"
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"SolveParams.{name} must be {allowed}, not {_shown(value)}")
+    number = int(value)
+    if number < least or (most is not None and number > most):
+        raise ValueError(f"SolveParams.{name} must be {allowed}, not {value!r}")
+    return number

@@ -38,17 +38,34 @@ class CandidateParams:
     ----------
     max_candidates
         Nearest partners each listing looks up per compatible material group (both directions
-        are united, so a listing can end with more arcs than this).
+        are united, so a listing can end with more arcs than this): a whole number, at least 1.
     check_availability
-        Require the offer's and the need's availability windows to overlap.
+        Require the offer's and the need's availability windows to overlap (``True`` or ``False``).
     tile_size
         Query points per nearest-neighbour job: a larger side of a material group is split into
-        spatial tiles of about this many points (jobs a Dask cluster can run apart).
+        spatial tiles of about this many points (jobs a Dask cluster can run apart): a whole
+        number, at least 1.
+
+    A wrong type is a :class:`TypeError` and a value out of range a :class:`ValueError`, each
+    naming the field, the value given and what is allowed.
     """
 
     max_candidates: int = 10
     check_availability: bool = True
     tile_size: int = 250_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_candidates", "tile_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"CandidateParams.{name} must be a whole number of at least 1, "
+                                f"not {value!r} ({type(value).__name__})")
+            if value < 1:
+                raise ValueError(f"CandidateParams.{name} must be a whole number of at least 1, not {value!r}")
+            object.__setattr__(self, name, int(value))  # frozen; a numpy integer becomes a plain int
+        if not isinstance(self.check_availability, bool):
+            raise TypeError(f"CandidateParams.check_availability must be True or False, "
+                            f"not {self.check_availability!r} ({type(self.check_availability).__name__})")
 
 
 @dataclass(frozen=True)
