@@ -25,15 +25,32 @@ from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
 __all__ = ["METRICS", "Scenario", "ScenarioResult", "apply_scenario", "compare_scenarios", "run_scenario"]
 
 
-def _text_table(records: pd.DataFrame | list[dict] | None, columns) -> pd.DataFrame:
-    """Rows in the input contract as text cells (numbers written back as text)."""
+def _text_cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return "yes" if value is True else "no" if value is False else str(value).strip()
+
+
+def _text_table(records: pd.DataFrame | list[dict] | None, columns, label: str) -> pd.DataFrame:
+    """Rows in the input contract as text cells (numbers written back as text), headers and cells
+    trimmed as the registry trims them, so that ids are looked up as they will be stored.
+
+    Raises
+    ------
+    InputError
+        When two headers are the same once trimmed (naming the column of ``label``'s table).
+    """
     names = [c.name for c in columns]
     if records is None:
         return pd.DataFrame(columns=names, dtype=str)
     table = pd.DataFrame(records) if not isinstance(records, pd.DataFrame) else records.copy()
+    table.columns = [str(name).strip() for name in table.columns]
+    twice = sorted(set(table.columns[table.columns.duplicated()]))
+    if twice:
+        raise InputError([Problem(label, None, name, "is given twice (the headers differ only in spaces)")
+                          for name in twice])
     for name in table.columns:
-        table[name] = table[name].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
-                                      else ("yes" if v is True else "no" if v is False else str(v)))
+        table[name] = table[name].map(_text_cell)
     return table.reset_index(drop=True)
 
 
@@ -57,19 +74,23 @@ class Scenario:
     """
 
     name: str
-    add_companies: pd.DataFrame = field(default_factory=lambda: _text_table(None, COMPANY_COLUMNS))
-    add_listings: pd.DataFrame = field(default_factory=lambda: _text_table(None, LISTING_COLUMNS))
+    add_companies: pd.DataFrame = field(default_factory=lambda: _text_table(None, COMPANY_COLUMNS, "companies"))
+    add_listings: pd.DataFrame = field(default_factory=lambda: _text_table(None, LISTING_COLUMNS, "listings"))
     remove_companies: tuple[str, ...] = ()
     remove_listings: tuple[str, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "add_companies", _text_table(self.add_companies, COMPANY_COLUMNS))
-        object.__setattr__(self, "add_listings", _text_table(self.add_listings, LISTING_COLUMNS))
-        object.__setattr__(self, "remove_companies", tuple(str(c) for c in self.remove_companies))
-        object.__setattr__(self, "remove_listings", tuple(str(c) for c in self.remove_listings))
-        if not str(self.name).strip():
+        object.__setattr__(self, "name", str(self.name).strip())
+        if not self.name:
             raise InputError([Problem("scenario", None, "name", "is empty but required")])
+        # Ids are trimmed here, as the registry trims them, before any check or look-up uses them.
+        object.__setattr__(self, "add_companies", _text_table(self.add_companies, COMPANY_COLUMNS,
+                                                              f"scenario {self.name!r} companies"))
+        object.__setattr__(self, "add_listings", _text_table(self.add_listings, LISTING_COLUMNS,
+                                                             f"scenario {self.name!r} listings"))
+        object.__setattr__(self, "remove_companies", tuple(str(c).strip() for c in self.remove_companies))
+        object.__setattr__(self, "remove_listings", tuple(str(c).strip() for c in self.remove_listings))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], label: str = "scenario") -> Scenario:
@@ -129,7 +150,9 @@ def apply_scenario(registry: Registry, scenario: Scenario) -> Registry:
     for key, ids, known in (("remove_companies", scenario.remove_companies, registry.companies.index),
                             ("remove_listings", scenario.remove_listings, registry.listings.index)):
         for value in ids:
-            if value not in known:
+            if not value:
+                problems.append(Problem(f"scenario {scenario.name!r}", None, key, "holds an empty id"))
+            elif value not in known:
                 what = "company_id" if key == "remove_companies" else "listing_id"
                 problems.append(Problem(f"scenario {scenario.name!r}", None, key, f"{value!r} is not a {what} of the region"))
     removed_companies = set(scenario.remove_companies)
@@ -170,7 +193,7 @@ def apply_scenario(registry: Registry, scenario: Scenario) -> Registry:
     if validated is None:
         # Only companies are added: validate them with a placeholder listing, which is dropped.
         placeholder = _text_table([{"listing_id": "placeholder", "company_id": new_ids[0], "kind": "offer",
-                                    "material": "gypsum", "quantity": "1", "unit": "t/yr"}], LISTING_COLUMNS)
+                                    "material": "gypsum", "quantity": "1", "unit": "t/yr"}], LISTING_COLUMNS, label_l)
         validated = validate_tables(all_companies, placeholder, labels={"companies": label_c, "listings": label_l})
         new_listings = validated.listings.iloc[0:0]
     else:
@@ -237,26 +260,41 @@ def _rematch_touched(parts: RegionBaseline, changed: Registry, touched) -> Match
     return merge_results([untouched, parts.rematch(changed, touched)], parts.objective)
 
 
-def compare_scenarios(results) -> pd.DataFrame:
+def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:
     """Scenarios side by side: one row per figure of :data:`METRICS`, and per scenario the columns
     ``<name>: before``, ``<name>: after`` and ``<name>: change``.
 
-    ``results`` are :class:`ScenarioResult` objects or their saved JSON form (:meth:`ScenarioResult.to_dict`).
+    ``results`` are :class:`ScenarioResult` objects or their saved JSON form (:meth:`ScenarioResult.to_dict`);
+    ``labels`` (one per result, such as the files they were read from) name them in errors.
+
+    Raises
+    ------
+    InputError
+        Naming every result that is not a saved scenario result.
     """
+    results = list(results)
+    labels = list(labels) if labels is not None else ["scenario result"] * len(results)
     columns: dict[str, list[float]] = {}
     seen: dict[str, int] = {}
-    for item in results:
+    problems: list[Problem] = []
+    for item, label in zip(results, labels, strict=True):
         data = item.to_dict() if isinstance(item, ScenarioResult) else item
+        if not isinstance(data, dict):
+            problems.append(Problem(label, None, None, "is not a saved scenario result (not a JSON object)"))
+            continue
         try:
             name = str(data["name"])
-            figures = {part: [float(data[part][m]) for m in METRICS] for part in ("before", "after", "change")}
+            figures = {part: [None if data[part][m] is None else float(data[part][m]) for m in METRICS]
+                       for part in ("before", "after", "change")}
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError([Problem("scenario result", None, None,
-                                      f"is not a saved scenario result (missing or bad {exc})")]) from None
+            problems.append(Problem(label, None, None, f"is not a saved scenario result (missing or bad {exc})"))
+            continue
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name} ({seen[name]})"
         for part, values in figures.items():
             columns[f"{name}: {part}"] = values
+    if problems:
+        raise InputError(problems)
     table = pd.DataFrame(columns, index=pd.Index(METRICS, name="metric"))
     return table

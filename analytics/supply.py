@@ -10,6 +10,7 @@ import pandas as pd
 from analytics.network import prepare_exchanges
 from symbiosis.errors import AnalyticsError
 from symbiosis.geo import EARTH_RADIUS_KM, build_index
+from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.registry import Registry
 from symbiosis.rules import RuleBook, default_rulebook
@@ -80,6 +81,44 @@ def unmatched_supply(
     return result.sort_values(order, ascending=ascending, kind="stable")[columns].reset_index(drop=True)
 
 
+def material_key(text: str, catalog: MaterialCatalog | None = None) -> str:
+    """The catalog key of a material as a person writes it: a class id in any case, or a waste code
+    (:meth:`~symbiosis.materials.MaterialCatalog.normalise`).
+
+    Raises
+    ------
+    ValueError
+        Saying why the text names no known material, and the closest materials when some are close.
+    """
+    try:
+        return (catalog or default_catalog()).normalise(str(text))
+    except ValueError as exc:
+        hint = suggest(str(text))
+        raise ValueError(f"{exc}; {hint}" if hint else str(exc)) from None
+
+
+def processor_rule(material: str, rulebook: RuleBook | None = None, *, need_material: str | None = None) -> pd.Series:
+    """The compatibility rule a processor of ``material`` (a catalog key) works by: the one into
+    ``need_material`` (a catalog key) or, if not given, the one that takes ``material`` the farthest.
+
+    Raises
+    ------
+    AnalyticsError
+        When no rule takes the material (into ``need_material``).
+    """
+    rulebook = rulebook or default_rulebook()
+    matches = rulebook.match_offers([material])
+    matches = matches[matches["rule_id"] != "same-ewc-code"]
+    possible = sorted(set(matches["need_material"]))
+    if need_material is not None:
+        matches = matches[matches["need_material"] == need_material]
+    if matches.empty:
+        wanted = f" into {need_material!r}" if need_material else ""
+        into = f" (it can be made into: {', '.join(possible)})" if possible else ""
+        raise AnalyticsError(f"no compatibility rule takes material {material!r}{wanted}{into}")
+    return rulebook.rule_table().loc[matches["rule_id"]].sort_values("max_distance_km", ascending=False).iloc[0]
+
+
 @dataclass(frozen=True)
 class ProcessorSite:
     """Where a new processor of one material would take the most unmatched supply.
@@ -134,31 +173,27 @@ def best_processor_site(
     centre. A site reaches an offer when the great-circle distance (haversine ball tree) times the
     rule's detour factor is within the rule's ``max_distance_km`` and the offer's own limit. The
     rule is the one for ``need_material`` or, if not given, the rule that takes ``material`` the
-    farthest. Ties go to the site reaching more offers, then to the first tried.
+    farthest. Both materials are read as listings name them (:func:`material_key`). Ties go to the
+    site reaching more offers, then to the first tried.
 
     Raises
     ------
     AnalyticsError
-        When the material is unknown, no rule takes it, or there is no unmatched supply of it.
+        When a material is unknown, no rule takes it, or there is no unmatched supply of it.
     """
     catalog = catalog or default_catalog()
-    rulebook = rulebook or default_rulebook()
     transport = default_transport_modes() if transport is None else transport
     if grid_points < 1:
         raise AnalyticsError(f"grid_points must be at least 1, not {grid_points}")
     try:
-        key = catalog.normalise(material)
+        key = material_key(material, catalog)
     except ValueError as exc:
         raise AnalyticsError(f"material {material!r}: {exc}") from None
-    rules = rulebook.rule_table()
-    matches = rulebook.match_offers([key])
-    matches = matches[matches["rule_id"] != "same-ewc-code"]
-    if need_material is not None:
-        matches = matches[matches["need_material"] == need_material]
-    if matches.empty:
-        wanted = f" into {need_material!r}" if need_material else ""
-        raise AnalyticsError(f"no compatibility rule takes material {key!r}{wanted}")
-    chosen = rules.loc[matches["rule_id"]].sort_values("max_distance_km", ascending=False).iloc[0]
+    try:
+        need_key = None if need_material is None else material_key(need_material, catalog)
+    except ValueError as exc:
+        raise AnalyticsError(f"need material {need_material!r}: {exc}") from None
+    chosen = processor_rule(key, rulebook, need_material=need_key)
     mode = str(chosen["transport_mode"])
     detour = float(transport["detour_factor"].get(mode, 1.0)) if mode in transport.index else 1.0
     detour = detour if np.isfinite(detour) and detour > 0 else 1.0

@@ -7,8 +7,10 @@ calls the ``analytics`` layer; the engine and pandas are imported inside the com
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, fmt, out, table, usage_error
+from service.cli.console import engine_errors, fail, fmt, out, table, usage_error
 from service.cli.match import ObjectiveChoice, ObjectiveOpt, check_out_dir
 
 if TYPE_CHECKING:
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Rows of the keystone table printed in the terminal (network.csv holds all).
 SHOWN_ROWS = 15
+#: Longest file name (without ``.json``) that ``scenario run --save`` derives from a scenario's name.
+SAVED_NAME_MAX = 100
 
 scenario_app = typer.Typer(help="What-if scenarios: add or remove companies and listings, re-solve, compare.",
                            no_args_is_help=True)
@@ -176,9 +180,12 @@ def resilience_command(
                             baseline=run.match)
     lost = table(f"Exchanges lost ({len(report.lost_exchanges)})", {
         "offer": "left", "need": "left", "material": "left", "quantity": "right", "diverted t": "right"})
-    for r in report.lost_exchanges.itertuples():
+    from symbiosis.schema import diverted_tonnes
+
+    diverted = diverted_tonnes(report.lost_exchanges).to_numpy()  # as the total below counts it
+    for r, tonnes in zip(report.lost_exchanges.itertuples(), diverted):
         lost.add_row(f"{r.offer_id} ({r.supplier_id})", f"{r.need_id} ({r.receiver_id})", r.material,
-                     f"{fmt(r.quantity)} {r.unit}", fmt(r.waste_t + r.resource_t))
+                     f"{fmt(r.quantity)} {r.unit}", fmt(float(tonnes)))
     out.print(lost)
     out.print(_before_after("Region before and after re-matching", report))
     recovery = "n/a (nothing lost)" if report.recovery != report.recovery else f"{report.recovery:.1%}"
@@ -194,11 +201,26 @@ def processor_site_command(
     *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Where a new processor of a material would take the most supply that nobody in reach takes now."""
-    run = region()
-    from analytics.supply import best_processor_site
+    from analytics.supply import best_processor_site, material_key, processor_rule
+    from symbiosis.errors import InputError, Problem
 
+    keys: dict[str, str] = {}
+    problems = []
+    for option, text in (("--material", material), ("--need-material", need_material)):
+        if text is not None:
+            try:
+                keys[option] = material_key(text)
+            except ValueError as exc:
+                problems.append(Problem("command line", None, option, str(exc)))
     with engine_errors():
-        site = best_processor_site(run.match.registry, run.match.unmatched, material, need_material=need_material)
+        if problems:
+            raise InputError(problems)
+        # A material no rule takes is told before the region is matched.
+        processor_rule(keys["--material"], need_material=keys.get("--need-material"))
+    run = region()
+    with engine_errors():
+        site = best_processor_site(run.match.registry, run.match.unmatched, keys["--material"],
+                                   need_material=keys.get("--need-material"))
     out.print(
         f"Best site for a processor of [bold]{site.material}[/] into {site.need_material}: "
         f"lat {site.lat:.5f}, lon {site.lon:.5f}; it would take {fmt(site.quantity)} {site.canonical_unit}/yr "
@@ -209,7 +231,62 @@ def processor_site_command(
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "scenario"
+    """A file name (without ``.json``) for a scenario's name: lower case, each run of other characters
+    than letters, digits, ``.``, ``_`` and ``-`` as one ``-``, no leading or trailing ``-`` or ``.``;
+    longer than :data:`SAVED_NAME_MAX`, cut and ended by a short hash of the whole name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.").lower() or "scenario"
+    if len(slug) > SAVED_NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:SAVED_NAME_MAX - len(digest) - 1].rstrip('-.')}-{digest}"
+    return slug
+
+
+def _name_problem(path: Path) -> str | None:
+    """Whether a part of ``path`` has a longer name than its file system takes (told before any
+    look at the part, which would fail)."""
+    limit, there = 255, True
+    for place in reversed([path.absolute(), *path.absolute().parents]):
+        if there:
+            try:
+                limit = os.pathconf(place.parent, "PC_NAME_MAX")
+            except (OSError, ValueError):
+                pass
+        if len(os.fsencode(place.name)) > limit:
+            return f"the name {place.name[:40]}... is longer than the {limit} bytes a file name may have there"
+        there = there and (place.exists() or place.is_symlink())
+    return None
+
+
+def _out_dir_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a folder for result files (created if missing), or None."""
+    from service.files import out_dir_problem
+
+    try:
+        return _name_problem(path) or out_dir_problem(path)
+    except OSError as exc:
+        return f"it cannot be used: {exc.strerror or exc}"
+
+
+def _out_file_problem(path: Path, *, make_folder: bool = False) -> str | None:
+    """Why a result file cannot be written at ``path``, or None; its folder must exist unless
+    ``make_folder`` (then it is created when the file is written)."""
+    try:
+        problem = _name_problem(path)
+        if problem is not None:
+            return problem
+        if path.is_symlink() and not path.exists():
+            return f"it is a link to {os.readlink(path)}, which does not exist"
+        if path.is_dir():
+            return "it is a folder, not a file"
+        if path.exists():
+            return None if os.access(path, os.W_OK) else "this user may not write this file"
+        folder = path.absolute().parent
+        if not make_folder and not folder.exists() and not folder.is_symlink():
+            return f"the folder {folder} does not exist"
+    except OSError as exc:
+        return f"it cannot be used: {exc.strerror or exc}"
+    problem = _out_dir_problem(folder)
+    return None if problem is None else f"its folder {folder}: {problem}"
 
 
 def _read_table(path: Path | None) -> pd.DataFrame | None:
@@ -223,11 +300,20 @@ def _read_json(path: Path):
     from symbiosis.errors import InputError, Problem
 
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError([Problem(str(path), None, None, "file not found")]) from None
+    except OSError as exc:
+        raise InputError([Problem(path.name, None, None, f"cannot be read: {exc.strerror or exc}")]) from None
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(path.name, None, None, f"is not UTF-8 text (byte {exc.start:,}: {exc.reason}): "
+                                                         "save it as UTF-8")]) from None
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path.name, exc.lineno, None, f"is not valid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path.name, None, None, "is not valid JSON here: it is nested too deeply")]) from None
 
 
 @scenario_app.command("run")
@@ -247,6 +333,8 @@ def scenario_run(
     from analytics.scenarios import Scenario, run_scenario
     from symbiosis.errors import InputError, Problem
 
+    if save is not None and (problem := _out_dir_problem(save)) is not None:
+        usage_error(f"--save {save}: {problem}")
     with engine_errors():
         if file is not None:
             data = _read_json(file)
@@ -263,15 +351,20 @@ def scenario_run(
             scenario = Scenario(name=name, add_companies=_read_table(add_companies),
                                 add_listings=_read_table(add_listings), remove_companies=tuple(_split(remove)),
                                 remove_listings=tuple(_split(remove_listings)))
+    path = None if save is None else save / f"{_slug(scenario.name)}.json"
+    if path is not None and (problem := _out_file_problem(path, make_folder=True)) is not None:
+        usage_error(f"--save {save}: cannot save the result as {path.name}: {problem}")
     run = region()
     with engine_errors():
         result = run_scenario(run.match.registry, scenario, solve_params=_solve_params(objective),
                               baseline=run.match)
     out.print(_before_after(f"Scenario {scenario.name!r}", result))
-    if save is not None:
-        save.mkdir(parents=True, exist_ok=True)
-        path = save / f"{_slug(scenario.name)}.json"
-        path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:  # what the checks before the work cannot foresee (a full disk)
+            fail(exc)
         out.print(f"Saved {path}")
 
 
@@ -282,14 +375,28 @@ def scenario_compare(
 ) -> None:
     """Saved scenarios side by side: each figure before, after and its change."""
     from analytics.scenarios import compare_scenarios
+    from symbiosis.errors import InputError
     from symbiosis.spreadsheet import neutralise_formulas
 
+    if csv_out is not None and (problem := _out_file_problem(csv_out)) is not None:
+        usage_error(f"--out {csv_out}: {problem}")
     with engine_errors():
-        compared = compare_scenarios([_read_json(path) for path in files])
+        results, problems = [], []
+        for path in files:
+            try:
+                results.append(_read_json(path))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        compared = compare_scenarios(results, labels=[path.name for path in files])
     out.print(_figures_table(f"{len(files)} scenario(s)", dict.fromkeys(compared.columns),
                              ([metric, *row] for metric, row in compared.iterrows())))
     if csv_out is not None:
-        neutralise_formulas(compared).to_csv(csv_out)
+        try:
+            neutralise_formulas(compared).to_csv(csv_out)
+        except OSError as exc:  # what the checks before the work cannot foresee (a full disk)
+            fail(exc)
         out.print(f"Wrote {csv_out}")
 
 

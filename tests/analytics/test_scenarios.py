@@ -154,3 +154,52 @@ def test_resilience_resolves_only_the_touched_components_and_equals_a_full_resol
     assert report.result.objective_value == pytest.approx(full.objective_value, rel=1e-9)
     pairs = lambda ex: sorted(zip(ex["offer_id"], ex["need_id"], ex["quantity"].round(6)))  # noqa: E731
     assert pairs(report.result.exchanges) == pairs(full.exchanges)
+
+
+def test_ids_with_stray_spaces_are_trimmed_before_every_check_and_look_up():
+    spaced = Scenario.from_dict({
+        "name": "spaced", "remove_companies": [" spare "], "remove_listings": ["b-gypsum "],
+        "add_companies": [{"company_id": "newco ", "name": "New plant", "nace": "35.11", "lat": 55.31, "lon": 11.0}],
+        "add_listings": [{"listing_id": " newco-gypsum", "company_id": " newco", "kind": "offer",
+                          "material": "10 01 05", "quantity": 30, "unit": "t/yr"}],
+    })
+    changed = apply_scenario(_region(HUB_REGION), spaced)
+    assert "newco" in changed.companies.index and "spare" not in changed.companies.index
+    assert sorted(changed.listings.index) == ["a-gypsum", "hub-gypsum", "newco-gypsum"]
+    assert changed.listings.loc["newco-gypsum", "company_id"] == "newco"
+
+
+def test_an_added_id_with_stray_spaces_that_exists_is_named_at_its_scenario_row():
+    clash = Scenario.from_dict({
+        "name": "clash",
+        "add_companies": [{"company_id": " hub ", "name": "Hub again", "nace": "35.11", "lat": 55.0, "lon": 11.0}],
+        "add_listings": [{"listing_id": "spare-gypsum", "company_id": "a", "kind": "need", "material": "gypsum",
+                          "quantity": 5, "unit": "t/yr"},
+                         {"listing_id": " hub-gypsum", "company_id": "a", "kind": "offer", "material": "10 01 05",
+                          "quantity": 5, "unit": "t/yr"}],
+    })
+    with pytest.raises(InputError) as caught:
+        apply_scenario(_region(HUB_REGION), clash)
+    text = str(caught.value)
+    assert "companies, row 2, column 'company_id': 'hub' already exists in the region" in text
+    assert "listings, row 2, column 'listing_id': 'spare-gypsum' already exists" in text
+    assert "listings, row 3, column 'listing_id': 'hub-gypsum' already exists" in text
+    assert "used again" not in text and len(caught.value.problems) == 3
+
+
+def test_scenario_headers_are_trimmed_and_one_given_twice_is_named():
+    changed = apply_scenario(_region(HUB_REGION), Scenario(name="x", add_companies=pd.DataFrame([
+        {" company_id ": "newco", "name": "New plant", "nace": "35.11", "lat": "55.31", "lon": "11.0"}])))
+    assert "newco" in changed.companies.index
+    with pytest.raises(InputError, match="scenario 'x' companies, column 'company_id': is given twice"):
+        Scenario(name="x", add_companies=pd.DataFrame([{"company_id": "a", "company_id ": "b"}]))
+
+
+def test_compare_names_every_result_that_is_not_one_by_its_label():
+    good = run_scenario(_region(HUB_REGION), Scenario(name="close hub", remove_companies=("hub",))).to_dict()
+    with pytest.raises(InputError) as caught:
+        compare_scenarios([good, {"name": "half"}, [1]], labels=["good.json", "half.json", "list.json"])
+    text = str(caught.value)
+    assert "half.json: is not a saved scenario result (missing or bad 'before')" in text
+    assert "list.json: is not a saved scenario result (not a JSON object)" in text
+    assert "good.json" not in text

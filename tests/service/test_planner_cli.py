@@ -4,6 +4,7 @@ import json
 
 import networkx as nx
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
@@ -52,6 +53,21 @@ def test_resilience_reports_lost_exchanges_and_recovery():
     assert unknown.exit_code == 3 and "'nobody'" in unknown.output and "problem(s) in the input" in unknown.output
 
 
+def test_resilience_rows_add_up_to_the_lost_total_water_included():
+    # The refinery's cooling water counts its m3 as diverted, in each row as in the total.
+    from symbiosis.schema import diverted_tonnes
+
+    exchanges = _demo().exchanges
+    lost = exchanges[(exchanges["supplier_id"] == "refinery") | (exchanges["receiver_id"] == "refinery")]
+    assert lost["water_m3"].fillna(0).sum() > 0
+    result = runner.invoke(app, ["resilience", "--remove", "refinery"], terminal_width=250)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "(refinery)" in line]
+    shown = sum(float(line.split("│")[-2].strip().replace(",", "")) for line in rows)
+    assert len(rows) == len(lost)
+    assert shown == pytest.approx(diverted_tonnes(lost).sum(), rel=1e-3)
+
+
 def test_processor_site_names_the_site_and_the_offers_it_takes():
     """Aalborg Portland's surplus kiln heat (1,306,971 GJ/yr) is 250 km from any heat need of the demo."""
     result = runner.invoke(app, ["processor-site", "--material", "hot-water"])
@@ -86,3 +102,104 @@ def test_scenarios_run_from_a_file_and_from_options_are_saved_and_compared(tmp_p
     assert table.loc["exchanges", "No Gyproc: change"] < 0
     bad = runner.invoke(app, ["scenario", "run", "--name", "x", "--remove", "ghost"])
     assert bad.exit_code == 3 and "'ghost'" in bad.output and "problem(s) in the input" in bad.output
+
+
+def _flat(output: str) -> str:
+    """The output with line breaks and table rules folded into single spaces."""
+    return " ".join(output.replace("│", " ").split())
+
+
+@pytest.fixture
+def no_matching(monkeypatch):
+    """Fails the command if it starts matching the region: its checks must come first."""
+    import service.files
+
+    def refused(**_):
+        raise AssertionError("the region was matched before the options were checked")
+
+    monkeypatch.setattr(service.files, "match_files", refused)
+
+
+def test_scenario_ids_with_stray_spaces_are_trimmed_on_the_command_line(tmp_path):
+    companies = tmp_path / "add_companies.csv"
+    companies.write_text("company_id,name,nace,lat,lon\ncrusher ,Ash crusher,23.63,55.66,11.09\n", encoding="utf-8")
+    listings = tmp_path / "add_listings.csv"
+    listings.write_text("listing_id,company_id,kind,material,quantity,unit\n"
+                        "crusher-ash, crusher,need,aggregates,100000,t/yr\n", encoding="utf-8")
+    result = runner.invoke(app, ["scenario", "run", "--name", "crusher", "--add-companies", str(companies),
+                                 "--add-listings", str(listings), "--save", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "crusher.json").read_text(encoding="utf-8"))
+    assert saved["scenario"]["add_companies"][0]["company_id"] == "crusher"
+    assert saved["change"]["exchanges"] >= 1
+    spec = tmp_path / "clash.json"
+    spec.write_text(json.dumps({"name": "clash", "add_listings": [
+        {"listing_id": " asnaes-gypsum", "company_id": "asnaes", "kind": "offer", "material": "10 01 05",
+         "quantity": 1000, "unit": "t/yr"}]}), encoding="utf-8")
+    clash = runner.invoke(app, ["scenario", "run", str(spec)])
+    assert clash.exit_code == 3, clash.output
+    assert "'asnaes-gypsum' already exists in the region" in _flat(clash.output)
+
+
+def test_scenario_output_paths_are_refused_before_matching(tmp_path, no_matching):
+    spec = tmp_path / "close.json"
+    spec.write_text(json.dumps({"name": "close", "remove_companies": ["gyproc"]}), encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    (tmp_path / "taken" / "close.json").mkdir(parents=True)
+    for save, reason in ((a_file, "it is a file, not a folder"), (a_file / "below", "is a file, not a folder"),
+                         (tmp_path / ("x" * 300), "is longer than the"),
+                         (tmp_path / "taken", "cannot save the result as close.json: it is a folder, not a file")):
+        result = runner.invoke(app, ["scenario", "run", str(spec), "--save", str(save)])
+        assert result.exit_code == 2 and reason in _flat(result.output), result.output
+    for out_path, reason in ((tmp_path, "it is a folder, not a file"), (tmp_path / "nodir" / "x.csv", "does not exist"),
+                             (a_file / "x.csv", "is a file, not a folder"), (tmp_path / ("x" * 300 + ".csv"), "longer")):
+        result = runner.invoke(app, ["scenario", "compare", str(spec), "--out", str(out_path)])
+        assert result.exit_code == 2 and f"--out{out_path}" in "".join(result.output.split()), result.output
+        assert reason in _flat(result.output), result.output
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_a_long_scenario_name_is_saved_under_a_shortened_file_name(tmp_path):
+    name = "Gyproc closes " + "and more " * 40
+    result = runner.invoke(app, ["scenario", "run", "--name", name, "--remove", "gyproc", "--save", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (saved,) = tmp_path.glob("*.json")
+    assert saved.name.startswith("gyproc-closes-and-more-") and len(saved.name) <= 105
+    assert json.loads(saved.read_text(encoding="utf-8"))["name"] == name.strip()
+
+
+def test_scenario_files_that_cannot_be_read_are_bad_input_naming_the_file(tmp_path, no_matching):
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"name": "Grøn"}'.encode("cp1252"))
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps({"name": "half"}), encoding="utf-8")
+    results = {}
+    for args in (["run", str(folder)], ["run", str(latin)], ["compare", str(folder), str(latin)],
+                 ["compare", str(half)]):
+        result = runner.invoke(app, ["scenario", *args])
+        assert result.exit_code == 3 and "problem(s) in the input" in result.output, result.output
+        results[" ".join(args)] = _flat(result.output)
+    assert "folder.json" in results[f"run {folder}"] and "Is a directory" in results[f"run {folder}"]
+    assert "latin.json" in results[f"run {latin}"] and "is not UTF-8 text" in results[f"run {latin}"]
+    both = results[f"compare {folder} {latin}"]
+    assert "2 problem(s)" in both and "Is a directory" in both and "is not UTF-8 text" in both
+    assert "half.json" in results[f"compare {half}"] and "is not a saved scenario result" in results[f"compare {half}"]
+
+
+def test_processor_site_reads_the_need_material_as_listings_name_it():
+    result = runner.invoke(app, ["processor-site", "--material", "sulphur", "--need-material", " FERTILISER "])
+    assert result.exit_code == 0, result.output
+    assert "processor of sulphur into fertiliser" in _flat(result.output)
+
+
+def test_processor_site_refuses_unknown_materials_before_matching(no_matching):
+    result = runner.invoke(app, ["processor-site", "--material", "nosuch", "--need-material", "fertilizer"])
+    assert result.exit_code == 3, result.output
+    text = _flat(result.output)
+    assert "--material" in text and "'nosuch' is neither" in text and "closest:" in text
+    assert "--need-material" in text and "'fertilizer' is neither" in text and "fertiliser (Fertiliser" in text
+    no_rule = runner.invoke(app, ["processor-site", "--material", "sulphur", "--need-material", "gypsum"])
+    assert no_rule.exit_code == 1 and "no compatibility rule takes material 'sulphur' into 'gypsum'" in no_rule.output
