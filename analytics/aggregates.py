@@ -71,7 +71,7 @@ def aggregate_indicators(
     if ex.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name=by))
     grouped = ex.assign(_key=key).groupby("_key")
-    table = grouped[list(NETWORK_SUMMED)].sum()
+    table = grouped[list(NETWORK_SUMMED)].sum(min_count=1)  # a figure unknown for every exchange stays unknown
     table.insert(0, "exchanges", grouped.size())
     table.insert(1, "companies", grouped.apply(
         lambda g: len(set(g["supplier_id"]) | set(g["receiver_id"])), include_groups=False))
@@ -79,15 +79,23 @@ def aggregate_indicators(
     return table[columns].sort_values("diverted_t", ascending=False, kind="stable")
 
 
-def indicator_totals(exchanges: pd.DataFrame) -> dict[str, float]:
-    """Number of exchanges, diverted tonnes (waste + resource), the five indicators, transport
-    emissions and value, summed over an exchanges table (the figures of :data:`METRICS`)."""
+def indicator_totals(exchanges: pd.DataFrame) -> dict[str, float | None]:
+    """Number of exchanges, diverted tonnes (waste + resource + water), the five indicators,
+    transport emissions and value, summed over an exchanges table (the figures of :data:`METRICS`).
+    A figure unknown for every exchange (no cited factor or price) is None, not 0; one known for
+    some exchanges is the sum of those (the run summary counts the others)."""
     totals = total_indicators(exchanges)
-    result = {"exchanges": float(len(exchanges)), "diverted_t": float(diverted_tonnes(exchanges).sum())}
+    result: dict[str, float | None] = {"exchanges": float(len(exchanges)),
+                                       "diverted_t": float(diverted_tonnes(exchanges).sum())}
     result.update({name: totals[name] for name in METRICS if name in totals})
+    for name in METRICS:
+        if len(exchanges) and name in exchanges and name not in ("exchanges", "diverted_t") \
+                and exchanges[name].isna().all():
+            result[name] = None
     return {name: result[name] for name in METRICS}
 
 
-def indicator_changes(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """The change of each figure of :data:`METRICS` (``after - before``)."""
-    return {name: after[name] - before[name] for name in METRICS}
+def indicator_changes(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float | None]:
+    """The change of each figure of :data:`METRICS` (``after - before``; None where either is unknown)."""
+    return {name: None if after[name] is None or before[name] is None else after[name] - before[name]
+            for name in METRICS}

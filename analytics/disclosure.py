@@ -96,9 +96,9 @@ class Privacy:
         """One figure rounded to :attr:`significant_digits`."""
         return float(round_significant([value], self.significant_digits)[0])
 
-    def rounded_figures(self, figures: dict[str, float]) -> dict[str, float]:
-        """Named figures, each rounded to :attr:`significant_digits`."""
-        return {k: self.rounded(v) for k, v in figures.items()}
+    def rounded_figures(self, figures: dict[str, float | None]) -> dict[str, float | None]:
+        """Named figures, each rounded to :attr:`significant_digits` (None, unknown, stays None)."""
+        return {k: None if v is None else self.rounded(v) for k, v in figures.items()}
 
     def point(self, lat: float, lon: float) -> tuple[float, float]:
         """A site as a viewer sees it: the centre of its grid cell."""
@@ -285,7 +285,8 @@ def private_totals(before: dict[str, float], after: dict[str, float], privacy: P
     Both totals are rounded (after summing) and the change is the difference of the rounded totals,
     so no arithmetic on the shown figures gives an exact one."""
     before, after = privacy.rounded_figures(before), privacy.rounded_figures(after)
-    return before, after, {k: _clean(after[k] - before[k]) for k in before}
+    return before, after, {k: None if after[k] is None or before[k] is None else _clean(after[k] - before[k])
+                           for k in before}
 
 
 def private_resilience(figures: dict[str, Any], privacy: Privacy) -> dict[str, Any]:

@@ -281,3 +281,26 @@ def test_the_cache_keeps_results_per_data_version_and_bounds_its_size():
     assert calls == [1, 2, 3, 4, 5] and (cache.hits, cache.misses) == (1, 5)
     with pytest.raises(ValueError):
         AnalyticsCache(entries=0)
+
+
+def test_a_figure_unknown_for_every_exchange_is_unknown_in_totals_and_groups_not_zero():
+    # Cooling water: no cited CO2 or energy factor, no price. The totals and the group figures say
+    # unknown (None, NaN), never 0; a figure known for some exchanges sums those.
+    from analytics.aggregates import indicator_changes, indicator_totals
+    from solvers import match
+
+    companies = pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "24.10"],
+                              "lat": [55.60, 55.61], "lon": [11.10, 11.11], "municipality": ["X", "Y"]})
+    listings = pd.DataFrame({"listing_id": ["l1", "l2"], "company_id": ["a", "b"], "kind": ["offer", "need"],
+                             "material": ["cooling-water", "cooling-water"], "quantity": [700000, 700000],
+                             "unit": ["m3/yr", "m3/yr"]})
+    exchanges = match(companies, listings).exchanges
+    assert len(exchanges) == 1 and exchanges["co2e_t"].isna().all()
+    totals = indicator_totals(exchanges)
+    assert totals["co2e_t"] is None and totals["energy_mwh"] is None and totals["value_eur"] is None
+    assert totals["water_m3"] == pytest.approx(700000) and totals["diverted_t"] == pytest.approx(700000)
+    assert indicator_totals(exchanges.iloc[:0])["co2e_t"] == 0.0  # no exchange: nothing, known
+    change = indicator_changes(totals, indicator_totals(exchanges.iloc[:0]))
+    assert change["co2e_t"] is None and change["water_m3"] == pytest.approx(-700000)
+    groups = aggregate_indicators(exchanges, companies.set_index("company_id"), "material")
+    assert np.isnan(groups.loc["cooling-water", "co2e_t"]) and groups.loc["cooling-water", "water_m3"] == 700000

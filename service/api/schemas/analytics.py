@@ -70,12 +70,12 @@ class ResiliencePublic(BaseModel):
     lost_diverted_t: float
     regained_diverted_t: float
     recovery: float | None
-    before: dict[str, float] = Field(description=(
+    before: dict[str, float | None] = Field(description=(
         "Totals of the material components the removed companies take part in (the rest of the region is the "
         "same with and without them), as matched with them."))
-    after: dict[str, float] = Field(description="The same components' totals, matched again without them.")
-    change: dict[str, float] = Field(description="`after` less `before`: the region's change.")
-    lost: dict[str, float]
+    after: dict[str, float | None] = Field(description="The same components' totals, matched again without them.")
+    change: dict[str, float | None] = Field(description="`after` less `before`: the region's change.")
+    lost: dict[str, float | None]
     private: bool
 
 
@@ -99,9 +99,9 @@ class ScenarioPublic(BaseModel):
     created_role: str
     created_at: Any
     definition: dict[str, Any]
-    before: dict[str, float]
-    after: dict[str, float]
-    change: dict[str, float]
+    before: dict[str, float | None]
+    after: dict[str, float | None]
+    change: dict[str, float | None]
 
 
 class ScenariosPublic(BaseModel):
