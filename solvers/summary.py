@@ -50,8 +50,19 @@ def build_summary(
         "parameters": parameters,
         "solver_details": result.details,
         "notices": [*registry.notices, *_economic_notices(ex, unknown, parameters),
-                    *([result.details["relaxed"]] if "relaxed" in result.details else [])],
+                    *([result.details["relaxed"]] if "relaxed" in result.details else []),
+                    *_fallback_notices(result.details.get("engines", []))],
     }
+
+
+def _fallback_notices(engines: list[dict]) -> list[str]:
+    """A component whose MILP found no solution in its time keeps the greedy exchanges: say so."""
+    fallen = sum(1 for e in engines if e.get("engine") == "milp+greedy")
+    if not fallen:
+        return []
+    return [f"{fallen} component(s) with discrete rules found no MILP solution within the time limit and keep "
+            "the greedy exchanges (every rule holds; the gap says how far from the bound): a longer time limit "
+            "may find better ones"]
 
 
 def _economic_notices(exchanges, unknown: dict[str, int], parameters: dict) -> list[str]:

@@ -244,3 +244,23 @@ def test_a_milp_that_finds_no_solution_in_its_time_falls_back_to_greedy(monkeypa
     assert result.status.value == "feasible" and "greedy" in result.solver
     assert _ex(result) == {("a", "n1"): 30}
     assert result.objective_value == pytest.approx(60)
+
+
+def test_a_component_whose_milp_finds_nothing_keeps_greedy_exchanges_and_says_so(monkeypatch):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from solvers import match, solve as solve_module
+
+    companies = pd.DataFrame({"company_id": ["a", "b"], "name": ["A", "B"], "nace": ["35.11", "23.62"],
+                              "lat": [55.60, 55.61], "lon": [11.10, 11.11]})
+    listings = pd.DataFrame({"listing_id": ["o", "n"], "company_id": ["a", "b"], "kind": ["offer", "need"],
+                             "material": ["10 01 05", "gypsum"], "quantity": [100, 80], "unit": ["t/yr", "t/yr"],
+                             "min_lot": [50, None]})
+    monkeypatch.setattr(solve_module, "solve_milp", lambda *a, **k: SimpleNamespace(has_solution=False,
+                                                                                     status="not_solved"))
+    run = match(companies, listings)
+    assert [e["engine"] for e in run.result.details["engines"]] == ["milp+greedy"]
+    assert len(run.exchanges) == 1
+    assert any("keep the greedy exchanges" in notice for notice in run.summary["notices"])
