@@ -218,7 +218,8 @@ def read_weights(
     materials: dict[str, float] = {}
     blank = _blank_rows(frame)
     weights = frame["weight"].to_numpy(dtype=object)
-    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].fillna("").astype(str).itertuples(index=False)):
+    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].apply(lambda column: column.map(_as_text))
+                              .itertuples(index=False)):
         if blank[pos]:
             continue
         line = pos + FIRST_DATA_ROW
@@ -261,7 +262,7 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """True for each row whose every cell is empty or only whitespace."""
     if frame.empty:
         return np.zeros(len(frame), dtype=bool)
-    cells = frame.fillna("").astype(str).apply(lambda s: s.str.strip())
+    cells = frame.apply(lambda column: column.map(_as_text))  # numbers and blanks as the listings' cells
     return (cells == "").all(axis=1).to_numpy()
 
 
