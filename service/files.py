@@ -187,10 +187,15 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
     with staged_files(out_dir) as staging:
         path = staging / RESULTS_WORKBOOK
         aside = len(result.exchanges) >= WORKBOOK_WORKER_MIN_EXCHANGES and usable_cores() > 1
+        # In this process, the CSV file and the workbook share one working-out of the explanations;
+        # beside a worker each works them out a block at a time (never held for a million exchanges).
+        shared = not aside and result.exchanges.index.is_unique
+        explanations = explain_exchanges(result.exchanges, result.objective) if shared else None
         with Background(partial(workbook, path)) if aside else nullcontext() as background:
             def exchange_rows(part: pd.DataFrame) -> pd.DataFrame:  # rounded and explained a chunk at a time
-                return part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(
-                    explanation=explain_exchanges(part, result.objective).to_numpy())
+                text = (explanations.loc[part.index] if explanations is not None
+                        else explain_exchanges(part, result.objective))
+                return part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(explanation=text.to_numpy())
 
             write_csv_for_excel(result.exchanges, staging / "exchanges.csv", danish=danish_csv, derive=exchange_rows)
             unmatched = result.unmatched.copy(deep=False)  # one column replaced, none changed in place
@@ -199,7 +204,7 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
             summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
             (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")
             if background is None:
-                workbook(path)
+                workbook(path, explanations=explanations)
             else:
                 background.result()
     return [Path(out_dir) / name for name in OUTPUT_FILES]

@@ -377,6 +377,7 @@ def write_results_workbook(
     summary: dict,
     companies: pd.DataFrame,
     listings: pd.DataFrame | None = None,
+    explanations: pd.Series | None = None,
 ) -> Path:
     """Write ``results.xlsx``: exchanges, unmatched listings, indicator totals and the run's facts.
 
@@ -396,6 +397,9 @@ def write_results_workbook(
     listings
         Indexed by ``listing_id`` with ``quantity`` and ``unit`` (the registry's listings), for
         the quantities of unmatched listings and the nearest partner's company; optional.
+    explanations
+        Each exchange's explanation, indexed like ``exchanges``, when the caller has worked them
+        out already (for the CSV file); else they are worked out here, a block at a time.
     """
     path = Path(path)
     names = _names(companies)
@@ -406,6 +410,8 @@ def write_results_workbook(
     objective_name = (summary.get("objective") or {}).get("name", "diverted")
 
     def explained(part: pd.DataFrame) -> pd.DataFrame:  # worked out per block, not held for every exchange
+        if explanations is not None:  # already worked out by the caller
+            return part.assign(explanation=explanations.loc[part.index].to_numpy())
         return part.assign(explanation=explain_exchanges(part, objective_name).to_numpy() if len(part)
                            else pd.Series(dtype=str))
 
