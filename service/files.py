@@ -122,20 +122,42 @@ def out_dir_problem(out_dir: str | Path) -> str | None:
     """Why result files cannot be written into the folder ``out_dir`` (created if missing), or None.
 
     Checked before a run starts, so that a bad path is told at once, not after the whole solve:
-    the path (or a folder above it) is a file, a link to nothing, or a folder this user cannot
-    write into.
+    a part of the path is a longer name than its file system takes, the path (or a folder above
+    it) is a file, a link to nothing, or a folder this user cannot write into.
     """
     path = Path(out_dir)
-    for place in (path, *path.absolute().parents):
-        if place.is_symlink() and not place.exists():
-            target = os.readlink(place)
-            return f"{'it' if place == path else place} is a link to {target}, which does not exist"
-        if place.exists():
-            if not place.is_dir():
-                return "it is a file, not a folder" if place == path else f"{place} is a file, not a folder"
-            if not os.access(place, os.W_OK | os.X_OK):
-                return f"this user may not write into the folder {place.resolve()}"
-            return None
+    try:
+        problem = path_name_problem(path)
+        if problem is not None:
+            return problem
+        for place in (path, *path.absolute().parents):
+            if place.is_symlink() and not place.exists():
+                target = os.readlink(place)
+                return f"{'it' if place == path else place} is a link to {target}, which does not exist"
+            if place.exists():
+                if not place.is_dir():
+                    return "it is a file, not a folder" if place == path else f"{place} is a file, not a folder"
+                if not os.access(place, os.W_OK | os.X_OK):
+                    return f"this user may not write into the folder {place.resolve()}"
+                return None
+    except OSError as exc:
+        return f"it cannot be used: {exc.strerror or exc}"
+    return None
+
+
+def path_name_problem(path: Path) -> str | None:
+    """Whether a part of ``path`` has a longer name than its file system takes (told before any
+    look at the part, which would fail)."""
+    limit, there = 255, True
+    for place in reversed([path.absolute(), *path.absolute().parents]):
+        if there:
+            try:
+                limit = os.pathconf(place.parent, "PC_NAME_MAX")
+            except (OSError, ValueError):
+                pass
+        if len(os.fsencode(place.name)) > limit:
+            return f"the name {place.name[:40]}... is longer than the {limit} bytes a file name may have there"
+        there = there and (place.exists() or place.is_symlink())
     return None
 
 

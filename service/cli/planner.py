@@ -241,37 +241,13 @@ def _slug(name: str) -> str:
     return slug
 
 
-def _name_problem(path: Path) -> str | None:
-    """Whether a part of ``path`` has a longer name than its file system takes (told before any
-    look at the part, which would fail)."""
-    limit, there = 255, True
-    for place in reversed([path.absolute(), *path.absolute().parents]):
-        if there:
-            try:
-                limit = os.pathconf(place.parent, "PC_NAME_MAX")
-            except (OSError, ValueError):
-                pass
-        if len(os.fsencode(place.name)) > limit:
-            return f"the name {place.name[:40]}... is longer than the {limit} bytes a file name may have there"
-        there = there and (place.exists() or place.is_symlink())
-    return None
-
-
-def _out_dir_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be a folder for result files (created if missing), or None."""
-    from service.files import out_dir_problem
-
-    try:
-        return _name_problem(path) or out_dir_problem(path)
-    except OSError as exc:
-        return f"it cannot be used: {exc.strerror or exc}"
-
-
 def _out_file_problem(path: Path, *, make_folder: bool = False) -> str | None:
     """Why a result file cannot be written at ``path``, or None; its folder must exist unless
     ``make_folder`` (then it is created when the file is written)."""
+    from service.files import out_dir_problem, path_name_problem
+
     try:
-        problem = _name_problem(path)
+        problem = path_name_problem(path)
         if problem is not None:
             return problem
         if path.is_symlink() and not path.exists():
@@ -285,7 +261,7 @@ def _out_file_problem(path: Path, *, make_folder: bool = False) -> str | None:
             return f"the folder {folder} does not exist"
     except OSError as exc:
         return f"it cannot be used: {exc.strerror or exc}"
-    problem = _out_dir_problem(folder)
+    problem = out_dir_problem(folder)
     return None if problem is None else f"its folder {folder}: {problem}"
 
 
@@ -331,9 +307,10 @@ def scenario_run(
 ) -> None:
     """Run a scenario on a region (never changing the input files) and report every indicator's change."""
     from analytics.scenarios import Scenario, run_scenario
+    from service.files import out_dir_problem
     from symbiosis.errors import InputError, Problem
 
-    if save is not None and (problem := _out_dir_problem(save)) is not None:
+    if save is not None and (problem := out_dir_problem(save)) is not None:
         usage_error(f"--save {save}: {problem}")
     with engine_errors():
         if file is not None:

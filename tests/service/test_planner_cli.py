@@ -203,3 +203,9 @@ def test_processor_site_refuses_unknown_materials_before_matching(no_matching):
     assert "--need-material" in text and "'fertilizer' is neither" in text and "fertiliser (Fertiliser" in text
     no_rule = runner.invoke(app, ["processor-site", "--material", "sulphur", "--need-material", "gypsum"])
     assert no_rule.exit_code == 1 and "no compatibility rule takes material 'sulphur' into 'gypsum'" in no_rule.output
+
+
+def test_analyse_refuses_an_out_folder_name_too_long_before_matching(tmp_path):
+    result = runner.invoke(app, ["analyse", "--out", str(tmp_path / ("x" * 300))])
+    assert result.exit_code == 2, result.output
+    assert "longer than the" in " ".join(result.output.split())
