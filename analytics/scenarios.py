@@ -6,7 +6,6 @@ copies of its tables.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +18,10 @@ from solvers.params import SolveParams
 from solvers.result import MatchResult
 from symbiosis.candidates import CandidateParams
 from symbiosis.errors import InputError, Problem
-from symbiosis.registry import Registry, validate_tables
+from symbiosis.registry import Registry, cell_text, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
 
 __all__ = ["METRICS", "Scenario", "ScenarioResult", "apply_scenario", "compare_scenarios", "run_scenario"]
-
-
-def _text_cell(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return "yes" if value is True else "no" if value is False else str(value).strip()
 
 
 def _text_table(records: pd.DataFrame | list[dict] | None, columns, label: str) -> pd.DataFrame:
@@ -50,7 +43,7 @@ def _text_table(records: pd.DataFrame | list[dict] | None, columns, label: str) 
         raise InputError([Problem(label, None, name, "is given twice (the headers differ only in spaces)")
                           for name in twice])
     for name in table.columns:
-        table[name] = table[name].map(_text_cell)
+        table[name] = table[name].map(cell_text)  # trimmed as the registry reads cells
     return table.reset_index(drop=True)
 
 

@@ -12,7 +12,7 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.objective import WEIGHTABLE_INDICATORS
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.numbers import check_locale, parse_number
-from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, _as_text, read_csv_table
+from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, cell_text, read_csv_table
 
 DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
 WEIGHT_COLUMNS: tuple[str, ...] = ("kind", "name", "weight")
@@ -100,7 +100,7 @@ def read_directives(
             frame[column] = ""
     quantities = frame["min_quantity"].to_numpy(dtype=object)
     # cells as the listings' are read: an id typed as a number (10, or 10.0 in a column with gaps) is "10"
-    frame = frame[list(DIRECTIVE_COLUMNS)].apply(lambda column: column.map(_as_text)).astype(str)
+    frame = frame[list(DIRECTIVE_COLUMNS)].apply(lambda column: column.map(cell_text)).astype(str)
     frame["action"] = frame["action"].str.lower()
     listings, companies = registry.listings, registry.companies
     problems: list[Problem] = []
@@ -218,7 +218,7 @@ def read_weights(
     materials: dict[str, float] = {}
     blank = _blank_rows(frame)
     weights = frame["weight"].to_numpy(dtype=object)
-    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].apply(lambda column: column.map(_as_text))
+    for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].apply(lambda column: column.map(cell_text))
                               .itertuples(index=False)):
         if blank[pos]:
             continue
@@ -262,7 +262,7 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """True for each row whose every cell is empty or only whitespace."""
     if frame.empty:
         return np.zeros(len(frame), dtype=bool)
-    cells = frame.apply(lambda column: column.map(_as_text))  # numbers and blanks as the listings' cells
+    cells = frame.apply(lambda column: column.map(cell_text))  # numbers and blanks as the listings' cells
     return (cells == "").all(axis=1).to_numpy()
 
 

@@ -227,7 +227,9 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return frame[~blank], rows[~blank]
 
 
-def _as_text(value) -> str:
+def cell_text(value) -> str:
+    """A cell as the input contract reads it: blank as '', yes/no for a boolean, a date as ISO, a
+    whole float without its '.0', other text trimmed."""
     if _is_blank(value):
         return ""
     if isinstance(value, bool):
@@ -280,9 +282,9 @@ def _clean(
         is_typed = np.fromiter((not isinstance(v, str) and not _is_blank(v) for v in values), dtype=bool, count=len(values))
         if is_typed.any():
             typed[name] = pd.Series(np.where(is_typed, values, None), dtype=object)
-            frame[name] = [_as_text(v) for v in values]
+            frame[name] = [cell_text(v) for v in values]
         else:
-            frame[name] = pd.Series(values, dtype=object).map(_as_text) if len(values) else pd.Series(dtype=str)
+            frame[name] = pd.Series(values, dtype=object).map(cell_text) if len(values) else pd.Series(dtype=str)
     frame = frame.astype(str)
     if frame.empty:
         check.table("has no data rows")
