@@ -93,29 +93,30 @@ def _changes_refused(session, listings: pd.DataFrame, label: str, row_of: dict[s
     to (as an update through the API cannot either), and, while active exchanges use a listing, its
     kind, material and unit's dimension, or its quantity below what they use."""
     ids = list(listings.index)
-    stored: dict[str, dict] = {}
-    columns = [Listing.listing_id, Listing.company_id, *(getattr(Listing, name) for name in FIXED_BY_EXCHANGES)]
+    names = ["listing_id", "company_id", *FIXED_BY_EXCHANGES]
+    rows = []
     for start in range(0, len(ids), ID_BATCH):
-        for row in session.execute(select(*columns).where(Listing.listing_id.in_(ids[start:start + ID_BATCH]))):
-            stored[row.listing_id] = row._asdict()
-    used = used_quantities(session, list(stored))
+        rows.extend(session.execute(select(*(getattr(Listing, name) for name in names))
+                                    .where(Listing.listing_id.in_(ids[start:start + ID_BATCH]))).all())
+    stored = pd.DataFrame(rows, columns=names).set_index("listing_id")
     problems = []
-    for lid in stored.keys() & set(ids):
-        row, before = listings.loc[lid], stored[lid]
-        if row["company_id"] != before["company_id"]:
-            problems.append(Problem(label, row_of[lid], "company_id",
-                                    f"listing {lid!r} belongs to company {before['company_id']!r}; an import cannot "
-                                    "move it to another company: give it a new listing_id"))
-        if lid not in used:
-            continue
+    # Whole columns compared at once: an import may update every listing of a region.
+    moved = stored.index[stored["company_id"].to_numpy() != listings["company_id"].reindex(stored.index).to_numpy()]
+    for lid in moved:
+        problems.append(Problem(label, row_of[lid], "company_id",
+                                f"listing {lid!r} belongs to company {stored.at[lid, 'company_id']!r}; an import "
+                                "cannot move it to another company: give it a new listing_id"))
+    used = used_quantities(session, list(stored.index))
+    for lid, amount in used.items():  # only the listings active exchanges use: few
+        row, before = listings.loc[lid], stored.loc[lid].to_dict()
         after = {"kind": row["kind"], "material_key": row["material"], "canonical_unit": row["canonical_unit"]}
         for word in fixed_changes(before, after):
             problems.append(Problem(label, row_of[lid], word,
                                     f"active exchanges use this listing as {before['kind']} of "
                                     f"{before['material_key']} in {before['canonical_unit']}; end them before "
                                     f"changing its {word}"))
-        if row["quantity_canonical"] < used[lid] * (1 - 1e-9):
-            problems.append(Problem(label, row_of[lid], "quantity", f"active exchanges already use {used[lid]:g} "
+        if row["quantity_canonical"] < amount * (1 - 1e-9):
+            problems.append(Problem(label, row_of[lid], "quantity", f"active exchanges already use {amount:g} "
                                     f"{row['canonical_unit']}/yr of this listing"))
     return sorted(problems, key=lambda p: (p.row, p.column))
 
