@@ -26,6 +26,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from service.csv_text import csv_text
 from symbiosis.explain import explain_exchanges
 from symbiosis.impacts import total_indicators
 from symbiosis.schema import EXCHANGE_FIELDS, INDICATOR_LABELS, INDICATORS
@@ -123,9 +124,14 @@ def write_csv_for_excel(
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         for first in range(0, max(len(frame), 1), size):
             part = frame.iloc[first:first + size]
-            part = derive(part) if derive else part
-            neutralise_formulas(part).to_csv(handle, header=first == 0, sep=";" if danish else ",",
-                                             decimal="," if danish else ".", index=frame.index.name is not None)
+            part = neutralise_formulas(derive(part) if derive else part)
+            options = {"header": first == 0, "sep": ";" if danish else ",", "decimal": "," if danish else ".",
+                       "index": frame.index.name is not None}
+            text = csv_text(part, **options)  # pandas' characters, joined a column at a time
+            if text is None:
+                part.to_csv(handle, **options)
+            else:
+                handle.write(text)
     return path
 
 
