@@ -179,9 +179,9 @@ def _whitespace() -> np.ndarray:
     return np.array([c for c in range(sys.maxunicode + 1) if chr(c).isspace()], dtype=np.uint32)
 
 
-def _code_points(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The text cells joined by ``_JOIN`` as code points, and the cell number of each code point
-    (None when a cell is not text, holds ``_JOIN`` or cannot be encoded)."""
+def _code_points(cells: np.ndarray) -> np.ndarray | None:
+    """The text cells joined by ``_JOIN`` as code points (None when a cell is not text, holds
+    ``_JOIN`` or cannot be encoded); ``np.cumsum(points == 0)`` numbers each point's cell."""
     try:
         points = np.frombuffer(_JOIN.join(cells).encode("utf-32-le"), dtype=np.uint32)
     except (TypeError, UnicodeEncodeError):
@@ -189,15 +189,14 @@ def _code_points(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     joins = points == 0
     if int(joins.sum()) != max(len(cells) - 1, 0):
         return None
-    return points, np.cumsum(joins)
+    return points
 
 
 def _any_edge_space(cells: np.ndarray) -> bool:
     """Whether some cell starts or ends with whitespace (True where it cannot be told at once)."""
-    found = _code_points(cells)
-    if found is None:
+    points = _code_points(cells)
+    if points is None:
         return True
-    points, cell = found
     if not len(points):
         return False
     # A cell's first code point follows a join (or opens the text); its last precedes one.
@@ -352,14 +351,16 @@ def _parse_floats(
 
 def _plain_numbers(text: np.ndarray, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Read the text cells that are plain numbers (:data:`_PLAIN_NUMBER`, finite) into ``values``
-    at once; return the positions left for the cell-by-cell reader (typed, empty or other cells)."""
-    plain = np.fromiter((raw is None and _PLAIN_NUMBER.fullmatch(cell) is not None and not _AMBIGUOUS.fullmatch(cell)
-                         for cell, raw in zip(text, cells)), dtype=bool, count=len(text))
-    if plain.any():
-        read = text[plain].astype(float)
-        finite = np.isfinite(read)
-        values[np.flatnonzero(plain)[finite]] = read[finite]
-        plain[np.flatnonzero(plain)[~finite]] = False
+    at once; return the positions left for the cell-by-cell reader (typed, empty or other cells).
+    Each distinct text is looked at once (a column's blanks and repeated quantities are many)."""
+    codes, uniques = pd.factorize(text)
+    plain_text = np.fromiter((isinstance(cell, str) and _PLAIN_NUMBER.fullmatch(cell) is not None
+                              and not _AMBIGUOUS.fullmatch(cell) for cell in uniques), dtype=bool, count=len(uniques))
+    read = np.full(len(uniques), np.nan)
+    read[plain_text] = uniques[plain_text].astype(float)
+    plain_text &= np.isfinite(read)
+    plain = np.append(plain_text, False)[codes] & np.equal(cells, None)  # code -1: a missing cell
+    values[plain] = read[codes[plain]]
     return np.flatnonzero(~plain)
 
 
@@ -484,10 +485,10 @@ def _marked_cells(values: np.ndarray, least: int, marks: str = ".,") -> list[str
     """The text cells with at least ``least`` of the ``marks`` (decimal and grouping marks), found by
     one scan of the joined column where it can be joined."""
     cells = values[np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))]
-    found = _code_points(cells)
-    if found is None:
+    points = _code_points(cells)
+    if points is None:
         return [c for c in cells if sum(c.count(m) for m in marks) >= least]
-    points, cell = found
+    cell = np.cumsum(points == 0)
     count = np.bincount(cell[np.isin(points, [ord(m) for m in marks])], minlength=len(cells))
     return list(cells[count >= least])
 
