@@ -141,7 +141,7 @@ def raw_ortools_seconds(cands, params) -> float:
     every flow component's network; GLOP on every LP component; and for every discrete component
     the engine's own MILP work on it (its relaxation and SCIP solves, timed with the little Python
     between them, so the ratio is if anything flattering to the raw side)."""
-    from solvers.flow import build_flow_network, solve_flow_network
+    from solvers.flow import solve_flow_network
     from solvers.lp import build_linear_model, solve_linear_model
     from solvers.solve import SolveInputs, plan_components, solve_component
 
@@ -154,9 +154,8 @@ def raw_ortools_seconds(cands, params) -> float:
             task = plan.task(inputs, params)
             t = time.perf_counter()
             solve_component(task)
-        elif plan.kind == "flow":
-            net = build_flow_network(sub, inputs.objective.effective[members], inputs.offer_quantity,
-                                     inputs.need_quantity, plan.offer_scale, plan.need_scale)
+        elif plan.kind == "flow":  # the network the engine solves, its nodes in the same order
+            net = plan.task(inputs, params).network
             t = time.perf_counter()
             solve_flow_network(net)
         else:

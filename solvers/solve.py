@@ -22,6 +22,7 @@ from solvers.worker import answer_of, send, start_worker, usable_cores
 from symbiosis.candidates import Candidates
 from symbiosis.errors import InfeasibleError, SolverError
 from symbiosis.explain import explain_unmatched
+from symbiosis.geo import z_order_key
 from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, build_exchanges
 from symbiosis.objective import ArcObjective
 from symbiosis.options import ListingRules
@@ -62,6 +63,9 @@ class SolveInputs:
         Arcs worth considering: usable and gaining something, or locked.
     discrete
         Useful arcs that a discrete rule, a lock or a link cost touches (they need the MILP).
+    place
+        Per listing id, its place on a curve through the map (:func:`symbiosis.geo.z_order_key`):
+        a min-cost-flow network numbers its nodes in that order (None: in the order of the arcs).
     """
 
     arcs: pd.DataFrame
@@ -75,6 +79,7 @@ class SolveInputs:
     link_lot: np.ndarray
     useful: np.ndarray
     discrete: np.ndarray
+    place: pd.Series | None = None
 
     @classmethod
     def of(cls, candidates: Candidates, params: SolveParams) -> SolveInputs:
@@ -99,7 +104,7 @@ class SolveInputs:
         useful = (((objective.primary > 0) & (objective.effective > 0)) & usable) | locked
         discrete = (rules.discrete() | locked | (objective.link != 0)) & useful
         return cls(arcs, candidates.offers["quantity_canonical"], candidates.needs["quantity_canonical"],
-                   objective, rules, locked, usable, losing, link_lot, useful, discrete)
+                   objective, rules, locked, usable, losing, link_lot, useful, discrete, _places(candidates))
 
 
     def subset(self, positions: np.ndarray) -> SolveInputs:
@@ -127,6 +132,16 @@ class ComponentTask:
     time_limit_s: float | None = None
     network: FlowNetwork | None = None
     primary: np.ndarray | None = None
+
+
+def _places(candidates: Candidates) -> pd.Series | None:
+    """Each offer's and need's :func:`~symbiosis.geo.z_order_key` by listing id (None without coordinates)."""
+    tables = [candidates.offers, candidates.needs]
+    if not all({"lat", "lon"} <= set(table.columns) for table in tables):
+        return None
+    lat = np.concatenate([table["lat"].to_numpy(dtype=float) for table in tables])
+    lon = np.concatenate([table["lon"].to_numpy(dtype=float) for table in tables])
+    return pd.Series(z_order_key(lat, lon), index=tables[0].index.append(tables[1].index))
 
 
 def solve_component(task: ComponentTask) -> EngineRun:
@@ -308,7 +323,7 @@ class ComponentPlan:
         if self.kind == "flow":
             network = build_flow_network(
                 inputs.arcs[["offer_id", "need_id", "upper"]].iloc[self.members], inputs.objective.effective_at(self.members),
-                inputs.offer_quantity, inputs.need_quantity, self.offer_scale, self.need_scale,
+                inputs.offer_quantity, inputs.need_quantity, self.offer_scale, self.need_scale, inputs.place,
             )
             return ComponentTask("flow", None, params, network=network, primary=inputs.objective.primary[self.members])
         return ComponentTask(self.kind, inputs.subset(self.members), params, self.time_limit_s)
