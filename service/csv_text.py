@@ -10,9 +10,9 @@ a double quote or a character of the line terminator, its double quotes doubled)
 joined in C.
 
 Tables with a column of a kind it does not format (dates, periods, intervals, complex numbers,
-extension types other than text and categories, float types narrower than 64 bits), a column
-index of several levels, or a single column (the standard writer quotes an empty lone field)
-get None, and are left to pandas.
+extension types other than text and categories, float types narrower than 64 bits), labels
+other than text, a column index of several levels, or a single column (the standard writer
+quotes an empty lone field) get None, and are left to pandas.
 
 >>> csv_text(pd.DataFrame({"a": [1.5, None], "b": ["x,y", "z"]}), sep=",", decimal=".")
 'a,b\\n1.5,"x,y"\\n,z\\n'
@@ -39,6 +39,10 @@ def csv_text(frame: pd.DataFrame, *, sep: str = ",", decimal: str = ".", index: 
         return None
     if frame.shape[1] + int(index) < 2:
         return None
+    labels = ([frame.index.name] if index else []) + list(frame.columns)
+    if not all(isinstance(label, str) for label in frame.columns) or (index and frame.index.name is not None
+                                                                      and not isinstance(frame.index.name, str)):
+        return None  # labels other than text are formatted as pandas formats cells: left to it
     needs_quote = _needs_quote(sep, lineterminator)
     columns: list[np.ndarray] = []
     sources = ([frame.index.array] if index else []) + [frame.iloc[:, i].array for i in range(frame.shape[1])]
@@ -49,7 +53,6 @@ def csv_text(frame: pd.DataFrame, *, sep: str = ",", decimal: str = ".", index: 
         columns.append(cells)
     lines: list[str] = []
     if header:
-        labels = ([frame.index.name] if index else []) + list(frame.columns)
         lines.append(sep.join(_quoted("" if label is None else str(label), needs_quote) for label in labels))
     if len(frame):
         rows = np.empty((len(frame), len(columns)), dtype=object)
@@ -73,6 +76,15 @@ def _needs_quote(sep: str, lineterminator: str) -> re.Pattern:
     return re.compile("[" + re.escape("".join(quoting)) + "]")
 
 
+@functools.cache
+def _float_text():
+    """How the standard CSV writer of this Python writes a float object: ``str`` or ``repr`` (which
+    differ for a numpy float, ``0.5`` against ``np.float64(0.5)``), asked, not assumed."""
+    out = io.StringIO()
+    csv.writer(out).writerow([np.float64(0.5), "x"])
+    return str if out.getvalue().startswith("0.5,") else repr
+
+
 def _quoted(text: str, needs_quote: re.Pattern) -> str:
     if needs_quote.search(text) is None:
         return text
@@ -87,7 +99,8 @@ def _cells(values, decimal: str, needs_quote: re.Pattern) -> np.ndarray | None:
     """One column's cells as the text pandas writes for them (quoted where needed), as an object
     array; None for a kind of column left to pandas."""
     if isinstance(values, pd.Categorical):
-        categories = _cells(values.categories.array, decimal, needs_quote)
+        # pandas writes a categorical's cells as objects, which get no decimal comma
+        categories = _cells(values.categories.array, ".", needs_quote)
         if categories is None:
             return None
         codes = values.codes
@@ -125,8 +138,8 @@ def _cells(values, decimal: str, needs_quote: re.Pattern) -> np.ndarray | None:
     cells[pd.isna(cells)] = ""
     for position in np.flatnonzero([type(cell) is not str for cell in cells]):
         cell = cells[position]
-        if isinstance(cell, float):  # the standard writer writes a float (a numpy one too) as its repr
-            cells[position] = repr(cell)
+        if isinstance(cell, float):  # a Python or numpy float, as the standard writer writes it
+            cells[position] = _float_text()(cell)
         elif isinstance(cell, (str, int, np.integer, np.bool_)):
             cells[position] = str(cell)
         else:

@@ -141,7 +141,8 @@ def _places(candidates: Candidates) -> pd.Series | None:
         return None
     lat = np.concatenate([table["lat"].to_numpy(dtype=float) for table in tables])
     lon = np.concatenate([table["lon"].to_numpy(dtype=float) for table in tables])
-    return pd.Series(z_order_key(lat, lon), index=tables[0].index.append(tables[1].index))
+    place = pd.Series(z_order_key(lat, lon), index=tables[0].index.append(tables[1].index))
+    return place[~place.index.duplicated()]  # an id among both offers and needs (hand-built tables): its first
 
 
 def solve_component(task: ComponentTask) -> EngineRun:

@@ -359,7 +359,8 @@ def _plain_numbers(text: np.ndarray, cells: np.ndarray, values: np.ndarray) -> n
     read = np.full(len(uniques), np.nan)
     read[plain_text] = uniques[plain_text].astype(float)
     plain_text &= np.isfinite(read)
-    plain = np.append(plain_text, False)[codes] & np.equal(cells, None)  # code -1: a missing cell
+    untyped = np.fromiter((raw is None for raw in cells), dtype=bool, count=len(cells))
+    plain = np.append(plain_text, False)[codes] & untyped  # code -1: a missing cell
     values[plain] = read[codes[plain]]
     return np.flatnonzero(~plain)
 

@@ -86,3 +86,21 @@ def test_write_csv_for_excel_writes_pandas_bytes_either_way(tmp_path):
             expected = table.assign(name=["'=SUM(A1)", "Asnæs, Kalundborg"]).to_csv(
                 sep=";" if danish else ",", decimal="," if danish else ".", index=False)
             assert path.read_text(encoding="utf-8-sig") == expected
+
+
+def test_objects_categories_and_labels_are_written_as_pandas_writes_them():
+    frames = [
+        pd.DataFrame({"a": pd.Series([np.float64(1.5), np.float64(-np.inf), "s", np.int64(3), np.bool_(True)],
+                                     dtype=object), "b": list("vwxyz")}),
+        pd.DataFrame({"a": pd.Categorical([1.5, np.nan, 2.0]), "b": ["x", "y", "z"]}),
+        pd.DataFrame({1.5: [1.0], 2.5: [2.0]}),
+        pd.DataFrame({np.nan: [1.0], "b": [2.0]}),
+        pd.DataFrame({pd.Timestamp("2026-01-01"): [1.0], "b": [2.0]}),
+        pd.DataFrame({"a": [np.array([1, 2])], "b": ["x"]}),
+    ]
+    for frame in frames:
+        for sep, decimal in ((",", "."), (";", ",")):
+            text = csv_text(frame, sep=sep, decimal=decimal)
+            assert text is None or text == frame.to_csv(sep=sep, decimal=decimal, index=False)
+    assert csv_text(frames[0]) is not None and csv_text(frames[1], sep=";", decimal=",") == "a;b\n1.5;x\n;y\n2.0;z\n"
+    assert csv_text(frames[2]) is None  # labels other than text are left to pandas

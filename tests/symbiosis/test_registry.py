@@ -1,10 +1,11 @@
 """Reading and validating input: every problem reported with row and column, nothing half-read."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from symbiosis.errors import InputError
-from symbiosis.registry import read_registry
+from symbiosis.registry import read_registry, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
 from symbiosis.template import write_template
 
@@ -183,3 +184,14 @@ def test_shipped_template_matches_the_schema():
     sheets = pd.read_excel(dataset_path("template.xlsx"), sheet_name=None)
     assert list(sheets["listings"].columns) == [c.name for c in LISTING_COLUMNS]
     assert list(sheets["companies"].columns) == [c.name for c in COMPANY_COLUMNS]
+
+
+def test_a_typed_cell_holding_an_array_is_named_not_a_crash():
+    companies = pd.DataFrame({"company_id": ["c1"], "name": ["A"], "lat": [55.0], "lon": [11.0]})
+    listings = pd.DataFrame({"listing_id": ["l1", "l2"], "company_id": ["c1", "c1"], "kind": ["offer", "need"],
+                             "material": ["10 01 02", "10 01 02"], "quantity": pd.Series([np.array([1.0, 2.0]), 5.0],
+                                                                                        dtype=object),
+                             "unit": ["t/yr", "t/yr"]})
+    with pytest.raises(InputError) as error:
+        validate_tables(companies, listings)
+    assert "quantity" in str(error.value) and "is not a number" in str(error.value)
