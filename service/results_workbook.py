@@ -117,8 +117,8 @@ def write_csv_for_excel(
         derived is never held for the whole table.
     """
     path = Path(path)
-    # Cells are formatted one by one, except dates (one format per column): a table with dates is
-    # written in one piece.
+    # Each cell's text depends on that cell alone, except dates (pandas picks one format per column,
+    # with a time if any cell has one): a table with dates is written in one piece.
     dated = any(getattr(dtype, "kind", "O") in "mM" for dtype in [*frame.dtypes, frame.index.dtype])
     size = max(len(frame), 1) if dated else CSV_ROWS_PER_CHUNK
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
