@@ -173,7 +173,7 @@ def _choice(name: str, value: Any, allowed: type[Enum] | tuple[str, ...]) -> Any
         return value
     if not isinstance(value, str):
         raise TypeError(f"SolveParams.{name} must be one of {listed}, not {_shown(value)}")
-    key = (value.value if isinstance(value, Enum) else value).strip().lower()
+    key = value.strip().lower()  # a str enum member strips to its value
     if key not in names:
         raise ValueError(f"SolveParams.{name} must be one of {listed} (in any case), not {value!r}")
     return allowed(key) if isinstance(allowed, type) else key

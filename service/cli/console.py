@@ -103,6 +103,16 @@ def fail(exc: Exception) -> NoReturn:
 
 
 @contextmanager
+def write_errors() -> Iterator[None]:
+    """Exit with 1 and the system's message when writing inside the block fails in a way the checks
+    before the work cannot foresee (a full disk)."""
+    try:
+        yield
+    except OSError as exc:
+        fail(exc)
+
+
+@contextmanager
 def engine_errors() -> Iterator[None]:
     """Turn the engine's errors raised inside the block into a printed message and the documented exit code."""
     from symbiosis.errors import SymbiosisError

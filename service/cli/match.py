@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, err, fail, fmt, out, progress, table, usage_error
+from service.cli.console import engine_errors, err, fmt, out, progress, table, usage_error, write_errors
 
 if TYPE_CHECKING:
     from service.files import RunFiles
@@ -57,15 +57,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run summary as 
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Also write the files into this folder.")]
 
 
-def check_out_dir(out_dir: Path | None) -> None:
-    """Stop with a usage error, before any work, when result files cannot be written into ``out_dir``."""
+def check_out_dir(out_dir: Path | None, option: str = "--out") -> None:
+    """Stop with a usage error naming ``option``, before any work, when result files cannot be
+    written into ``out_dir``."""
     if out_dir is None:
         return
     from service.files import out_dir_problem
 
     problem = out_dir_problem(out_dir)
     if problem is not None:
-        usage_error(f"--out {out_dir}: {problem}")
+        usage_error(f"{option} {out_dir}: {problem}")
 
 
 def run_files(json_summary: bool, **inputs) -> RunFiles:
@@ -74,11 +75,8 @@ def run_files(json_summary: bool, **inputs) -> RunFiles:
     from service.files import match_files
 
     check_out_dir(inputs.get("out_dir"))
-    with engine_errors(), progress() as stage:
-        try:
-            run = match_files(**inputs, progress=stage)
-        except OSError as exc:
-            fail(exc)
+    with engine_errors(), progress() as stage, write_errors():
+        run = match_files(**inputs, progress=stage)
     if json_summary:
         typer.echo(json.dumps(run.match.summary, indent=2, ensure_ascii=False, default=str))
     else:

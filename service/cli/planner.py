@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, fail, fmt, out, table, usage_error
+from service.cli.console import engine_errors, fmt, out, table, usage_error, write_errors
 from service.cli.match import ObjectiveChoice, ObjectiveOpt, check_out_dir
 
 if TYPE_CHECKING:
@@ -307,11 +307,9 @@ def scenario_run(
 ) -> None:
     """Run a scenario on a region (never changing the input files) and report every indicator's change."""
     from analytics.scenarios import Scenario, run_scenario
-    from service.files import out_dir_problem
     from symbiosis.errors import InputError, Problem
 
-    if save is not None and (problem := out_dir_problem(save)) is not None:
-        usage_error(f"--save {save}: {problem}")
+    check_out_dir(save, "--save")
     with engine_errors():
         if file is not None:
             data = _read_json(file)
@@ -337,11 +335,9 @@ def scenario_run(
                               baseline=run.match)
     out.print(_before_after(f"Scenario {scenario.name!r}", result))
     if path is not None:
-        try:
+        with write_errors():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as exc:  # what the checks before the work cannot foresee (a full disk)
-            fail(exc)
         out.print(f"Saved {path}")
 
 
@@ -370,10 +366,8 @@ def scenario_compare(
     out.print(_figures_table(f"{len(files)} scenario(s)", dict.fromkeys(compared.columns),
                              ([metric, *row] for metric, row in compared.iterrows())))
     if csv_out is not None:
-        try:
+        with write_errors():
             neutralise_formulas(compared).to_csv(csv_out)
-        except OSError as exc:  # what the checks before the work cannot foresee (a full disk)
-            fail(exc)
         out.print(f"Wrote {csv_out}")
 
 
