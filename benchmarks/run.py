@@ -149,7 +149,6 @@ def raw_ortools_seconds(cands, params) -> float:
     seconds = 0.0
     for plan in plan_components(inputs, params)[0]:
         members = plan.members
-        sub = inputs.arcs.iloc[members]
         if plan.kind == "milp":
             task = plan.task(inputs, params)
             t = time.perf_counter()
@@ -159,7 +158,7 @@ def raw_ortools_seconds(cands, params) -> float:
             t = time.perf_counter()
             solve_flow_network(net)
         else:
-            model = build_linear_model(sub, inputs.objective.effective[members], inputs.offer_quantity,
+            model = build_linear_model(inputs.arcs.iloc[members], inputs.objective.effective[members], inputs.offer_quantity,
                                        inputs.need_quantity)
             t = time.perf_counter()
             solve_linear_model(model)

@@ -53,7 +53,8 @@ def csv_text(frame: pd.DataFrame, *, sep: str = ",", decimal: str = ".", index: 
         columns.append(cells)
     lines: list[str] = []
     if header:
-        lines.append(sep.join(_quoted("" if label is None else str(label), needs_quote) for label in labels))
+        lines.append(sep.join(_quote_text(np.array(["" if label is None else label for label in labels], dtype=object),
+                                          needs_quote)))
     if len(frame):
         rows = np.empty((len(frame), len(columns)), dtype=object)
         for position, cells in enumerate(columns):
@@ -83,12 +84,6 @@ def _float_text():
     out = io.StringIO()
     csv.writer(out).writerow([np.float64(0.5), "x"])
     return str if out.getvalue().startswith("0.5,") else repr
-
-
-def _quoted(text: str, needs_quote: re.Pattern) -> str:
-    if needs_quote.search(text) is None:
-        return text
-    return '"' + text.replace('"', '""') + '"'
 
 
 #: The characters a number formatted by numpy or str() may hold, besides the decimal mark.

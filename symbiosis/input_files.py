@@ -87,6 +87,17 @@ def _not_text(data: bytes) -> str | None:
             "CSV UTF-8")
 
 
+def _decode_marked(data: bytes, encoding: str, name: str) -> tuple[str, str]:
+    """Decode text that starts with the byte-order mark of ``encoding``; text that is not in it is an error."""
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, None, None, (
+            f"starts with the byte-order mark of {ENCODING_NAMES[encoding]} text but is not {ENCODING_NAMES[encoding]} "
+            f"(byte {exc.start:,}: {exc.reason}): save it as CSV UTF-8"
+        ))]) from None
+
+
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Decode a CSV file's bytes. Returns (text, encoding).
 
@@ -99,24 +110,12 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     else:
         mark, encoding = b"", None
     if encoding in ("utf-16", "utf-32"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem(name, None, None, (
-                f"starts with the byte-order mark of {ENCODING_NAMES[encoding]} text but is not {ENCODING_NAMES[encoding]} "
-                f"(byte {exc.start:,}: {exc.reason}): save it as CSV UTF-8"
-            ))]) from None
+        return _decode_marked(data, encoding, name)
     reason = _not_text(data)
     if reason is not None:
         raise InputError([Problem(name, None, None, reason)])
     if mark:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem(name, None, None, (
-                f"starts with the byte-order mark of UTF-8 text but is not UTF-8 (byte {exc.start:,}: {exc.reason}): "
-                "save it as CSV UTF-8"
-            ))]) from None
+        return _decode_marked(data, encoding, name)
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding), encoding
@@ -250,7 +249,9 @@ def _plain_table(text: str, separator: str) -> bool:
     # In UTF-8 a byte below 128 is always that character, so the bytes tell lines and separators.
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     ends = np.flatnonzero(data == ord("\n"))
-    per_line = np.bincount(np.searchsorted(ends, np.flatnonzero(data == ord(separator))), minlength=len(ends) + 1)
+    separators = np.flatnonzero(data == ord(separator))
+    # Separators before each line's end, so per line (the last line after the last line feed).
+    per_line = np.diff(np.searchsorted(separators, ends), prepend=0, append=len(separators))
     return bool((per_line[1:] <= per_line[0]).all())
 
 
@@ -314,7 +315,7 @@ def _sheet_frame(rows: list[tuple], table: str) -> pd.DataFrame:
     width = max(len(row) for row in rows)  # rows end at their last cell: a column may start below the header
     header = _column_names(tuple(rows[0]) + (None,) * (width - len(rows[0])))
     body = list(rows[1:])
-    while body and all(v is None or (isinstance(v, str) and not v.strip()) for v in body[-1]):
+    while body and all(_blank(v) for v in body[-1]):
         body.pop()
     types = {c.name: c.type for c in TABLES.get(table, ())}
     columns = {}

@@ -330,16 +330,16 @@ def _parse_floats(
             continue
         if cell == "":
             continue
-        if assumed and cell.endswith("0") and _AMBIGUOUS.fullmatch(cell):
-            reasons[pos] = (f"{cell!r} reads as {cell.replace('.', '')} in Danish notation and as {float(cell):g} in "
-                            "English notation, in which a program would not write the trailing zero: give the table's "
-                            "locale (locale='da' or 'en')")
-            continue
-        if cell not in parsed:
-            try:
-                parsed[cell] = parse_number(cell, locale, plausible)
-            except ValueError as exc:
-                parsed[cell] = str(exc)
+        if cell not in parsed:  # each distinct text read once
+            if assumed and cell.endswith("0") and _AMBIGUOUS.fullmatch(cell):
+                parsed[cell] = (f"{cell!r} reads as {cell.replace('.', '')} in Danish notation and as {float(cell):g} "
+                                "in English notation, in which a program would not write the trailing zero: give the "
+                                "table's locale (locale='da' or 'en')")
+            else:
+                try:
+                    parsed[cell] = parse_number(cell, locale, plausible)
+                except ValueError as exc:
+                    parsed[cell] = str(exc)
         result = parsed[cell]
         if isinstance(result, str):
             reasons[pos] = result
@@ -351,7 +351,8 @@ def _parse_floats(
 
 def _plain_numbers(text: np.ndarray, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Read the text cells that are plain numbers (:data:`_PLAIN_NUMBER`, finite) into ``values``
-    at once; return the positions left for the cell-by-cell reader (typed, empty or other cells).
+    at once; return the positions left for the cell-by-cell reader (typed or other cells; a blank
+    text cell is left NaN).
     Each distinct text is looked at once (a column's blanks and repeated quantities are many)."""
     codes, uniques = pd.factorize(text)
     plain_text = np.fromiter((isinstance(cell, str) and _PLAIN_NUMBER.fullmatch(cell) is not None
@@ -362,7 +363,9 @@ def _plain_numbers(text: np.ndarray, cells: np.ndarray, values: np.ndarray) -> n
     untyped = np.fromiter((raw is None for raw in cells), dtype=bool, count=len(cells))
     plain = np.append(plain_text, False)[codes] & untyped  # code -1: a missing cell
     values[plain] = read[codes[plain]]
-    return np.flatnonzero(~plain)
+    empty = np.fromiter((isinstance(cell, str) and cell == "" for cell in uniques), dtype=bool, count=len(uniques))
+    blank = np.append(empty, False)[codes] & untyped  # stays NaN
+    return np.flatnonzero(~(plain | blank))
 
 
 def _check_unique(frame: pd.DataFrame, column: str, check: _Checker) -> None:
