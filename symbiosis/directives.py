@@ -12,7 +12,7 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.objective import WEIGHTABLE_INDICATORS
 from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.numbers import check_locale, parse_number
-from symbiosis.registry import FIRST_DATA_ROW, MACHINE_LOCALE, Registry, cell_text, read_csv_table
+from symbiosis.registry import MACHINE_LOCALE, Registry, cell_text, drop_blank_rows, read_csv_table
 
 DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
 WEIGHT_COLUMNS: tuple[str, ...] = ("kind", "name", "weight")
@@ -94,7 +94,7 @@ def read_directives(
         frame, name = read_csv_table(source), label or Path(source).name
     locale = _table_locale(frame, locale, name)
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = _blank_rows(frame)
+    frame, lines = drop_blank_rows(frame)  # the others keep their row numbers
     for column in DIRECTIVE_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
@@ -106,9 +106,7 @@ def read_directives(
     problems: list[Problem] = []
     locks, pairs, company_pairs = [], [], []
     for pos, row in enumerate(frame.itertuples(index=False)):
-        if blank[pos]:
-            continue
-        line = pos + FIRST_DATA_ROW
+        line = int(lines[pos])
         where = f"{name} row {line}"
         bad = len(problems)
         if row.action not in ("lock", "forbid"):
@@ -216,13 +214,11 @@ def read_weights(
         raise InputError(problems)
     indicators: dict[str, float] = {}
     materials: dict[str, float] = {}
-    blank = _blank_rows(frame)
+    frame, lines = drop_blank_rows(frame)  # the others keep their row numbers
     weights = frame["weight"].to_numpy(dtype=object)
     for pos, row in enumerate(frame[list(WEIGHT_COLUMNS)].apply(lambda column: column.map(cell_text))
                               .itertuples(index=False)):
-        if blank[pos]:
-            continue
-        line = pos + FIRST_DATA_ROW
+        line = int(lines[pos])
         try:
             weight = _non_negative(weights[pos], locale)
         except ValueError as exc:
@@ -256,14 +252,6 @@ def _table_locale(frame: pd.DataFrame, locale: str | None, name: str) -> str | N
     if locale is None and frame.attrs.get("origin") != "file":
         return MACHINE_LOCALE
     return locale
-
-
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    """True for each row whose every cell is empty or only whitespace."""
-    if frame.empty:
-        return np.zeros(len(frame), dtype=bool)
-    cells = frame.apply(lambda column: column.map(cell_text))  # numbers and blanks as the listings' cells
-    return (cells == "").all(axis=1).to_numpy()
 
 
 def _non_negative(cell, locale: str | None) -> float:

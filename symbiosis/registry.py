@@ -205,7 +205,7 @@ def _any_edge_space(cells: np.ndarray) -> bool:
     return bool(np.isin(points[first | last], _whitespace()).any())
 
 
-def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """The frame without fully blank rows, and the spreadsheet row number of each kept row."""
     rows = np.arange(len(frame)) + FIRST_DATA_ROW
     if frame.empty or frame.shape[1] == 0:
@@ -566,8 +566,8 @@ def validate_tables(
     locale = _resolve_locale(companies, listings, locale, notices)
     _file_notices(companies, labels["companies"], notices)
     _file_notices(listings, labels["listings"], notices)
-    companies, company_rows = _drop_blank_rows(companies)
-    listings, listing_rows = _drop_blank_rows(listings)
+    companies, company_rows = drop_blank_rows(companies)
+    listings, listing_rows = drop_blank_rows(listings)
     cc = _Checker(labels["companies"], company_rows)
     lc = _Checker(labels["listings"], listing_rows)
     comp, comp_typed = _clean(companies, TABLES["companies"], cc, notices, deferred=("lat", "lon"))
