@@ -245,11 +245,14 @@ def chunks(arcs: pd.DataFrame, positions: np.ndarray, size: int) -> list[np.ndar
     parts = sorted(np.split(positions[np.argsort(label, kind="stable")], np.cumsum(np.bincount(label))[:-1]),
                    key=len, reverse=True)
     packed: list[list[np.ndarray]] = []
+    filled = 0  # arcs in the last chunk so far
     for part in parts:
-        if packed and sum(len(p) for p in packed[-1]) + len(part) <= size:
+        if packed and filled + len(part) <= size:
             packed[-1].append(part)
+            filled += len(part)
         else:
             packed.append([part])
+            filled = len(part)
     return sorted((np.sort(np.concatenate(group)) for group in packed), key=len)
 
 
@@ -370,7 +373,7 @@ def _binding_listings_arcs(arcs: pd.DataFrame, relaxed: np.ndarray, full: MilpMo
 #: long that the 60 s ran out before the MILP's turn, so a run at once solves the whole LP.
 PRICED_MIN_ARCS = 1_000_000
 #: The pricing stops once its bound is within this share of the asked relative gap
-#: (:attr:`SolveParams.relative_gap`: 5e-5 by default) of the restricted LP's optimum, or when no
+#: (:attr:`SolveParams.relative_gap`: 1e-4 by default, so 5e-5) of the restricted LP's optimum, or when no
 #: left-out arc could add anything (with a gap of 0, only then).
 PRICED_GAP_SHARE = 0.5
 #: Arcs each listing starts with (its best by weight) and, per round, most arcs added to it (its
