@@ -79,9 +79,16 @@ def material_factor(arcs: pd.DataFrame, weights=None) -> np.ndarray:
     """Per arc, the product of the weights of its offered and its needed material (default 1)."""
     if weights is None or not weights.materials:
         return np.ones(len(arcs))
-    offered = arcs["material"].map(weights.materials).fillna(1.0)
-    needed = arcs["need_material"].map(weights.materials).fillna(1.0)
-    return (offered * needed).to_numpy(float)
+    return _weight_of(arcs["material"], weights.materials) * _weight_of(arcs["need_material"], weights.materials)
+
+
+def _weight_of(materials: pd.Series, weights: dict[str, float]) -> np.ndarray:
+    """Per cell, the weight of its material (1 where none is given), worked out once per distinct
+    material where the column is categorical."""
+    if materials.dtype.name == "category":
+        per_category = np.array([float(weights.get(m, 1.0)) for m in materials.cat.categories] + [1.0])
+        return per_category[materials.cat.codes.to_numpy()]  # code -1 (missing) is the last: 1
+    return materials.map(weights).fillna(1.0).to_numpy(float)
 
 
 @dataclass(frozen=True)

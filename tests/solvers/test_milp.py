@@ -264,3 +264,32 @@ def test_a_component_whose_milp_finds_nothing_keeps_greedy_exchanges_and_says_so
     assert [e["engine"] for e in run.result.details["engines"]] == ["milp+greedy"]
     assert len(run.exchanges) == 1
     assert any("keep the greedy exchanges" in notice for notice in run.summary["notices"])
+
+
+@pytest.mark.parametrize("materials", [["gypsum"], ["gypsum", "wood"], ["wood", "gypsum", None]])
+def test_material_weights_on_categorical_arcs(materials):
+    """The arcs table holds materials as categoricals; a weight on one of them (whatever the other
+    categories are) multiplies its arcs and leaves the rest, and a missing material, at 1."""
+    from symbiosis.directives import Weights
+    from symbiosis.objective import material_factor
+
+    arcs = pd.DataFrame({"material": pd.Categorical(materials),
+                         "need_material": pd.Categorical(["gypsum"] * len(materials))})
+    weights = Weights(indicators={}, materials={"gypsum": 2.0})
+    expected = [(2.0 if m == "gypsum" else 1.0) * 2.0 for m in materials]
+    assert material_factor(arcs, weights).tolist() == expected
+    assert material_factor(arcs.astype(object), weights).tolist() == expected
+
+
+def test_a_material_weight_on_a_region_of_one_material():
+    """A weight on the only material a region trades: its exchanges count twice."""
+    from solvers.matching import match
+
+    companies = pd.DataFrame({"company_id": ["s", "r"], "name": ["S", "R"], "nace": ["23.51", "23.62"],
+                              "lat": [55.5, 55.51], "lon": [11.5, 11.51]})
+    listings = pd.DataFrame({"listing_id": ["o", "n"], "company_id": ["s", "r"], "kind": ["offer", "need"],
+                             "material": ["10 01 05", "gypsum"], "quantity": [100.0, 100.0], "unit": ["t/yr", "t/yr"]})
+    plain = match(companies, listings)
+    weighted = match(companies, listings, weights=pd.DataFrame([{"kind": "material", "name": "gypsum", "weight": 2}]))
+    assert len(weighted.result.exchanges) == len(plain.result.exchanges) == 1
+    assert weighted.result.objective_value == pytest.approx(2 * plain.result.objective_value)
