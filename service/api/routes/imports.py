@@ -10,12 +10,14 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.encoders import jsonable_encoder
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import bindparam, insert, select, update
 
 from service.settings import Settings
 
 from service.api.deps import FacilitatorDep, SessionDep, SettingsDep, record
 from service.api.records import stored_company_fields, stored_listing_fields
+from service.api.schemas.common import column_type
 from service.api.schemas.imports import ImportResult
 from service.db.models import Company, Listing
 from service.db.queries import FIXED_BY_EXCHANGES, fixed_changes, used_quantities
@@ -23,7 +25,7 @@ from symbiosis.errors import InputError, Problem
 from symbiosis.input_files import SETTINGS_SHEET
 from symbiosis.numbers import check_locale
 from symbiosis.registry import FIRST_DATA_ROW, read_csv_table, read_workbook_tables, validate_tables
-from symbiosis.schema import TABLES
+from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS, TABLES, Column
 from symbiosis.spreadsheet import WorkbookLimits, check_workbook
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -131,6 +133,43 @@ def geocoder_of(settings: Settings):
                     cache_path=settings.geocoder_cache, min_delay_s=settings.geocoder_min_delay_s)
 
 
+def unstorable(rows: list[dict], columns: tuple[Column, ...], key: str, label: str,
+               row_of: dict[str, int]) -> list[Problem]:
+    """The cells of ``rows`` (as they would be stored) that the API's own fields refuse: ids it
+    could not put in a web address, text longer than the service stores or holding control
+    characters, whole numbers out of range. Each column's distinct values are checked once, against
+    the same types the API checks a created company or listing with (and reads a stored one back)."""
+    problems = []
+    for column in columns:
+        check = TypeAdapter(column_type(column) | None)
+        bad: dict = {}
+        for value in dict.fromkeys(row.get(column.name) for row in rows):
+            try:
+                check.validate_python(value)
+            except ValidationError as exc:
+                bad[value] = _reason(column, value, exc.errors()[0])
+            except TypeError:  # an unhashable or odd value the types do not know
+                bad[value] = "is not a value this field can hold"
+        if bad:
+            problems.extend(Problem(label, row_of.get(row[key]), column.name, bad[row.get(column.name)])
+                            for row in rows if row.get(column.name) in bad)
+    return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def _reason(column: Column, value, error: dict) -> str:
+    """Why the API refuses ``value`` in ``column``, in the words an import's errors use."""
+    kind, context = error.get("type"), error.get("ctx") or {}
+    if kind == "string_too_long":
+        return (f"is {len(str(value).strip()):,} characters long; the service stores at most "
+                f"{context.get('max_length'):,} in {column.name}")
+    if kind == "string_pattern_mismatch":
+        if column.type == "id":
+            return (f"{str(value)[:60]!r} cannot be an id here: ids appear in web addresses, so they may not "
+                    "hold a slash, whitespace or control characters")
+        return "holds a control character (only tabs and line breaks are kept in text)"
+    return f"{str(value)[:60]!r}: {error.get('msg', 'not accepted')}"
+
+
 @router.post("", response_model=ImportResult)
 def import_tables(
     session: SessionDep,
@@ -203,6 +242,12 @@ def import_tables(
     company_rows = [stored_company_fields(row) for _, row in registry.companies.iterrows()]
     listing_rows = [stored_listing_fields(row, {"material": raw_material[listing_id]})
                     for listing_id, row in registry.listings.iterrows()]
+    raw_companies = tables["companies"].rename(columns=lambda c: str(c).strip())
+    company_row_of = {cid: pos + FIRST_DATA_ROW for pos, cid in enumerate(raw_companies["company_id"].astype(str).str.strip())}
+    problems = [*unstorable(company_rows, COMPANY_COLUMNS, "company_id", labels["companies"], company_row_of),
+                *unstorable(listing_rows, LISTING_COLUMNS, "listing_id", labels["listings"], row_of)]
+    if problems:
+        raise InputError(problems, location="file")
     counts = {}
     counts["companies_created"], counts["companies_updated"] = upsert(session, Company, "company_id", company_rows)
     counts["listings_created"], counts["listings_updated"] = upsert(session, Listing, "listing_id", listing_rows)

@@ -133,3 +133,42 @@ def test_workbooks_and_csv_files_over_the_row_limit_are_refused_and_nothing_is_s
         fac = {"Authorization": f"Bearer {new_key(app, 'facilitator')}"}
         response = client.post(f"{V1}/imports", headers=fac, files={"workbook": ("region.xlsx", _region_workbook())})
         assert response.status_code == 200 and response.json()["listings_created"] == 39
+
+
+def _csv(rows: list[dict]) -> bytes:
+    return pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
+
+
+_COMPANY = {"company_id": "asnaes", "name": "Asnæs", "nace": "35.11", "lat": 55.66, "lon": 11.08,
+            "municipality": "Kalundborg"}
+_LISTING = {"listing_id": "asnaes-gypsum", "company_id": "asnaes", "kind": "offer", "material": "10 01 05",
+            "quantity": 100, "unit": "t/yr"}
+
+
+def test_an_import_refuses_what_the_api_could_not_store_or_show_and_stores_nothing(api):
+    """Ids the API puts in web addresses, text longer than the service keeps and control
+    characters are refused with file, row and column, as a company created through the API
+    would be; nothing is stored, and the companies and listings stay readable."""
+    fac = api.key("facilitator")
+    companies = [_COMPANY, {**_COMPANY, "company_id": "a b", "name": "x" * 301},
+                 {**_COMPANY, "company_id": "c/d", "municipality": "Kal\x01und"}]
+    listings = [_LISTING, {**_LISTING, "listing_id": "l" * 101, "company_id": "a b"},
+                {**_LISTING, "listing_id": "c-1", "company_id": "c/d", "description": "y" * 4001}]
+    response = api.client.post(f"{V1}/imports", headers=fac, files={
+        "companies": ("firms.csv", _csv(companies)), "listings": ("needs.csv", _csv(listings))})
+    assert response.status_code == 422, response.text
+    found = {(e["table"], e["row"], e["column"]) for e in response.json()["errors"]}
+    assert found == {("firms.csv", 3, "company_id"), ("firms.csv", 3, "name"), ("firms.csv", 4, "company_id"),
+                     ("firms.csv", 4, "municipality"), ("needs.csv", 3, "listing_id"),
+                     ("needs.csv", 3, "company_id"), ("needs.csv", 4, "company_id"), ("needs.csv", 4, "description")}
+    reasons = {(e["row"], e["column"]): e["reason"] for e in response.json()["errors"] if e["table"] == "firms.csv"}
+    assert "web addresses" in reasons[(3, "company_id")]
+    assert reasons[(3, "name")] == "is 301 characters long; the service stores at most 300 in name"
+    assert "control character" in reasons[(4, "municipality")]
+    for path in ("companies", "listings"):
+        listed = api.client.get(f"{V1}/{path}", headers=fac)
+        assert listed.status_code == 200 and listed.json()["data"] == [], listed.text
+    good = api.client.post(f"{V1}/imports", headers=fac, files={
+        "companies": ("firms.csv", _csv([_COMPANY])), "listings": ("needs.csv", _csv([_LISTING]))})
+    assert good.status_code == 200, good.text
+    assert [c["company_id"] for c in api.client.get(f"{V1}/companies", headers=fac).json()["data"]] == ["asnaes"]
