@@ -45,6 +45,21 @@ def group_companies(
     return {k: set(g["supplier_id"]) | set(g["receiver_id"]) for k, g in exchanges.assign(_key=key).groupby("_key")}
 
 
+def group_contributions(
+    exchanges: pd.DataFrame, companies: pd.DataFrame, by: str, side: str = "supplier"
+) -> dict[str, dict[str, float]]:
+    """Per group of :func:`aggregate_indicators` with the same ``by`` and ``side``, each company's
+    part of the group's diverted tonnes: those of every exchange it takes part in (so a supplier
+    in every exchange of a group makes up all of it)."""
+    from analytics.disclosure import exchange_contributions
+
+    _check_grouping(by, side)
+    ex = prepare_exchanges(exchanges)
+    if ex.empty:
+        return {}
+    return exchange_contributions(ex, _group_keys(ex, companies, by, side), ex["diverted_t"])
+
+
 def aggregate_indicators(
     exchanges: pd.DataFrame, companies: pd.DataFrame, by: str, side: str = "supplier"
 ) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Every planner-facing figure passes here, in the service and in the exports. A co
 to planner access is shown as it is; every other company is shown under a pseudonym, without its
 name, at the centre of a grid cell instead of its site, with rounded figures (rounded after summing:
 a company's or an edge's figures are summed exactly, then rounded). A group figure is shown only
-when at least ``min_companies`` non-consenting companies make it up (primary suppression), and
+when at least ``min_companies`` non-consenting companies make it up and none of them more than
+``max_share`` of it (primary suppression), and
 further groups are withheld until the withheld groups together are that large (complementary
 suppression), so that no total minus the shown groups gives a small group's figure. Totals before
 and after a change (resilience, scenarios) are rounded and their change is computed from the rounded
@@ -32,6 +33,11 @@ PRIVACY_COORDINATE_DECIMALS = 2
 #: Fewest non-consenting companies a group figure is made of before a planner sees it (the service
 #: sets it from ``SYMBIOSIS_PLANNER_MIN_COMPANIES``).
 PRIVACY_MIN_COMPANIES = 3
+#: Largest share of a group figure that one non-consenting company may make up before a planner is
+#: refused the figure (a (1, k) dominance rule, k = 85 %; the service sets it from
+#: ``SYMBIOSIS_PLANNER_MAX_SHARE``). An exchange counts for both its companies, so a supplier that
+#: takes part in every exchange of a group makes up all of it, however many receivers there are.
+PRIVACY_MAX_SHARE = 0.85
 #: Per-company columns that are sums of exchange figures, rounded for non-consenting companies.
 COMPANY_SUMMED: tuple[str, ...] = (*NETWORK_SUMMED, "weighted_degree", "quantity", "value_eur")
 #: Exchange and edge columns rounded unless both sides consent (distances included).
@@ -76,13 +82,14 @@ class Privacy:
     alphabet), no name, and the centre of its grid cell (``coordinate_decimals``) as its site; its
     summed figures and an exchange's quantities, indicators and distance are rounded to
     ``significant_digits`` unless both sides consent. A group figure needs ``min_companies``
-    non-consenting companies.
+    non-consenting companies, none of which makes up more than ``max_share`` of it.
     """
 
     consenting: frozenset[str] = frozenset()
     significant_digits: int = PRIVACY_SIGNIFICANT_DIGITS
     coordinate_decimals: int = PRIVACY_COORDINATE_DECIMALS
     min_companies: int = PRIVACY_MIN_COMPANIES
+    max_share: float = PRIVACY_MAX_SHARE
 
     def pseudonyms(self, company_ids) -> dict[str, str]:
         """The id each company is shown as."""
@@ -236,43 +243,95 @@ class Suppression:
         return self.primary | self.complementary
 
 
-def suppression(groups: dict[Any, set[str]], privacy: Privacy | None, size: dict[Any, float] | None = None
-                ) -> Suppression:
+def suppression(groups: dict[Any, set[str]], privacy: Privacy | None, size: dict[Any, float] | None = None,
+                contributions: dict[Any, dict[str, float]] | None = None) -> Suppression:
     """Primary and complementary suppression of group figures.
 
-    A group is withheld when its companies are not :meth:`Privacy.disclosable`. While the withheld
-    groups together are not disclosable, the smallest shown group that brings in a further
-    non-consenting company (fewest non-consenting companies, then smallest ``size``, then key) is
-    withheld too; so one withheld group always brings a second. When no such group is left, the
-    total is not shown either. Groups of consenting companies alone are never withheld.
+    A group is withheld when its companies are not :meth:`Privacy.disclosable`, or when one
+    non-consenting company makes up more than :attr:`Privacy.max_share` of its ``size``
+    (``contributions``: per group, each company's part of that size; an exchange counts in full for
+    both its companies). While the withheld groups together are not disclosable, the smallest shown
+    group that brings in a further non-consenting company (fewest non-consenting companies, then
+    smallest ``size``, then key) is withheld too; while one company makes up too much of them, the
+    smallest shown group that lowers its share; so one withheld group always brings a second. When
+    no such group is left, the total is not shown either. Groups of consenting companies alone are
+    never withheld.
     """
     if privacy is None:
         return Suppression()
     consenting = set(privacy.consenting)
-    primary = {key for key, members in groups.items() if not privacy.disclosable(members)}
+    sizes = size or {}
+
+    def top_share(keys) -> tuple[str | None, float]:
+        """The non-consenting company with the largest part of the groups ``keys`` together, and its share."""
+        if contributions is None:
+            return None, 0.0
+        total = sum(abs(sizes.get(k, 0.0)) for k in keys)
+        parts: dict[str, float] = {}
+        for k in keys:
+            for company, part in contributions.get(k, {}).items():
+                if company not in consenting:
+                    parts[company] = parts.get(company, 0.0) + abs(part)
+        if total <= 0 or not parts:
+            return None, 0.0
+        company = max(parts, key=lambda c: (parts[c], c))
+        return company, parts[company] / total
+
+    primary = {key for key, members in groups.items()
+               if not privacy.disclosable(members) or top_share([key])[1] > privacy.max_share}
     hidden = set(primary)
     while hidden:
         together = set().union(*(groups[key] for key in hidden))
-        if privacy.disclosable(together):
+        dominant, share = top_share(hidden)
+        if privacy.disclosable(together) and share <= privacy.max_share:
             break
-        helpful = [key for key in groups if key not in hidden and groups[key] - consenting - together]
+        if not privacy.disclosable(together):
+            helpful = [key for key in groups if key not in hidden and groups[key] - consenting - together]
+        else:  # enough companies, but one makes up too much: groups it has a smaller part of
+            helpful = [key for key in groups if key not in hidden and top_share([*hidden, key])[1] < share]
         if not helpful:
             return Suppression(frozenset(primary), frozenset(hidden - primary), total_shown=False)
-        hidden.add(min(helpful, key=lambda k: (len(groups[k] - consenting), (size or {}).get(k, 0.0), str(k))))
+        hidden.add(min(helpful, key=lambda k: (len(groups[k] - consenting), sizes.get(k, 0.0), str(k))))
     return Suppression(frozenset(primary), frozenset(hidden - primary), total_shown=True)
 
 
+def exchange_contributions(exchanges: pd.DataFrame, key: pd.Series, figure: pd.Series) -> dict[Any, dict[str, float]]:
+    """Per group (``key`` of each exchange), each company's part of the group's ``figure``: the
+    figure of every exchange it takes part in, as supplier or as receiver."""
+    table = pd.DataFrame({"key": key.to_numpy(), "figure": pd.to_numeric(figure, errors="coerce").fillna(0.0).abs()
+                          .to_numpy(), "supplier": exchanges["supplier_id"].astype(str).to_numpy(),
+                          "receiver": exchanges["receiver_id"].astype(str).to_numpy()})
+    parts = pd.concat([table.groupby(["key", side])["figure"].sum().rename_axis(["key", "company"])
+                       for side in ("supplier", "receiver")]).groupby(level=[0, 1]).sum()
+    found: dict[Any, dict[str, float]] = {}
+    for (k, company), value in parts.items():
+        found.setdefault(k, {})[company] = float(value)
+    return found
+
+
+def listing_contributions(listings: pd.DataFrame, keys: list[str], figure: str) -> dict[Any, dict[str, float]]:
+    """Per group of listings (by the columns ``keys``), each company's part of the group's ``figure``."""
+    parts = listings.groupby([*keys, "company_id"])[figure].sum()
+    found: dict[Any, dict[str, float]] = {}
+    for index, value in parts.items():
+        k = index[:-1] if len(keys) > 1 else index[0]
+        found.setdefault(k, {})[str(index[-1])] = abs(float(value))
+    return found
+
+
 def suppress_groups(table: pd.DataFrame, groups: dict[Any, set[str]], privacy: Privacy | None,
-                    figures: list[str], size: str | None = None) -> pd.DataFrame:
+                    figures: list[str], size: str | None = None,
+                    contributions: dict[Any, dict[str, float]] | None = None) -> pd.DataFrame:
     """A copy of a table of group figures (rows keyed as in ``groups``) with a ``suppressed`` column:
     under ``privacy`` the ``figures`` of the groups :func:`suppression` withholds (by the ``size``
-    column for the complementary choice) are blanked; without ``privacy`` nothing is suppressed."""
+    column for the complementary choice and, with ``contributions`` of it, for a company that makes
+    up too much of a group) are blanked; without ``privacy`` nothing is suppressed."""
     table = table.astype(object)
     table["suppressed"] = False
     sizes = None
     if size is not None:
         sizes = {key: abs(float(table.loc[key, size])) for key in groups if key in table.index}
-    for key in suppression(groups, privacy, sizes).hidden:
+    for key in suppression(groups, privacy, sizes, contributions).hidden:
         table.loc[key, "suppressed"] = True
         table.loc[key, figures] = None
     return table

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="Planners see an aggregate only when at least this many companies contribute to it "
         "(companies that consent to planner access count regardless).",
     )
+    planner_max_share: float = Field(
+        0.85, gt=0, le=1,
+        description="Planners see an aggregate only when no single non-consenting company makes up more than "
+        "this share of it (an exchange counts in full for both its companies; 1 turns the rule off).",
+    )
     geocoder_url: str | None = Field(
         None, description="Nominatim-compatible geocoder that places imported companies with an address and no "
         "coordinates (e.g. https://nominatim.openstreetmap.org, at most one request a second, or a self-hosted one); "

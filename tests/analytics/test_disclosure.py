@@ -138,3 +138,30 @@ def test_a_planner_names_companies_by_the_pseudonyms_shown():
     assert real_company_ids(["B"], companies, None, "remove") == ["B"]
     with pytest.raises(InputError, match="column 'remove': company 'B' is not in the network"):
         real_company_ids(["B"], companies, privacy, "remove")
+
+
+def test_a_group_one_company_makes_up_is_withheld_and_its_complement_too():
+    """Three companies, but the supplier s is in every exchange of group "a": withheld (and a second
+    group with it, so that the total minus the shown groups gives nothing away). Where s makes up
+    at most the allowed share, the group is shown; max_share 1 turns the rule off."""
+    from analytics.disclosure import Privacy, suppression
+
+    groups = {"a": {"s", "r1", "r2"}, "b": {"t", "u", "v"}, "c": {"x", "y", "z"}}
+    size = {"a": 100.0, "b": 50.0, "c": 80.0}
+    parts = {"a": {"s": 100.0, "r1": 60.0, "r2": 40.0}, "b": {"t": 30.0, "u": 30.0, "v": 20.0},
+             "c": {"x": 40.0, "y": 40.0, "z": 40.0}}
+    withheld = suppression(groups, Privacy(), size, parts)
+    assert withheld.primary == {"a"} and withheld.complementary == {"b"} and withheld.total_shown
+    assert suppression(groups, Privacy(), size).hidden == frozenset()  # counting companies alone: shown
+    assert suppression(groups, Privacy(max_share=1.0), size, parts).hidden == frozenset()
+    # Together with b, s makes up 100 of 150: still too much at 0.6, so c is withheld as well.
+    strict = suppression(groups, Privacy(max_share=0.6), size, parts)
+    assert strict.hidden == {"a", "b", "c"} and strict.total_shown  # all three: s makes up 100 of 230
+
+
+def test_exchange_contributions_count_each_exchange_for_both_companies():
+    from analytics.disclosure import exchange_contributions
+
+    exchanges = pd.DataFrame({"supplier_id": ["s", "s", "t"], "receiver_id": ["r1", "r2", "s"]})
+    found = exchange_contributions(exchanges, pd.Series(["a", "a", "a"]), pd.Series([70.0, 30.0, 5.0]))
+    assert found == {"a": {"s": 105.0, "r1": 70.0, "r2": 30.0, "t": 5.0}}

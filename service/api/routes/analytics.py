@@ -21,10 +21,11 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analytics.aggregates import aggregate_indicators, group_companies
+from analytics.aggregates import aggregate_indicators, group_companies, group_contributions
 from analytics.cache import AnalyticsCache, RegionBaseline
 from analytics.disclosure import (
     Privacy, private_exchanges, private_nodes, private_ranking, private_resilience, private_totals, real_company_ids,
+    listing_contributions,
     suppress_groups,
 )
 from analytics.exports import company_table, export_graph, graphml_text, to_geojson
@@ -214,11 +215,14 @@ def _keystone_ranking(session: Session, region: RegionData, dependency_share: fl
                    lambda: keystone_ranking(region.exchanges, graph, dependency_share))
 
 
-def _aggregate_groups(session: Session, region: RegionData, by: str) -> tuple[pd.DataFrame, dict[str, set[str]]]:
-    """The indicators per group and the companies making up each group, once per data version."""
+def _aggregate_groups(session: Session, region: RegionData, by: str
+                      ) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, dict[str, float]]]:
+    """The indicators per group, the companies making up each group and each one's part of its
+    diverted tonnes, once per data version."""
     return _cached(session, ("aggregates", by), lambda: (
         aggregate_indicators(region.exchanges, region.companies, by),
-        group_companies(region.exchanges, region.companies, by)))
+        group_companies(region.exchanges, region.companies, by),
+        group_contributions(region.exchanges, region.companies, by)))
 
 
 def warm_cache(sessions) -> None:
@@ -237,7 +241,7 @@ def _privacy(principal: Principal, region: RegionData, settings: Settings) -> Pr
     if principal.role is not Role.PLANNER:
         return None
     return Privacy(consenting=frozenset(region.companies.index[region.companies["consent_planner"]]),
-                   min_companies=settings.planner_min_companies)
+                   min_companies=settings.planner_min_companies, max_share=settings.planner_max_share)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -294,9 +298,9 @@ def aggregates(session: SessionDep, principal: FacilitatorOrPlannerDep, settings
     branch (CA..CM, other) or offered material. Planners see a group only when enough companies make it
     up, and not a group whose figure the others would give away (complementary suppression)."""
     region = load_region(session)
-    table, groups = _aggregate_groups(session, region, by)
+    table, groups, parts = _aggregate_groups(session, region, by)
     table = suppress_groups(table, groups, _privacy(principal, region, settings), list(NETWORK_SUMMED),
-                            size="diverted_t")
+                            size="diverted_t", contributions=parts)
     table.index.name = by
     return TablePublic(data=_records(table.reset_index().rename(columns={by: "key"})),
                        private=principal.role is Role.PLANNER)
@@ -315,7 +319,9 @@ def unmatched(session: SessionDep, principal: FacilitatorOrPlannerDep, settings:
     offers = offers.assign(municipality=offers["company_id"].map(registry.companies["municipality"]).fillna(""))
     groups = {k: set(g["company_id"]) for k, g in offers.groupby(["material", "municipality", "canonical_unit"])}
     table = table.set_index(["material", "municipality", "canonical_unit"])
-    table = suppress_groups(table, groups, _privacy(principal, region, settings), ["quantity"], size="quantity")
+    parts = listing_contributions(offers, ["material", "municipality", "canonical_unit"], "quantity_canonical")
+    table = suppress_groups(table, groups, _privacy(principal, region, settings), ["quantity"], size="quantity",
+                            contributions=parts)
     return TablePublic(data=_records(table.reset_index()), private=principal.role is Role.PLANNER)
 
 
@@ -370,7 +376,8 @@ def marginal(session: SessionDep, principal: FacilitatorOrPlannerDep, settings: 
     if privacy is not None and len(by_area):
         groups = {k: set(g["company_id"]) for k, g in values.groupby(_AREA)}
         by_area = suppress_groups(by_area.set_index(_AREA), groups, privacy, ["mean_value", "max_value", "quantity"],
-                                  size="quantity").reset_index()
+                                  size="quantity", contributions=listing_contributions(values, _AREA, "quantity")
+                                  ).reset_index()
     detail = None if privacy is not None else _records(values.reset_index())
     return MarginalValuesPublic(by_area=_records(by_area), listings=detail)
 

@@ -54,8 +54,8 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
         key = e.round_id if by == "round" else (companies[e.supplier_id].municipality
                                                  if e.supplier_id in companies else None)
         groups[key].append(e)
-    privacy = Privacy(frozenset(consenting), min_companies=settings.planner_min_companies) \
-        if principal.role is Role.PLANNER else None
+    privacy = Privacy(frozenset(consenting), min_companies=settings.planner_min_companies,
+                      max_share=settings.planner_max_share) if principal.role is Role.PLANNER else None
 
     def summed(items: list[Exchange]) -> Indicators:
         # An unknown figure (None) adds nothing; the exchanges listing shows which are unknown.
@@ -65,8 +65,16 @@ def exchange_totals(session: SessionDep, principal: FacilitatorOrPlannerDep, set
         return {e.supplier_id for e in items} | {e.receiver_id for e in items}
 
     members = {key: involved(items) for key, items in groups.items()}
-    size = {key: sum((e.waste_t or 0.0) + (e.resource_t or 0.0) for e in items) for key, items in groups.items()}
-    withheld = suppression(members, privacy, size)
+    def weight(e: Exchange) -> float:
+        return (e.waste_t or 0.0) + (e.resource_t or 0.0)
+
+    size = {key: sum(weight(e) for e in items) for key, items in groups.items()}
+    parts: dict[object, dict[str, float]] = {}  # each company's part of a group: every exchange it is in
+    for key, items in groups.items():
+        for e in items:
+            for company in {e.supplier_id, e.receiver_id}:
+                parts.setdefault(key, {})[company] = parts.get(key, {}).get(company, 0.0) + weight(e)
+    withheld = suppression(members, privacy, size, parts)
     data = []
     for key in sorted(groups, key=lambda k: (k is None, str(k))):
         items = groups[key]

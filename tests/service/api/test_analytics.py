@@ -84,10 +84,11 @@ def test_planners_see_no_names_ids_or_exact_quantities_without_consent(proposed)
     assert sorted(n["company_id"] for n in network["nodes"]) == ["n1", "n2", "n3"]
     assert all(n["name"] is None for n in network["nodes"])
     assert all(_is_rounded(e[c]) for e in network["edges"] for c in ("quantity", "co2e_t", "transport_co2e_t"))
-    # A group that three companies make up (SYMBIOSIS_PLANNER_MIN_COMPANIES) is shown in full.
+    # Three companies make up the only group (SYMBIOSIS_PLANNER_MIN_COMPANIES), but one supplier takes
+    # part in every exchange of it: its figure would be that supplier's exact total, so it is withheld.
     material = api.client.get(f"{V1}/analytics/aggregates?by=material", headers=planner).json()["data"]
     assert [(row["key"], row["companies"], row["suppressed"], row["waste_t"]) for row in material] == [
-        ("10 01 05", 3, False, 130000.0)]
+        ("10 01 05", 3, True, None)]
     graph = nx.parse_graphml(api.client.get(f"{V1}/analytics/export/graphml", headers=planner).text)
     assert set(graph.nodes) == {"n1", "n2", "n3"}
 
@@ -290,15 +291,45 @@ def test_totals_minus_the_shown_groups_never_give_a_withheld_group(odd):
                  "analytics/unmatched-supply"):
         body = api.client.get(f"{V1}/{path}", headers=planner).json()
         rows = body["data"]
-        withheld = [row for row in rows if row["suppressed"]]
+        # The counts as the facilitator sees them (a planner sees none for a withheld listing group).
+        counts = [row["companies"] for row in api.client.get(f"{V1}/{path}", headers=odd.facilitator).json()["data"]]
+        assert len(counts) == len(rows)
+        withheld = [n for row, n in zip(rows, counts) if row["suppressed"]]
         if len(withheld) == len(rows):  # nothing shown: no total either unless enough companies make it up
-            assert body.get("total") is None or sum(row["companies"] for row in rows) >= 3, (path, body)
+            assert body.get("total") is None or sum(counts) >= 3, (path, body)
             continue
         assert len(withheld) != 1, (path, rows)
         if withheld:
-            assert sum(row["companies"] for row in withheld) >= 3, (path, rows)
+            assert sum(withheld) >= 3, (path, rows)
+    # Both exchanges are the one supplier's: three companies, but the figure is that supplier's total.
     totals = api.client.get(f"{V1}/exchanges/totals?by=municipality&status=all", headers=planner).json()
-    assert [(row["key"], row["suppressed"]) for row in totals["data"]] == [("Kalundborg", False)]
+    assert [(row["key"], row["suppressed"]) for row in totals["data"]] == [("Kalundborg", True)]
+    assert totals["total"] is None
+
+
+def test_a_group_one_supplier_makes_up_is_withheld_however_many_receivers(odd):
+    """One supplier and two receivers are three companies, but every tonne of the group is the
+    supplier's: its exact total is withheld everywhere a planner could read it, and shown once the
+    companies consent."""
+    api, planner = odd.api, odd.api.key("planner")
+    for proposal in api.client.get(f"{V1}/proposals", headers=odd.facilitator).json()["data"]:
+        for side in ("supplier_id", "receiver_id"):
+            api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=odd.companies[proposal[side]])
+    paths = ["exchanges/totals?by=round&status=all", "exchanges/totals?by=municipality&status=all",
+             *(f"analytics/aggregates?by={by}" for by in ("municipality", "branch", "material"))]
+    exact = api.client.get(f"{V1}/exchanges/totals?by=round&status=all", headers=odd.facilitator).json()
+    waste = exact["total"]["waste_t"]
+    assert waste and not _is_rounded(waste)
+    for path in paths:
+        body = api.client.get(f"{V1}/{path}", headers=planner)
+        assert body.status_code == 200, body.text
+        assert all(row["suppressed"] for row in body.json()["data"]), path
+        assert str(waste).removesuffix(".0") not in body.text.replace(",", ""), path
+    for company in ("asnaes", "gyproc", "boardco"):
+        _consent(odd, company)
+    shown = api.client.get(f"{V1}/analytics/aggregates?by=material", headers=planner).json()["data"]
+    assert [row["suppressed"] for row in shown] == [False]
+
 
 
 def test_planners_read_only_their_own_scenarios_and_never_real_company_ids(odd):
