@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from service.db.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
+from symbiosis.numbers import parse_number, readings
 from symbiosis.schema import Column
 
 #: Longest free text accepted (descriptions, notes, sources).
@@ -22,7 +23,24 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_l
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_LENGTH, pattern=TEXT_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_LENGTH, pattern=TEXT_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_LENGTH, pattern=TEXT_PATTERN)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _number(value: Any) -> Any:
+    """A JSON number as it is; text read as the input tables read a cell (``150.000``, which is
+    150,000 in Danish and 150 in English notation, is an error naming both readings); true and
+    false are no numbers."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    if isinstance(value, str):
+        both = readings(value)
+        if both.ambiguous:
+            raise ValueError(f"{value!r} reads as {both.da:g} in Danish notation and as {both.en:g} in English "
+                             "notation; send it as a JSON number, without quotes")
+        return parse_number(value, None)
+    return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number)]
 
 TEXT_TYPES = {"name": Name, "material": ShortText, "unit": ShortText, "nace": Annotated[str, StringConstraints(
     strip_whitespace=True, max_length=10, pattern=TEXT_PATTERN)], "municipality": Name}

@@ -107,6 +107,32 @@ def test_nan_or_infinity_in_json_is_a_422_not_a_500(region, number):
     assert answer.status_code == 422, answer.text
 
 
+@pytest.mark.parametrize(("quantity", "reason"), [
+    ("150.000", "'150.000' reads as 150000 in Danish notation and as 150 in English notation"),
+    (True, "must be a number, not true or false"), ("1_000", "'1_000' is not a number"),
+    ("12 t", "'12 t' is not a number")])
+def test_a_quantity_sent_as_ambiguous_text_or_true_is_a_422_naming_the_readings(region, quantity, reason):
+    """Text in a number field is read as a table's cell is: what reads differently in Danish and
+    English, or is no number, is refused, and true is no 1."""
+    key = region.companies["gyproc"]
+    answer = region.api.client.post(f"{V1}/listings", headers=key, json={
+        "listing_id": "x3", "company_id": "gyproc", "kind": "need", "material": "gypsum", "quantity": quantity,
+        "unit": "t/yr"})
+    assert answer.status_code == 422, answer.text
+    assert reason in answer.text
+    assert region.api.client.get(f"{V1}/listings/x3", headers=key).status_code == 404
+
+
+@pytest.mark.parametrize(("quantity", "stored"), [("150000", 150_000), ("1.234,5", 1234.5), ("2.5", 2.5), (7, 7)])
+def test_a_quantity_sent_as_plain_text_is_read_as_a_cell(region, quantity, stored):
+    key = region.companies["gyproc"]
+    answer = region.api.client.post(f"{V1}/listings", headers=key, json={
+        "listing_id": "x4", "company_id": "gyproc", "kind": "need", "material": "gypsum", "quantity": quantity,
+        "unit": "t/yr"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["quantity"] == stored
+
+
 @pytest.mark.parametrize(("quantity", "unit"), [(1e20, "t/yr"), (1e300, "Mt/yr"), (1e308, "GWh/yr")])
 def test_a_quantity_beyond_the_worlds_yearly_total_is_a_422_and_rounds_still_run(region, quantity, unit):
     # One company's typing error must not stop the region's rounds or store an infinite quantity.
