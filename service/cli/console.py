@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -51,10 +52,18 @@ def fmt(value: float | None) -> str:
 def table(title: str, columns: dict[str, str], caption: str | None = None) -> Table:
     """A left-titled table whose ``columns`` map a header to its justification (``left``/``right``)."""
     from rich.table import Table
+    from rich.text import Text
 
-    shown = Table(title=title, title_justify="left", caption=caption)
+    class PlainTable(Table):
+        """A table whose text cells are shown as they are: ids, file names and reasons may hold
+        square brackets, which rich would otherwise read as markup (and fail on, or drop)."""
+
+        def add_row(self, *cells, **kwargs) -> None:
+            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+    shown = PlainTable(title=Text(title), title_justify="left", caption=None if caption is None else Text(caption))
     for header, justify in columns.items():
-        shown.add_column(header, justify=justify, overflow="fold")
+        shown.add_column(Text(header), justify=justify, overflow="fold")
     return shown
 
 
@@ -87,7 +96,7 @@ def print_input_problems(exc: InputError) -> None:
 
 def usage_error(message: str) -> NoReturn:
     """Stop with a usage error (exit code 2), the code click gives its own checks of options."""
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(str(message))}")
     raise typer.Exit(code=EXIT_USAGE)
 
 
@@ -98,7 +107,7 @@ def fail(exc: Exception) -> NoReturn:
     if isinstance(exc, InputError):
         print_input_problems(exc)
         raise typer.Exit(code=EXIT_INPUT) from None
-    err.print(f"[bold red]error:[/] {exc}")
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code=EXIT_FAILED) from None
 
 

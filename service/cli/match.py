@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, err, fmt, out, progress, table, usage_error, write_errors
+from service.cli.console import engine_errors, err, escape, fmt, out, progress, table, usage_error, write_errors
 
 if TYPE_CHECKING:
     from service.files import RunFiles
@@ -128,9 +128,9 @@ def print_run(run: RunFiles) -> None:
         f"{fmt(result.objective_value)} {result.objective.unit} (bound {bound}); {timing}"
     )
     for notice in summary["notices"]:
-        err.print(f"[yellow]note:[/] {notice}")
+        err.print(f"[yellow]note:[/] {escape(str(notice))}")
     if run.written:
-        out.print("Wrote " + ", ".join(str(p) for p in run.written))
+        out.print("Wrote " + ", ".join(str(p) for p in run.written), markup=False)
 
 
 def demo(
@@ -273,10 +273,11 @@ def explain(
     if row.empty:
         usage_error(f"listing {listing_id!r} is not in the results in {out_dir}")
     r = row.iloc[0]
-    out.print(f"[bold]{listing_id}[/] ({r['kind']}, {r['material']}, company {r['company_id']}): nothing exchanged.")
-    out.print(f"Why: {r['reason']}")
+    out.print(f"[bold]{escape(str(listing_id))}[/] "
+              + escape(f"({r['kind']}, {r['material']}, company {r['company_id']}): nothing exchanged."))
+    out.print(f"Why: {r['reason']}", markup=False)
     if r["nearest_id"]:
-        out.print(f"Nearest compatible partner: {r['nearest_id']} at {float(r['nearest_km']):.1f} km")
+        out.print(f"Nearest compatible partner: {r['nearest_id']} at {float(r['nearest_km']):.1f} km", markup=False)
 
 
 def _result_table(path: Path, columns: tuple[str, ...], **options):
@@ -320,7 +321,7 @@ def generate(
     except ValueError as exc:
         usage_error(str(exc))
     out.print(f"Wrote {n_companies} companies to {out_dir / 'companies.csv'} and {n_listings} listings to "
-              f"{out_dir / 'listings.csv'}")
+              f"{out_dir / 'listings.csv'}", markup=False)
 
 
 def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write the empty workbook.")]
@@ -328,7 +329,7 @@ def template(out_path: Annotated[Path, typer.Option("--out", help="Where to writ
     """Write the empty input workbook, with a sheet that explains every column."""
     from symbiosis.template import write_template
 
-    out.print(f"Wrote {write_template(out_path)}")
+    out.print(f"Wrote {write_template(out_path)}", markup=False)
 
 
 def search(
@@ -340,7 +341,7 @@ def search(
 
     found = search_materials(query, limit=limit)
     if found.empty:
-        err.print(f"nothing matches {query!r}")
+        err.print(f"nothing matches {query!r}", markup=False)
         return
     shown = table(f"Materials matching {query!r}", {"code": "left", "kind": "left", "description": "left"})
     for row in found.itertuples(index=False):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from service.cli.console import engine_errors, fmt, out, table, usage_error, write_errors
+from service.cli.console import engine_errors, escape, fmt, out, table, usage_error, write_errors
 from service.cli.match import ObjectiveChoice, ObjectiveOpt, check_out_dir
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def analyse_command(
     out.print(f"Betweenness: {method.method}" + (
         f" from {method.sample} sampled source companies (seed {method.seed}; exact up to {method.threshold:,} "
         "companies)" if method.sample else ""))
-    out.print("Wrote " + ", ".join(str(p) for p in written))
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
 
 
 @on_region
@@ -222,12 +222,12 @@ def processor_site_command(
         site = best_processor_site(run.match.registry, run.match.unmatched, keys["--material"],
                                    need_material=keys.get("--need-material"))
     out.print(
-        f"Best site for a processor of [bold]{site.material}[/] into {site.need_material}: "
+        f"Best site for a processor of [bold]{escape(site.material)}[/] into {escape(str(site.need_material))}: "
         f"lat {site.lat:.5f}, lon {site.lon:.5f}; it would take {fmt(site.quantity)} {site.canonical_unit}/yr "
         f"from {len(site.offers)} offer(s) within {site.max_distance_km:g} km by {site.transport_mode} "
         f"({site.sites_tried} sites compared)")
     for offer in site.offers:
-        out.print(f"  - {offer}")
+        out.print(f"  - {offer}", markup=False)
 
 
 def _slug(name: str) -> str:
@@ -338,7 +338,7 @@ def scenario_run(
         with write_errors():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        out.print(f"Saved {path}")
+        out.print(f"Saved {path}", markup=False)
 
 
 @scenario_app.command("compare")
@@ -368,7 +368,7 @@ def scenario_compare(
     if csv_out is not None:
         with write_errors():
             neutralise_formulas(compared).to_csv(csv_out)
-        out.print(f"Wrote {csv_out}")
+        out.print(f"Wrote {csv_out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

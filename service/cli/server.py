@@ -81,7 +81,7 @@ def worker() -> None:
         jobs = RoundJobs(sessions, workers=settings.round_workers, lease_s=settings.round_lease_s,
                          poll_s=settings.round_poll_s)
         jobs.start()
-        err.print(f"worker {jobs.name} runs rounds of {engine.url.render_as_string(hide_password=True)}")
+        err.print(f"worker {jobs.name} runs rounds of {engine.url.render_as_string(hide_password=True)}", markup=False)
         while not stop.wait(0.5):
             pass
         jobs.shutdown()

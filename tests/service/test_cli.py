@@ -449,3 +449,27 @@ def test_an_out_folder_this_user_may_not_write_into_is_named(tmp_path, monkeypat
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
     assert out_dir_problem(tmp_path / "new" / "folder") == f"this user may not write into the folder {tmp_path.resolve()}"
     assert out_dir_problem(tmp_path) == f"this user may not write into the folder {tmp_path.resolve()}"
+
+
+def test_square_brackets_in_files_cells_and_ids_are_printed_as_they_are(tmp_path):
+    """Text from the input (a material '[/b]', a file 'listings [draft].csv', an id 'a1[/x]') is
+    printed literally: rich would read it as markup and crash or drop it."""
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\nb,B,23.62,55.61,11.11\n")
+    draft = tmp_path / "listings [draft].csv"
+    draft.write_text("listing_id,company_id,kind,material,quantity,unit\na1,a,offer,[/b],150000,t/yr\n")
+    out = tmp_path / "out"
+    bad = runner.invoke(app, ["match", "--companies", str(tmp_path / "c.csv"), "--listings", str(draft),
+                              "--out", str(out)])
+    assert bad.exit_code == 3, bad.output
+    text = " ".join(bad.output.split())
+    assert "[/b]" in text and "listings [draft].csv" in text
+    assert not out.exists()
+    draft.write_text("listing_id,company_id,kind,material,quantity,unit\n"
+                     "a1[/x],a,offer,10 01 05,150000,t/yr\nn[b]1,b,need,gypsum,100000,t/yr\n")
+    good = runner.invoke(app, ["match", "--companies", str(tmp_path / "c.csv"), "--listings", str(draft),
+                               "--out", str(out)])
+    assert good.exit_code == 0, good.output
+    assert "a1[/x]" in good.output and "n[b]1" in good.output
+    why = runner.invoke(app, ["explain", "--out", str(out), "a1[/x]"])
+    assert why.exit_code == 0, why.output
+    assert "a1[/x]" in why.output
