@@ -93,6 +93,7 @@ COMMON_UNITS: tuple[str, ...] = (
 )
 
 _EXPONENT_RE = re.compile(r"(?<=[A-Za-z])([23])(?![0-9])")
+_UNIT_WORD_RE = re.compile(r"^[A-Za-z]{1,20}(?:(?:\*\*|\^)?[23])?$")
 _ALLOWED_RE = re.compile(r"^[A-Za-z0-9æøåÆØÅ³ .*^]+$")
 _PER_RE = re.compile(r"\s+(?:per|pr\.?)\s+|\s*\bpr\.\s*", re.IGNORECASE)
 
@@ -119,11 +120,15 @@ def _amount(text: str, unit: str) -> pint.Quantity:
         name = AMOUNT_UNITS.get(key)
     if name is None:
         registry = unit_registry()
-        try:
-            other = registry.Quantity(1.0, word)
-            known = isinstance(other, pint.Quantity) and not other.dimensionless
-        except Exception:  # pint raises many types (and SyntaxError, TypeError) for odd text
-            known = False
+        known = False
+        # pint is asked only about one word (with at most a square or cube): it evaluates
+        # expressions, and '9^9^9' would take it longer than anyone waits.
+        if _UNIT_WORD_RE.match(word):
+            try:
+                other = registry.Quantity(1.0, word)
+                known = isinstance(other, pint.Quantity) and not other.dimensionless
+            except Exception:  # pint raises many types (and SyntaxError, TypeError) for odd text
+                known = False
         if known and not any(
             other.is_compatible_with(registry.Quantity(1.0, c)) for c in (*CANONICAL_UNITS.values(), "W")
         ):

@@ -52,3 +52,23 @@ def test_mt_is_refused_unless_written_mt_for_megatonnes(unit, message):
     with pytest.raises(ValueError, match=message):
         parse_rate(unit)
     assert parse_rate("Mt/yr") == ("mass", pytest.approx(1e6))
+
+
+def test_expressions_in_a_unit_are_refused_without_being_evaluated():
+    """pint would evaluate '9^9^9' (a number of 370 million digits) and never finish; a unit cell is
+    read as a unit word, not as arithmetic. Run apart so that a regression fails instead of hanging."""
+    import subprocess
+    import sys
+
+    code = ("from symbiosis.units import parse_rate\n"
+            "for unit in ['9^9^9/yr', '9^9^9^9', '(2**10**10)/yr', '9**9**9 t/yr']:\n"
+            "    try:\n        parse_rate(unit)\n    except ValueError as exc:\n"
+            "        assert 'not a unit' in str(exc), exc\n    else:\n        raise AssertionError(unit)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("unit", ["m/yr", "m2/yr", "km/yr", "furlong/yr"])
+def test_known_units_of_another_dimension_are_still_named_as_such(unit):
+    with pytest.raises(ValueError, match="is not a rate of mass, volume or energy"):
+        parse_rate(unit)
