@@ -252,7 +252,16 @@ def _clean(
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     known = {c.name for c in columns}
-    unknown = [c for c in frame.columns if c not in known and not c.startswith("Unnamed:")]
+    # A header repeated in a file or sheet reaches here renamed as pandas renames it (quantity.1).
+    repeats: dict[str, int] = {}
+    for c in frame.columns:
+        base, dot, number = c.rpartition(".")
+        if dot and number.isdigit() and base in known and base in frame.columns and c not in known:
+            repeats[base] = repeats.get(base, 1) + 1
+    for name, count in sorted(repeats.items()):
+        check.table(f"column {name!r} appears {count} times: keep one", name)
+    unknown = [c for c in frame.columns if c not in known and not c.startswith("Unnamed:")
+               and c.rpartition(".")[0] not in repeats]
     if unknown:
         notices.append(f"{check.label}: ignored unknown column(s) {', '.join(map(repr, unknown))}")
     headless = [position + 1 for position, c in enumerate(frame.columns) if c.startswith("Unnamed:")

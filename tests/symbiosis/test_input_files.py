@@ -182,7 +182,7 @@ def test_workbook_nace_number_that_lost_its_trailing_zero_gets_a_notice(tmp_path
     assert "row 2" in note and "23.20" in note
 
 
-def test_workbook_with_a_repeated_header_is_read_with_a_notice(tmp_path):
+def test_workbook_with_a_repeated_header_is_an_error_naming_sheet_and_column(tmp_path):
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -194,8 +194,10 @@ def test_workbook_with_a_repeated_header_is_read_with_a_notice(tmp_path):
     listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit"])
     listings.append(["g", "a", "offer", "gypsum", 3, "t/yr"])
     book.save(tmp_path / "w.xlsx")
-    reg = read_registry(workbook=tmp_path / "w.xlsx")
-    assert reg.companies.loc["a", "name"] == "A" and any("name.1" in n for n in reg.notices)
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=tmp_path / "w.xlsx")
+    assert [(p.table, p.column, p.reason) for p in info.value.problems] == [
+        ("w.xlsx [companies]", "name", "column 'name' appears 2 times: keep one")]
 
 
 # --- CSV that is not well-formed: every defect is an error naming the file, row and line ----------------------

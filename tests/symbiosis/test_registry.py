@@ -195,3 +195,33 @@ def test_a_typed_cell_holding_an_array_is_named_not_a_crash():
     with pytest.raises(InputError) as error:
         validate_tables(companies, listings)
     assert "quantity" in str(error.value) and "is not a number" in str(error.value)
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_repeated_column_in_a_file_or_sheet_is_an_error_not_a_silent_choice(tmp_path, form):
+    """A second 'quantity' column is not ignored (the reader renames it quantity.1): which one is
+    meant is the user's to say."""
+    import openpyxl
+
+    from symbiosis.registry import read_registry
+
+    companies = [["company_id", "name", "nace", "lat", "lon"], ["a", "A", "35.11", 55.6, 11.1]]
+    listings = [["listing_id", "company_id", "kind", "material", "quantity", "unit", "quantity"],
+                ["a1", "a", "offer", "10 01 05", 150000, "t/yr", 5]]
+    if form == "csv":
+        for name, rows in (("c", companies), ("l", listings)):
+            (tmp_path / f"{name}.csv").write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+        paths = {"companies": tmp_path / "c.csv", "listings": tmp_path / "l.csv"}
+    else:
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for name, rows in (("companies", companies), ("listings", listings)):
+            sheet = book.create_sheet(name)
+            for row in rows:
+                sheet.append(row)
+        book.save(tmp_path / "region.xlsx")
+        paths = {"workbook": tmp_path / "region.xlsx"}
+    with pytest.raises(InputError) as info:
+        read_registry(**paths)
+    assert [(p.column, p.reason) for p in info.value.problems] == [
+        ("quantity", "column 'quantity' appears 2 times: keep one")]
