@@ -170,6 +170,13 @@ def parse_number(text: str, locale: str | None, plausible=None) -> float:
             )
         raise ValueError(f"{text!r} is not a number")
     if locale is None:
+        if r.da is None and r.en is not None and "," in str(text) and not strict_english(str(text)):
+            # A comma that neither groups thousands in threes nor is a single decimal comma
+            # ('1,234,5', '5,10,15'): refused as a file declared English refuses it.
+            raise ValueError(
+                f"{text!r} is not a number: in English notation commas group thousands in threes "
+                "(1,234,567), in Danish notation one comma marks the decimals (1234,5)"
+            )
         if r.ambiguous and plausible is not None and plausible(r.da) != plausible(r.en):
             return r.da if plausible(r.da) else r.en
         if r.ambiguous:

@@ -207,3 +207,24 @@ def test_a_quantity_with_a_stray_space_is_a_row_error_naming_the_cell(tmp_path):
     [problem] = info.value.problems
     assert (problem.table, problem.row, problem.column) == ("l.csv", 3, "quantity")
     assert "'12 5' is not a number" in problem.reason
+
+
+@pytest.mark.parametrize("text", ["1,234,5", "5,10,15", "12,3456,789"])
+def test_commas_that_neither_group_threes_nor_mark_decimals_are_refused_without_a_locale(text):
+    """Read as English they were silently 12345 or 51015; a file declared English refuses them too."""
+    with pytest.raises(ValueError, match="commas group thousands in threes"):
+        parse_number(text, None)
+    with pytest.raises(ValueError):
+        parse_number(text, "en")
+
+
+def test_such_a_cell_in_a_file_is_an_error_naming_row_and_column(tmp_path):
+    from symbiosis.errors import InputError
+    from symbiosis.registry import read_registry
+
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n")
+    (tmp_path / "l.csv").write_text('listing_id,company_id,kind,material,quantity,unit,max_distance_km\n'
+                                    'a1,a,offer,10 01 05,"1,234,5",t/yr,"5,10,15"\n')
+    with pytest.raises(InputError) as info:
+        read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
+    assert {(p.row, p.column) for p in info.value.problems} == {(2, "quantity"), (2, "max_distance_km")}
