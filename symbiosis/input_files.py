@@ -400,6 +400,53 @@ def _merged_values(path: Path, book, names: list[str], rows: dict[str, list[tupl
     return problems
 
 
+def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, list[tuple]]) -> list[Problem]:
+    """A problem for each formula cell of the sheets ``names`` that holds no calculated value (a
+    workbook written by a program that does not calculate, and not saved since by a spreadsheet):
+    read for its values, such a cell is blank, and a required cell would be called empty, an
+    optional one silently left out.
+
+    Only a sheet whose XML holds a formula is opened a second time, for its formulas."""
+    import zipfile
+
+    import openpyxl
+
+    with zipfile.ZipFile(path) as archive:
+        parts = set(archive.namelist())
+        with_formulas = []
+        for name in names:
+            part = getattr(book[name], "_worksheet_path", None)
+            members = [part] if part in parts else [n for n in parts if n.startswith("xl/worksheets/")]
+            if any(_holds(archive, member, b"<f") for member in members):
+                with_formulas.append(name)
+    if not with_formulas:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    problems = []
+    try:
+        for name in with_formulas:
+            sheet = formulas[name]
+            sheet.reset_dimensions()
+            values = rows[name]
+            header = values[0] if values else ()
+            for r, row in enumerate(sheet.iter_rows(values_only=True)):
+                for c, cell in enumerate(row):
+                    if not (isinstance(cell, str) and cell.startswith("=")):
+                        continue
+                    if r < len(values) and c < len(values[r]) and values[r][c] is not None:
+                        continue  # calculated: its value is read
+                    column = str(header[c]).strip() if r and c < len(header) and header[c] is not None else None
+                    problems.append(Problem(f"{path.name} [{name}]", r + 1, column, (
+                        f"holds the formula {cell[:60]} but no calculated value (the file was written by a program "
+                        "that does not calculate formulas): open and save it in Excel or LibreOffice, or type the value"
+                    )))
+    finally:
+        formulas.close()
+    return problems
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -452,10 +499,11 @@ def read_workbook(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, 
             sheet.reset_dimensions()  # a stale dimension record must not cut rows or columns off
             rows[name] = list(sheet.iter_rows(values_only=True))
         merged = _merged_values(path, book, read, rows)
+        uncalculated = _uncalculated_formulas(path, book, [name for name in read if name in TABLES], rows)
     finally:
         book.close()
-    if merged:
-        raise InputError(merged)
+    if merged or uncalculated:
+        raise InputError(merged + uncalculated)
     tables = {name: _sheet_frame(rows[name], name) for name in TABLES}
     settings = {}
     if SETTINGS_SHEET in rows:

@@ -410,3 +410,40 @@ def test_a_workbook_whose_merged_cells_hold_no_value_loads(tmp_path):
     path = tmp_path / "w.xlsx"
     book.save(path)
     assert list(read_registry(workbook=path).listings.index) == ["o1", "n1"]
+
+
+def test_formulas_without_a_calculated_value_are_errors_naming_the_cell(tmp_path):
+    """A workbook written by a program that does not calculate (openpyxl here) holds formulas with no
+    value: read for values they were blank, so a minimum lot or a distance limit silently vanished."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    companies = book.create_sheet("companies")
+    companies.append(["company_id", "name", "nace", "lat", "lon"])
+    companies.append(["a", "A", "35.11", 55.6, 11.1])
+    listings = book.create_sheet("listings")
+    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit", "max_distance_km", "min_lot"])
+    listings.append(["a1", "a", "offer", "10 01 05", 150000, "t/yr", "=10*5", "=2*500"])
+    book.save(tmp_path / "f.xlsx")
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=tmp_path / "f.xlsx")
+    assert [(p.table, p.row, p.column) for p in info.value.problems] == [
+        ("f.xlsx [listings]", 2, "max_distance_km"), ("f.xlsx [listings]", 2, "min_lot")]
+    assert "=10*5" in info.value.problems[0].reason and "no calculated value" in info.value.problems[0].reason
+
+
+def test_formulas_with_their_calculated_value_are_read_as_that_value(tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "f.xlsx"))
+    companies = book.add_worksheet("companies")
+    for r, row in enumerate([["company_id", "name", "nace", "lat", "lon"], ["a", "A", "35.11", 55.6, 11.1]]):
+        companies.write_row(r, 0, row)
+    listings = book.add_worksheet("listings")
+    listings.write_row(0, 0, ["listing_id", "company_id", "kind", "material", "quantity", "unit", "max_distance_km"])
+    listings.write_row(1, 0, ["a1", "a", "offer", "10 01 05", 150000, "t/yr"])
+    listings.write_formula(1, 6, "=10*5", None, 50)
+    book.close()
+    registry = read_registry(workbook=tmp_path / "f.xlsx")
+    assert registry.listings.loc["a1", "max_distance_km"] == 50
