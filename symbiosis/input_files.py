@@ -98,11 +98,17 @@ def _decode_marked(data: bytes, encoding: str, name: str) -> tuple[str, str]:
         ))]) from None
 
 
+#: A letter beyond ASCII as UTF-8 writes it (two to four bytes): in a file that is otherwise no UTF-8,
+#: the sign of lines in two encodings.
+_UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Decode a CSV file's bytes. Returns (text, encoding).
 
     UTF-32 or UTF-16 when the file starts with their byte-order mark, UTF-8 with or without
-    one, else Windows-1252. A file that is not text (binary data, a workbook) is an error saying so.
+    one, else Windows-1252. A file that is not text (binary data, a workbook) is an error saying so,
+    and so is UTF-8 text with a line in another encoding (its line named).
     """
     for mark, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
@@ -116,11 +122,19 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         raise InputError([Problem(name, None, None, reason)])
     if mark:
         return _decode_marked(data, encoding, name)
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if _UTF8_LETTER.search(data):  # UTF-8 letters beside a byte that is none: mixed encodings
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InputError([Problem(name, line, None, (
+                f"is UTF-8 text with a byte that is not UTF-8 on line {line} (0x{data[exc.start]:02X}: a line "
+                "pasted from a file in another encoding, such as Windows-1252?); read as one encoding, the other "
+                "lines' letters would be garbled: save the file again as CSV UTF-8"))]) from None
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        pass
     raise InputError([Problem(name, None, None, "is neither UTF-8 nor Windows-1252 (cp1252) text: save it as CSV UTF-8")])
 
 

@@ -447,3 +447,18 @@ def test_formulas_with_their_calculated_value_are_read_as_that_value(tmp_path):
     book.close()
     registry = read_registry(workbook=tmp_path / "f.xlsx")
     assert registry.listings.loc["a1", "max_distance_km"] == 50
+
+
+def test_a_utf8_file_with_a_line_in_windows_1252_is_an_error_naming_the_line(tmp_path):
+    """Read as Windows-1252 as a whole, the UTF-8 lines' letters were garbled (høj as hÃ¸j)."""
+    (tmp_path / "c.csv").write_bytes("company_id,name,nace,lat,lon\nhøj,Højgaard Møller,35.11,55.6,11.1\n".encode()
+                                     + "c,Cæsar ApS,23.62,55.61,11.11\n".encode("cp1252"))
+    (tmp_path / "l.csv").write_text("listing_id,company_id,kind,material,quantity,unit\n"
+                                    "a1,c,offer,10 01 05,150000,t/yr\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
+    [problem] = info.value.problems
+    assert (problem.table, problem.row) == ("c.csv", 3) and "not UTF-8 on line 3" in problem.reason
+    # A file all in Windows-1252 is still read as such.
+    (tmp_path / "c.csv").write_bytes("company_id,name,nace,lat,lon\nc,Cæsar ApS,23.62,55.61,11.11\n".encode("cp1252"))
+    assert read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv").companies.loc["c", "name"] == "Cæsar ApS"
