@@ -414,6 +414,20 @@ def _merged_values(path: Path, book, names: list[str], rows: dict[str, list[tupl
     return problems
 
 
+def _dates_as_ids(path: Path, name: str, rows: list[tuple]) -> list[Problem]:
+    """A problem for each date cell in an id column of a sheet: spreadsheets turn ids such as
+    ``3-4`` into dates, and the date's text is no id anyone wrote."""
+    if not rows:
+        return []
+    ids = {c.name for c in TABLES.get(name, ()) if c.type == "id"}
+    at = {c: str(h).strip() for c, h in enumerate(rows[0]) if h is not None and str(h).strip() in ids}
+    return [Problem(f"{path.name} [{name}]", r, column, (
+                f"is a date cell ({row[c]:%Y-%m-%d}), not an id: spreadsheets turn ids such as 3-4 into dates; "
+                "format the column as text and type the id again"))
+            for r, row in enumerate(rows[1:], start=2) for c, column in at.items()
+            if c < len(row) and isinstance(row[c], (datetime, date))]
+
+
 def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, list[tuple]]) -> list[Problem]:
     """A problem for each formula cell of the sheets ``names`` that holds no calculated value (a
     workbook written by a program that does not calculate, and not saved since by a spreadsheet):
@@ -516,8 +530,9 @@ def read_workbook(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, 
         uncalculated = _uncalculated_formulas(path, book, [name for name in read if name in TABLES], rows)
     finally:
         book.close()
-    if merged or uncalculated:
-        raise InputError(merged + uncalculated)
+    dated = [p for name in TABLES for p in _dates_as_ids(path, name, rows[name])]
+    if merged or uncalculated or dated:
+        raise InputError(merged + uncalculated + dated)
     tables = {name: _sheet_frame(rows[name], name) for name in TABLES}
     settings = {}
     if SETTINGS_SHEET in rows:

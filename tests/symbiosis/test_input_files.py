@@ -462,3 +462,25 @@ def test_a_utf8_file_with_a_line_in_windows_1252_is_an_error_naming_the_line(tmp
     # A file all in Windows-1252 is still read as such.
     (tmp_path / "c.csv").write_bytes("company_id,name,nace,lat,lon\nc,Cæsar ApS,23.62,55.61,11.11\n".encode("cp1252"))
     assert read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv").companies.loc["c", "name"] == "Cæsar ApS"
+
+
+def test_a_date_cell_in_an_id_column_is_an_error_naming_the_cell(tmp_path):
+    """Excel turns a typed id such as 3-4 into a date; its ISO text was silently taken as the id."""
+    from datetime import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    companies = book.create_sheet("companies")
+    companies.append(["company_id", "name", "nace", "lat", "lon"])
+    companies.append(["a", "A", "35.11", 55.6, 11.1])
+    listings = book.create_sheet("listings")
+    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit"])
+    listings.append([datetime(2026, 4, 3), "a", "offer", "10 01 05", 150000, "t/yr"])
+    book.save(tmp_path / "d.xlsx")
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=tmp_path / "d.xlsx")
+    [problem] = info.value.problems
+    assert (problem.table, problem.row, problem.column) == ("d.xlsx [listings]", 2, "listing_id")
+    assert "is a date cell (2026-04-03), not an id" in problem.reason
