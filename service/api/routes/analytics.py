@@ -51,7 +51,7 @@ from service.db.queries import used_quantities
 from service.results_workbook import XLSX
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
-from symbiosis.errors import ConflictError, NotFoundError
+from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
 from symbiosis.spreadsheet import neutralise_formulas
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -430,13 +430,20 @@ def _no_nul(value: Any) -> Any:
 PLANNER_COMPANY_PREFIX = "scenario/"
 
 
-def _planner_scenario(data: dict[str, Any], region: RegionData, privacy: Privacy) -> dict[str, Any]:
+def _planner_scenario(data: dict[str, Any], region: RegionData, privacy: Privacy,
+                      listing_owners: pd.Series) -> dict[str, Any]:
     """A planner's scenario with companies named as the planner sees them: existing companies by
-    their pseudonyms, added companies under :data:`PLANNER_COMPANY_PREFIX`."""
+    their pseudonyms, added companies and listings under :data:`PLANNER_COMPANY_PREFIX` (so an id
+    the planner makes up never meets, and so never confirms, one of the region's). Listings to
+    remove are named only among those of consenting companies (``listing_owners``: each listing's
+    company), the only listing ids a planner sees; any other id is refused in the same words,
+    whether it exists or not."""
     added = {str(row.get("company_id")): PLANNER_COMPANY_PREFIX + str(row.get("company_id"))
              for row in data["add_companies"] if row.get("company_id") is not None}
     data["add_companies"] = [{**row, "company_id": added.get(str(row.get("company_id")), row.get("company_id"))}
                              for row in data["add_companies"]]
+    own_listings = {str(row.get("listing_id")): PLANNER_COMPANY_PREFIX + str(row.get("listing_id"))
+                    for row in data["add_listings"] if row.get("listing_id") is not None}
     listings = []
     for row in data["add_listings"]:
         owner = str(row.get("company_id"))
@@ -444,8 +451,23 @@ def _planner_scenario(data: dict[str, Any], region: RegionData, privacy: Privacy
             owner = added[owner]
         elif row.get("company_id") is not None:
             owner = real_company_ids([owner], region.companies.index, privacy, "add_listings")[0]
-        listings.append({**row, "company_id": owner} if row.get("company_id") is not None else row)
+        row = {**row, "company_id": owner} if row.get("company_id") is not None else row
+        if row.get("listing_id") is not None:
+            row = {**row, "listing_id": own_listings[str(row["listing_id"])]}
+        listings.append(row)
     data["add_listings"] = listings
+    visible = set(listing_owners.index[listing_owners.isin(list(privacy.consenting)).to_numpy()])
+    removed = []
+    for listing_id in data["remove_listings"]:
+        if listing_id in own_listings:
+            removed.append(own_listings[listing_id])
+        elif listing_id in visible:
+            removed.append(listing_id)
+        else:
+            raise InputError([Problem("request", None, "remove_listings", (
+                f"listing {listing_id!r} is not one a planner may name: planners remove listings of companies "
+                "that consent to planner access, or whole companies by the names the network shows (e.g. n3)"))])
+    data["remove_listings"] = removed
     data["remove_companies"] = real_company_ids(data["remove_companies"], region.companies.index, privacy,
                                                 "remove_companies")
     return data
@@ -460,10 +482,10 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     region = load_region(session)
     privacy = _privacy(principal, region, settings)
     data = _no_nul(body.model_dump())
-    if privacy is not None:
-        data = _planner_scenario(data, region, privacy)
-    scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
     parts = _region_baseline(session, region)
+    if privacy is not None:
+        data = _planner_scenario(data, region, privacy, parts.registry.listings["company_id"])
+    scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
     result = run_scenario(parts.registry, scenario, baseline=parts)
     figures = {"before": result.before, "after": result.after, "change": result.change}
     if privacy is not None and not privacy.all_consent(region.companies.index):

@@ -466,3 +466,29 @@ def test_a_finished_round_warms_the_planner_s_first_view(region):
     planner = region.api.key("planner")
     assert region.api.client.get(f"{V1}/analytics/network", headers=planner).status_code == 200
     assert CACHE.hits > hits
+
+
+def test_planners_cannot_name_or_probe_listing_ids_of_companies_that_do_not_consent(odd):
+    """A listing id usually carries its company's name: a planner's scenario may not remove it, nor
+    learn from the answer whether it exists; an added listing's id never clashes with the region's."""
+    api, planner = odd.api, odd.api.key("planner")
+    answers = [api.client.post(f"{V1}/analytics/scenarios", json={"name": "x", "remove_listings": [listing]},
+                               headers=planner) for listing in ("asnaes-gypsum", "no-such-listing")]
+    assert [a.status_code for a in answers] == [422, 422]
+    reasons = [a.json()["errors"][0]["reason"].replace(listing, "ID")
+               for a, listing in zip(answers, ("asnaes-gypsum", "no-such-listing"))]
+    assert reasons[0] == reasons[1] and "not one a planner may name" in reasons[0]
+    probe = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
+                                                 "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
+             "add_listings": [{"listing_id": "gyproc-gypsum", "company_id": "probe", "kind": "need",
+                               "material": "gypsum", "quantity": 1_000, "unit": "t/yr"}]}
+    added = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner)
+    assert added.status_code == 201, added.text  # no "already exists": the real id is never met
+    # A consenting company's listings are the planner's to name.
+    _consent(odd, "asnaes")
+    removed = api.client.post(f"{V1}/analytics/scenarios", json={"name": "y", "remove_listings": ["asnaes-gypsum"]},
+                              headers=planner)
+    assert removed.status_code == 201, removed.text
+    # A facilitator names any listing, and gets the region's own answer.
+    assert api.client.post(f"{V1}/analytics/scenarios", json={"name": "z", "remove_listings": ["no-such-listing"]},
+                           headers=odd.facilitator).status_code == 422
