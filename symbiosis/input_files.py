@@ -428,11 +428,15 @@ def _dates_as_ids(path: Path, name: str, rows: list[tuple]) -> list[Problem]:
             if c < len(row) and isinstance(row[c], (datetime, date))]
 
 
+_FULL_CALC_ON_LOAD = re.compile(rb"<calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
+
+
 def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, list[tuple]]) -> list[Problem]:
     """A problem for each formula cell of the sheets ``names`` that holds no calculated value (a
     workbook written by a program that does not calculate, and not saved since by a spreadsheet):
-    read for its values, such a cell is blank, and a required cell would be called empty, an
-    optional one silently left out.
+    read for its values, such a cell is blank (or, from a writer that asks for a full calculation on
+    opening, a placeholder 0), and a required cell would be called empty, an optional one silently
+    left out or zero.
 
     Only a sheet whose XML holds a formula is opened a second time, for its formulas."""
     import zipfile
@@ -441,6 +445,10 @@ def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, l
 
     with zipfile.ZipFile(path) as archive:
         parts = set(archive.namelist())
+        # A writer that asks the spreadsheet to calculate everything on opening (XlsxWriter does)
+        # stores placeholder values (0) for its formulas: none of them is a calculated value.
+        workbook_part = "xl/workbook.xml" if "xl/workbook.xml" in parts else None
+        recalculate = bool(workbook_part and _FULL_CALC_ON_LOAD.search(archive.read(workbook_part)))
         with_formulas = []
         for name in names:
             part = getattr(book[name], "_worksheet_path", None)
@@ -463,7 +471,7 @@ def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, l
                 for c, cell in enumerate(row):
                     if not (isinstance(cell, str) and cell.startswith("=")):
                         continue
-                    if r < len(values) and c < len(values[r]) and values[r][c] is not None:
+                    if not recalculate and r < len(values) and c < len(values[r]) and values[r][c] is not None:
                         continue  # calculated: its value is read
                     column = str(header[c]).strip() if r and c < len(header) and header[c] is not None else None
                     problems.append(Problem(f"{path.name} [{name}]", r + 1, column, (

@@ -434,6 +434,11 @@ def test_formulas_without_a_calculated_value_are_errors_naming_the_cell(tmp_path
 
 
 def test_formulas_with_their_calculated_value_are_read_as_that_value(tmp_path):
+    """A formula a spreadsheet calculated (here: XlsxWriter's file with its ask to calculate on
+    opening removed, as a spreadsheet saves it) is read as its value; with the ask still there, the
+    stored value is a placeholder (XlsxWriter writes 0 unless told) and the cell is an error."""
+    import zipfile
+
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(tmp_path / "f.xlsx"))
@@ -445,7 +450,16 @@ def test_formulas_with_their_calculated_value_are_read_as_that_value(tmp_path):
     listings.write_row(1, 0, ["a1", "a", "offer", "10 01 05", 150000, "t/yr"])
     listings.write_formula(1, 6, "=10*5", None, 50)
     book.close()
-    registry = read_registry(workbook=tmp_path / "f.xlsx")
+    with pytest.raises(InputError) as info:
+        read_registry(workbook=tmp_path / "f.xlsx")
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "max_distance_km")]
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as source, zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            target.writestr(item, data)
+    registry = read_registry(workbook=tmp_path / "saved.xlsx")
     assert registry.listings.loc["a1", "max_distance_km"] == 50
 
 
