@@ -23,8 +23,12 @@ NUMERIC_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *FACTOR_COLUMNS)
 TREATMENT_COLUMN = "treatment"
 TREATMENT_COST_COLUMN = "treatment_eur"
 #: How specific a rule's offer_material is: an exact code beats a sub-chapter beats a chapter.
-SPECIFICITY = {"class": 3, "code": 3, "subchapter": 2, "chapter": 1, "same-code": 4}
+SPECIFICITY = {"class": 3, "code": 3, "subchapter": 2, "chapter": 1, "same-code": 4, "same-class": 2}
 SAME_CODE_RULE = "same-ewc-code"
+#: Direct use of a material class by a company that needs the very same class (gypsum to gypsum),
+#: for classes measured by mass that no rule of compatibility.csv pairs with themselves; its row in
+#: ``same_code_reuse.csv`` is optional (a region's own rules without it have no such rule).
+SAME_CLASS_RULE = "same-material-class"
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,17 @@ class RuleBook:
 
     rules: pd.DataFrame
     same_code: pd.Series
+    same_class: pd.Series | None = None
+    #: The classes the same-class rule serves: those measured by mass.
+    same_class_materials: frozenset[str] = frozenset()
 
     def match_offers(self, materials: pd.Index | list[str]) -> pd.DataFrame:
         """Return, for each distinct offered material, the most specific rule per need material.
 
         Columns: ``offer_material``, ``need_material``, ``rule_id``. EWC offers also pair with
-        needs for the very same code through the same-code rule.
+        needs for the very same code through the same-code rule, and offers of a class measured by
+        mass with needs for the same class through the same-class rule (where no rule of the table
+        pairs the class with itself).
         """
         rows = []
         rules = self.rules
@@ -55,6 +64,8 @@ class RuleBook:
                 rows.append((material, material, SAME_CODE_RULE, SPECIFICITY["same-code"]))
             else:
                 lookups = [("class", material)]
+                if self.same_class is not None and material in self.same_class_materials:
+                    rows.append((material, material, SAME_CLASS_RULE, SPECIFICITY["same-class"]))
             for level, key in lookups:
                 frame = by_key.get(level)
                 if frame is None:
@@ -75,14 +86,21 @@ class RuleBook:
         same.index.name = "rule_id"
         same["offer_material"] = "(the need's own EWC code)"
         same["need_material"] = "(the offer's own EWC code)"
-        table = pd.concat([self.rules, same])
+        parts = [self.rules, same]
+        if self.same_class is not None:
+            own = pd.DataFrame([self.same_class])
+            own.index.name = "rule_id"
+            own["offer_material"] = "(the need's own material class)"
+            own["need_material"] = "(the offer's own material class)"
+            parts.append(own)
+        table = pd.concat(parts)
         table[list(NUMERIC_COLUMNS)] = table[list(NUMERIC_COLUMNS)].astype(float)
         table[TREATMENT_COLUMN] = table[TREATMENT_COLUMN].fillna("")
         table[TREATMENT_COST_COLUMN] = table[TREATMENT_COST_COLUMN].astype(float)
         return table
 
     def unknown_factors(self) -> pd.DataFrame:
-        """Which factors are unknown, per rule (same-code rule included).
+        """Which factors are unknown, per rule (the same-code and same-class rules included).
 
         Returns
         -------
@@ -105,7 +123,8 @@ class RuleBook:
         total = len(self.rule_table())
         per_factor = ", ".join(f"{c} {int(unknown[c].sum())}" for c in FACTOR_COLUMNS)
         lines = [
-            f"{len(unknown)} of the {total} rules (same-code rule included) have at least one unknown factor; "
+            f"{len(unknown)} of the {total} rules (the same-code and same-class rules included) have at least one "
+            "unknown factor; "
             f"per factor: {per_factor}. Rules by the set of factors left unknown (generated from the rule book):",
             "", "| unknown factors | rules | count |", "| --- | --- | --- |",
         ]
@@ -226,4 +245,16 @@ def read_rulebook(
     same = _with_treatment(same, "same_code_reuse.csv")
     if SAME_CODE_RULE not in same.index:
         raise DataError(f"same_code_reuse.csv has no row {SAME_CODE_RULE!r}")
-    return RuleBook(rules=rules, same_code=same.loc[SAME_CODE_RULE])
+    unknown_rows = [rid for rid in same.index if rid not in (SAME_CODE_RULE, SAME_CLASS_RULE)]
+    if unknown_rows:
+        raise DataError(f"same_code_reuse.csv: row {unknown_rows[0]!r} is neither {SAME_CODE_RULE!r} nor "
+                        f"{SAME_CLASS_RULE!r}")
+    if ((same["yield"] <= 0) | (same["max_distance_km"] <= 0)).any():
+        raise DataError("same_code_reuse.csv: yield and max_distance_km must be positive")
+    paired = set(rules.loc[(rules["offer_level"] == "class") & (rules["offer_key"] == rules["need_material"]),
+                           "offer_key"])
+    by_mass = frozenset(key for key, material in catalog.classes.items()
+                        if material.dimension == "mass" and key not in paired)
+    same_class = same.loc[SAME_CLASS_RULE] if SAME_CLASS_RULE in same.index else None
+    return RuleBook(rules=rules, same_code=same.loc[SAME_CODE_RULE], same_class=same_class,
+                    same_class_materials=by_mass if same_class is not None else frozenset())

@@ -134,3 +134,29 @@ def test_pairs_checked_in_chunks_give_the_same_arcs_and_explanations(monkeypatch
     pd.testing.assert_frame_equal(chunked.unmatched, whole.unmatched)
     assert isinstance(whole.arcs["offer_id"].dtype, pd.CategoricalDtype)
     assert sorted(whole.arcs["offer_id"].cat.categories) == list(whole.arcs["offer_id"].cat.categories)
+
+
+def test_a_class_measured_by_mass_serves_a_need_for_the_same_class():
+    """Gypsum offered as the class (not as 10 01 05) reaches a need for gypsum through the
+    same-class rule: resource_t 1, the other factors unknown. A class that compatibility.csv pairs
+    with itself keeps its own rule, energy classes get none, and a rule book without the
+    same-class row has no such rule."""
+    from solvers.matching import match
+
+    rules = default_rulebook()
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.01, 9.0)], [
+        ("o", "p", "offer", "gypsum", 10, "t/yr"), ("n", "c", "need", "gypsum", 10, "t/yr"),
+        ("s", "p", "offer", "ammonium-sulphate", 5, "t/yr"), ("f", "c", "need", "ammonium-sulphate", 5, "t/yr")])
+    cands = build_candidates(reg, rulebook=rules)
+    assert sorted(cands.arcs[["offer_id", "need_id", "rule_id"]].astype(str).values.tolist()) == [
+        ["o", "n", "same-material-class"], ["s", "f", "same-material-class"]]
+    table = rules.rule_table()
+    assert table.loc["same-material-class", "resource_t"] == 1
+    assert table[["waste_t", "value_eur", "co2e_t"]].loc["same-material-class"].isna().all()
+    assert "steam" not in rules.same_class_materials and "hot-water" not in rules.same_class_materials
+    assert rules.match_offers(["steam"]).query("need_material == 'steam'")["rule_id"].tolist() == ["steam-to-steam"]
+    exchanges = match(registry=reg).result.exchanges
+    assert set(exchanges["rule_id"]) == {"same-material-class"} and sorted(exchanges["resource_t"]) == [5.0, 10.0]
+    # A region's own rules with the same-code row alone:
+    without = make_rulebook([{"rule_id": "ash", "offer_material": "10 01 02", "need_material": "cement-raw-material"}])
+    assert build_candidates(reg, rulebook=without).arcs.empty
