@@ -24,7 +24,7 @@ from symbiosis.errors import InfeasibleError, SolverError
 from symbiosis.explain import explain_unmatched
 from symbiosis.geo import z_order_key
 from symbiosis.impacts import EXCHANGE_MIN_QUANTITY, build_exchanges
-from symbiosis.objective import ArcObjective
+from symbiosis.objective import ArcObjective, indicator_weights, per_unit_indicators
 from symbiosis.options import ListingRules
 
 #: Solves component tasks (given one at a time) and returns their runs in the same order.
@@ -211,8 +211,14 @@ def solve(candidates: Candidates, params: SolveParams | None = None, *, run_task
     if params.solver in (SolverName.FLOW, SolverName.LP) and (inputs.link_lot > 0).any():
         details["relaxed"] = ("a forced continuous engine does not hold exchanges to the quantity that pays "
                               "their link cost; use --solver auto or milp for that")
+    def unknown_gain(positions: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Per arc at ``positions``, whether a factor the objective counts is unknown; those factors."""
+        table = per_unit_indicators(candidates.arcs.iloc[positions])
+        names = [n for n in indicator_weights(params.objective, params.weights) if n in table]
+        return table[names].isna().any(axis=1).to_numpy(), names
+
     unmatched = explain_unmatched(candidates, exchanges, inputs.useful, params.objective.value, usable=inputs.usable,
-                                  losing=inputs.losing, link_lot=inputs.link_lot)
+                                  losing=inputs.losing, link_lot=inputs.link_lot, unknown_gain=unknown_gain)
     return MatchResult(
         status=status, objective=params.objective, objective_value=objective_value, bound=bound, gap=gap,
         solver="+".join(sorted({r.engine for r in runs})) or "none", solve_seconds=time.perf_counter() - started,

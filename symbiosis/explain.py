@@ -23,6 +23,7 @@ def explain_unmatched(
     usable: np.ndarray | None = None,
     losing: np.ndarray | None = None,
     link_lot: np.ndarray | None = None,
+    unknown_gain=None,
 ) -> pd.DataFrame:
     """Every listing with nothing exchanged, with the reason.
 
@@ -32,7 +33,9 @@ def explain_unmatched(
     every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
     quantity); every candidate gains nothing under the objective; the partners it could reach
     reached their partner limit; or it was outbid: the partners used their capacity on exchanges
-    worth more, which the reason names.
+    worth more, which the reason names. ``unknown_gain``, given arc positions, says per arc which of
+    the factors the objective counts are unknown ((positions) -> (flags, names)): a listing whose
+    candidates gain nothing is told when that is for want of a figure.
     """
     arcs = candidates.arcs
     usable = np.ones(len(arcs), bool) if usable is None else usable
@@ -104,6 +107,17 @@ def explain_unmatched(
         idle_useless = any_usable & ~any_useful
         reasons[idle_useless] = ("its " + _text(count[idle_useless])
                                  + f" candidate(s) in reach gain nothing under objective '{objective}'")
+        if unknown_gain is not None and idle_useless.any():
+            at = np.flatnonzero(idle_useless[code])
+            flags, names = unknown_gain(rows[at])
+            unknown = np.bincount(code[at], weights=np.asarray(flags, dtype=float), minlength=len(idle))
+            some = idle_useless & (unknown > 0)
+            if some.any():
+                counted = ", ".join(names)
+                reasons[some] = (reasons[some] + np.where(unknown[some] == count[some], ": for all of them",
+                                                          ": for " + _text(unknown[some].astype(int)) + " of them")
+                                 + f" the figure it counts ({counted}) is unknown (no cited factor), which counts "
+                                   "as nothing")
         rest = any_usable & any_useful
         all_full = np.bincount(code, weights=~other_labels.isin(full)[partner_code], minlength=len(idle)) == 0
         limited = rest & all_full

@@ -104,7 +104,7 @@ def test_co2_objective_drops_an_exchange_whose_transport_outweighs_its_saving():
     assert len(cands.arcs) == 1 and cands.arcs["distance_km"].iloc[0] == pytest.approx(200.3, abs=0.5)
     co2 = solve(cands, SolveParams(objective="co2"))
     assert co2.exchanges.empty and co2.objective_value == 0.0
-    assert "gain nothing under objective 'co2'" in co2.unmatched.loc["o", "reason"]
+    assert co2.unmatched.loc["o", "reason"] == "its 1 candidate(s) in reach gain nothing under objective 'co2'"
     diverted = solve(cands, SolveParams(objective="diverted"))
     assert diverted.objective_value == pytest.approx(100.0)
     assert diverted.exchanges["transport_co2e_t"].iloc[0] == pytest.approx(100 * 0.1 * cands.arcs["distance_km"].iloc[0] / 1000)
@@ -134,3 +134,19 @@ def test_max_candidates_bounds_the_arcs_per_listing():
     assert few.arcs.groupby("offer_id").size().min() >= 3
     full = build_candidates(reg, CandidateParams(max_candidates=50), rulebook=rules, transport=make_transport())
     assert len(full.arcs) == 400
+
+
+def test_a_listing_that_gains_nothing_for_want_of_a_factor_is_told_so():
+    """Under co2 a rule whose CO2e factor is unknown counts as nothing: the reason says that the
+    figure is unknown, not that the exchange is worthless."""
+    rules = make_rulebook([{"rule_id": "g", "offer_material": "gypsum", "need_material": "gypsum",
+                            "co2e_t": "", "waste_t": 1}])
+    reg = make_registry([("s", 55.0, 9.0), ("r", 55.01, 9.0)], [
+        ("o", "s", "offer", "gypsum", 100, "t/yr"), ("n", "r", "need", "gypsum", 100, "t/yr")])
+    cands = build_candidates(reg, rulebook=rules, transport=make_transport())
+    co2 = solve(cands, SolveParams(objective="co2"))
+    assert co2.exchanges.empty
+    for listing in ("o", "n"):
+        assert co2.unmatched.loc[listing, "reason"] == (
+            "its 1 candidate(s) in reach gain nothing under objective 'co2': for all of them the figure it counts "
+            "(co2e_t) is unknown (no cited factor), which counts as nothing")
