@@ -16,10 +16,11 @@ DIRECTIVE_FIELDS = ("action", "offer_id", "need_id", "supplier_id", "receiver_id
 
 def material_in_classes(material_key: str, classes: list[str]) -> bool:
     """A listing's material is one of ``classes``: a class id, or an EWC code, sub-chapter or chapter."""
-    compact = material_key.replace(" ", "")
+    compact = material_key.replace(" ", "").rstrip("*")
     for wanted in classes:
         wanted = wanted.strip().lower()
-        if material_key == wanted or (compact.isdigit() and compact.startswith(wanted.replace(" ", ""))):
+        code = wanted.replace(" ", "").rstrip("*")  # a code's hazard star, as the check accepts it
+        if material_key == wanted or (compact.isdigit() and code.isdigit() and compact.startswith(code)):
             return True
     return False
 

@@ -423,3 +423,13 @@ def test_proposal_explanations_are_the_engine_explanation(region):
     assert len(frame) == 2
     assert list(frame["explanation"]) == list(explain_exchanges(frame, round_["objective"]))
     assert all(text.startswith("rule ") for text in frame["explanation"])
+
+
+def test_a_round_scope_names_hazardous_codes_with_or_without_their_star():
+    from service.rounds.snapshot import check_material_classes, material_in_classes
+
+    assert check_material_classes(["10 01 04*", "100104", "10 01", "gypsum"]) == []
+    for wanted in ("10 01 04*", "10 01 04", "100104*", "10 01", "10"):
+        assert material_in_classes("10 01 04", [wanted]), wanted
+    assert not material_in_classes("10 01 05", ["10 01 04*"])
+    assert material_in_classes("gypsum", ["Gypsum"]) and not material_in_classes("gypsum", ["10"])
