@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.records import registry_from_records, weights_of
 from service.db.engine import begin_consistent_read
-from service.db.models import Exchange, Proposal, Round, utcnow
+from service.db.models import Exchange, Listing, Proposal, Round, utcnow
 from service.rounds import proposals
 from service.rounds.snapshot import DIRECTIVE_FIELDS, build_snapshot
 from solvers.matching import match
@@ -60,6 +60,22 @@ CANCELLED = "cancelled on request"
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
+
+
+#: Ids looked up per query when a finished round checks which of its listings are still there.
+PRESENT_BATCH = 5000
+
+
+def _of_present_listings(session: Session, rows: list[dict]) -> list[dict]:
+    """The proposal rows whose offer and need listings (and so their companies, whose deletion
+    takes their listings) are still stored: a listing deleted while the round ran gets no proposal
+    that its company, or a newcomer later listed under the same id, could accept."""
+    wanted = list({row["offer_id"] for row in rows} | {row["need_id"] for row in rows})
+    present: set[str] = set()
+    for start in range(0, len(wanted), PRESENT_BATCH):
+        present.update(session.scalars(select(Listing.listing_id).where(
+            Listing.listing_id.in_(wanted[start:start + PRESENT_BATCH]))))
+    return [row for row in rows if row["offer_id"] in present and row["need_id"] in present]
 
 
 class LostClaimError(Exception):
@@ -363,6 +379,7 @@ class RoundJobs:
                             .values(status="superseded", version=Proposal.version + 1)
                             .execution_options(synchronize_session=False))
             rows = proposals.proposals_from(exchanges, round_id, run_number, solve_params.objective, exchanged)
+            rows = _of_present_listings(session, rows)
             if rows:
                 session.execute(insert(Proposal.__table__), rows)
 

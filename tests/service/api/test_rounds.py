@@ -433,3 +433,26 @@ def test_a_round_scope_names_hazardous_codes_with_or_without_their_star():
         assert material_in_classes("10 01 04", [wanted]), wanted
     assert not material_in_classes("10 01 05", ["10 01 04*"])
     assert material_in_classes("gypsum", ["Gypsum"]) and not material_in_classes("gypsum", ["10"])
+
+
+def test_a_listing_deleted_while_the_round_runs_gets_no_proposal(region, monkeypatch):
+    """Its company, or a newcomer listed later under the same id, could otherwise accept one."""
+    real = runner.match
+
+    def slow(*, progress=None, **arguments):
+        for step in range(150):
+            progress("candidates", step, 150)
+            time.sleep(0.01)
+        return real(**arguments)
+
+    monkeypatch.setattr(runner, "match", slow)
+    api, fac = region.api, region.facilitator
+    round_id = api.client.post(f"{V1}/rounds", json={"name": "slow"}, headers=fac).json()["id"]
+    deadline = time.monotonic() + 30
+    while api.client.get(f"{V1}/rounds/{round_id}", headers=fac).json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert api.client.delete(f"{V1}/listings/boardco-gypsum", headers=fac).status_code == 204
+    assert api.wait(round_id, fac)["status"] == "succeeded"
+    stored = _proposals(region, fac, round_id=round_id)
+    assert stored and all("boardco-gypsum" not in (p["offer_id"], p["need_id"]) for p in stored)
