@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.api.auth import Principal, Role, authenticate
 from service.db.models import AuditEntry, Company, Exchange, Listing, Proposal
-from service.db.queries import OPEN_PROPOSALS
+from service.db.queries import OPEN_PROPOSALS, lock_listings
 from service.settings import Settings
 from symbiosis.errors import ConflictError, InputError, PermissionDeniedError, Problem
 
@@ -149,6 +149,11 @@ def delete_unless_active(session: Session, principal: Principal, row: Company | 
         ``refusal`` with ``{active}`` replaced by the id of an active exchange that uses the row.
     """
     entity, key = ("company", row.company_id) if isinstance(row, Company) else ("listing", row.listing_id)
+    # Locked first, so that an exchange starting beside the delete is seen (or waits for it).
+    if entity == "company":
+        lock_listings(session, company_id=key)
+    else:
+        lock_listings(session, [key])
     active = session.scalar(select(Exchange.id).where(Exchange.status == "active", or_(*(c == key for c in uses))))
     if active is not None:
         raise ConflictError(refusal.format(active=active))

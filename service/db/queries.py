@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Exchange
+from service.db.models import Exchange, Listing
 
 ACTIVE = "active"
 #: Proposals not yet decided: drafts and those sent to the companies.
 OPEN_PROPOSALS = ("draft", "sent")
+
+
+def lock_listings(session: Session, listing_ids: Iterable[str] = (), company_id: str | None = None) -> None:
+    """Take the write lock on listings before checking what their active exchanges allow: a no-op
+    update, which makes SQLite begin its write transaction (writers wait for each other) and
+    PostgreSQL lock the rows, so that an edit, a delete and an exchange's start on the same listing
+    see each other's result instead of all checking the state before. Listings one by one in id
+    order (so two callers never wait for each other in a circle), or a company's all at once."""
+    for listing_id in sorted(set(listing_ids)):
+        session.execute(update(Listing).where(Listing.listing_id == listing_id).values(version=Listing.version)
+                        .execution_options(synchronize_session=False))
+    if company_id is not None:
+        session.execute(update(Listing).where(Listing.company_id == company_id).values(version=Listing.version)
+                        .execution_options(synchronize_session=False))
 
 
 def used_quantities(session: Session, listing_ids: Iterable[str] | None = None,

@@ -18,7 +18,7 @@ from service.api.paging import page, where_given
 from service.api.records import LISTING_FIELDS, validate_listing
 from service.api.schemas.listings import ListingCreate, ListingPublic, ListingsPublic, ListingUpdate
 from service.db.models import Company, Exchange, Listing
-from service.db.queries import FIXED_BY_EXCHANGES, fixed_changes, open_quantity, used_quantities
+from service.db.queries import FIXED_BY_EXCHANGES, fixed_changes, lock_listings, open_quantity, used_quantities
 from symbiosis.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem
 
 router = APIRouter(prefix="/listings", tags=["listings"])
@@ -96,7 +96,11 @@ def update_listing(listing_id: TextId, body: ListingUpdate, session: SessionDep,
                    principal: FacilitatorOrCompanyDep, response: Response,
                    if_match: IfMatch = None) -> ListingPublic:  # type: ignore[valid-type]
     """Change some fields. Send the version you edited (If-Match or ``version``); 409 if it moved on."""
-    listing = visible_listing(session, principal, listing_id)
+    visible_listing(session, principal, listing_id)
+    lock_listings(session, [listing_id])  # what exchanges use is read after any that start beside it
+    listing = session.get(Listing, listing_id, populate_existing=True)
+    if listing is None:
+        raise NotFoundError("listing", listing_id)
     changes = body.model_dump(exclude_unset=True)
     check_version(listing.version, expected_version(if_match, changes.pop("version", None)), f"listing {listing_id!r}")
     current = {name: getattr(listing, name) for name in LISTING_FIELDS}

@@ -18,7 +18,7 @@ from service.api.schemas.proposals import (
     Counterpart, DeclineBody, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
 from service.db.models import FLOW_COLUMNS, Company, Exchange, Listing, Proposal, utcnow
-from service.db.queries import used_quantities
+from service.db.queries import lock_listings, used_quantities
 from symbiosis.data import read_dataset
 from symbiosis.errors import ConflictError, NotFoundError
 
@@ -121,9 +121,11 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
     caller's own listing, never the other side's, who stays anonymous until the exchange starts."""
     sides = ((p.offer_id, "offer", p.supplier_id, p.material, p.quantity_canonical),
              (p.need_id, "need", p.receiver_id, p.need_material, p.need_quantity_canonical))
-    # Both listings are locked (offer first, as every acceptance does) before their use is summed, so
-    # that two proposals accepted at the same moment cannot both take the last open quantity.
-    listings = {listing_id: session.get(Listing, listing_id, with_for_update=True) for listing_id, *_ in sides}
+    # Both listings are locked (in id order, as every edit, delete and acceptance locks them) before
+    # their use is summed, so that two proposals accepted at the same moment cannot both take the
+    # last open quantity, nor an edit lower it, or a delete remove it, beside an acceptance.
+    lock_listings(session, [p.offer_id, p.need_id])
+    listings = {listing_id: session.get(Listing, listing_id, populate_existing=True) for listing_id, *_ in sides}
     used = used_quantities(session, [p.offer_id, p.need_id])
     for listing_id, kind, company_id, material, amount in sides:
         whose = f"your listing {listing_id!r}" if company_id == principal.company_id else "the other side's listing"

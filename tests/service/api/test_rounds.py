@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.db.models import Proposal, Round
 from service.rounds import proposals, runner
@@ -456,3 +456,64 @@ def test_a_listing_deleted_while_the_round_runs_gets_no_proposal(region, monkeyp
     assert api.wait(round_id, fac)["status"] == "succeeded"
     stored = _proposals(region, fac, round_id=round_id)
     assert stored and all("boardco-gypsum" not in (p["offer_id"], p["need_id"]) for p in stored)
+
+
+@pytest.mark.parametrize("edit", ["lower", "delete"])
+def test_an_edit_or_delete_beside_an_acceptance_never_over_commits_a_listing(region, monkeypatch, edit):
+    """The receiver lowers its need (or the supplier deletes its offer) while the other side's
+    acceptance starts the exchange; the edit's check of what exchanges use is slowed down to widen
+    the window. Whichever comes first wins; the other is refused: never an exchange over a lowered
+    quantity or on a deleted listing."""
+    import threading
+
+    import service.api.deps as deps
+    import service.api.routes.listings as listing_routes
+
+    api, fac, keys = region.api, region.facilitator, region.companies
+    round_id = _run_round(region)["id"]
+    assert api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac).status_code == 200
+    proposal = next(p for p in _proposals(region, fac, round_id=round_id) if p["need_id"] == "gyproc-gypsum")
+    assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["asnaes"]).status_code == 200
+    armed = threading.Event()
+    module, name = (listing_routes, "used_quantities") if edit == "lower" else (deps, "update")
+    real = getattr(module, name)
+
+    def slow(*args, **kwargs):  # the app runs requests in its own thread: the flag says whose call it is
+        if edit == "delete" and armed.is_set():
+            armed.clear()
+            time.sleep(1.0)
+        found = real(*args, **kwargs)
+        if edit == "lower" and armed.is_set():
+            armed.clear()
+            time.sleep(1.0)
+        return found
+
+    monkeypatch.setattr(module, name, slow)
+    done = {}
+
+    def editor() -> None:
+        if edit == "lower":
+            etag = api.client.get(f"{V1}/listings/gyproc-gypsum", headers=keys["gyproc"]).headers["etag"]
+            armed.set()
+            done["edit"] = api.client.patch(f"{V1}/listings/gyproc-gypsum", json={"quantity": 40000},
+                                            headers={**keys["gyproc"], "If-Match": etag})
+        else:
+            armed.set()
+            done["edit"] = api.client.delete(f"{V1}/listings/asnaes-gypsum", headers=keys["asnaes"])
+
+    thread = threading.Thread(target=editor, name="editor")
+    thread.start()
+    time.sleep(0.3)
+    accepted = api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys["gyproc"])
+    thread.join()
+    # The loser is refused: 409, or on PostgreSQL possibly 503 (its transaction lost a serialization
+    # race; the client retries and then gets the 409).
+    assert {accepted.status_code, done["edit"].status_code} & {409, 503}, (accepted.text, done["edit"].text)
+    assert {accepted.status_code, done["edit"].status_code} - {409, 503} <= {200, 204}
+    with api.app.state.sessions() as session:
+        rows = session.execute(text("SELECT offer_id, need_id, quantity_canonical, need_quantity_canonical "
+                                    "FROM exchanges WHERE status = 'active'")).all()
+        listings = dict(session.execute(text("SELECT listing_id, quantity_canonical FROM listings")).all())
+    for offer_id, need_id, quantity, need_quantity in rows:
+        assert offer_id in listings and need_id in listings
+        assert quantity <= listings[offer_id] * (1 + 1e-9) and need_quantity <= listings[need_id] * (1 + 1e-9)
