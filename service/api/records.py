@@ -44,13 +44,22 @@ def listing_record(listing: Listing | dict) -> dict[str, str]:
 
 
 def open_listing_record(record: dict[str, str], quantity: float, quantity_canonical: float,
-                        min_lot: float | None, used_canonical: float) -> dict[str, str] | None:
+                        min_lot: float | None, used_canonical: float, partners: int = 0) -> dict[str, str] | None:
     """A listing's record with the quantity active exchanges leave open (``used_canonical`` of its
     canonical quantity is taken), or None when nothing is open; a minimum lot larger than the open
-    rest is dropped, so the engine decides without it."""
+    rest is dropped, so the engine decides without it. ``partners`` active exchanges count against
+    its partner limit (the record keeps the partners left; none left: None), and an all-or-nothing
+    listing with an exchange is closed (None)."""
     left = open_quantity(quantity, quantity_canonical, used_canonical)
     if left <= quantity * EXHAUSTED_SHARE:
         return None
+    if partners > 0 and record.get("all_or_nothing") == "yes":
+        return None
+    if partners > 0 and record.get("max_partners"):
+        remaining = int(float(record["max_partners"])) - partners
+        if remaining <= 0:
+            return None
+        record = {**record, "max_partners": str(remaining)}
     record = {**record, "quantity": to_text(left)}
     if min_lot is not None and "min_lot" in record and min_lot > left:
         record["min_lot"] = ""

@@ -48,6 +48,22 @@ def used_quantities(session: Session, listing_ids: Iterable[str] | None = None,
     return used
 
 
+def partner_counts(session: Session, listing_ids: Iterable[str] | None = None,
+                   exclude_round: int | None = None) -> dict[str, int]:
+    """Active exchanges per listing (offers and needs), as :func:`used_quantities` sums them."""
+    ids = None if listing_ids is None else list(listing_ids)
+    counts: dict[str, int] = {}
+    for column in (Exchange.offer_id, Exchange.need_id):
+        query = select(column, func.count()).where(Exchange.status == ACTIVE).group_by(column)
+        if ids is not None:
+            query = query.where(column.in_(ids))
+        if exclude_round is not None:
+            query = query.where(Exchange.round_id != exclude_round)
+        for listing_id, count in session.execute(query):
+            counts[listing_id] = counts.get(listing_id, 0) + int(count)
+    return counts
+
+
 #: What an active exchange fixes about each of its listings, with the words a refusal uses: it was
 #: proposed for that side, that material class and a quantity in that unit's dimension.
 FIXED_BY_EXCHANGES: dict[str, str] = {"kind": "kind", "material_key": "material", "canonical_unit": "unit"}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.api.records import company_record, listing_record, open_listing_record, to_text
 from service.db.models import Company, Exchange, Listing, Proposal, Round
-from service.db.queries import used_quantities
+from service.db.queries import partner_counts, used_quantities
 from symbiosis.materials import default_catalog
 
 #: The columns of a directives table, as in a directives file.
@@ -84,20 +84,22 @@ def build_snapshot(session: Session, round_: Round) -> dict:
     companies, listings = _scope_listings(session, round_)
     ids = [item.listing_id for item in listings]
     others = used_quantities(session, ids, exclude_round=round_.id)
+    other_partners = partner_counts(session, ids, exclude_round=round_.id)
     own = list(session.scalars(select(Exchange).where(Exchange.round_id == round_.id, Exchange.status == "active")
                                .order_by(Exchange.id)))
     locked = own
     while True:
-        used = dict(others)
+        used, partners = dict(others), dict(other_partners)
         for exchange in own:
             if exchange not in locked:
                 for listing_id, amount in ((exchange.offer_id, exchange.quantity_canonical),
                                            (exchange.need_id, exchange.need_quantity_canonical)):
                     used[listing_id] = used.get(listing_id, 0.0) + amount
+                    partners[listing_id] = partners.get(listing_id, 0) + 1
         records = []
         for item in listings:
             record = open_listing_record(listing_record(item), item.quantity, item.quantity_canonical, item.min_lot,
-                                         used.get(item.listing_id, 0.0))
+                                         used.get(item.listing_id, 0.0), partners.get(item.listing_id, 0))
             if record is not None:
                 records.append(record)
         in_snapshot = {r["listing_id"] for r in records}

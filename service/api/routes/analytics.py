@@ -47,7 +47,7 @@ from service.api.schemas.analytics import (
     ResilienceRequest, ScenarioCreate, ScenarioPublic, ScenariosPublic, TablePublic,
 )
 from service.db.models import Company, Exchange, Listing, Proposal, Round, ScenarioRun
-from service.db.queries import used_quantities
+from service.db.queries import partner_counts, used_quantities
 from service.results_workbook import XLSX
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
@@ -161,13 +161,14 @@ def _registry(session: Session, region: RegionData, *, open_only: bool):
     if not len(region.companies) or not rows:
         raise ConflictError("the region has no companies or no listings to analyse yet")
     used = used_quantities(session) if open_only else {}
+    partners = partner_counts(session) if open_only else {}
     records = []
     for row in rows:
         fields = dict(zip(names, row))
         record = listing_record(fields)
         if open_only:
             record = open_listing_record(record, fields["quantity"], fields["quantity_canonical"], fields["min_lot"],
-                                         used.get(fields["listing_id"], 0.0))
+                                         used.get(fields["listing_id"], 0.0), partners.get(fields["listing_id"], 0))
         if record is not None:
             records.append(record)
     if not records:

@@ -18,7 +18,7 @@ from service.api.schemas.proposals import (
     Counterpart, DeclineBody, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
 from service.db.models import FLOW_COLUMNS, Company, Exchange, Listing, Proposal, utcnow
-from service.db.queries import lock_listings, used_quantities
+from service.db.queries import lock_listings, partner_counts, used_quantities
 from symbiosis.data import read_dataset
 from symbiosis.errors import ConflictError, NotFoundError
 
@@ -127,6 +127,7 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
     lock_listings(session, [p.offer_id, p.need_id])
     listings = {listing_id: session.get(Listing, listing_id, populate_existing=True) for listing_id, *_ in sides}
     used = used_quantities(session, [p.offer_id, p.need_id])
+    partners = partner_counts(session, [p.offer_id, p.need_id])
     for listing_id, kind, company_id, material, amount in sides:
         whose = f"your listing {listing_id!r}" if company_id == principal.company_id else "the other side's listing"
         listing = listings[listing_id]
@@ -136,6 +137,13 @@ def _start_exchange(session: Session, principal: Principal, p: Proposal) -> None
             raise ConflictError(f"{whose} was changed since the proposal (it is now {listing.kind} of "
                                 f"{listing.material_key})" if company_id == principal.company_id else
                                 f"{whose} was changed since the proposal; the round must be run again")
+        taken = partners.get(listing_id, 0)
+        if taken and (listing.all_or_nothing or (listing.max_partners is not None and taken >= listing.max_partners)):
+            if company_id != principal.company_id:
+                raise ConflictError(f"{whose} can take no further partner; the round must be run again")
+            rule = ("takes all or nothing from one partner" if listing.all_or_nothing
+                    else f"takes at most {listing.max_partners} partner(s)")
+            raise ConflictError(f"{whose} {rule} and already has {taken} active exchange(s)")
         if used.get(listing_id, 0.0) + amount > listing.quantity_canonical * (1 + 1e-9):
             raise ConflictError(f"{whose} no longer has enough open quantity for this proposal "
                                 "(another exchange took it, or the quantity was lowered); the round must be run again")

@@ -517,3 +517,45 @@ def test_an_edit_or_delete_beside_an_acceptance_never_over_commits_a_listing(reg
     for offer_id, need_id, quantity, need_quantity in rows:
         assert offer_id in listings and need_id in listings
         assert quantity <= listings[offer_id] * (1 + 1e-9) and need_quantity <= listings[need_id] * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("limit", [{"max_partners": 1}, {"all_or_nothing": True}])
+def test_partner_limits_hold_across_rounds(region, limit):
+    """An offer that takes one partner (or all or nothing) and has its exchange from round 1 is not
+    proposed again in round 2, and a proposal that would break the limit cannot be accepted."""
+    api, fac, keys = region.api, region.facilitator, region.companies
+    etag = api.client.get(f"{V1}/listings/asnaes-gypsum", headers=fac).headers["etag"]
+    quantity = {"quantity": 100000} if "all_or_nothing" in limit else {}
+    changed = api.client.patch(f"{V1}/listings/asnaes-gypsum", json={**limit, **quantity},
+                               headers={**fac, "If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    first = _run_round(region)
+    assert api.client.post(f"{V1}/rounds/{first['id']}/send", headers=fac).status_code == 200
+    [proposal] = _proposals(region, fac, round_id=first["id"])
+    for side in ("supplier_id", "receiver_id"):
+        assert api.client.post(f"{V1}/proposals/{proposal['id']}/accept", headers=keys[proposal[side]]).status_code == 200
+    # More supply than the exchange takes, and a second need in reach: still no second partner.
+    etag = api.client.get(f"{V1}/listings/asnaes-gypsum", headers=fac).headers["etag"]
+    assert api.client.patch(f"{V1}/listings/asnaes-gypsum", json={"quantity": 500000},
+                            headers={**fac, "If-Match": etag}).status_code == 200
+    second = _run_round(region, {"name": "again"})
+    assert second["status"] in ("succeeded", "failed")
+    assert all(p["offer_id"] != "asnaes-gypsum" for p in _proposals(region, fac, round_id=second["id"]))
+    exchanges = api.client.get(f"{V1}/exchanges", headers=fac).json()["data"]
+    assert [e["offer_id"] for e in exchanges if e["status"] == "active"] == ["asnaes-gypsum"]
+
+
+def test_accepting_a_proposal_that_would_break_a_partner_limit_is_refused(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    first = _run_round(region)
+    assert api.client.post(f"{V1}/rounds/{first['id']}/send", headers=fac).json() == {"sent": 2}
+    etag = api.client.get(f"{V1}/listings/asnaes-gypsum", headers=fac).headers["etag"]
+    assert api.client.patch(f"{V1}/listings/asnaes-gypsum", json={"max_partners": 1},
+                            headers={**fac, "If-Match": etag}).status_code == 200
+    one, two = _proposals(region, fac, round_id=first["id"])
+    for side in ("supplier_id", "receiver_id"):
+        assert api.client.post(f"{V1}/proposals/{one['id']}/accept", headers=keys[one[side]]).status_code == 200
+    assert api.client.post(f"{V1}/proposals/{two['id']}/accept", headers=keys[two["receiver_id"]]).status_code == 200
+    refused = api.client.post(f"{V1}/proposals/{two['id']}/accept", headers=keys["asnaes"])
+    assert refused.status_code == 409
+    assert "your listing 'asnaes-gypsum' takes at most 1 partner(s) and already has 1 active exchange(s)" in refused.text
