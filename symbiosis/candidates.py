@@ -332,6 +332,13 @@ def _check_pairs(
         minimum = np.zeros(len(arcs))
         minimum[held] = lock_min.reindex(keys).fillna(0.0).to_numpy(dtype=float)
         arcs["lock_min"] = minimum  # only with locks: without, no arc has a minimum
+        if "max_quantity" in directives.locks and directives.locks["max_quantity"].notna().any():
+            # A lock's maximum caps its arc, so that every engine keeps the pair at or below it.
+            lock_max = directives.locks.set_index(["offer_id", "need_id"])["max_quantity"].astype(float)
+            most = lock_max.reindex(keys).to_numpy(dtype=float)
+            upper = arcs["upper"].to_numpy(dtype=float).copy()
+            upper[held] = np.fmin(upper[held], most)
+            arcs["upper"] = upper
     unmatched = _explain_unmatched(offers, needs, matches, rulebook, tried, arcs, catalog, region_materials)
     return Candidates(arcs=arcs, offers=offers, needs=needs, unmatched=unmatched)
 

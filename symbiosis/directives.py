@@ -14,7 +14,10 @@ from symbiosis.materials import MaterialCatalog, default_catalog
 from symbiosis.numbers import check_locale, parse_number
 from symbiosis.registry import MACHINE_LOCALE, Registry, cell_text, drop_blank_rows, read_csv_table
 
-DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
+#: The columns of :attr:`Directives.locks` (quantities in canonical offer units; no maximum: NaN).
+LOCK_COLUMNS = ["offer_id", "need_id", "min_quantity", "max_quantity", "label"]
+DIRECTIVE_COLUMNS: tuple[str, ...] = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity",
+                                      "max_quantity")
 WEIGHT_COLUMNS: tuple[str, ...] = ("kind", "name", "weight")
 
 
@@ -33,7 +36,7 @@ class Directives:
         ``supplier_id``, ``receiver_id``, ``label``: no exchange between them, either way.
     """
 
-    locks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["offer_id", "need_id", "min_quantity", "label"]))
+    locks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOCK_COLUMNS))
     forbidden_pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["offer_id", "need_id", "label"]))
     forbidden_companies: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["supplier_id", "receiver_id", "label"])
@@ -70,14 +73,15 @@ def read_directives(
     source: str | Path | pd.DataFrame, registry: Registry, *, label: str | None = None, locale: str | None = None,
 ) -> Directives:
     """Validate a directives table (columns ``action``, ``offer_id``, ``need_id``, ``supplier_id``,
-    ``receiver_id``, ``min_quantity``) against a registry.
+    ``receiver_id``, ``min_quantity``, ``max_quantity``) against a registry.
 
     - ``lock`` needs ``offer_id`` and ``need_id`` (an offer and a need); ``min_quantity`` (optional)
-      is in the offer's own unit.
+      is the least the pair carries and ``max_quantity`` (optional, at least the minimum) the most,
+      both in the offer's own unit.
     - ``forbid`` takes either ``offer_id`` and ``need_id``, or ``supplier_id`` and ``receiver_id``
       (company ids; no exchange between the two companies either way).
 
-    ``locale`` (``da`` or ``en``) is how a ``min_quantity`` written as text is read, as the
+    ``locale`` (``da`` or ``en``) is how a quantity written as text is read, as the
     listings' numbers are (:func:`symbiosis.numbers.parse_number`). Without it, a file's cell that
     reads differently in the two notations (``1.500``, ``0,5`` reads the same) is a row error naming
     both readings; a table built in code is in English notation, as programs write numbers. Fully
@@ -99,6 +103,7 @@ def read_directives(
         if column not in frame.columns:
             frame[column] = ""
     quantities = frame["min_quantity"].to_numpy(dtype=object)
+    maxima = frame["max_quantity"].to_numpy(dtype=object)
     # cells as the listings' are read: an id typed as a number (10, or 10.0 in a column with gaps) is "10"
     frame = frame[list(DIRECTIVE_COLUMNS)].apply(lambda column: column.map(cell_text)).astype(str)
     frame["action"] = frame["action"].str.lower()
@@ -144,17 +149,34 @@ def read_directives(
                 except ValueError as exc:
                     quantity = 0.0
                     problems.append(Problem(name, line, "min_quantity", str(exc)))
+        most = float("nan")
+        if row.max_quantity:
+            if row.action != "lock":
+                problems.append(Problem(name, line, "max_quantity", "only a lock takes a max_quantity"))
+            else:
+                try:
+                    most = _non_negative(maxima[pos], locale)
+                except ValueError as exc:
+                    problems.append(Problem(name, line, "max_quantity", str(exc)))
+                else:
+                    if most <= 0:
+                        problems.append(Problem(name, line, "max_quantity",
+                                                "must be more than 0 (to keep the pair out, forbid it)"))
+                    elif most < quantity:
+                        problems.append(Problem(name, line, "max_quantity",
+                                                f"{most:g} is less than the min_quantity {quantity:g}"))
         if len(problems) > bad:
             continue
         if row.action == "lock":
             factor = listings.at[row.offer_id, "unit_factor"]
-            locks.append({"offer_id": row.offer_id, "need_id": row.need_id, "min_quantity": quantity * factor, "label": where})
+            locks.append({"offer_id": row.offer_id, "need_id": row.need_id, "min_quantity": quantity * factor,
+                          "max_quantity": most * factor, "label": where})
         elif by_pair:
             pairs.append({"offer_id": row.offer_id, "need_id": row.need_id, "label": where})
         else:
             company_pairs.append({"supplier_id": row.supplier_id, "receiver_id": row.receiver_id, "label": where})
     result = Directives(
-        locks=pd.DataFrame(locks, columns=["offer_id", "need_id", "min_quantity", "label"]),
+        locks=pd.DataFrame(locks, columns=LOCK_COLUMNS),
         forbidden_pairs=pd.DataFrame(pairs, columns=["offer_id", "need_id", "label"]),
         forbidden_companies=pd.DataFrame(company_pairs, columns=["supplier_id", "receiver_id", "label"]),
     )

@@ -163,7 +163,7 @@ def match(
     time_limit: Annotated[Optional[float], typer.Option(
         "--time-limit", min=0.1, help="Seconds per LP or MILP solve.")] = None,
     directives: Annotated[Optional[Path], typer.Option("--directives", help=(
-        "CSV of lock/forbid directives (action, offer_id, need_id, supplier_id, receiver_id, min_quantity)."))] = None,
+        "CSV of lock/forbid directives (action, offer_id, need_id, supplier_id, receiver_id, min_quantity, max_quantity)."))] = None,
     weights: Annotated[Optional[Path], typer.Option(
         "--weights", help="CSV of objective weights (kind: indicator or material, name, weight).")] = None,
     milp_engine: Annotated[Optional[MilpEngineChoice], typer.Option(

@@ -11,7 +11,7 @@ from service.db.queries import partner_counts, used_quantities
 from symbiosis.materials import default_catalog
 
 #: The columns of a directives table, as in a directives file.
-DIRECTIVE_FIELDS = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity")
+DIRECTIVE_FIELDS = ("action", "offer_id", "need_id", "supplier_id", "receiver_id", "min_quantity", "max_quantity")
 
 
 def material_in_classes(material_key: str, classes: list[str]) -> bool:
@@ -59,13 +59,14 @@ def _scope_listings(session: Session, round_: Round) -> tuple[dict[str, Company]
 
 def _run_directives(session: Session, round_: Round, listings: list[Listing], in_snapshot: set[str],
                     locked: list[Exchange]) -> list[dict]:
-    """The round's own directives, plus a lock for each exchange of its earlier runs in ``locked`` and
-    a forbid for each proposal declined in them."""
+    """The round's own directives, plus a lock at its quantity for each exchange of its earlier runs
+    in ``locked`` and a forbid for each proposal declined in them."""
     directives = [dict(d) for d in round_.directives or []]
     factor = {item.listing_id: item.quantity / item.quantity_canonical for item in listings}
-    for exchange in locked:
+    for exchange in locked:  # held exactly at its quantity: more on the pair would be proposed to no one
+        quantity = exchange.quantity_canonical * factor[exchange.offer_id]
         directives.append({"action": "lock", "offer_id": exchange.offer_id, "need_id": exchange.need_id,
-                           "min_quantity": exchange.quantity_canonical * factor[exchange.offer_id]})
+                           "min_quantity": quantity, "max_quantity": quantity})
     declined = session.execute(select(Proposal.offer_id, Proposal.need_id).where(
         Proposal.round_id == round_.id, Proposal.status == "declined").distinct()).all()
     for offer_id, need_id in declined:

@@ -110,3 +110,25 @@ def test_ids_typed_as_numbers_match_as_the_listings_ids_do():
                                                {"action": "forbid", "supplier_id": 1, "receiver_id": 2}]), registry)
     assert directives.forbidden_pairs[["offer_id", "need_id"]].values.tolist() == [["10", "11"]]
     assert directives.forbidden_companies[["supplier_id", "receiver_id"]].values.tolist() == [["1", "2"]]
+
+
+def test_a_lock_s_max_quantity_caps_the_pair_and_is_checked(tmp_path, registry):
+    """o1 (5,000 t) would fill n2 (4,000 t) and n1 (1,000 of 2,000 t); a lock of o1 -> n2 between
+    1,000 and 2,500 t keeps that pair at 2,500 t and sends the rest to n1."""
+    from solvers.matching import match
+
+    header = "action,offer_id,need_id,supplier_id,receiver_id,min_quantity,max_quantity\n"
+    directives = read_directives(_file(tmp_path, header + "lock,o1,n2,,,1000,2500\n"), registry)
+    assert directives.locks[["min_quantity", "max_quantity"]].values.tolist() == [[1000.0, 2500.0]]
+    flows = match(registry=registry, directives=directives).result.exchanges.set_index("need_id")["quantity"]
+    assert flows.to_dict() == {"n1": pytest.approx(2000.0), "n2": pytest.approx(2500.0)}
+    exact = read_directives(_file(tmp_path, header + "lock,o1,n2,,,1500,1500\n"), registry)
+    flows = match(registry=registry, directives=exact).result.exchanges.set_index("need_id")["quantity"]
+    assert flows["n2"] == pytest.approx(1500.0)
+    bad = header + "lock,o1,n2,,,3000,2000\nforbid,o1,n1,,,,100\nlock,o1,n1,,,,0\n"
+    with pytest.raises(InputError) as info:
+        read_directives(_file(tmp_path, bad), registry)
+    assert [(p.row, p.column, p.reason) for p in info.value.problems] == [
+        (2, "max_quantity", "2000 is less than the min_quantity 3000"),
+        (3, "max_quantity", "only a lock takes a max_quantity"),
+        (4, "max_quantity", "must be more than 0 (to keep the pair out, forbid it)")]

@@ -80,6 +80,8 @@ class Directive(Strict):
     receiver_id: Id | None = None
     min_quantity: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         None, description="For a lock: the least quantity (offer unit) the pair must carry.")
+    max_quantity: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="For a lock: the most the pair may carry (offer unit), at least min_quantity.")
 
     @model_validator(mode="after")
     def _check_parts(self) -> Directive:
@@ -92,6 +94,10 @@ class Directive(Strict):
             raise ValueError("give offer_id and need_id, or supplier_id and receiver_id")
         if self.min_quantity is not None and self.action != "lock":
             raise ValueError("only a lock takes a min_quantity")
+        if self.max_quantity is not None and self.action != "lock":
+            raise ValueError("only a lock takes a max_quantity")
+        if self.max_quantity is not None and self.min_quantity is not None and self.max_quantity < self.min_quantity:
+            raise ValueError("max_quantity is less than min_quantity")
         return self
 
 

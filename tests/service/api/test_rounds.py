@@ -559,3 +559,25 @@ def test_accepting_a_proposal_that_would_break_a_partner_limit_is_refused(region
     refused = api.client.post(f"{V1}/proposals/{two['id']}/accept", headers=keys["asnaes"])
     assert refused.status_code == 409
     assert "your listing 'asnaes-gypsum' takes at most 1 partner(s) and already has 1 active exchange(s)" in refused.text
+
+
+def test_a_re_run_holds_the_round_s_exchanges_at_their_quantity(region):
+    """After gyproc raises its need, a re-run neither puts more on the exchanged pair (which no
+    proposal would carry) nor leaves boardco 'outbid' by it: the rest of the offer is proposed."""
+    api, fac, keys = region.api, region.facilitator, region.companies
+    first = _run_round(region)
+    assert api.client.post(f"{V1}/rounds/{first['id']}/send", headers=fac).json() == {"sent": 2}
+    gyproc = next(p for p in _proposals(region, fac, round_id=first["id"]) if p["need_id"] == "gyproc-gypsum")
+    for side in ("supplier_id", "receiver_id"):
+        assert api.client.post(f"{V1}/proposals/{gyproc['id']}/accept", headers=keys[gyproc[side]]).status_code == 200
+    etag = api.client.get(f"{V1}/listings/gyproc-gypsum", headers=fac).headers["etag"]
+    assert api.client.patch(f"{V1}/listings/gyproc-gypsum", json={"quantity": 300000},
+                            headers={**fac, "If-Match": etag}).status_code == 200
+    assert api.client.post(f"{V1}/rounds/{first['id']}/run", headers=fac).status_code == 202
+    again = api.wait(first["id"], fac)
+    assert again["status"] == "succeeded", again
+    open_ = [p for p in _proposals(region, fac, round_id=first["id"]) if p["status"] in ("draft", "sent")]
+    assert [(p["offer_id"], p["need_id"], p["quantity"]) for p in open_] == [("asnaes-gypsum", "boardco-gypsum", 30000)]
+    assert again["summary"]["counts"]["exchanges"] == 2
+    unmatched = api.client.get(f"{V1}/rounds/{first['id']}/unmatched", headers=fac).json()["data"]
+    assert all(u["listing_id"] != "boardco-gypsum" for u in unmatched)
