@@ -157,6 +157,9 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     ("19 09 03", "calcium-carbonate", "softening-sludge-to-calcium-carbonate"),
     ("16 08 04", "cement-raw-material", "fcc-catalyst-to-cement-raw-meal"),
     ("19 12 12", "refuse-derived-fuel", "sorting-residue-to-energy-recovery"),
+    ("13 02 05", "liquid-fuel", "used-oil-130205-to-liquid-fuel"),
+    ("13 02 06", "liquid-fuel", "used-oil-130206-to-liquid-fuel"),
+    ("13 02 07", "liquid-fuel", "used-oil-130207-to-liquid-fuel"),
 ])
 def test_common_list_of_waste_entries_have_the_route_of_their_material(offer, need, rule):
     """Entries that name a known material from another source (end-of-life vehicles, shredders,
