@@ -4,7 +4,8 @@ A query is split into words; each word is matched against the words of every ent
 prefix or part of a longer word (Danish compounds; a word of three letters only as the end of a
 word of a Danish class name), or fuzzily (``difflib`` similarity of at least
 :data:`FUZZY_CUTOFF`, so ``flyash`` or ``gypsom`` still find their entry). Classes are searched by id,
-English name, Danish name (``name_da``) and, with less weight, their description. An entry scores
+English name, Danish name (``name_da``) and, with less weight, their description; waste codes by
+their description and, with that lesser weight, their sub-chapter's title. An entry scores
 the mean of its query words' best matches, times a factor favouring entries whose name is mostly
 made of the query's words (``coal fly ash`` before ``fly ash from peat and untreated wood``). A
 query that is an EWC code (``10 01 02``, ``100102``, ``10 01``) finds that code or its sub-chapter.
@@ -63,9 +64,11 @@ def _entries() -> tuple[_Entry, ...]:
             frozenset(_words(f"{row.material_id} {row.name} {name_da}")), frozenset(_words(row.description)),
         ))
     for row in read_dataset("ewc.csv").itertuples(index=False):
+        # The sub-chapter says what a generic description is from ('Slags from primary and secondary
+        # production' of copper, zinc or lead): searched with a description's weight.
         entries.append(_Entry(
             format_ewc(row.code), row.description, "waste code", row.is_hazardous.strip().lower() == "true", "",
-            frozenset(_words(row.description)), frozenset(),
+            frozenset(_words(row.description)), frozenset(_words(getattr(row, "sub_chapter", "") or "")),
         ))
     return tuple(entries)
 

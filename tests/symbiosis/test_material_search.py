@@ -45,3 +45,11 @@ def test_a_three_letter_word_finds_danish_compounds_it_ends_but_not_english_word
     it must not find."""
     assert search_materials("gær").loc[0, "code"] == "spent-yeast"
     assert not search_materials("ler")["description"].str.contains("oiler").any()
+
+
+@pytest.mark.parametrize(("query", "code"), [("copper slag", "10 06 01"), ("zinc slag", "10 05 01"),
+                                              ("aluminium dross", "10 03 09")])
+def test_a_generic_description_is_found_by_its_sub_chapter(query, code):
+    """'Slags from primary and secondary production' stands in four sub-chapters; the metal the
+    user names is in the sub-chapter's title (copper thermal metallurgy)."""
+    assert search_materials(query, limit=1)["code"].tolist() == [code]
