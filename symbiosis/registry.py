@@ -665,6 +665,15 @@ def validate_tables(
         (lst["material"] != "") & material.isna(), "material",
         lambda p: reasons[lst["material"].iloc[p]],
     )
+    unstarred = [text for text, key in keys.items() if key is not None and "*" not in text
+                 and key in catalog.ewc and catalog.ewc[key].hazardous]
+    if unstarred:  # read as the hazardous entry it is, and said so: the star is how the list marks it
+        rows = lst["material"].isin(unstarred).to_numpy()
+        first = int(np.flatnonzero(rows)[0])
+        notices.append(
+            f"{lc.label}: {int(rows.sum())} listing(s) name a hazardous List of Waste entry without its star (row "
+            f"{int(listing_rows[first])}: {lst['material'].iloc[first]!r} is {keys[lst['material'].iloc[first]]}*); "
+            "they are read as the hazardous entry, and their exchanges need the permits hazardous waste requires")
     factors: dict[tuple[str, str], float | str] = {}
     pairs = pd.DataFrame({"material": material, "unit": lst["unit"]}).dropna()
     pairs = pairs[pairs["unit"] != ""].drop_duplicates()

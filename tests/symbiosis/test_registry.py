@@ -225,3 +225,14 @@ def test_a_repeated_column_in_a_file_or_sheet_is_an_error_not_a_silent_choice(tm
         read_registry(**paths)
     assert [(p.column, p.reason) for p in info.value.problems] == [
         ("quantity", "column 'quantity' appears 2 times: keep one")]
+
+
+def test_a_hazardous_code_without_its_star_is_read_with_a_notice(tmp_path):
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n")
+    (tmp_path / "l.csv").write_text("listing_id,company_id,kind,material,quantity,unit\n"
+                                    "a1,a,offer,13 02 05,10,t/yr\na2,a,offer,13 02 05*,10,t/yr\n"
+                                    "a3,a,offer,10 01 05,10,t/yr\n")
+    registry = read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
+    assert registry.listings.loc["a1", "material"] == registry.listings.loc["a2", "material"] == "13 02 05"
+    [notice] = [n for n in registry.notices if "without its star" in n]
+    assert "1 listing(s)" in notice and "row 2: '13 02 05' is 13 02 05*" in notice
