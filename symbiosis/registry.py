@@ -32,7 +32,7 @@ from symbiosis.materials import MaterialCatalog, default_catalog, quantity_limit
 from symbiosis.nace import normalise_nace, trailing_zero_hint
 from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number, readings
 from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
-from symbiosis.units import CANONICAL_UNITS
+from symbiosis.units import CANONICAL_UNITS, periods_per_year
 
 #: Row number a person sees for the first data row (the header is row 1).
 FIRST_DATA_ROW = 2
@@ -675,11 +675,13 @@ def validate_tables(
             f"{int(listing_rows[first])}: {lst['material'].iloc[first]!r} is {keys[lst['material'].iloc[first]]}*); "
             "they are read as the hazardous entry, and their exchanges need the permits hazardous waste requires")
     factors: dict[tuple[str, str], float | str] = {}
+    periods: dict[str, float] = {}  # per unit, its periods in a year: a price is per unit of the amount
     pairs = pd.DataFrame({"material": material, "unit": lst["unit"]}).dropna()
     pairs = pairs[pairs["unit"] != ""].drop_duplicates()
     for key, unit in pairs.itertuples(index=False):
         try:
             factors[(key, unit)] = unit_factor(unit, catalog.get(key))
+            periods[unit] = periods_per_year(unit)
         except ValueError as exc:
             factors[(key, unit)] = str(exc)
     if factors:
@@ -729,8 +731,11 @@ def validate_tables(
     lst["max_partners"] = partners
     lst["all_or_nothing"] = lst["all_or_nothing"].str.lower().isin(TRUE_WORDS)
     lst["price_eur_per_unit"], lst["disposal_eur_per_unit"] = price, disposal
-    lst["price_eur_per_canonical"] = price / lst["unit_factor"]
-    lst["disposal_eur_per_canonical"] = disposal / lst["unit_factor"]
+    # EUR per unit of the listing's amount (per t of 't/md', per MWh of 'MW'): per canonical unit,
+    # divided by the amount's factor alone, without the period's.
+    amount_factor = lst["unit_factor"] / lst["unit"].map(periods).astype(float)
+    lst["price_eur_per_canonical"] = price / amount_factor
+    lst["disposal_eur_per_canonical"] = disposal / amount_factor
     lst["available_from"] = date_from
     lst["available_to"] = date_to
     lst = lst.set_index("listing_id")

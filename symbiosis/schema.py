@@ -94,13 +94,14 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "price_eur_per_unit", "float", False,
-        "For a need: what the company pays today for this input, EUR per unit of the listing's unit "
-        "(default: datasets/prices.csv).", "",
+        "For a need: what the company pays today for this input, EUR per unit of the listing's amount "
+        "(per t of t/yr or t/md, per MWh of MW; default: datasets/prices.csv).", "",
     ),
     Column(
         "disposal_eur_per_unit", "float", False,
-        "For an offer: what the company pays today to get rid of it, EUR per unit of the listing's unit; "
-        "negative when it earns that much selling it (default: datasets/prices.csv).", "",
+        "For an offer: what the company pays today to get rid of it, EUR per unit of the listing's amount "
+        "(per t of t/yr or t/md, per MWh of MW); negative when it earns that much selling it (default: "
+        "datasets/prices.csv).", "",
     ),
     Column("source", "text", False, "Where the listing's data comes from.", "Jacobsen 2006"),
 )
@@ -170,9 +171,9 @@ EXCHANGE_FIELDS: tuple[Column, ...] = (
          "What the supplier stops paying for disposal; negative where it gives up a sale (empty: unknown)."),
     _out("treatment_cost_eur", "float", "EUR/yr", "Cost of the treatment step the rule names."),
     _out("transport_cost_eur", "float", "EUR/yr", "Transport cost by the chosen mode."),
-    _out("fair_price_min_eur", "float", "EUR per offer unit",
+    _out("fair_price_min_eur", "float", "EUR per canonical unit of offer (t, m3 or MWh)",
          "Lowest price the receiver can pay the supplier with the supplier still gaining (it bears the costs)."),
-    _out("fair_price_max_eur", "float", "EUR per offer unit", "Highest price with the receiver still gaining."),
+    _out("fair_price_max_eur", "float", "EUR per canonical unit of offer", "Highest price with the receiver still gaining."),
     _out("objective_contribution", "float", "objective unit", "What the exchange adds to the objective."),
 )
 #: One row per listing with nothing exchanged (``unmatched.csv``), indexed by ``listing_id``.

@@ -197,3 +197,24 @@ def parse_rate(unit: str) -> tuple[str, float]:
         if rate.is_compatible_with(registry.Quantity(1.0, canonical)):
             raise ValueError(f"{unit!r} is an amount, not a rate: write it per period, e.g. '{canonical}/yr'")
     raise ValueError(f"{unit!r} is not a rate of mass, volume or energy (e.g. t/yr, m3/yr, MWh/yr)")
+
+
+@lru_cache(maxsize=4096)
+def periods_per_year(unit: str) -> float:
+    """How many of a rate's periods make a year (``t/md``: 12; ``t/yr``: 1); for a power (``MW``),
+    the hours of a year, as its amount is then the energy of an hour (a price per unit of ``MW`` is
+    a price per MWh). A price per unit of a rate is per unit of its amount: the rate's canonical
+    factor divided by this.
+
+    Raises
+    ------
+    ValueError
+        As :func:`parse_rate`, for text that is no rate.
+    """
+    parse_rate(unit)  # the same refusals
+    text = _PER_RE.sub("/", unit.strip())
+    registry = unit_registry()
+    year = registry.Quantity(1.0, CANONICAL_PERIOD)
+    parts = text.split("/")
+    period = registry.Quantity(1.0, _period(parts[1], unit)) if len(parts) == 2 else registry.Quantity(1.0, "hour")
+    return float((year / period).to("dimensionless").magnitude)

@@ -264,7 +264,7 @@ def explain(
                            ("transport_cost_eur", "transport cost (EUR/yr)"), ("link_cost_eur", "link cost (EUR/yr)"),
                            ("value_eur", "net benefit (EUR/yr)")):
             shown.add_row(label, fmt(r[key]))
-        shown.add_row("fair price (EUR per offer unit)", f"{fmt(r['fair_price_min_eur'])} to {fmt(r['fair_price_max_eur'])}")
+        shown.add_row("fair price (EUR per canonical unit of offer)", f"{fmt(r['fair_price_min_eur'])} to {fmt(r['fair_price_max_eur'])}")
         shown.add_row("why", str(r.get("explanation", "")))
         out.print(shown)
     if not mine.empty:

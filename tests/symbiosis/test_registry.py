@@ -236,3 +236,29 @@ def test_a_hazardous_code_without_its_star_is_read_with_a_notice(tmp_path):
     assert registry.listings.loc["a1", "material"] == registry.listings.loc["a2", "material"] == "13 02 05"
     [notice] = [n for n in registry.notices if "without its star" in n]
     assert "1 listing(s)" in notice and "row 2: '13 02 05' is 13 02 05*" in notice
+
+
+@pytest.mark.parametrize(("unit", "price", "per_canonical"), [
+    ("t/yr", -95.5, -95.5), ("t/md", -95.5, -95.5), ("t/uge", -95.5, -95.5), ("kg/md", -0.0955, -95.5),
+    ("kg/yr", -0.0955, -95.5)])
+def test_a_price_per_unit_is_per_unit_of_the_amount_whatever_the_period(unit, price, per_canonical):
+    """450 t/md at -95.5 EUR per t earns 95.5 EUR per t, as 5,400 t/yr does: the period scales the
+    quantity, not the price (it was divided by 12 as well)."""
+    companies = pd.DataFrame([{"company_id": "a", "name": "A", "nace": "35.11", "lat": 55.6, "lon": 11.1}])
+    listings = pd.DataFrame([
+        {"listing_id": "o", "company_id": "a", "kind": "offer", "material": "10 01 05", "quantity": 450,
+         "unit": unit, "disposal_eur_per_unit": price},
+        {"listing_id": "n", "company_id": "a", "kind": "need", "material": "gypsum", "quantity": 10, "unit": unit,
+         "price_eur_per_unit": -price}])
+    registry = validate_tables(companies, listings)
+    assert registry.listings.loc["o", "disposal_eur_per_canonical"] == pytest.approx(per_canonical)
+    assert registry.listings.loc["n", "price_eur_per_canonical"] == pytest.approx(-per_canonical)
+
+
+def test_a_price_per_unit_of_a_power_is_per_megawatt_hour():
+    companies = pd.DataFrame([{"company_id": "a", "name": "A", "nace": "35.11", "lat": 55.6, "lon": 11.1}])
+    listings = pd.DataFrame([{"listing_id": "n", "company_id": "a", "kind": "need", "material": "hot-water",
+                              "quantity": 2, "unit": "MW", "price_eur_per_unit": 50}])
+    registry = validate_tables(companies, listings)
+    assert registry.listings.loc["n", "quantity_canonical"] == pytest.approx(2 * 8766)
+    assert registry.listings.loc["n", "price_eur_per_canonical"] == pytest.approx(50)

@@ -116,8 +116,8 @@ class Economics(BaseModel):
     treatment_cost_eur: float | None
     transport_cost_eur: float | None
     link_cost_eur: float | None
-    fair_price_min_eur: float | None = Field(description="Lowest price per offer unit at which the supplier gains.")
-    fair_price_max_eur: float | None = Field(description="Highest price per offer unit at which the receiver gains.")
+    fair_price_min_eur: float | None = Field(description="Lowest price per canonical unit of offer (t, m3 or MWh) at which the supplier gains.")
+    fair_price_max_eur: float | None = Field(description="Highest price per canonical unit of offer (t, m3 or MWh) at which the receiver gains.")
 
 
 class FlowPublic(BaseModel):
