@@ -251,6 +251,12 @@ def read_rulebook(
                         f"{SAME_CLASS_RULE!r}")
     if ((same["yield"] <= 0) | (same["max_distance_km"] <= 0)).any():
         raise DataError("same_code_reuse.csv: yield and max_distance_km must be positive")
+    for name, table in (("compatibility.csv", rules), ("same_code_reuse.csv", same)):
+        # Exchanges store what they divert: 0 where the material is no waste, never unknown.
+        unstated = table.index[table["waste_t"].isna()]
+        if len(unstated):
+            raise DataError(f"{name}: rule {unstated[0]!r}: waste_t is empty; state it (0 where the material is "
+                            "no waste: a product, by-product, heat or water)")
     paired = set(rules.loc[(rules["offer_level"] == "class") & (rules["offer_key"] == rules["need_material"]),
                            "offer_key"])
     by_mass = frozenset(key for key, material in catalog.classes.items()

@@ -138,7 +138,7 @@ def test_pairs_checked_in_chunks_give_the_same_arcs_and_explanations(monkeypatch
 
 def test_a_class_measured_by_mass_serves_a_need_for_the_same_class():
     """Gypsum offered as the class (not as 10 01 05) reaches a need for gypsum through the
-    same-class rule: resource_t 1, the other factors unknown. A class that compatibility.csv pairs
+    same-class rule: resource_t 1, waste_t 0, the other factors unknown. A class that compatibility.csv pairs
     with itself keeps its own rule, energy classes get none, and a rule book without the
     same-class row has no such rule."""
     from solvers.matching import match
@@ -152,7 +152,8 @@ def test_a_class_measured_by_mass_serves_a_need_for_the_same_class():
         ["o", "n", "same-material-class"], ["s", "f", "same-material-class"]]
     table = rules.rule_table()
     assert table.loc["same-material-class", "resource_t"] == 1
-    assert table[["waste_t", "value_eur", "co2e_t"]].loc["same-material-class"].isna().all()
+    assert table.loc["same-material-class", "waste_t"] == 0  # a class names no waste
+    assert table[["value_eur", "co2e_t"]].loc["same-material-class"].isna().all()
     assert "steam" not in rules.same_class_materials and "hot-water" not in rules.same_class_materials
     assert rules.match_offers(["steam"]).query("need_material == 'steam'")["rule_id"].tolist() == ["steam-to-steam"]
     exchanges = match(registry=reg).result.exchanges

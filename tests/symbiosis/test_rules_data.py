@@ -168,3 +168,15 @@ def test_common_list_of_waste_entries_have_the_route_of_their_material(offer, ne
     assert book.rule_for(offer, need) == rule
     table = book.rule_table()
     assert "applied to List of Waste entry " + offer in table.loc[rule, "source"]
+
+
+def test_a_rule_without_waste_t_is_a_data_error():
+    """Exchanges store what they divert; 0 is written where the material is no waste."""
+    from symbiosis.data import read_dataset
+    from symbiosis.errors import DataError
+    from symbiosis.rules import read_rulebook
+
+    rules = read_dataset("compatibility.csv")
+    rules.loc[0, "waste_t"] = ""
+    with pytest.raises(DataError, match=f"rule {rules.loc[0, 'rule_id']!r}: waste_t is empty"):
+        read_rulebook(rules, read_dataset("same_code_reuse.csv"))

@@ -581,3 +581,19 @@ def test_a_re_run_holds_the_round_s_exchanges_at_their_quantity(region):
     assert again["summary"]["counts"]["exchanges"] == 2
     unmatched = api.client.get(f"{V1}/rounds/{first['id']}/unmatched", headers=fac).json()["data"]
     assert all(u["listing_id"] != "boardco-gypsum" for u in unmatched)
+
+
+def test_a_round_with_a_class_offered_as_the_class_a_need_names_succeeds(region):
+    """Gypsum offered as the class reaches the gypsum needs through the same-class rule, and its
+    proposals store every figure the rule states (waste_t 0: a class names no waste)."""
+    api, fac, keys = region.api, region.facilitator, region.companies
+    offer = {"listing_id": "asnaes-gypsum-class", "company_id": "asnaes", "kind": "offer", "material": "gypsum",
+             "quantity": 20000, "unit": "t/yr"}
+    assert api.client.post(f"{V1}/listings", json=offer, headers=keys["asnaes"]).status_code == 201
+    etag = api.client.get(f"{V1}/listings/gyproc-gypsum", headers=fac).headers["etag"]
+    assert api.client.patch(f"{V1}/listings/gyproc-gypsum", json={"quantity": 300000},
+                            headers={**fac, "If-Match": etag}).status_code == 200
+    round_ = _run_round(region)
+    assert round_["status"] == "succeeded", round_
+    rules = {p["rule_id"] for p in _proposals(region, fac, round_id=round_["id"])}
+    assert "same-material-class" in rules
