@@ -150,7 +150,8 @@ def export_graph(companies: pd.DataFrame, exchanges: pd.DataFrame, metrics: pd.D
     pair = ["supplier_id", "receiver_id"]
     by_material = ex.groupby([*pair, "material", "unit"], sort=True)["quantity"].sum().reset_index()
     grouped = ex.groupby(pair, sort=True)
-    edges = grouped[[*NETWORK_SUMMED, "quantity_canonical"]].sum().astype(float)
+    # A figure unknown for every exchange of a pair stays unknown (no attribute), never 0.
+    edges = grouped[[*NETWORK_SUMMED, "quantity_canonical"]].sum(min_count=1).astype(float)
     edges["exchanges"] = grouped.size().astype(int)
     edges["materials"] = joined_materials(ex, pair)
     one_unit = (grouped["unit"].nunique() == 1).to_numpy()

@@ -304,3 +304,9 @@ def test_a_figure_unknown_for_every_exchange_is_unknown_in_totals_and_groups_not
     assert change["co2e_t"] is None and change["water_m3"] == pytest.approx(-700000)
     groups = aggregate_indicators(exchanges, companies.set_index("company_id"), "material")
     assert np.isnan(groups.loc["cooling-water", "co2e_t"]) and groups.loc["cooling-water", "water_m3"] == 700000
+    # The exports too: no attribute in GraphML, null in GeoJSON, for a figure that is unknown.
+    graph = export_graph(companies.set_index("company_id"), exchanges)
+    [(_, _, edge)] = graph.edges(data=True)
+    assert "co2e_t" not in edge and "energy_mwh" not in edge and edge["water_m3"] == pytest.approx(700000)
+    back = nx.parse_graphml(graphml_text(graph))
+    assert "co2e_t" not in back.edges["a", "b"]
