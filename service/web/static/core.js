@@ -16,9 +16,17 @@ async function problem(response) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   const detail = data && data.detail;
-  const message = typeof detail === "string" ? detail
+  let message = typeof detail === "string" ? detail
     : Array.isArray(detail) ? detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ")
       : (data && data.title) || `${response.status} ${response.statusText}`;
+  // What each problem is (field and reason), not only how many there are.
+  const errors = data && Array.isArray(data.errors) ? data.errors : [];
+  if (errors.length) {
+    message = errors.slice(0, 5).map((e) => {
+      const field = e.column || (Array.isArray(e.loc) ? e.loc.filter((part) => part !== "body").join(".") : "");
+      return field ? `${field}: ${e.reason || e.msg}` : (e.reason || e.msg);
+    }).join("; ") + (errors.length > 5 ? ` (+${errors.length - 5})` : "");
+  }
   return new ApiError(response.status, message);
 }
 

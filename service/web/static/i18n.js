@@ -9,6 +9,7 @@ const TEXT = {
   en: {
     "title": "Industrial symbiosis",
     "language": "Language",
+    "number.invalid": "Write a number, e.g. 150,000 or 2.5",
     "docs": "API documentation",
     "key.label": "API key",
     "key.open": "Open",
@@ -268,6 +269,7 @@ const TEXT = {
   da: {
     "title": "Industriel symbiose",
     "language": "Sprog",
+    "number.invalid": "Skriv et tal, f.eks. 150.000 eller 2,5",
     "docs": "API-dokumentation",
     "key.label": "API-nøgle",
     "key.open": "Åbn",
@@ -553,6 +555,24 @@ export function fmt(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return t("none");
   const abs = Math.abs(value);
   return formatter(abs !== 0 && abs < 10 ? Math.max(digits, 1) : digits).format(value);
+}
+
+/** A number typed on the page, read in the page's language as the input tables read a cell:
+ * Danish ``150.000`` and ``2,5``, English ``150,000`` and ``2.5``; spaces may group thousands.
+ * NaN for anything else (the caller says so and sends nothing). */
+export function parseNumber(text) {
+  const t = String(text ?? "").trim().replace(/[\s\u00a0\u202f]/g, "");
+  if (!t) return NaN;
+  const [group, decimal] = lang === "da" ? [".", ","] : [",", "."];
+  const g = group === "." ? "\\." : ",";
+  const d = decimal === "." ? "\\." : ",";
+  const grouped = new RegExp(`^[+-]?[1-9]\\d{0,2}(${g}\\d{3})+(${d}\\d+)?$`);
+  const plain = new RegExp(`^[+-]?\\d*(${d}\\d+)?$`);
+  if (grouped.test(t)) return Number(t.split(group).join("").replace(decimal, "."));
+  if (plain.test(t) && /\d/.test(t)) return Number(t.replace(decimal, "."));
+  // A Danish page also takes a decimal point that cannot be grouping (2.5, pasted from elsewhere).
+  if (lang === "da" && /^[+-]?\d+\.\d+$/.test(t) && !/^[+-]?\d{1,3}\.\d{3}$/.test(t)) return Number(t);
+  return NaN;
 }
 
 /** A figure that may be unknown (null): the number, or the word "unknown". */

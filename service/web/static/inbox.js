@@ -5,7 +5,7 @@
 import {
   $, ApiError, all, api, badge, branchName, el, fillTable, materialLabel, note, state,
 } from "./core.js";
-import { date, fmt, known, t } from "./i18n.js";
+import { date, fmt, known, parseNumber, t } from "./i18n.js";
 
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"],
   ["waste_t", "t"], ["transport_co2e_t", "t CO₂e"], ["value_eur", "EUR"]];
@@ -64,9 +64,15 @@ function resetForm() {
 async function saveListing(event) {
   event.preventDefault();
   const status = $("listing-status");
+  const quantity = parseNumber($("listing-quantity").value);
+  if (!Number.isFinite(quantity)) {  // read in the page's language: 150.000 is 150,000 on the Danish page
+    note(status, t("number.invalid"), true);
+    $("listing-quantity").focus();
+    return;
+  }
   const fields = {
     kind: $("listing-kind").value, material: $("listing-material").value.trim(),
-    quantity: Number($("listing-quantity").value), unit: $("listing-unit").value.trim(),
+    quantity, unit: $("listing-unit").value.trim(),
   };
   const editing = inbox.editing;
   try {

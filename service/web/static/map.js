@@ -6,7 +6,7 @@
 import {
   $, ApiError, api, apiPaths, branchName, canonicalUnit, download, el, fillTable, materialLabel, materialName, note, state,
 } from "./core.js";
-import { currentLang, fmt, t } from "./i18n.js";
+import { currentLang, fmt, parseNumber, t } from "./i18n.js";
 
 const OUTLINE_URL = "static/vendor/natural-earth/outline_denmark.geojson";
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"], ["waste_t", "t"],
@@ -536,7 +536,7 @@ function scenarioBody() {
   const company = $("scenario-listing-company").value;
   const listing = {
     listing_id: `scenario-${Date.now()}`, company_id: company, kind: $("scenario-listing-kind").value,
-    material: $("scenario-listing-material").value.trim(), quantity: Number($("scenario-listing-quantity").value),
+    material: $("scenario-listing-material").value.trim(), quantity: parseNumber($("scenario-listing-quantity").value),
     unit: $("scenario-listing-unit").value.trim(),
   };
   return { name, description: t("scenario.with", { kind: t(`kind.${listing.kind}`), material: listing.material, name: nameOf(company) }),
@@ -550,7 +550,9 @@ async function runScenario(event) {
   button.disabled = true;
   note(status, t("scenario.running"));
   try {
-    const scenario = await api("analytics/scenarios", { method: "POST", body: scenarioBody() });
+    const body = scenarioBody();
+    if (body.add_listings && !Number.isFinite(body.add_listings[0].quantity)) throw new Error(t("number.invalid"));
+    const scenario = await api("analytics/scenarios", { method: "POST", body });
     note(status, t("scenario.done", { id: scenario.id, name: scenario.name, exchanges: fmt(scenario.change.exchanges),
       diverted: fmt(scenario.change.diverted_t) }));
     await loadScenarios([scenario.id]);

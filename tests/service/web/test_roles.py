@@ -324,3 +324,33 @@ def large_site(tmp_path_factory):
         site.keys["company_role"] = proposal["receiver_id"]
         site.keys[proposal["receiver_id"]] = site.key("company", proposal["receiver_id"])
         yield site
+
+
+def test_a_danish_company_types_quantities_in_danish_notation(browser, site):
+    """150.000 on the Danish page is a hundred and fifty thousand, not 150; text that is no number in
+    the page's notation is refused on the page, and an API refusal shows its reason, not a count."""
+    page = Page(browser, site, "gyproc", locale="da", ready="#listings tbody tr")
+    p = page.page
+    key = site.keys["gyproc"]
+    before = {row["listing_id"] for row in _api(site, key, "GET", "/listings").json()["data"]}
+    try:
+        p.fill("#listing-material", "gypsum")
+        p.fill("#listing-quantity", "1.2.3")
+        p.click("#listing-save")
+        expect(p.locator("#listing-status")).to_contain_text("Skriv et tal, f.eks. 150.000 eller 2,5")
+        p.fill("#listing-quantity", "150.000")
+        p.click("#listing-save")
+        expect(p.locator("#listing-status")).not_to_contain_text("Skriv et tal")
+        expect(p.locator("#listings tbody tr", has_text="150.000")).to_have_count(1)
+        added = [row for row in _api(site, key, "GET", "/listings").json()["data"] if row["listing_id"] not in before]
+        assert [row["quantity"] for row in added] == [150000]
+        p.fill("#listing-material", "no-such-material")
+        p.fill("#listing-quantity", "2,5")
+        p.click("#listing-save")
+        expect(p.locator("#listing-status")).to_contain_text("material")
+        expect(p.locator("#listing-status")).not_to_contain_text("problem(s)")
+    finally:
+        for row in _api(site, key, "GET", "/listings").json()["data"]:
+            if row["listing_id"] not in before:
+                _api(site, key, "DELETE", f"/listings/{row['listing_id']}")
+        page.context.close()
