@@ -62,6 +62,21 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
 
 
+#: Longest text of an unexpected error a round's message repeats (the log keeps all of it).
+INTERNAL_MESSAGE_CHARS = 300
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """A failed round's message for an error the engine did not foresee: its kind and first line,
+    without a database statement or its parameters (those stay in the service log)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = text[0] if text else ""
+    if len(first) > INTERNAL_MESSAGE_CHARS:
+        first = first[:INTERNAL_MESSAGE_CHARS] + "..."
+    return (f"internal error: {exc.__class__.__name__}" + (f": {first}" if first else "")
+            + "; the service log has the details")
+
+
 #: Ids looked up per query when a finished round checks which of its listings are still there.
 PRESENT_BATCH = 5000
 
@@ -319,7 +334,7 @@ class RoundJobs:
             self._finish(round_id, "failed", str(exc))
         except Exception as exc:  # a job must always end in a final state
             log.exception("round %s failed", round_id)
-            self._finish(round_id, "failed", f"internal error: {exc.__class__.__name__}: {exc}")
+            self._finish(round_id, "failed", internal_error_message(exc))
         finally:
             with self._lock:
                 self.running.discard(round_id)

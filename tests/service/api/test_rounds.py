@@ -597,3 +597,16 @@ def test_a_round_with_a_class_offered_as_the_class_a_need_names_succeeds(region)
     assert round_["status"] == "succeeded", round_
     rules = {p["rule_id"] for p in _proposals(region, fac, round_id=round_["id"])}
     assert "same-material-class" in rules
+
+
+def test_an_unforeseen_database_error_fails_the_round_with_a_short_message_without_sql():
+    from sqlalchemy.exc import IntegrityError
+
+    from service.rounds.runner import internal_error_message
+
+    exc = IntegrityError("INSERT INTO proposals (a, b) VALUES (?, ?)", [(1, 2)] * 500,
+                         Exception("NOT NULL constraint failed: proposals.waste_t"))
+    message = internal_error_message(exc)
+    assert message == ("internal error: IntegrityError: NOT NULL constraint failed: proposals.waste_t; "
+                       "the service log has the details")
+    assert "INSERT" not in message and len(internal_error_message(RuntimeError("x" * 5000))) < 400
