@@ -83,8 +83,11 @@ function roundBody() {
   const kind = $("round-scope").value;
   if (kind === "municipalities") {
     scope.municipalities = [...$("round-municipalities").selectedOptions].map((o) => o.value);
+    if (!scope.municipalities.length) throw new Error(t("round.scope_no_municipality"));
   } else if (kind === "box") {
-    scope.bbox = ["min-lon", "min-lat", "max-lon", "max-lat"].map((id) => Number($(`round-${id}`).value));
+    const corners = ["min-lon", "min-lat", "max-lon", "max-lat"].map((id) => $(`round-${id}`).value.trim());
+    if (corners.some((value) => value === "" || !Number.isFinite(Number(value)))) throw new Error(t("round.scope_no_box"));
+    scope.bbox = corners.map(Number);
   }
   const classes = $("round-classes").value.split(",").map((s) => s.trim()).filter(Boolean);
   if (classes.length) scope.material_classes = classes;

@@ -122,8 +122,12 @@ def test_a_facilitator_creates_runs_sends_and_exports_a_round(open_page, site):
     expect(p.locator("#map path.scope-box")).to_have_count(1)
     corners = [float(p.input_value(f"#round-{c}")) for c in ("min-lon", "min-lat", "max-lon", "max-lat")]
     assert corners[0] < corners[2] and corners[1] < corners[3]
-    # The round itself: Kalundborg only, five partners per listing.
+    # A scope of municipalities with none chosen is refused on the page (it would be the whole region).
     p.select_option("#round-scope", "municipalities")
+    p.click("#round-create")
+    expect(p.locator("#round-form-status")).to_contain_text("Choose at least one municipality")
+    expect(p.locator("#round-select option")).to_have_count(1)
+    # The round itself: Kalundborg only, five partners per listing.
     p.select_option("#round-municipalities", ["Kalundborg"])
     p.fill("#round-name", "Plasterboard autumn")
     p.select_option("#round-objective", "diverted")
