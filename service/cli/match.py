@@ -314,12 +314,15 @@ def generate(
     """Write a synthetic Trekantområdet region in the input format."""
     if (companies is None) == (listings is None):
         usage_error("give exactly one of --companies and --listings")
+    check_out_dir(out_dir)
     from symbiosis.synthetic import write_region
 
     try:
         n_companies, n_listings = write_region(out_dir, companies, n_listings=listings, seed=seed)
-    except ValueError as exc:
-        usage_error(str(exc))
+    except ValueError as exc:  # the engine names its parameters; the command line its options
+        usage_error(str(exc).replace("n_listings", "--listings").replace("n_companies", "--companies"))
+    except OSError as exc:
+        usage_error(f"--out {out_dir}: cannot be written: {exc.strerror or exc}")
     out.print(f"Wrote {n_companies} companies to {out_dir / 'companies.csv'} and {n_listings} listings to "
               f"{out_dir / 'listings.csv'}", markup=False)
 
@@ -329,7 +332,16 @@ def template(out_path: Annotated[Path, typer.Option("--out", help="Where to writ
     """Write the empty input workbook, with a sheet that explains every column."""
     from symbiosis.template import write_template
 
-    out.print(f"Wrote {write_template(out_path)}", markup=False)
+    if out_path.is_dir():
+        usage_error(f"--out {out_path} is a folder: give the workbook's file name, e.g. {out_path / 'template.xlsx'}")
+    try:
+        written = write_template(out_path)
+    except OSError as exc:
+        blocking = next((p for p in out_path.parents if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            usage_error(f"--out {out_path}: {blocking} is a file, not a folder")
+        usage_error(f"--out {out_path}: cannot be written: {exc.strerror or exc}")
+    out.print(f"Wrote {written}", markup=False)
 
 
 def search(

@@ -473,3 +473,17 @@ def test_square_brackets_in_files_cells_and_ids_are_printed_as_they_are(tmp_path
     why = runner.invoke(app, ["explain", "--out", str(out), "a1[/x]"])
     assert why.exit_code == 0, why.output
     assert "a1[/x]" in why.output
+
+
+def test_out_paths_that_cannot_be_written_are_usage_errors_for_template_and_generate(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    for arguments, fragment in (
+        (["template", "--out", str(blocker / "x.xlsx")], "is a file, not a folder"),
+        (["template", "--out", str(tmp_path)], "is a folder: give the workbook's file name"),
+        (["generate", "--companies", "5", "--out", str(blocker)], "it is a file, not a folder"),
+        (["generate", "--listings", "5", "--out", str(tmp_path / "g")], "--listings must be between 10"),
+    ):
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 2, (arguments, result.output)
+        assert fragment in " ".join(result.output.split()), (arguments, result.output)
