@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from service.cli.console import engine_errors, escape, fmt, out, table, usage_error, write_errors
-from service.cli.match import ObjectiveChoice, ObjectiveOpt, check_out_dir
+from service.cli.match import LocaleChoice, LocaleOpt, ObjectiveChoice, ObjectiveOpt, check_out_dir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,13 +64,14 @@ def _solve_params(objective: ObjectiveChoice):
 
 
 def _match(companies: Path | None, listings: Path | None, workbook: Path | None,
-           objective: ObjectiveChoice) -> RunFiles:
+           objective: ObjectiveChoice, locale: LocaleChoice | None = None) -> RunFiles:
     inputs = _inputs(companies, listings, workbook)
     from service.files import match_files
 
     with engine_errors():
         # The analyses read the candidate arcs, which a run in parts does not keep.
-        return match_files(**inputs, solve_params=_solve_params(objective), in_parts=False)
+        return match_files(**inputs, solve_params=_solve_params(objective), in_parts=False,
+                           locale=locale and locale.value)
 
 
 #: The options that say which region a planner's command matches first.
@@ -80,6 +81,7 @@ REGION_OPTIONS = (
     inspect.Parameter("workbook", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=WorkbookOpt),
     inspect.Parameter("objective", inspect.Parameter.KEYWORD_ONLY, default=ObjectiveChoice.DIVERTED,
                       annotation=ObjectiveOpt),
+    inspect.Parameter("locale", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=LocaleOpt),
 )
 
 
@@ -99,7 +101,7 @@ def on_region(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def with_region(**options) -> None:
-        inputs = {name: options.pop(name) for name in ("companies", "listings", "workbook")}
+        inputs = {name: options.pop(name) for name in ("companies", "listings", "workbook", "locale")}
         command(**options, region=functools.partial(_match, **inputs, objective=options["objective"]))
 
     with_region.__signature__ = signature

@@ -209,3 +209,18 @@ def test_analyse_refuses_an_out_folder_name_too_long_before_matching(tmp_path):
     result = runner.invoke(app, ["analyse", "--out", str(tmp_path / ("x" * 300))])
     assert result.exit_code == 2, result.output
     assert "longer than the" in " ".join(result.output.split())
+
+
+def test_planner_commands_read_danish_files_with_the_locale_match_takes(tmp_path):
+    """'30.000' is 30,000 in Danish and 30 in English: without a locale an error, with --locale da
+    the analysis runs, as `symbiosis match` does."""
+    (tmp_path / "c.csv").write_text("company_id;name;nace;lat;lon\na;A;35.11;55.60;11.10\nb;B;23.51;55.61;11.11\n",
+                                    encoding="utf-8")
+    (tmp_path / "l.csv").write_text("listing_id;company_id;kind;material;quantity;unit\n"
+                                    "o;a;offer;10 01 02;30.000;t/år\nn;b;need;cement-raw-material;20.000;t/år\n",
+                                    encoding="utf-8")
+    files = ["--companies", str(tmp_path / "c.csv"), "--listings", str(tmp_path / "l.csv")]
+    assert runner.invoke(app, ["analyse", *files, "--out", str(tmp_path / "a")]).exit_code == 3
+    done = runner.invoke(app, ["analyse", *files, "--locale", "da", "--out", str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "b" / "network.csv").exists()
