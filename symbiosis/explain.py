@@ -274,7 +274,8 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     unit, name = objective.unit, objective.value
     sentences = np.array([
         f"rule {rule}: {material} serves a need for {need} (yield {yield_:g}); {km:,.1f} km by {mode}"
-        + (f" within the {limit:,.0f} km limit" if math.isfinite(limit) else "")
+        + ((f" within the {limit:,.0f} km limit" if km <= limit * (1 + 1e-9)
+            else f" beyond the {limit:,.0f} km limit, as a facilitator's lock keeps it") if math.isfinite(limit) else "")
         + f"; it contributes {contribution:,.1f} {unit} to the objective '{name}', diverts {_amount(waste, 't', 'waste')}, "
         f"saves {_amount(resource, 't', 'virgin resource')}, {_amount(water, 'm3', 'fresh water')} and "
         f"{_amount(energy, 'MWh', 'energy')}, and avoids {_amount(co2e, 't CO2e', 'CO2e')} net of {transport:,.2f} t for transport."

@@ -253,6 +253,8 @@ def explain(
         shown.add_row("rule", f"{r['rule_id']} ({r['material']} -> {r['need_material']}), yield {r['yield']:g}")
         limit = (f"limit {r['max_distance_km']:.0f} km" if pd.notna(r["max_distance_km"])
                  else "no distance limit: its cost decides")
+        if pd.notna(r["max_distance_km"]) and r["distance_km"] > r["max_distance_km"] * (1 + 1e-9):
+            limit += " (beyond it: a facilitator's lock keeps it)"
         shown.add_row("distance", f"{r['distance_km']:.1f} km by {r['transport_mode']}, {limit}")
         shown.add_row("objective contribution", fmt(r["objective_contribution"]))
         for key in INDICATORS:

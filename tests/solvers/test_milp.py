@@ -105,7 +105,12 @@ def test_a_lock_beyond_the_distance_limit_is_still_proposed():
     assert free.arcs.empty
     locks = read_directives(pd.DataFrame([{"action": "lock", "offer_id": "a", "need_id": "n"}]), reg)
     cands = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs(), directives=locks)
-    assert _ex(solve(cands)) == {("a", "n"): 10}
+    result = solve(cands)
+    assert _ex(result) == {("a", "n"): 10}
+    from symbiosis.explain import explain_exchanges
+
+    [text] = explain_exchanges(result.exchanges, result.objective).tolist()
+    assert "beyond the 100 km limit, as a facilitator's lock keeps it" in text and "within" not in text
 
 
 def test_forbidding_a_pair_or_two_companies_removes_their_exchanges():
