@@ -586,8 +586,18 @@ def validate_tables(
     _check_unique(comp, "company_id", cc)
     lat = _parse_floats(comp, "lat", cc, locale=locale, typed=comp_typed, plausible=_in_range(-90, 90))
     lon = _parse_floats(comp, "lon", cc, locale=locale, typed=comp_typed, plausible=_in_range(-180, 180))
-    cc.add(lat.notna() & ((lat < -90) | (lat > 90)), "lat", lambda p: f"{lat.iloc[p]} is outside -90..90")
-    cc.add(lon.notna() & ((lon < -180) | (lon > 180)), "lon", lambda p: f"{lon.iloc[p]} is outside -180..180")
+    def outside(values: pd.Series, column: str, limit: int):
+        """Why a coordinate is refused: its text, how it was read (in which notation), the range."""
+        def reason(p: int) -> str:
+            text, value = str(comp[column].iloc[p]).strip(), float(values.iloc[p])
+            if locale is not None and any(mark in text for mark in ".,") and text != repr(value):
+                return (f"{text!r} reads as {value:g} in {LOCALE_NAMES[locale]} notation (the file's), outside "
+                        f"-{limit}..{limit}; write a coordinate with the file's decimal mark")
+            return f"{value:g} is outside -{limit}..{limit}"
+        return reason
+
+    cc.add(lat.notna() & ((lat < -90) | (lat > 90)), "lat", outside(lat, "lat", 90))
+    cc.add(lon.notna() & ((lon < -180) | (lon > 180)), "lon", outside(lon, "lon", 180))
     geocoded = _geocode(comp, lat, lon, cc, geocoder, notices)
     nace_codes: dict[str, str] = {}
     nace_reasons: dict[str, str] = {}

@@ -262,3 +262,12 @@ def test_a_price_per_unit_of_a_power_is_per_megawatt_hour():
     registry = validate_tables(companies, listings)
     assert registry.listings.loc["n", "quantity_canonical"] == pytest.approx(2 * 8766)
     assert registry.listings.loc["n", "price_eur_per_canonical"] == pytest.approx(50)
+
+
+def test_a_coordinate_read_as_thousands_in_the_file_s_notation_says_so(tmp_path):
+    (tmp_path / "c.csv").write_text("company_id;name;nace;lat;lon\na;A;35.11;55.558;11,1\n")
+    (tmp_path / "l.csv").write_text("listing_id;company_id;kind;material;quantity;unit\na1;a;offer;10 01 05;1500;t/yr\n")
+    with pytest.raises(InputError) as info:
+        read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv", locale="da")
+    [problem] = info.value.problems
+    assert problem.column == "lat" and problem.reason.startswith("'55.558' reads as 55558 in Danish notation")
