@@ -8,6 +8,9 @@ import {
 import { fmt, known, t } from "./i18n.js";
 import { drawBox, nameOf, municipalities } from "./map.js";
 
+/** The stages a round reports, each with a label in both languages. */
+const STAGES = new Set(["snapshot", "matching", "candidates", "parts", "saving"]);
+
 const POLL_MS = 1000;
 const ACTIVE = ["queued", "running"];
 const rounds = { list: [], current: null, proposals: [], reasons: new Map(), table: null, timer: null, workbook: null };
@@ -184,7 +187,7 @@ function drawRound() {
   const pct = Math.round((running ? round.progress : round.status === "succeeded" ? 1 : round.progress) * 100);
   $("round-progress").value = pct;
   $("round-progress-text").textContent = t("round.progress", {
-    status: t(`status.${round.status}`), pct, stage: running && round.stage ? ` · ${round.stage}` : "" });
+    status: t(`status.${round.status}`), pct, stage: running && round.stage ? ` · ${STAGES.has(round.stage) ? t(`stage.${round.stage}`) : round.stage}` : "" });
   $("round-message").textContent = round.status === "failed" ? t("round.failed_msg", { msg: round.message || "" }) : (round.message || "");
   $("round-cancel").disabled = !running;
   $("round-run").disabled = running;
