@@ -39,10 +39,14 @@ def return_freed_memory() -> bool:
 
 @cache
 def _malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
+    # glibc by its usual name first: ``find_library`` runs ``ldconfig`` in a child process, which
+    # a process of gigabytes would start (and a memory poll would count) for nothing.
+    for name in ("libc.so.6", None):
+        try:
+            return ctypes.CDLL(name or ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def send(stream: BinaryIO, obj: object) -> None:
