@@ -26,7 +26,6 @@ from symbiosis.explain import explain_exchanges
 from symbiosis.registry import read_registry
 from symbiosis.schema import EXCHANGE_COLUMNS
 from symbiosis.reference import read_reference
-from symbiosis.spreadsheet import neutralise_formulas
 from service.results_workbook import RESULTS_WORKBOOK, write_csv_for_excel, write_results_workbook
 
 if TYPE_CHECKING:
@@ -260,8 +259,12 @@ def _workbook_task(run: Match) -> partial:
                    companies=companies, listings=listings)
 
 
-def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
-    """Write a planner's analysis files into ``out_dir``, all or nothing (staged beside it, then moved in)."""
+def write_analysis(analysis: Analysis, out_dir: str | Path, *, danish_csv: bool = False) -> list[Path]:
+    """Write a planner's analysis files into ``out_dir``, all or nothing (staged beside it, then moved in).
+
+    The CSV files are written as :func:`write_outputs` writes its own: UTF-8 with a byte-order mark
+    (Excel reads æøå), text a spreadsheet would run as a formula neutralised, and with
+    ``danish_csv`` ``;`` and a decimal comma."""
     from analytics.marginal import summarise_marginal_values
     from analytics.exports import write_geojson, write_graphml
 
@@ -269,7 +272,12 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
     names = ["network.csv"]
     with staged_files(out_dir) as staging:
         def write(table, name: str, index: bool = True) -> None:
-            neutralise_formulas(table.round(CSV_DECIMALS)).to_csv(staging / name, index=index)
+            table = table.round(CSV_DECIMALS)
+            if not index:
+                table = table.reset_index(drop=True)  # an unnamed index is not written
+            elif table.index.name is None:
+                table = table.rename_axis("")  # written, under an empty header, as pandas writes it
+            write_csv_for_excel(table, staging / name, danish=danish_csv)
 
         write(analysis.network, "network.csv")
         for by, table in analysis.aggregates.items():

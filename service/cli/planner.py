@@ -135,6 +135,8 @@ def analyse_command(
         "--dependency-share", min=0.0, max=0.99,
         help="A company depends on a supplier that delivers more than this share of one of its inputs "
              "(default 0.5).")] = None,
+    danish_csv: Annotated[bool, typer.Option(
+        "--danish-csv", help="Write the CSV files with ; and a decimal comma, as Danish Excel reads them.")] = False,
     *, objective: ObjectiveChoice, region: Region,
 ) -> None:
     """Match a region, then write its network analysis: keystones, aggregates, unmatched supply,
@@ -149,7 +151,7 @@ def analyse_command(
     with engine_errors():
         analysis = analyse(m.registry, m.exchanges, m.unmatched, m.candidates, _solve_params(objective),
                            DEFAULT_DEPENDENCY_SHARE if dependency_share is None else dependency_share)
-        written = write_analysis(analysis, out_dir)
+        written = write_analysis(analysis, out_dir, danish_csv=danish_csv)
     network = analysis.network
     more = len(network) - SHOWN_ROWS
     shown = table(f"Keystone companies ({len(network)})", {
@@ -347,11 +349,13 @@ def scenario_run(
 def scenario_compare(
     files: Annotated[list[Path], typer.Argument(help="Saved scenario results (scenario run --save).")],
     csv_out: Annotated[Optional[Path], typer.Option("--out", help="Also write the comparison as CSV.")] = None,
+    danish_csv: Annotated[bool, typer.Option(
+        "--danish-csv", help="Write the CSV with ; and a decimal comma, as Danish Excel reads it.")] = False,
 ) -> None:
     """Saved scenarios side by side: each figure before, after and its change."""
     from analytics.scenarios import compare_scenarios
     from symbiosis.errors import InputError
-    from symbiosis.spreadsheet import neutralise_formulas
+    from service.results_workbook import write_csv_for_excel
 
     if csv_out is not None and (problem := _out_file_problem(csv_out)) is not None:
         usage_error(f"--out {csv_out}: {problem}")
@@ -369,7 +373,7 @@ def scenario_compare(
                              ([metric, *row] for metric, row in compared.iterrows())))
     if csv_out is not None:
         with write_errors():
-            neutralise_formulas(compared).to_csv(csv_out)
+            write_csv_for_excel(compared.rename_axis(compared.index.name or "figure"), csv_out, danish=danish_csv)
         out.print(f"Wrote {csv_out}", markup=False)
 
 

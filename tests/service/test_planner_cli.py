@@ -224,3 +224,20 @@ def test_planner_commands_read_danish_files_with_the_locale_match_takes(tmp_path
     done = runner.invoke(app, ["analyse", *files, "--locale", "da", "--out", str(tmp_path / "b")])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "b" / "network.csv").exists()
+
+
+def test_planner_csv_files_open_in_danish_excel(tmp_path):
+    """The analysis and scenario comparison CSV files carry a byte-order mark (æøå in Excel) and,
+    with --danish-csv, ; and a decimal comma, as match's files do."""
+    plain = runner.invoke(app, ["analyse", "--out", str(tmp_path / "en")])
+    assert plain.exit_code == 0, plain.output
+    danish = runner.invoke(app, ["analyse", "--danish-csv", "--out", str(tmp_path / "da")])
+    assert danish.exit_code == 0, danish.output
+    for name in ("network.csv", "aggregates_municipality.csv", "unmatched_supply.csv"):
+        english, local = ((tmp_path / folder / name).read_bytes() for folder in ("en", "da"))
+        assert english.startswith(b"\xef\xbb\xbf") and local.startswith(b"\xef\xbb\xbf"), name
+        header = local.decode("utf-8-sig").splitlines()[0]
+        assert ";" in header and "," not in header, (name, header)
+    table = pd.read_csv(tmp_path / "da" / "network.csv", sep=";", decimal=",", encoding="utf-8-sig", index_col=0)
+    same = pd.read_csv(tmp_path / "en" / "network.csv", encoding="utf-8-sig", index_col=0)
+    pd.testing.assert_frame_equal(table, same)
