@@ -185,6 +185,11 @@ function proposalCard(p) {
         await api(`proposals/${p.id}/${decision}`, { method: "POST", body });
         note($("inbox-status"), t(decision === "accept" ? "proposal.accepted" : "proposal.declined", { id: p.id }));
         await Promise.all([loadProposals(), loadExchanges(), loadListings()]);
+        // The cards were drawn again: focus goes on to the next proposal to answer, else back to this one.
+        const next = document.querySelector("#proposal-list .decide button.accept");
+        const same = document.querySelector(`#proposal-list [data-id="${p.id}"] h3`);
+        if (next) next.focus();
+        else if (same) { same.tabIndex = -1; same.focus(); }
       } catch (error) {
         note(message, t("error", { msg: error.message }), true);
       }
