@@ -118,6 +118,7 @@ class Economics(BaseModel):
     link_cost_eur: float | None
     fair_price_min_eur: float | None = Field(description="Lowest price per canonical unit of offer (t, m3 or MWh) at which the supplier gains.")
     fair_price_max_eur: float | None = Field(description="Highest price per canonical unit of offer (t, m3 or MWh) at which the receiver gains.")
+    fair_price_unit: str | None = Field(None, description="The canonical unit of the offer the fair prices are per (t, m3 or MWh).")
 
 
 class FlowPublic(BaseModel):
@@ -143,5 +144,16 @@ def indicators_of(row: Any) -> Indicators:
 
 
 def economics_of(row: Any) -> Economics:
-    """The economics of a proposal or exchange row."""
-    return Economics(**{name: getattr(row, name, None) for name in Economics.model_fields})
+    """The economics of a proposal or exchange row, with the unit its fair prices are per (the
+    canonical unit of the offered material)."""
+    from symbiosis.materials import default_catalog
+
+    unit = None
+    material = getattr(row, "material", None)
+    if material:
+        try:
+            unit = default_catalog().get(material).canonical_unit
+        except KeyError:
+            unit = None
+    values = {name: getattr(row, name, None) for name in Economics.model_fields if name != "fair_price_unit"}
+    return Economics(**values, fair_price_unit=unit)

@@ -162,7 +162,7 @@ function proposalCard(p) {
     INDICATORS.map(([key, unit]) => row(t(`ind.${key}`), p.indicators[key] === null ? t("unknown") : `${fmt(p.indicators[key])} ${unit}`))));
   const e = p.economics || {};
   const price = e.fair_price_min_eur === null || e.fair_price_min_eur === undefined || e.fair_price_max_eur === null || e.fair_price_max_eur === undefined
-    ? t("unknown") : t("econ.fair_price_value", { min: fmt(e.fair_price_min_eur, 2), max: fmt(e.fair_price_max_eur, 2), unit: p.unit.split("/")[0] });
+    ? t("unknown") : t("econ.fair_price_value", { min: fmt(e.fair_price_min_eur, 2), max: fmt(e.fair_price_max_eur, 2), unit: e.fair_price_unit || p.unit.split("/")[0] });
   const economics = el("table", { className: "figures economics" }, el("tbody", {},
     ECONOMICS.map((key) => row(t(`econ.${key}`), e[key] === null || e[key] === undefined ? t("unknown") : `${known(e[key])} EUR`)),
     row(t("econ.fair_price"), price)));

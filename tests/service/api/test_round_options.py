@@ -39,6 +39,7 @@ def test_proposals_carry_their_economics_and_unknown_figures_as_null(region):
         assert set(economics) >= {"receiver_saving_eur", "supplier_saving_eur", "transport_cost_eur",
                                   "link_cost_eur", "fair_price_min_eur", "fair_price_max_eur"}
         assert economics["supplier_saving_eur"] is not None  # FGD gypsum: the landfill default applies
+        assert economics["fair_price_unit"] == "t"  # fair prices per tonne of the offer, whatever its unit
     # FGD gypsum to plasterboard has no cited CO2 factor: unknown, not 0.
     assert all(p["indicators"]["co2e_t"] is None for p in proposals)
 
