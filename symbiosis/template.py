@@ -5,7 +5,8 @@ cell, and drop-downs), ``settings`` (the workbook's ``locale``), ``example`` (on
 listing; the reader never reads this sheet, so the data sheets hold only real rows), ``columns``
 (every column explained), ``materials`` (the material classes and the 842 codes of the European
 List of Waste, the source of the ``material`` drop-down) and a hidden ``lists`` sheet (common
-units). Drop-downs that list a closed set (``kind``, ``transport_mode``, ``all_or_nothing``) refuse
+units). Drop-downs that list a closed set (``kind``, ``transport_mode``, ``all_or_nothing``, and the
+companies' ``port_access`` and ``rail_siding``) refuse
 other values; those for ``unit``, ``material`` and ``company_id`` only inform, since other forms
 (``kg/uge``, ``100105``) and companies added later are valid too.
 """
@@ -121,6 +122,11 @@ def write_template(path: str | Path) -> Path:
             sheet.column_dimensions[cell.column_letter].width = max(12, min(40, max(len(col.name), len(col.example)) + 4))
 
     materials = material_list()
+    companies = book["companies"]
+    for column in ("port_access", "rail_siding"):
+        if column in [c.name for c in TABLES["companies"]]:
+            _validation(companies, column, '"yes,no,ja,nej"', strict=True,
+                        prompt="yes or no (ja or nej); blank: not stated.")
     listings = book["listings"]
     _validation(listings, "kind", f'"{",".join(KINDS)}"', strict=True, prompt="offer (a byproduct you have) or need.")
     _validation(listings, "transport_mode", f'"{",".join(TRANSPORT_MODES)}"', strict=True,

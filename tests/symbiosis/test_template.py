@@ -40,6 +40,12 @@ def test_listing_drop_downs_exist_with_the_right_sources(book):
     assert str(rules["kind"].sqref) == f"C2:C{TEMPLATE_ROWS + 1}"
 
 
+def test_company_yes_no_columns_have_drop_downs(book):
+    rules = _validations(book["companies"])
+    for column in ("port_access", "rail_siding"):
+        assert rules[column].formula1 == '"yes,no,ja,nej"' and rules[column].errorStyle == "stop", column
+
+
 def read_materials(book) -> list[tuple]:
     return list(book["materials"].iter_rows(min_row=2, values_only=True))
 
@@ -81,5 +87,7 @@ def test_settings_sheet_offers_the_locale_and_the_empty_template_reads(book, tmp
 
 
 def test_shipped_template_has_the_drop_downs():
-    rules = _validations(openpyxl.load_workbook(dataset_path("template.xlsx"))["listings"])
+    shipped = openpyxl.load_workbook(dataset_path("template.xlsx"))
+    rules = _validations(shipped["listings"])
     assert {"kind", "unit", "transport_mode", "all_or_nothing", "company_id", "material"} <= set(rules)
+    assert {"port_access", "rail_siding"} <= set(_validations(shipped["companies"]))
