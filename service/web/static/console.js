@@ -5,7 +5,7 @@
 import {
   $, DataTable, all, api, apiPaths, badge, download, el, materialLabel, note, saveBlob,
 } from "./core.js";
-import { fmt, known, t } from "./i18n.js";
+import { currentLang, fmt, known, t } from "./i18n.js";
 import { drawBox, nameOf, municipalities } from "./map.js";
 
 /** The stages a round reports, each with a label in both languages. */
@@ -210,8 +210,10 @@ async function act(path, message) {
   await loadRounds(round.id);
 }
 
-/** A cell of a CSV file: quoted when needed; text that a spreadsheet would run as a formula is prefixed with '. */
-function csvCell(value) {
+/** A cell of a CSV file: quoted when needed; a number with the decimal mark of ``danish`` notation;
+ * text that a spreadsheet would run as a formula is prefixed with '. */
+function csvCell(value, danish = false) {
+  if (typeof value === "number") return danish ? String(value).replace(".", ",") : String(value);
   let text = value === null || value === undefined ? "" : String(value);
   if (/^[=+\-@\t\r]/.test(text) && Number.isNaN(Number(text))) text = `'${text}`;
   return /[",\n\r;]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -221,12 +223,15 @@ const CSV_FIELDS = ["id", "round_id", "status", "offer_id", "need_id", "supplier
   "quantity", "unit", "need_quantity", "need_unit", "distance_km", "transport_mode", "supplier_decision", "receiver_decision"];
 const CSV_INDICATORS = ["resource_t", "water_m3", "co2e_t", "energy_mwh", "waste_t", "value_eur", "transport_co2e_t"];
 
-export function proposalsCsv(proposals) {
+/** The proposals as CSV that Excel opens right: a byte-order mark (æøå), and on the Danish page
+ * ``;`` between fields and a decimal comma, as the command line's --danish-csv writes. */
+export function proposalsCsv(proposals, danish = currentLang() === "da") {
   const economics = proposals.length && proposals[0].economics ? Object.keys(proposals[0].economics) : [];
   const header = [...CSV_FIELDS, ...CSV_INDICATORS, ...economics, "explanation"];
+  const sep = danish ? ";" : ",";
   const lines = proposals.map((p) => [...CSV_FIELDS.map((f) => p[f]), ...CSV_INDICATORS.map((f) => p.indicators[f]),
-    ...economics.map((f) => p.economics[f]), p.explanation].map(csvCell).join(","));
-  return `${[header.join(","), ...lines].join("\r\n")}\r\n`;
+    ...economics.map((f) => p.economics[f]), p.explanation].map((value) => csvCell(value, danish)).join(sep));
+  return `\uFEFF${[header.join(sep), ...lines].join("\r\n")}\r\n`;
 }
 
 function exportCsv() {

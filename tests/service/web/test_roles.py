@@ -177,7 +177,9 @@ def test_a_facilitator_creates_runs_sends_and_exports_a_round(open_page, site):
         p.click("#round-csv")
     download = info.value
     assert download.suggested_filename == f"round-{created['id']}-proposals.csv"
-    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark: Excel reads the file as UTF-8
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(table) == len(proposals)
     assert {r["receiver_id"]: r["status"] for r in table}["plasterco"] == "declined"
     assert "explanation" in table[0] and "receiver_saving_eur" in table[0]
@@ -360,4 +362,26 @@ def test_a_danish_company_types_quantities_in_danish_notation(browser, site):
         for row in _api(site, key, "GET", "/listings").json()["data"]:
             if row["listing_id"] not in before:
                 _api(site, key, "DELETE", f"/listings/{row['listing_id']}")
+        page.context.close()
+
+
+def test_the_proposals_csv_of_the_danish_page_opens_in_danish_excel(browser, site):
+    page = Page(browser, site, "facilitator", locale="da")
+    try:
+        sample = [{"id": 1, "round_id": 1, "status": "sent", "offer_id": "a", "need_id": "b", "supplier_id": "s",
+                   "receiver_id": "r", "material": "10 01 05", "need_material": "gypsum", "quantity": 1234.5,
+                   "unit": "t/år", "need_quantity": 1234.5, "need_unit": "t/år", "distance_km": 3.25,
+                   "transport_mode": "truck", "supplier_decision": None, "receiver_decision": None,
+                   "indicators": {"resource_t": 1.5, "water_m3": None, "co2e_t": -2.5, "energy_mwh": None,
+                                  "waste_t": 1234.5, "value_eur": None, "transport_co2e_t": 0.125},
+                   "economics": {"fair_price_min_eur": 1.5}, "explanation": "rule x; 1,5 km"}]
+        danish, english = (page.page.evaluate(
+            "async ([rows, danish]) => (await import('./static/console.js')).proposalsCsv(rows, danish)", [sample, flag])
+            for flag in (True, False))
+        assert danish.startswith("\ufeff") and english.startswith("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(danish[1:]), delimiter=";"))
+        assert rows[0]["quantity"] == "1234,5" and rows[0]["co2e_t"] == "-2,5" and rows[0]["unit"] == "t/år"
+        assert rows[0]["explanation"] == "rule x; 1,5 km"
+        assert list(csv.DictReader(io.StringIO(english[1:])))[0]["quantity"] == "1234.5"
+    finally:
         page.context.close()
