@@ -97,11 +97,17 @@ def explain_unmatched(
             most = pd.Series(upper).groupby(code).max().reindex(range(len(idle))).to_numpy()[lots]
             lot = own_lot.reindex(idle[lots])
             unit = listings["unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
+            own_whole = (listings["all_or_nothing"].reindex(idle[lots]).fillna(False).astype(bool).to_numpy()
+                         if "all_or_nothing" in listings else np.zeros(int(lots.sum()), bool))
+            own_whole = own_whole & lot.isna().to_numpy()  # its own minimum lot, where it has one, is named instead
+            quantity = listings["quantity"].reindex(idle[lots]) if "quantity" in listings else lot
             tail = np.where(lot.notna().to_numpy(),
                             ", its own minimum lot is " + _fmt(lot, "g") + " " + unit,
-                            ", below their minimum lot or all-or-nothing quantity")
-            reasons[lots] = ("below a minimum lot: the " + _text(count[lots]) + " partner(s) in reach can take at most "
-                             + _fmt(most, ",.6g") + " "
+                            np.where(own_whole, ", and it takes all its " + _fmt(quantity, ",.6g") + " " + unit
+                                     + " or nothing", ", below their minimum lot or all-or-nothing quantity"))
+            head = np.where(own_whole, "all or nothing: ", "below a minimum lot: ")
+            reasons[lots] = (head + "exchanges with the " + _text(count[lots]) + " partner(s) in reach could carry "
+                             "at most " + _fmt(most, ",.6g") + " "
                              + listings["canonical_unit"].reindex(idle[lots]).astype(str).to_numpy(dtype=object)
                              + "/yr" + tail)
         idle_useless = any_usable & ~any_useful

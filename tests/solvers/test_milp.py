@@ -298,3 +298,20 @@ def test_a_material_weight_on_a_region_of_one_material():
     weighted = match(companies, listings, weights=pd.DataFrame([{"kind": "material", "name": "gypsum", "weight": 2}]))
     assert len(weighted.result.exchanges) == len(plain.result.exchanges) == 1
     assert weighted.result.objective_value == pytest.approx(2 * plain.result.objective_value)
+
+
+def test_an_all_or_nothing_listing_is_told_its_own_rule_binds():
+    """n1 wants all 150 t or nothing from a's 100 t: n1 is told that its own all-or-nothing binds,
+    a that its partner's does (not that the partner 'can take at most' its own 100 t)."""
+    reg = make_registry(NEAR, [
+        ("a", "s", "offer", "gypsum", 100, "t/yr"),
+        ("n1", "r", "need", "cement-raw-material", 150, "t/yr", {"all_or_nothing": "yes"})])
+    cands = build_candidates(reg, rulebook=RULES, transport=make_transport(), link_costs=make_link_costs())
+    result = solve(cands)
+    assert result.exchanges.empty
+    assert result.unmatched.loc["n1", "reason"] == (
+        "all or nothing: exchanges with the 1 partner(s) in reach could carry at most 100 t/yr, and it takes all "
+        "its 150 t/yr or nothing")
+    assert result.unmatched.loc["a", "reason"] == (
+        "below a minimum lot: exchanges with the 1 partner(s) in reach could carry at most 100 t/yr, below their "
+        "minimum lot or all-or-nothing quantity")
