@@ -184,12 +184,8 @@ function proposalCard(p) {
         const body = decision === "decline" && reason.value.trim() ? { reason: reason.value.trim() } : undefined;
         await api(`proposals/${p.id}/${decision}`, { method: "POST", body });
         note($("inbox-status"), t(decision === "accept" ? "proposal.accepted" : "proposal.declined", { id: p.id }));
+        inbox.focusAfterDraw = p.id;  // each redraw of the cards puts focus back in the list (restoreFocus)
         await Promise.all([loadProposals(), loadExchanges(), loadListings()]);
-        // The cards were drawn again: focus goes on to the next proposal to answer, else back to this one.
-        const next = document.querySelector("#proposal-list .decide button.accept");
-        const same = document.querySelector(`#proposal-list [data-id="${p.id}"] h3`);
-        if (next) next.focus();
-        else if (same) { same.tabIndex = -1; same.focus(); }
       } catch (error) {
         note(message, t("error", { msg: error.message }), true);
       }
@@ -203,11 +199,28 @@ function proposalCard(p) {
   return card;
 }
 
+/** After an answer, focus goes on to the next proposal to answer, else back to the one answered, on
+ * every redraw of the cards (which detaches the focused button), until the user moves elsewhere. */
+function restoreFocus() {
+  const id = inbox.focusAfterDraw;
+  if (id === undefined || id === null) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && !active.closest("#proposal-list")) {
+    inbox.focusAfterDraw = null;
+    return;
+  }
+  const next = document.querySelector("#proposal-list .decide button.accept");
+  const same = document.querySelector(`#proposal-list [data-id="${id}"] h3`);
+  if (next) next.focus();
+  else if (same) { same.tabIndex = -1; same.focus(); }
+}
+
 function drawProposals() {
   const open = (p) => (p.status === "sent" && !p.your_decision ? 0 : 1);
   const sorted = [...inbox.proposals].sort((a, b) => open(a) - open(b) || b.id - a.id);
   $("proposal-list").replaceChildren(...(sorted.length ? sorted.map(proposalCard)
     : [el("p", { className: "note empty" }, t("proposals.empty"))]));
+  restoreFocus();
 }
 
 // --- exchanges -----------------------------------------------------------------------------------

@@ -89,9 +89,10 @@ def test_a_company_sees_the_anonymous_other_side_and_accepts_a_proposal(open_pag
     expect(p.locator("#inbox-status")).to_contain_text(f"accepted proposal #{pending['id']}")
     card = p.locator(f"article.proposal-card[data-id='{pending['id']}']")
     expect(card.locator("header .badge")).to_have_text("accepted")
-    # Focus stays in the list of proposals (the next to answer, else this one), not back at the top.
-    focused = p.evaluate("document.activeElement.closest('#proposal-list') !== null")
-    assert focused, p.evaluate("document.activeElement.outerHTML")
+    # Focus stays in the list of proposals (the next to answer, else this one), not back at the top,
+    # also after the cards are drawn again.
+    p.wait_for_function("document.activeElement && document.activeElement.closest('#proposal-list') !== null",
+                        timeout=WAIT_MS)
     expect(card.locator(".counterpart")).to_contain_text("Kalundborg Refinery")  # named once both accepted
     expect(p.locator("#exchanges tbody tr", has_text="fuel-gas")).to_have_count(1)
     assert page.errors == []
