@@ -139,32 +139,26 @@ def read_directives(
                 value = getattr(row, column)
                 if value not in companies.index:
                     problems.append(Problem(name, line, column, f"{value!r} is not a company_id"))
-        quantity = 0.0
-        if row.min_quantity:
+        def lock_quantity(column: str, raw) -> float | None:
+            """A lock's quantity in ``column`` as read (None: blank, or a problem told)."""
+            if not getattr(row, column):
+                return None
             if row.action != "lock":
-                problems.append(Problem(name, line, "min_quantity", "only a lock takes a min_quantity"))
-            else:
-                try:
-                    quantity = _non_negative(quantities[pos], locale)
-                except ValueError as exc:
-                    quantity = 0.0
-                    problems.append(Problem(name, line, "min_quantity", str(exc)))
-        most = float("nan")
-        if row.max_quantity:
-            if row.action != "lock":
-                problems.append(Problem(name, line, "max_quantity", "only a lock takes a max_quantity"))
-            else:
-                try:
-                    most = _non_negative(maxima[pos], locale)
-                except ValueError as exc:
-                    problems.append(Problem(name, line, "max_quantity", str(exc)))
-                else:
-                    if most <= 0:
-                        problems.append(Problem(name, line, "max_quantity",
-                                                "must be more than 0 (to keep the pair out, forbid it)"))
-                    elif most < quantity:
-                        problems.append(Problem(name, line, "max_quantity",
-                                                f"{most:g} is less than the min_quantity {quantity:g}"))
+                problems.append(Problem(name, line, column, f"only a lock takes a {column}"))
+                return None
+            try:
+                return _non_negative(raw, locale)
+            except ValueError as exc:
+                problems.append(Problem(name, line, column, str(exc)))
+                return None
+
+        quantity = lock_quantity("min_quantity", quantities[pos]) or 0.0
+        most = lock_quantity("max_quantity", maxima[pos])
+        if most is not None and most <= 0:
+            problems.append(Problem(name, line, "max_quantity", "must be more than 0 (to keep the pair out, forbid it)"))
+        elif most is not None and most < quantity:
+            problems.append(Problem(name, line, "max_quantity", f"{most:g} is less than the min_quantity {quantity:g}"))
+        most = float("nan") if most is None else most
         if len(problems) > bad:
             continue
         if row.action == "lock":
