@@ -379,14 +379,8 @@ def _merged_values(path: Path, book, names: list[str], rows: dict[str, list[tupl
 
     import openpyxl
 
-    merged = []
     with zipfile.ZipFile(path) as archive:
-        parts = set(archive.namelist())
-        for name in names:
-            part = getattr(book[name], "_worksheet_path", None)  # the sheet's XML in the zip; else look in all
-            members = [part] if part in parts else [n for n in parts if n.startswith("xl/worksheets/")]
-            if any(_holds(archive, member, b"mergeCell") for member in members):
-                merged.append(name)
+        merged = _sheets_holding(archive, book, names, b"mergeCell")
     if not merged:
         return []
     with warnings.catch_warnings():
@@ -444,17 +438,11 @@ def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, l
     import openpyxl
 
     with zipfile.ZipFile(path) as archive:
-        parts = set(archive.namelist())
         # A writer that asks the spreadsheet to calculate everything on opening (XlsxWriter does)
         # stores placeholder values (0) for its formulas: none of them is a calculated value.
-        workbook_part = "xl/workbook.xml" if "xl/workbook.xml" in parts else None
-        recalculate = bool(workbook_part and _FULL_CALC_ON_LOAD.search(archive.read(workbook_part)))
-        with_formulas = []
-        for name in names:
-            part = getattr(book[name], "_worksheet_path", None)
-            members = [part] if part in parts else [n for n in parts if n.startswith("xl/worksheets/")]
-            if any(_holds(archive, member, b"<f") for member in members):
-                with_formulas.append(name)
+        recalculate = ("xl/workbook.xml" in archive.namelist()
+                       and bool(_FULL_CALC_ON_LOAD.search(archive.read("xl/workbook.xml"))))
+        with_formulas = _sheets_holding(archive, book, names, b"<f")
     if not with_formulas:
         return []
     with warnings.catch_warnings():
@@ -481,6 +469,19 @@ def _uncalculated_formulas(path: Path, book, names: list[str], rows: dict[str, l
     finally:
         formulas.close()
     return problems
+
+
+def _sheets_holding(archive, book, names: list[str], token: bytes) -> list[str]:
+    """The sheets of ``names`` whose XML in the workbook's zip ``archive`` holds ``token`` (a sheet
+    whose part openpyxl does not name is looked for in every worksheet part)."""
+    parts = set(archive.namelist())
+    found = []
+    for name in names:
+        part = getattr(book[name], "_worksheet_path", None)
+        members = [part] if part in parts else [n for n in parts if n.startswith("xl/worksheets/")]
+        if any(_holds(archive, member, token) for member in members):
+            found.append(name)
+    return found
 
 
 def _blank(value) -> bool:
