@@ -342,12 +342,13 @@ def test_a_failure_while_saving_leaves_no_proposals(region, monkeypatch):
     assert _proposals(region, region.facilitator, round_id=round_["id"]) == []
 
 
-def test_cancel_stops_a_running_round_without_proposals(region, monkeypatch):
+def _start_slow_round(region, monkeypatch, steps: int) -> int:
+    """Start a round whose matching reports ``steps`` steps of 10 ms first; return its id once it runs."""
     real = runner.match
 
     def slow(*, progress=None, **arguments):
-        for step in range(400):
-            progress("candidates", step, 400)
+        for step in range(steps):
+            progress("candidates", step, steps)
             time.sleep(0.01)
         return real(**arguments)
 
@@ -358,6 +359,12 @@ def test_cancel_stops_a_running_round_without_proposals(region, monkeypatch):
     while api.client.get(f"{V1}/rounds/{round_id}", headers=fac).json()["status"] != "running":
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    return round_id
+
+
+def test_cancel_stops_a_running_round_without_proposals(region, monkeypatch):
+    api, fac = region.api, region.facilitator
+    round_id = _start_slow_round(region, monkeypatch, 400)
     assert api.client.post(f"{V1}/rounds/{round_id}/cancel", headers=fac).status_code == 202
     round_ = api.wait(round_id, fac)
     assert round_["status"] == "cancelled"
@@ -437,21 +444,8 @@ def test_a_round_scope_names_hazardous_codes_with_or_without_their_star():
 
 def test_a_listing_deleted_while_the_round_runs_gets_no_proposal(region, monkeypatch):
     """Its company, or a newcomer listed later under the same id, could otherwise accept one."""
-    real = runner.match
-
-    def slow(*, progress=None, **arguments):
-        for step in range(150):
-            progress("candidates", step, 150)
-            time.sleep(0.01)
-        return real(**arguments)
-
-    monkeypatch.setattr(runner, "match", slow)
     api, fac = region.api, region.facilitator
-    round_id = api.client.post(f"{V1}/rounds", json={"name": "slow"}, headers=fac).json()["id"]
-    deadline = time.monotonic() + 30
-    while api.client.get(f"{V1}/rounds/{round_id}", headers=fac).json()["status"] != "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    round_id = _start_slow_round(region, monkeypatch, 150)
     assert api.client.delete(f"{V1}/listings/boardco-gypsum", headers=fac).status_code == 204
     assert api.wait(round_id, fac)["status"] == "succeeded"
     stored = _proposals(region, fac, round_id=round_id)
