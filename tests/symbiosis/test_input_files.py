@@ -412,9 +412,8 @@ def test_a_workbook_whose_merged_cells_hold_no_value_loads(tmp_path):
     assert list(read_registry(workbook=path).listings.index) == ["o1", "n1"]
 
 
-def test_formulas_without_a_calculated_value_are_errors_naming_the_cell(tmp_path):
-    """A workbook written by a program that does not calculate (openpyxl here) holds formulas with no
-    value: read for values they were blank, so a minimum lot or a distance limit silently vanished."""
+def _one_company_workbook(path, listings: list[list]) -> None:
+    """A workbook (openpyxl) of company 'a' and the ``listings`` rows, header first."""
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -422,10 +421,18 @@ def test_formulas_without_a_calculated_value_are_errors_naming_the_cell(tmp_path
     companies = book.create_sheet("companies")
     companies.append(["company_id", "name", "nace", "lat", "lon"])
     companies.append(["a", "A", "35.11", 55.6, 11.1])
-    listings = book.create_sheet("listings")
-    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit", "max_distance_km", "min_lot"])
-    listings.append(["a1", "a", "offer", "10 01 05", 150000, "t/yr", "=10*5", "=2*500"])
-    book.save(tmp_path / "f.xlsx")
+    sheet = book.create_sheet("listings")
+    for row in listings:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_formulas_without_a_calculated_value_are_errors_naming_the_cell(tmp_path):
+    """A workbook written by a program that does not calculate (openpyxl here) holds formulas with no
+    value: read for values they were blank, so a minimum lot or a distance limit silently vanished."""
+    _one_company_workbook(tmp_path / "f.xlsx", [
+        ["listing_id", "company_id", "kind", "material", "quantity", "unit", "max_distance_km", "min_lot"],
+        ["a1", "a", "offer", "10 01 05", 150000, "t/yr", "=10*5", "=2*500"]])
     with pytest.raises(InputError) as info:
         read_registry(workbook=tmp_path / "f.xlsx")
     assert [(p.table, p.row, p.column) for p in info.value.problems] == [
@@ -482,17 +489,9 @@ def test_a_date_cell_in_an_id_column_is_an_error_naming_the_cell(tmp_path):
     """Excel turns a typed id such as 3-4 into a date; its ISO text was silently taken as the id."""
     from datetime import datetime
 
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    companies = book.create_sheet("companies")
-    companies.append(["company_id", "name", "nace", "lat", "lon"])
-    companies.append(["a", "A", "35.11", 55.6, 11.1])
-    listings = book.create_sheet("listings")
-    listings.append(["listing_id", "company_id", "kind", "material", "quantity", "unit"])
-    listings.append([datetime(2026, 4, 3), "a", "offer", "10 01 05", 150000, "t/yr"])
-    book.save(tmp_path / "d.xlsx")
+    _one_company_workbook(tmp_path / "d.xlsx", [
+        ["listing_id", "company_id", "kind", "material", "quantity", "unit"],
+        [datetime(2026, 4, 3), "a", "offer", "10 01 05", 150000, "t/yr"]])
     with pytest.raises(InputError) as info:
         read_registry(workbook=tmp_path / "d.xlsx")
     [problem] = info.value.problems
