@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response, status
@@ -49,12 +50,22 @@ def _company_for(session: Session, principal: Principal, company_id: str) -> Com
     return company
 
 
+def _unused_listing_id(session: Session) -> str:
+    """A listing id that no listing holds: 96 random bits, so it tells nothing and cannot be guessed."""
+    while True:
+        candidate = f"listing-{secrets.token_hex(12)}"
+        if session.get(Listing, candidate) is None:
+            return candidate
+
+
 @router.post("", response_model=ListingPublic, status_code=status.HTTP_201_CREATED)
 def create_listing(body: ListingCreate, session: SessionDep, principal: FacilitatorOrCompanyDep,  # type: ignore[valid-type]
                    response: Response) -> ListingPublic:  # type: ignore[valid-type]
     data = body.model_dump()
     company = _company_for(session, principal, data["company_id"])
-    if session.get(Listing, data["listing_id"]) is not None:
+    if data["listing_id"] is None:
+        data["listing_id"] = _unused_listing_id(session)
+    elif session.get(Listing, data["listing_id"]) is not None:
         raise ConflictError(f"listing {data['listing_id']!r} already exists")
     listing = Listing(**validate_listing(company, data))
     session.add(listing)

@@ -81,8 +81,8 @@ async function saveListing(event) {
         method: "PATCH", body: fields, headers: { "If-Match": String(editing.version) } });
       note(status, t("listing.updated", { id: saved.listing_id, version: saved.version }));
     } else {
-      const id = `${state.me.company_id}-${Date.now().toString(36)}`;
-      const saved = await api("listings", { method: "POST", body: { listing_id: id, company_id: state.me.company_id, ...fields } });
+      // the service assigns the id: one nobody can guess, and never one another company's listing holds
+      const saved = await api("listings", { method: "POST", body: { company_id: state.me.company_id, ...fields } });
       note(status, t("listing.created", { id: saved.listing_id }));
     }
     resetForm();

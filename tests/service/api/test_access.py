@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.api.app import API_PREFIX
@@ -121,6 +123,24 @@ def test_a_company_sees_and_changes_only_its_own_data(region):
         "unit": "t/yr"})
     assert stolen.status_code == 403
     assert client.delete(f"{API_PREFIX}/listings/asnaes-gypsum", headers=keys["gyproc"]).status_code == 404
+
+
+def test_a_listing_created_without_an_id_gets_one_nobody_can_guess(region):
+    client, keys = region.api.client, region.companies
+    body = {"company_id": "gyproc", "kind": "need", "material": "gypsum", "quantity": 5, "unit": "t/yr"}
+    first = client.post(f"{API_PREFIX}/listings", headers=keys["gyproc"], json=body)
+    second = client.post(f"{API_PREFIX}/listings", headers=keys["gyproc"], json=body)
+    assert first.status_code == second.status_code == 201, first.text
+    ids = [first.json()["listing_id"], second.json()["listing_id"]]
+    assert ids[0] != ids[1] and all(re.fullmatch(r"listing-[0-9a-f]{24}", i) for i in ids)
+    assert "gyproc" not in ids[0]  # the id does not name the company to anyone it is shown to
+    assert first.headers["Location"].endswith(f"/listings/{ids[0]}")
+    read = client.get(f"{API_PREFIX}/listings/{ids[0]}", headers=keys["gyproc"])
+    assert read.status_code == 200 and read.json()["quantity"] == 5
+    own = {item["listing_id"] for item in client.get(f"{API_PREFIX}/listings", headers=keys["gyproc"]).json()["data"]}
+    assert set(ids) <= own
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ListingCreate"]
+    assert "listing_id" not in schema.get("required", []) and "company_id" in schema["required"]
 
 
 def test_revoked_keys_stop_working_and_keys_are_stored_only_as_hashes(api):

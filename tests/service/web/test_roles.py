@@ -44,6 +44,7 @@ def test_a_company_keeps_its_listings_with_a_material_search_and_if_match(open_p
     row = p.locator("#listings tbody tr", has_text="500 t/yr")
     expect(row).to_contain_text("gypsum Gypsum")
     listing_id = row.locator("td").first.inner_text()
+    assert re.fullmatch(r"listing-[0-9a-f]{24}", listing_id)  # assigned by the service, not guessable
     row.locator("button.listing-edit").click()
     expect(p.locator("#listing-form-title")).to_contain_text("version 1")
     p.fill("#listing-quantity", "600")
