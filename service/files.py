@@ -23,6 +23,7 @@ from symbiosis.candidates import CandidateParams
 from symbiosis.data import dataset_path
 from symbiosis.directives import read_directives, read_weights
 from symbiosis.explain import explain_exchanges
+from symbiosis.materials import default_catalog
 from symbiosis.registry import read_registry
 from symbiosis.schema import EXCHANGE_COLUMNS
 from symbiosis.reference import read_reference
@@ -212,15 +213,18 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
         # beside a worker each works them out a block at a time (never held for a million exchanges).
         shared = not aside and result.exchanges.index.is_unique
         explanations = explain_exchanges(result.exchanges, result.objective) if shared else None
+        shown = default_catalog().shown  # hazardous codes keep their star in every file
         with Background(partial(workbook, path)) if aside else nullcontext() as background:
             def exchange_rows(part: pd.DataFrame) -> pd.DataFrame:  # rounded and explained a chunk at a time
                 text = (explanations.loc[part.index] if explanations is not None
                         else explain_exchanges(part, result.objective))
-                return part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(explanation=text.to_numpy())
+                rows = part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(explanation=text.to_numpy())
+                return rows.assign(material=shown(rows["material"]), need_material=shown(rows["need_material"]))
 
             write_csv_for_excel(result.exchanges, staging / "exchanges.csv", danish=danish_csv, derive=exchange_rows)
             unmatched = result.unmatched.copy(deep=False)  # one column replaced, none changed in place
             unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
+            unmatched["material"] = shown(unmatched["material"])
             write_csv_for_excel(unmatched, staging / "unmatched.csv", danish=danish_csv)
             summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
             (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")

@@ -413,6 +413,9 @@ def write_results_workbook(
     ex["supplier_name"] = ex["supplier_id"].map(names).fillna("") if "supplier_id" in ex else ""
     ex["receiver_name"] = ex["receiver_id"].map(names).fillna("") if "receiver_id" in ex else ""
     ex["material_name"] = _material_names(ex["material"]) if "material" in ex else ""
+    for column in ("material", "need_material"):  # a hazardous code keeps its star
+        if column in ex:
+            ex[column] = default_catalog().shown(ex[column])
     objective_name = (summary.get("objective") or {}).get("name", "diverted")
 
     def explained(part: pd.DataFrame) -> pd.DataFrame:  # worked out per block, not held for every exchange
@@ -426,6 +429,8 @@ def write_results_workbook(
     um = um.reset_index()
     um["company_name"] = um["company_id"].map(names).fillna("") if "company_id" in um else ""
     um["material_name"] = _material_names(um["material"]) if "material" in um else ""
+    if "material" in um:
+        um["material"] = default_catalog().shown(um["material"])
     if listings is not None and len(um):
         for column in ("quantity", "unit"):
             if column not in um and column in listings:

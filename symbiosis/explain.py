@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.candidates import Candidates, codes_of, rank_in_group
+from symbiosis.materials import default_catalog
 from symbiosis.objective import Objective
 
 #: How many competing exchanges an "outbid" explanation names.
@@ -271,7 +272,9 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     if exchanges.empty:
         return pd.Series(dtype=str, index=exchanges.index)
     # One formatted sentence per row; a row whose rule, materials or mode is missing text has none.
-    texts = [exchanges[c].astype(str) for c in ("rule_id", "material", "need_material", "transport_mode")]
+    shown = default_catalog().shown  # a hazardous code keeps its star
+    texts = [(shown(exchanges[c]) if "material" in c else exchanges[c]).astype(str)
+             for c in ("rule_id", "material", "need_material", "transport_mode")]
     missing = np.logical_or.reduce([text.isna().to_numpy() for text in texts])
     limits = pd.to_numeric(exchanges["max_distance_km"], errors="coerce").tolist()
     numbers = [exchanges[c].astype(float).tolist() for c in ("yield", "distance_km", "objective_contribution", "waste_t",

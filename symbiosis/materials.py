@@ -134,6 +134,20 @@ class MaterialCatalog:
         """Return the material for a normalised key (see :meth:`normalise`)."""
         return self.classes[key] if key in self.classes else self.ewc[key]
 
+    def shown(self, keys: pd.Series) -> pd.Series:
+        """Keys as people read them: a hazardous List of Waste entry with its star (``13 02 05*``),
+        so that no result file or explanation hides that a material is hazardous; anything else as
+        it is. Works once per distinct key (a categorical column keeps its codes)."""
+        def star(key):
+            entry = self.ewc.get(key) if isinstance(key, str) else None
+            return f"{key}*" if entry is not None and entry.hazardous else key
+        if isinstance(keys.dtype, pd.CategoricalDtype):
+            return keys.cat.rename_categories([star(k) for k in keys.cat.categories])
+        uniques = keys.dropna().unique()
+        if not any(isinstance(k, str) and k in self.ewc and self.ewc[k].hazardous for k in uniques):
+            return keys
+        return keys.map({k: star(k) for k in uniques})
+
     def normalise(self, text: str) -> str:
         """Return the canonical key of a material as written in a listing.
 

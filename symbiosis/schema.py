@@ -143,7 +143,7 @@ EXCHANGE_FIELDS: tuple[Column, ...] = (
     _out("need_id", "id", "", "The need listing that receives."),
     _out("supplier_id", "id", "", "The company of the offer."),
     _out("receiver_id", "id", "", "The company of the need."),
-    _out("material", "text", "", "The offer's material (EWC code or class id)."),
+    _out("material", "text", "", "The offer's material (EWC code, with its star where the entry is hazardous, or class id)."),
     _out("quantity", "float", "offer unit", "Quantity exchanged per year, in the offer's own unit."),
     _out("unit", "text", "", "The offer's unit."),
     _out("need_material", "text", "", "The need's material class."),
@@ -180,7 +180,7 @@ EXCHANGE_FIELDS: tuple[Column, ...] = (
 UNMATCHED_FIELDS: tuple[Column, ...] = (
     _out("kind", "choice", "", "offer or need."),
     _out("company_id", "id", "", "The listing's company."),
-    _out("material", "text", "", "The listing's material."),
+    _out("material", "text", "", "The listing's material (a hazardous EWC code with its star)."),
     _out("reason", "text", "", "Why nothing was exchanged."),
     _out("nearest_id", "id", "", "The nearest compatible partner listing, if any."),
     _out("nearest_km", "float", "km", "Its distance."),

@@ -76,3 +76,29 @@ def test_materials_search_suggests_codes_for_fly_ash():
     result = runner.invoke(app, ["materials", "search", "fly ash", "--limit", "3"])
     assert result.exit_code == 0, result.output
     assert "10 01 02" in result.output and "Coal fly ash" in result.output
+
+
+def test_hazardous_codes_keep_their_star_in_every_result_file(tmp_path):
+    (tmp_path / "companies.csv").write_text(
+        "company_id,name,nace,lat,lon,municipality\n"
+        "garage,Garage,45.20,55.40,10.40,Odense\n"
+        "cement,Cement works,23.51,55.41,10.42,Odense\n"
+        "depot,Oil depot,46.71,55.42,10.43,Odense\n", encoding="utf-8")
+    (tmp_path / "listings.csv").write_text(
+        "listing_id,company_id,kind,material,quantity,unit\n"
+        "used-oil,garage,offer,13 02 05*,100,t/yr\n"
+        "kiln-fuel,cement,need,liquid-fuel,100,t/yr\n"
+        "clinical,depot,offer,18 01 03*,10,t/yr\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["match", "--companies", str(tmp_path / "companies.csv"),
+                                 "--listings", str(tmp_path / "listings.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    exchanges = pd.read_csv(out / "exchanges.csv", encoding="utf-8-sig", dtype=str)
+    assert exchanges["material"].tolist() == ["13 02 05*"] and exchanges["need_material"].tolist() == ["liquid-fuel"]
+    assert "13 02 05* serves a need for liquid-fuel" in exchanges["explanation"].iloc[0]
+    unmatched = pd.read_csv(out / "unmatched.csv", encoding="utf-8-sig", dtype=str)
+    assert unmatched.set_index("listing_id").loc["clinical", "material"] == "18 01 03*"
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    for sheet, expected in (("exchanges", "13 02 05*"), ("unmatched", "18 01 03*")):
+        header = [c.value for c in book[sheet][1]]
+        assert book[sheet].cell(2, header.index("material") + 1).value == expected
