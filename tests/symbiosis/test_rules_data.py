@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -160,6 +162,9 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     ("13 02 05", "liquid-fuel", "used-oil-130205-to-liquid-fuel"),
     ("13 02 06", "liquid-fuel", "used-oil-130206-to-liquid-fuel"),
     ("13 02 07", "liquid-fuel", "used-oil-130207-to-liquid-fuel"),
+    ("03 03 01", "solid-fuel", "pulp-mill-bark-to-solid-fuel"),
+    ("03 03 01", "biomass", "pulp-mill-bark-to-biomass"),
+    ("10 02 02", "cement-raw-material", "slag-to-cement-raw-meal"),
 ])
 def test_common_list_of_waste_entries_have_the_route_of_their_material(offer, need, rule):
     """Entries that name a known material from another source (end-of-life vehicles, shredders,
@@ -180,3 +185,42 @@ def test_a_rule_without_waste_t_is_a_data_error():
     rules.loc[0, "waste_t"] = ""
     with pytest.raises(DataError, match=f"rule {rules.loc[0, 'rule_id']!r}: waste_t is empty"):
         read_rulebook(rules, read_dataset("same_code_reuse.csv"))
+
+
+@pytest.mark.parametrize(("offer", "need", "rule"), [
+    ("10 06 01", "aggregates", "copper-slag-to-aggregates"),
+    ("10 08 09", "aggregates", "nickel-slag-to-aggregates"),
+    ("10 05 01", "aggregates", "zinc-slag-to-aggregates"),
+    ("10 06 01", "blasting-abrasive", "copper-slag-to-abrasive"),
+    ("10 08 09", "blasting-abrasive", "nickel-slag-to-abrasive"),
+    ("10 02 02", "blasting-abrasive", "iron-slag-to-abrasive"),
+    ("10 01 01", "blasting-abrasive", "boiler-slag-to-abrasive"),
+])
+def test_smelter_slags_go_to_aggregates_and_blast_cleaning_grit(offer, need, rule):
+    book = default_rulebook()
+    assert book.rule_for(offer, need) == rule
+    row = book.rule_table().loc[rule]
+    assert row["waste_t"] == 1 and row["resource_t"] == 1
+    if need == "blasting-abrasive":  # a standardised grit, but no cited CO2, energy or price
+        assert "ISO 11126" in row["source"] and np.isnan(row["co2e_t"]) and np.isnan(row["value_eur"])
+
+
+def test_only_granulated_blast_furnace_slag_is_credited_as_a_clinker_substitute():
+    book = default_rulebook()
+    table = book.rule_table()
+    assert book.rule_for("granulated-blast-furnace-slag", "cement-raw-material") == "blast-furnace-slag-to-cement"
+    assert table.loc["blast-furnace-slag-to-cement", "co2e_t"] == pytest.approx(0.52)
+    # unprocessed slag (converter and electric-arc slag too) goes into raw meal, with no clinker credit
+    assert book.rule_for("10 02 02", "cement-raw-material") == "slag-to-cement-raw-meal"
+    assert np.isnan(table.loc["slag-to-cement-raw-meal", "co2e_t"])
+    assert book.rule_for("granulated-blast-furnace-slag", "granulated-blast-furnace-slag") == "same-material-class"
+
+
+def test_waste_fuels_are_not_offered_to_a_plain_solid_fuel_need():
+    """A need for solid fuel is a boiler that may not burn waste; a waste fuel's need is refuse-derived-fuel."""
+    book = default_rulebook()
+    assert book.rule_for("16 01 03", "refuse-derived-fuel") == "tyres-to-waste-fuel"
+    assert book.rule_for("16 01 03", "solid-fuel") is None
+    text = read_dataset("materials.csv").set_index("material_id").at["solid-fuel", "description"]
+    listed, advice = text.split("Waste fuels")
+    assert "refuse-derived" not in listed and "refuse-derived-fuel" in advice
