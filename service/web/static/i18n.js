@@ -589,6 +589,16 @@ export function parseNumber(text) {
   return NaN;
 }
 
+/** A number as a form field shows it for editing: every digit kept, no grouping, the page's decimal
+ * sign, so that parseNumber reads back the same number (a Danish page shows 2.125 as "2,125",
+ * which it would otherwise read as two thousand one hundred and twenty-five). */
+export function numberInput(value) {
+  if (value === null || value === undefined || !Number.isFinite(Number(value))) return "";
+  let text = String(Number(value));
+  if (/e/i.test(text)) text = Number(value).toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
+  return lang === "da" ? text.replace(".", ",") : text;
+}
+
 /** A figure that may be unknown (null): the number, or the word "unknown". */
 export function known(value, digits = 0) {
   return value === null || value === undefined ? t("unknown") : fmt(value, digits);

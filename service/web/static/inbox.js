@@ -5,7 +5,7 @@
 import {
   $, ApiError, all, api, badge, branchName, el, fillTable, materialLabel, note, state,
 } from "./core.js";
-import { date, fmt, known, parseNumber, t } from "./i18n.js";
+import { date, fmt, known, numberInput, parseNumber, t } from "./i18n.js";
 
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"],
   ["waste_t", "t"], ["transport_co2e_t", "t CO₂e"], ["value_eur", "EUR"]];
@@ -47,7 +47,7 @@ function editListing(listing) {
   $("listing-kind").value = listing.kind;
   $("listing-kind").disabled = false;
   $("listing-material").value = listing.material;
-  $("listing-quantity").value = listing.quantity;
+  $("listing-quantity").value = numberInput(listing.quantity);  // read back by parseNumber unchanged
   $("listing-unit").value = listing.unit;
   $("listing-form-title").textContent = t("listing.editing", { id: listing.listing_id, version: listing.version });
   $("listing-cancel").hidden = false;

@@ -360,6 +360,16 @@ def test_a_danish_company_types_quantities_in_danish_notation(browser, site):
         p.click("#listing-save")
         expect(p.locator("#listing-status")).to_contain_text("material")
         expect(p.locator("#listing-status")).not_to_contain_text("problem(s)")
+        # Editing shows the quantity in the page's notation: saved unchanged, 2.125 stays 2.125 (not 2125).
+        made = _api(site, key, "POST", "/listings", json={"company_id": "gyproc", "kind": "need", "material": "gypsum",
+                                                         "quantity": 2.125, "unit": "t/yr"}).json()
+        p.reload()
+        p.wait_for_selector(f"#listings tbody tr:has-text('{made['listing_id']}')")
+        p.locator("#listings tbody tr", has_text=made["listing_id"]).locator("button.listing-edit").click()
+        assert p.input_value("#listing-quantity") == "2,125"
+        p.click("#listing-save")
+        expect(p.locator("#listing-status")).to_contain_text(f"{made['listing_id']} er gemt")
+        assert _api(site, key, "GET", f"/listings/{made['listing_id']}").json()["quantity"] == 2.125
     finally:
         for row in _api(site, key, "GET", "/listings").json()["data"]:
             if row["listing_id"] not in before:
