@@ -256,10 +256,10 @@ class Page:
     """A browser page with the key of one role entered, recording console errors and page errors."""
 
     def __init__(self, browser, site, role: str, *, locale: str = "en-GB", ready: str = "#shown",
-                 timeout_ms: int = WAIT_MS):
+                 timeout_ms: int = WAIT_MS, viewport: tuple[int, int] = (1400, 1000)):
         from playwright.sync_api import expect
 
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale,
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale=locale,
                                            accept_downloads=True)
         self.page = self.context.new_page()
         self.errors: list[str] = []

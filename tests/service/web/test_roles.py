@@ -397,3 +397,45 @@ def test_the_proposals_csv_of_the_danish_page_opens_in_danish_excel(browser, sit
         assert list(csv.DictReader(io.StringIO(english[1:])))[0]["quantity"] == "1234.5"
     finally:
         page.context.close()
+
+
+#: Measures what a phone would have to scroll sideways: the page, any panel (a wide table scrolls in its
+#: own box instead), figures that stick out of a proposal card, fields wider than their panel.
+_SIDEWAYS = """() => {
+  const out = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) out.push(`page ${doc.scrollWidth} > ${doc.clientWidth}`);
+  for (const panel of document.querySelectorAll('.panel')) {
+    if (!panel.offsetParent) continue;  // hidden
+    if (panel.scrollWidth > panel.clientWidth + 1) out.push(`panel #${panel.id} ${panel.scrollWidth} > ${panel.clientWidth}`);
+    const right = panel.getBoundingClientRect().right;
+    for (const field of panel.querySelectorAll('select, input, button')) {
+      const box = field.getBoundingClientRect();
+      if (field.offsetParent && !field.closest('table') && box.right > right + 1) out.push(`#${field.id || field.className} ends at ${box.right} > ${right}`);
+    }
+  }
+  for (const card of document.querySelectorAll('.proposal-card')) {
+    const right = card.getBoundingClientRect().right;
+    for (const cell of card.querySelectorAll('td, th')) {
+      if (cell.getBoundingClientRect().right > right + 1) { out.push(`card ${card.dataset.id || ''} cell past its edge`); break; }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "da"])
+def test_a_phone_screen_needs_no_sideways_scrolling(browser, site, locale):
+    receiver = next(p["receiver_id"] for p in site.proposals)
+    for role, ready in ((receiver, "#proposal-list article"), ("facilitator", "#proposal-table tbody tr"),
+                        ("planner", "#unmatched tbody tr")):
+        page = Page(browser, site, role, locale=locale, ready=ready, viewport=(360, 740))
+        try:
+            page.page.wait_for_timeout(300)  # the map and tables finish drawing
+            assert page.page.evaluate(_SIDEWAYS) == [], (role, locale)
+            # a wide table still shows all of itself: it scrolls within its own box
+            for table in page.page.locator(".panel table").all():
+                if table.is_visible():
+                    assert table.evaluate("t => t.getBoundingClientRect().width <= t.parentElement.clientWidth + 1")
+        finally:
+            page.context.close()
