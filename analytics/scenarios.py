@@ -255,7 +255,8 @@ def _rematch_touched(parts: RegionBaseline, changed: Registry, touched) -> Match
 
 def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:
     """Scenarios side by side: one row per figure of :data:`METRICS`, and per scenario the columns
-    ``<name>: before``, ``<name>: after`` and ``<name>: change``.
+    ``<name>: before``, ``<name>: after`` and ``<name>: change`` (listed as (column, name, part) in
+    ``table.attrs["parts"]``, for a page that words them in its own language).
 
     ``results`` are :class:`ScenarioResult` objects or their saved JSON form (:meth:`ScenarioResult.to_dict`);
     ``labels`` (one per result, such as the files they were read from) name them in errors.
@@ -268,6 +269,7 @@ def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:
     results = list(results)
     labels = list(labels) if labels is not None else ["scenario result"] * len(results)
     columns: dict[str, list[float]] = {}
+    parts: list[tuple[str, str, str]] = []  # (column, scenario name, part): for pages that label them
     seen: dict[str, int] = {}
     problems: list[Problem] = []
     for item, label in zip(results, labels, strict=True):
@@ -287,7 +289,9 @@ def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:
             name = f"{name} ({seen[name]})"
         for part, values in figures.items():
             columns[f"{name}: {part}"] = values
+            parts.append((f"{name}: {part}", name, part))
     if problems:
         raise InputError(problems)
     table = pd.DataFrame(columns, index=pd.Index(METRICS, name="metric"))
+    table.attrs["parts"] = parts
     return table

@@ -527,7 +527,8 @@ def compare(session: SessionDep, principal: FacilitatorOrPlannerDep,
     if missing:
         raise NotFoundError("scenario", missing[0])
     table = compare_scenarios([{"name": rows[i].name, **rows[i].result} for i in wanted])
-    return ComparisonPublic(metrics=list(METRICS), columns=list(table.columns),
+    headers = [{"column": c, "scenario": name, "part": part} for c, name, part in table.attrs["parts"]]
+    return ComparisonPublic(metrics=list(METRICS), columns=list(table.columns), headers=headers,
                             rows=_records(table.reset_index()))
 
 

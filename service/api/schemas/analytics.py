@@ -109,7 +109,15 @@ class ScenariosPublic(BaseModel):
     count: int
 
 
+class ComparisonColumn(BaseModel):
+    column: str = Field(description="The column's key in each row.")
+    scenario: str = Field(description="The scenario's name (numbered when two share one).")
+    part: Literal["before", "after", "change"] = Field(description="Which figure of the scenario the column holds.")
+
+
 class ComparisonPublic(BaseModel):
     metrics: list[str]
     columns: list[str]
+    headers: list[ComparisonColumn] = Field(description="Per column, its scenario and part, so that a page can "
+                                                        "word the header in its own language.")
     rows: list[dict[str, Any]]

@@ -198,6 +198,7 @@ const TEXT = {
     "map.mixed_units": "mixed units",
     "map.companies_here": "{n} companies",
     "map.exchanges": "{n} exchanges",
+    "map.exchange_one": "{n} exchange",
     "map.partner": "partner outside the filter",
     "map.aria": "Map of companies and exchanges",
     "totals.title": "Indicators of what is shown",
@@ -460,6 +461,7 @@ const TEXT = {
     "map.mixed_units": "blandede enheder",
     "map.companies_here": "{n} virksomheder",
     "map.exchanges": "{n} udvekslinger",
+    "map.exchange_one": "{n} udveksling",
     "map.partner": "partner uden for filteret",
     "map.aria": "Kort over virksomheder og udvekslinger",
     "totals.title": "Indikatorer for det viste",
@@ -618,6 +620,7 @@ export function setLang(next) {
 
 export function applyLabels(root = document) {
   document.documentElement.lang = lang;
+  document.title = t("title");
   for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of root.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   for (const node of root.querySelectorAll("[data-i18n-aria]")) node.setAttribute("aria-label", t(node.dataset.i18nAria));

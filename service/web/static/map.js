@@ -243,7 +243,7 @@ function edgeTip(a, b, edges) {
   return el("div", {}, edges.slice(0, 6).map((e) => el("div", { className: "tip-line" },
     el("strong", {}, materialsOf(e).map(materialLabel).join(", ")),
     el("div", {}, `${nameOf(e.source)} ↔ ${nameOf(e.target)}`),
-    el("div", {}, `${t("map.exchanges", { n: fmt(e.exchanges) })}, ${fmt(e.quantity)} ${unitOf(e)} ${t("per_year")}${rounded}`))),
+    el("div", {}, `${t(e.exchanges === 1 ? "map.exchange_one" : "map.exchanges", { n: fmt(e.exchanges) })}, ${fmt(e.quantity)} ${unitOf(e)} ${t("per_year")}${rounded}`))),
   edges.length > 6 ? el("div", {}, `+ ${fmt(edges.length - 6)}`) : null);
 }
 
@@ -517,11 +517,12 @@ async function compareScenarios() {
     return;
   }
   const comparison = await api(`analytics/scenarios/compare?ids=${ids.join(",")}`);
-  const columns = comparison.columns;
-  fillTable(table, [[t("figure")], ...columns.map((c) => [c, true])],
-    comparison.rows.map((row) => [METRICS.includes(row.metric) ? metricName(row.metric) : row.metric, ...columns.map((c) => {
-      const cell = el("span", {}, fmt(row[c]));
-      if (c.endsWith(": change") && row[c]) cell.className = row[c] > 0 ? "delta-up" : "delta-down";
+  // Each column's scenario and part come apart from its key, so the header is in the page's language.
+  const headers = comparison.headers;
+  fillTable(table, [[t("figure")], ...headers.map((h) => [`${h.scenario}: ${t(h.part)}`, true])],
+    comparison.rows.map((row) => [METRICS.includes(row.metric) ? metricName(row.metric) : row.metric, ...headers.map((h) => {
+      const cell = el("span", {}, fmt(row[h.column]));
+      if (h.part === "change" && row[h.column]) cell.className = row[h.column] > 0 ? "delta-up" : "delta-down";
       return cell;
     })]), "");
   for (const span of table.querySelectorAll("td > span.delta-up, td > span.delta-down")) span.parentElement.classList.add(span.className);

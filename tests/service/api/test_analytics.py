@@ -146,6 +146,10 @@ def test_scenarios_are_saved_listed_and_compared(proposed):
     compared = api.client.get(f"{V1}/analytics/scenarios/compare?ids={first['id']},{closed['id']}", headers=fac).json()
     waste = next(row for row in compared["rows"] if row["metric"] == "waste_t")
     assert waste["second plasterboard line: change"] == 20000.0 and waste["no gyproc: change"] == -100000.0
+    # each column's scenario and part, so that a page words the header in its own language
+    assert compared["headers"][3:5] == [{"column": "no gyproc: before", "scenario": "no gyproc", "part": "before"},
+                                        {"column": "no gyproc: after", "scenario": "no gyproc", "part": "after"}]
+    assert [h["column"] for h in compared["headers"]] == compared["columns"]
     assert api.client.get(f"{V1}/analytics/scenarios/{first['id']}", headers=fac).json()["name"] == more["name"]
     bad = api.client.post(f"{V1}/analytics/scenarios", headers=fac, json={
         "name": "bad", "add_listings": [{"listing_id": "x", "company_id": "ghost", "kind": "offer"}]})

@@ -120,6 +120,10 @@ def test_a_scenario_runs_from_the_page_and_shows_the_comparison(open_page):
     assert "delta-down" in table.locator("tbody tr", has_text="Exchanges").first.locator("td").last.get_attribute("class")
     expect(page.page.locator("#scenario-status")).to_contain_text("-3 exchanges")
     assert page.errors == []
+    page.page.select_option("#lang-select", "da")  # the same comparison, worded on the Danish page
+    expect(table.locator("thead")).to_contain_text("Without Asnaes: ændring")
+    assert "Without Asnaes: før" in table.locator("thead th").all_inner_texts()
+    assert page.page.title() == "Industriel symbiose"
 
 
 def test_a_planner_sees_the_network_shape_without_company_names(open_page, site):
