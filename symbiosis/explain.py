@@ -34,7 +34,7 @@ def explain_unmatched(
     every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
     quantity); every candidate gains nothing under the objective; the partners it could reach
     reached their partner limit; or it was outbid: the partners used their capacity on exchanges
-    worth more, which the reason names. ``unknown_gain``, given arc positions, says per arc which of
+    worth as much or more (an equal gain is decided by the shorter haul), which the reason names. ``unknown_gain``, given arc positions, says per arc which of
     the factors the objective counts are unknown ((positions) -> (flags, names)): a listing whose
     candidates gain nothing is told when that is for want of a figure.
     """
@@ -137,7 +137,7 @@ def explain_unmatched(
             named = _rivals(code, partner_code, other_labels, outbid, exchanges[other].to_numpy(dtype=object),
                             pair_names)
             reasons[outbid] = ("outbid: its " + _text(count[outbid])
-                               + " candidate partner(s) in reach went to exchanges worth more"
+                               + " candidate partner(s) in reach went to exchanges worth as much or more"
                                + np.where(named[outbid] != "", " (" + named[outbid] + ")", ""))
         # The nearest partner: the first arc of each idle listing after sorting its arcs by distance.
         km = arcs["distance_km"].to_numpy(dtype=float)[rows]
@@ -293,3 +293,40 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     ], dtype=object)
     sentences[missing] = np.nan
     return pd.Series(sentences, index=exchanges.index, dtype=texts[0].dtype)
+
+
+#: What kind of reason an unmatched listing has, by how its reason begins (the reasons of
+#: :func:`explain_unmatched` and of :func:`symbiosis.candidates.build_candidates`), each with a sentence
+#: that names no other listing or company: what a company may be told about its own listing.
+REASON_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "no_rule": (("no compatibility rule",), "No compatibility rule takes this material."),
+    "no_counterpart": (("nobody listed a need", "nobody offers"),
+                       "Nobody in the region lists the other side of this material."),
+    "grade": (("grade too low",), "The other side is listed only at a grade this listing cannot serve or use."),
+    "out_of_reach": (("no compatible partner within reach",), "No compatible partner lies within reach."),
+    "forbidden": (("the facilitator forbade",), "The facilitator ruled out the only partner in reach."),
+    "availability": (("availability does not overlap",),
+                     "The compatible partner in reach is not available in the same period."),
+    "same_company": (("the only compatible partners in reach belong to the same company",),
+                     "The only compatible partners in reach are your own listings."),
+    "transport_cost": (("not worth its transport cost",),
+                       "Every partner in reach is too far for the exchange to pay its transport."),
+    "link_cost": (("not worth its link cost",), "No partner in reach could carry enough to pay for the link."),
+    "minimum_lot": (("below a minimum lot",), "No partner in reach can take or give a minimum lot."),
+    "all_or_nothing": (("all or nothing",), "No partner in reach can take or give the whole quantity at once."),
+    "no_gain": (("its ",), "The partners in reach would gain nothing under the round's objective."),
+    "partner_limit": (("partner limit reached",), "The partners in reach already have their most partners."),
+    "outbid": (("outbid",), "The partners in reach went to exchanges that gain as much or more."),
+}
+
+
+def reason_kinds(reasons) -> list[str]:
+    """The kind (a key of :data:`REASON_KINDS`, or ``"other"``) of each reason text."""
+    kinds = []
+    for reason in reasons:
+        text = str(reason or "")
+        kinds.append(next((kind for kind, (starts, _) in REASON_KINDS.items()
+                           if any(text.startswith(start) for start in starts)
+                           and (kind != "no_gain" or " gain nothing " in text)), "other"))
+    return kinds
+

@@ -153,5 +153,21 @@ class RoundUnmatched(BaseModel):
     count: int
 
 
+class MyUnmatchedListing(BaseModel):
+    listing_id: str
+    kind: str
+    material: str
+    reason_kind: str = Field(description="What kind of reason: one of `symbiosis.explain.REASON_KINDS` "
+                                         "(no_rule, out_of_reach, transport_cost, outbid, ...) or `other`.")
+    reason: str = Field(description="The reason in a sentence that names no other company or listing.")
+
+
+class MyUnmatched(BaseModel):
+    round_id: int | None = Field(description="The latest round sent to the companies; null before any.")
+    round_name: str | None
+    data: list[MyUnmatchedListing]
+    count: int
+
+
 class SendResult(BaseModel):
     sent: int = Field(description="Proposals sent to the companies now.")

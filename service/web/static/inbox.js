@@ -10,11 +10,11 @@ import { date, fmt, known, numberInput, parseNumber, t } from "./i18n.js";
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"],
   ["waste_t", "t"], ["transport_co2e_t", "t CO₂e"], ["value_eur", "EUR"]];
 const ECONOMICS = ["receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur", "link_cost_eur"];
-const inbox = { listings: [], proposals: [], exchanges: [], editing: null };
+const inbox = { listings: [], proposals: [], exchanges: [], unmatched: null, editing: null };
 
 export async function showInbox() {
   $("company-view").hidden = false;
-  await Promise.all([loadListings(), loadProposals(), loadExchanges()]);
+  await Promise.all([loadListings(), loadProposals(), loadExchanges(), loadUnmatched()]);
 }
 
 export function redrawInbox() {
@@ -22,6 +22,7 @@ export function redrawInbox() {
   drawListings();
   drawProposals();
   drawExchanges();
+  drawUnmatched();
 }
 
 // --- listings ------------------------------------------------------------------------------------
@@ -234,10 +235,29 @@ function drawExchanges() {
   const me = state.me.company_id;
   fillTable($("exchanges"), [["#"], [t("listing.material")], [t("listing.quantity"), true], [t("exchange.partner")],
     [t("proposal.distance"), true], [t("ind.value_eur"), true], [t("exchange.since")]],
-  inbox.exchanges.map((x) => [String(x.id), `${materialLabel(x.material)} → ${x.need_material}`,
+  inbox.exchanges.map((x) => [String(x.id), `${materialLabel(x.material)} → ${materialLabel(x.need_material)}`,
     `${fmt(x.quantity)} ${x.unit}`, x.supplier_id === me ? x.receiver_id : x.supplier_id,
     `${fmt(x.distance_km, 1)} km`, known(x.indicators.value_eur), date(x.started_at)]),
   t("exchanges.empty"));
+}
+
+// --- listings the last sent round left without a proposal ---------------------------------------------
+
+async function loadUnmatched() {
+  inbox.unmatched = await api("me/unmatched?limit=500");
+  drawUnmatched();
+}
+
+function drawUnmatched() {
+  const result = inbox.unmatched;
+  if (!result) return;
+  $("mine-unmatched-note").textContent = result.round_id === null ? t("mine_unmatched.no_round")
+    : t("mine_unmatched.note", { name: result.round_name, id: result.round_id });
+  // the reason in the page's language, from its kind; the API's sentence where the page knows none
+  fillTable($("mine-unmatched"), [[t("listing.id")], [t("listing.kind")], [t("listing.material")], [t("mine_unmatched.reason")]],
+    result.data.map((u) => [u.listing_id, t(`kind.${u.kind}`), materialLabel(u.material),
+      t(`reason_kind.${u.reason_kind}`) === `reason_kind.${u.reason_kind}` ? u.reason : t(`reason_kind.${u.reason_kind}`)]),
+    t("mine_unmatched.empty"));
 }
 
 export function startInbox() {

@@ -14,6 +14,7 @@ ROLES = ("admin", "facilitator", "planner", "company")
 #: passes gets 2xx, 404, 409 or 422, one that does not gets 403, and no key at all gets 401.
 MATRIX = [
     ("GET", "/me", ROLES),
+    ("GET", "/me/unmatched", ("company",)),
     ("POST", "/keys", ("admin",)),
     ("GET", "/keys", ("admin",)),
     ("DELETE", "/keys/99999", ("admin",)),

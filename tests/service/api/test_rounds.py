@@ -604,3 +604,71 @@ def test_an_unforeseen_database_error_fails_the_round_with_a_short_message_witho
     assert message == ("internal error: IntegrityError: NOT NULL constraint failed: proposals.waste_t; "
                        "the service log has the details")
     assert "INSERT" not in message and len(internal_error_message(RuntimeError("x" * 5000))) < 400
+
+
+def test_a_company_sees_why_its_listings_got_no_proposal_once_the_round_is_sent(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    # gyproc lists a second need nobody can serve, and one far beyond any partner's reach
+    for body in ({"listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive", "quantity": 10,
+                  "unit": "t/yr"},):
+        created = api.client.post(f"{V1}/listings", json={"company_id": "gyproc", **body}, headers=keys["gyproc"])
+        assert created.status_code == 201, created.text
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json() == {
+        "round_id": None, "round_name": None, "data": [], "count": 0}
+    round_id = _run_round(region)["id"]
+    facilitator_view = api.client.get(f"{V1}/rounds/{round_id}/unmatched", headers=fac).json()["data"]
+    assert [r["listing_id"] for r in facilitator_view] == ["gyproc-slag"]
+    # a draft round's results are the facilitator's alone
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
+    assert api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac).status_code == 200
+    mine = api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()
+    assert mine["round_id"] == round_id and mine["count"] == 1
+    assert mine["data"] == [{"listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive",
+                             "reason_kind": "no_counterpart",
+                             "reason": "Nobody in the region lists the other side of this material."}]
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["asnaes"]).json()["data"] == []  # only one's own
+    # a run that is not sent yet hides the sent run's results until it is sent in turn
+    rerun = api.client.post(f"{V1}/rounds/{round_id}/run", headers=fac)
+    assert rerun.status_code == 202, rerun.text
+    api.wait(round_id, fac)
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
+    api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac)
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 1
+    # a withdrawn listing is no longer explained
+    assert api.client.delete(f"{V1}/listings/gyproc-slag", headers=keys["gyproc"]).status_code == 204
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
+
+
+def test_every_unmatched_reason_of_the_engine_has_a_kind_a_company_may_be_told():
+    from symbiosis.explain import REASON_KINDS, reason_kinds
+
+    samples = {
+        "no compatibility rule takes 18 01 03": "no_rule",
+        "nobody listed a need it can serve (aggregates)": "no_counterpart",
+        "nobody offers a material that can serve gypsum": "no_counterpart",
+        "grade too low: the water offered in the region (raw-water) is of a lower grade": "grade",
+        "no compatible partner within reach: nearest is x at 80.0 km, limit 50.0 km": "out_of_reach",
+        "the facilitator forbade its exchange with the partner in reach (x)": "forbidden",
+        "availability does not overlap with the compatible partner in reach (x)": "availability",
+        "the only compatible partners in reach belong to the same company": "same_company",
+        "not worth its transport cost: each unit would lose 3 EUR": "transport_cost",
+        "not worth its link cost: the link with x": "link_cost",
+        "below a minimum lot: exchanges with the 2 partner(s)": "minimum_lot",
+        "all or nothing: exchanges with the 2 partner(s)": "all_or_nothing",
+        "its 3 candidate(s) in reach gain nothing under objective 'co2'": "no_gain",
+        "partner limit reached: x already have their maximum number of partners": "partner_limit",
+        "outbid: its 2 candidate partner(s) in reach went to exchanges worth as much or more (x)": "outbid",
+        "something new": "other",
+    }
+    assert reason_kinds(samples) == list(samples.values())
+    assert set(samples.values()) - {"other"} == set(REASON_KINDS)
+    for _, sentence in REASON_KINDS.values():  # a company's sentence names nobody
+        assert "(" not in sentence and sentence.endswith(".")
+    # the page words each kind in both its languages, in English as the API does
+    from service.api.routes.web import WEB_DIR
+
+    source = (WEB_DIR / "i18n.js").read_text(encoding="utf-8")
+    english, danish = source.split("\n  en: {", 1)[1].split("\n  da: {", 1)
+    for kind, (_, sentence) in REASON_KINDS.items():
+        assert f'"reason_kind.{kind}": {json.dumps(sentence, ensure_ascii=False)},' in english
+        assert f'"reason_kind.{kind}": ' in danish

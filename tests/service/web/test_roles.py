@@ -439,3 +439,34 @@ def test_a_phone_screen_needs_no_sideways_scrolling(browser, site, locale):
                     assert table.evaluate("t => t.getBoundingClientRect().width <= t.parentElement.clientWidth + 1")
         finally:
             page.context.close()
+
+
+def test_a_company_reads_why_its_listings_got_no_proposal_in_its_language(browser, tmp_path):
+    with serve(tmp_path / "unmatched.db") as site:
+        facilitator = site.keys["facilitator"] = site.key("facilitator")
+        assert _api(site, facilitator, "POST", "/companies", json={
+            "company_id": "smithy", "name": "Smithy", "nace": "25.50", "lat": 55.4, "lon": 11.2,
+            "municipality": "Slagelse"}).status_code == 201
+        key = site.keys["smithy"] = site.key("company", "smithy")
+        assert _api(site, key, "POST", "/listings", json={
+            "listing_id": "smithy-grit", "company_id": "smithy", "kind": "need", "material": "blasting-abrasive",
+            "quantity": 40, "unit": "t/yr"}).status_code == 201
+        round_ = _api(site, facilitator, "POST", "/rounds", json={"name": "Autumn"}).json()
+        deadline = time.monotonic() + 60
+        while round_["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+            round_ = _api(site, facilitator, "GET", f"/rounds/{round_['id']}").json()
+        assert _api(site, facilitator, "POST", f"/rounds/{round_['id']}/send").is_success
+        for locale, title, reason in (
+                ("en-GB", "Listings without a proposal", "Nobody in the region lists the other side of this material."),
+                ("da", "Opslag uden forslag", "Ingen i regionen har opslag på den anden side af dette materiale.")):
+            page = Page(browser, site, "smithy", locale=locale, ready="#mine-unmatched tbody tr")
+            try:
+                row = page.page.locator("#mine-unmatched tbody tr", has_text="smithy-grit")
+                expect(row.locator("td").last).to_have_text(reason)
+                expect(page.page.locator("#unmatched-listings-panel h2")).to_have_text(title)
+                expect(page.page.locator("#mine-unmatched-note")).to_contain_text("Autumn")
+                assert page.errors == []
+            finally:
+                page.context.close()
