@@ -3,6 +3,8 @@ until both have accepted, and accepts or declines. Two acceptances make an excha
 
 from __future__ import annotations
 
+import math
+
 from functools import cache
 from typing import Annotated, Literal
 
@@ -55,6 +57,8 @@ def company_view(session: Session, p: Proposal, company_id: str) -> ProposalComp
         id=p.id, round_id=p.round_id, status=p.status, side=side,
         your_listing_id=p.offer_id if side == "supplier" else p.need_id,
         your_decision=mine, counterpart_decision=theirs, counterpart=counterpart, explanation=p.explanation,
+        rule_id=p.rule_id, yield_=p.yield_,
+        max_distance_km=p.max_distance_km if p.max_distance_km is not None and math.isfinite(p.max_distance_km) else None,
         version=p.version, created_at=p.created_at, material=p.material, need_material=p.need_material,
         quantity=p.quantity, unit=p.unit, need_quantity=p.need_quantity, need_unit=p.need_unit,
         distance_km=p.distance_km, transport_mode=p.transport_mode, indicators=indicators_of(p),

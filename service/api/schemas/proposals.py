@@ -60,9 +60,14 @@ class ProposalCompanyView(FlowPublic):
     your_decision: Decision | None
     counterpart_decision: Decision | None
     counterpart: Counterpart
+    rule_id: str
+    yield_: float = Field(alias="yield", serialization_alias="yield")
+    max_distance_km: float | None = Field(description="The rule's distance limit; null where it has none.")
     explanation: str
     version: int
     created_at: datetime
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class DeclineBody(Strict):

@@ -5,7 +5,7 @@
 import {
   $, ApiError, all, api, badge, branchName, el, fillTable, materialLabel, note, state,
 } from "./core.js";
-import { date, fmt, known, numberInput, parseNumber, t } from "./i18n.js";
+import { currentLang, date, fmt, known, numberInput, parseNumber, t } from "./i18n.js";
 
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"],
   ["waste_t", "t"], ["transport_co2e_t", "t CO₂e"], ["value_eur", "EUR"]];
@@ -174,7 +174,7 @@ function proposalCard(p) {
       el("section", {}, el("h4", {}, t("proposal.counterpart")), counterpart),
       el("section", {}, el("h4", {}, t("proposal.indicators")), effects),
       el("section", {}, el("h4", {}, t("proposal.economics")), economics)),
-    el("details", {}, el("summary", {}, t("proposal.why")), el("p", { className: "explanation" }, p.explanation)),
+    el("details", {}, el("summary", {}, t("proposal.why")), ...explanation(p)),
     el("p", { className: "decisions" }, `${t("proposal.your_decision")}: `, badge(p.your_decision),
       ` · ${t("proposal.their_decision")}: `, badge(p.counterpart_decision)));
   if (p.status === "sent" && !p.your_decision) {
@@ -198,6 +198,20 @@ function proposalCard(p) {
     message);
   }
   return card;
+}
+
+/** Why the proposal: on the Danish page a Danish sentence from the proposal's rule, yield and distance
+ * (its effects and economics stand in the card), then the engine's own sentence, which is English. */
+function explanation(p) {
+  const engine = el("p", { className: "explanation", lang: "en" }, p.explanation);
+  if (currentLang() === "en") return [engine];
+  const limit = p.max_distance_km;
+  const reach = limit === null || limit === undefined ? ""
+    : t(p.distance_km <= limit * (1 + 1e-9) ? "proposal.why_within" : "proposal.why_beyond", { limit: fmt(limit) });
+  const text = t("proposal.why_text", {
+    rule: p.rule_id, material: materialLabel(p.material), need: materialLabel(p.need_material),
+    yield: fmt(p.yield, 3), km: fmt(p.distance_km, 1), mode: t(`mode.${p.transport_mode}`), reach });
+  return [el("p", { className: "explanation" }, text), el("p", { className: "hint" }, t("proposal.engine_text")), engine];
 }
 
 /** After an answer, focus goes on to the next proposal to answer, else back to the one answered, on

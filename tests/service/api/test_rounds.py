@@ -64,6 +64,8 @@ def test_companies_see_proposals_only_once_sent_and_counterpart_stays_anonymous_
     assert seen["counterpart"]["municipality"] == "Kalundborg"
     assert seen["counterpart"]["distance_km"] > 0
     assert seen["counterpart"]["company_id"] is None and seen["counterpart"]["name"] is None
+    # what a page needs to word the explanation in its own language
+    assert seen["rule_id"] and seen["yield"] == 1.0 and "max_distance_km" in seen  # null: reach is set by cost
     text = json.dumps(seen)
     assert "asnaes" not in text.lower() and "Asnæs" not in text
 

@@ -249,6 +249,13 @@ def test_the_company_inbox_in_danish_names_the_branch_in_danish(browser, site):
         assert "Fremstilling af koks og raffinerede mineralolieprodukter" in text and "Modpart" in text
         assert "rørledning" in text and "ukendt" in text  # the pipeline's mode, a price nobody gave
         expect(page.page.locator("#listings-panel h2")).to_have_text("Dine opslag")
+        # why the proposal: a Danish sentence from its rule, yield and distance, then the engine's English one
+        card = page.page.locator("#proposal-list article").first
+        card.locator("details summary").click()
+        sentences = card.locator("details p.explanation")
+        expect(sentences.first).to_contain_text("dækker et behov for")
+        expect(sentences.first).to_contain_text(" km med ")
+        assert sentences.last.get_attribute("lang") == "en" and "serves a need for" in sentences.last.inner_text()
         assert page.errors == []
     finally:
         page.context.close()
