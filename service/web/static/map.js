@@ -123,8 +123,10 @@ export function redrawMap() {
 
 async function initMap(config) {
   if (view.map) return;
-  const map = L.map("map", { zoomSnap: 0.25, worldCopyJump: false });
+  const map = L.map("map", { zoomSnap: 0.25, worldCopyJump: false, zoomControl: false });
   view.map = map;
+  // the zoom buttons' titles in the page's language (Leaflet's own are English)
+  L.control.zoom({ zoomInTitle: t("map.zoom_in"), zoomOutTitle: t("map.zoom_out") }).addTo(map);
   if (config && config.map_tiles_url) {
     $("map").classList.add("tiles");
     L.tileLayer(config.map_tiles_url, { maxZoom: 19, attribution: config.map_tiles_attribution || "" }).addTo(map);

@@ -174,3 +174,10 @@ def test_every_label_the_page_uses_exists_in_danish_and_english():
     for script in ("app.js", "core.js", "inbox.js", "console.js", "map.js"):
         used |= set(re.findall(r'\bt\("([\w.]+)"', (WEB_DIR / script).read_text(encoding="utf-8")))
     assert used and used <= keys[0], used - keys[0]
+
+
+def test_the_map_controls_speak_the_page_s_language(open_page):
+    page = open_page("planner", locale="da")
+    assert page.page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom ind"
+    assert page.page.locator(".leaflet-control-zoom-out").get_attribute("aria-label") == "Zoom ud"
+    assert page.page.title() == "Industriel symbiose"
