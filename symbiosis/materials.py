@@ -12,7 +12,7 @@ import pandas as pd
 
 from symbiosis.data import read_dataset
 from symbiosis.errors import DataError
-from symbiosis.units import CANONICAL_UNITS, parse_rate
+from symbiosis.units import CANONICAL_UNITS, NORMAL_VOLUME, parse_rate
 
 _EWC_RE = re.compile(r"^(\d{2})\s*(\d{2})\s*(\d{2})\s*(\*?)$")
 
@@ -32,6 +32,7 @@ class Material:
     grade_family: str | None = None  # "water" or "heat" for classes that differ in quality
     grade_rank: int | None = None  # within a family, higher serves lower; None outside a family
     use_rank: int | None = None  # waste-hierarchy rank of using a flow as this class (use_levels.csv)
+    normal_density_t_per_nm3: float | None = None  # a gas's density at 0 C and 101.325 kPa, for Nm3
 
 
 def format_ewc(code: str) -> str:
@@ -42,6 +43,15 @@ def format_ewc(code: str) -> str:
 def _float_or_none(text: str) -> float | None:
     text = text.strip()
     return float(text) if text else None
+
+
+def _normal_density(row) -> float | None:
+    """A gas's density at normal conditions in t per Nm3, from ``normal_density_kg_per_nm3`` (optional)."""
+    kg = _float_or_none(str(getattr(row, "normal_density_kg_per_nm3", "") or ""))
+    if kg is not None and not (math.isfinite(kg) and kg > 0):
+        raise DataError(f"materials.csv: class {row.material_id!r} has normal_density_kg_per_nm3 {kg}; "
+                        "expected a positive number or blank")
+    return None if kg is None else kg / 1000.0
 
 
 def _grade(row, position: int) -> dict:
@@ -107,6 +117,7 @@ class MaterialCatalog:
                 canonical_unit=row.canonical_unit,
                 density_t_per_m3=_float_or_none(row.density_t_per_m3),
                 energy_mwh_per_t=_float_or_none(row.energy_mwh_per_t),
+                normal_density_t_per_nm3=_normal_density(row),
                 **_grade(row, position),
                 **_use_rank(row, position, ranks),
             )
@@ -220,6 +231,15 @@ def unit_factor(unit: str, material: Material) -> float:
     target = material.dimension
     if given == target:
         return factor
+    if given == NORMAL_VOLUME:  # normal cubic metres of a gas: to tonnes by its density at normal conditions
+        if material.normal_density_t_per_nm3 is None:
+            raise ValueError(
+                f"{unit!r} is normal cubic metres of gas, converted only for a gas whose density at normal "
+                f"conditions materials.csv gives (normal_density_kg_per_nm3); give {material.key!r} "
+                f"in {material.canonical_unit}/yr")
+        given, factor = "mass", factor * material.normal_density_t_per_nm3
+        if given == target:
+            return factor
     # Convert through tonnes: volume -> mass by density, energy -> mass by energy content.
     to_tonnes = {"mass": 1.0, "volume": material.density_t_per_m3, "energy": None}
     if material.energy_mwh_per_t:

@@ -60,8 +60,11 @@ AMOUNT_UNITS: dict[str, str] = {
 _CASED_AMOUNTS: dict[str, str] = {"Mt": "megatonne"}
 _AMBIGUOUS_AMOUNTS: dict[str, str] = {
     "mt": "'mt' is used both for metric tonnes and (in SI) for millitonnes: write t (or Mt for megatonnes)",
-    "nm3": "normal cubic metres of gas (Nm3) are not converted: give the gas as energy (MWh/yr) or mass (t/yr)",
 }
+#: Normal cubic metres of gas (0 C, 101.325 kPa): a rate of its own dimension, which a material converts
+#: to tonnes by its density at normal conditions (``materials.csv``), as gas suppliers quote it.
+NORMAL_VOLUME = "normal volume"
+_NORMAL_CUBIC_METRES = {"nm3", "nm³", "nm^3", "nm**3", "nm3n"}
 #: Amounts whose first letter is a prefix that changes the magnitude with its case (M mega, m milli,
 #: P peta, p pico), and why the reading the engine does not take is refused. A capital prefix is
 #: mega or peta; a small prefix before a capital letter (``mWh``, ``mW``, ``mJ``, ``pJ``) is the SI
@@ -166,7 +169,9 @@ def parse_rate(unit: str) -> tuple[str, float]:
     -------
     tuple
         ``(dimension, factor)``: ``'mass'``, ``'volume'`` or ``'energy'``, and how many canonical
-        units per year (t, m3 or MWh per year) one ``unit`` is.
+        units per year (t, m3 or MWh per year) one ``unit`` is; or :data:`NORMAL_VOLUME` and how many
+        normal cubic metres per year (``Nm3/yr``, ``Nm3/h``), which only a gas with a density at
+        normal conditions converts.
 
     Raises
     ------
@@ -182,13 +187,19 @@ def parse_rate(unit: str) -> tuple[str, float]:
     if len(parts) > 2:
         raise ValueError(f"{unit!r} has more than one '/': write one amount per period, e.g. t/yr")
     registry = unit_registry()
-    amount = _amount(parts[0], unit) if parts[0].strip() else None
+    normal = parts[0].strip().lower() in _NORMAL_CUBIC_METRES
+    if normal and len(parts) == 1:
+        raise ValueError(f"{unit!r} is an amount, not a rate: write it per period, e.g. 'Nm3/yr'")
+    amount = (registry.Quantity(1.0, "meter**3") if normal
+              else _amount(parts[0], unit) if parts[0].strip() else None)
     if amount is None:
         raise ValueError(f"{unit!r} has no amount before '/': write e.g. t/yr")
     if len(parts) == 2:
         rate = amount / registry.Quantity(1.0, _period(parts[1], unit))
     else:
         rate = amount
+    if normal:  # Nm3 per year, converted to tonnes by the gas's own density (symbiosis.materials.unit_factor)
+        return NORMAL_VOLUME, float(rate.to(registry.meter ** 3 / registry.Quantity(1.0, CANONICAL_PERIOD).units).magnitude)
     for dimension, canonical in CANONICAL_UNITS.items():
         target = registry.Quantity(1.0, canonical) / registry.Quantity(1.0, CANONICAL_PERIOD)
         if rate.is_compatible_with(target):

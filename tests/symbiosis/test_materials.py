@@ -127,3 +127,21 @@ def test_only_curated_amounts_are_read(unit, message):
 def test_amounts_are_read_without_case_except_megatonnes(unit, factor):
     material = default_catalog().get("steam" if "wh" in unit.lower() else "gypsum")
     assert unit_factor(unit, material) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize(("unit", "gas", "tonnes_per_year"), [
+    ("Nm3/yr", "nitrogen", 1.2506e-3),  # 1.2506 kg per Nm3
+    ("Nm3/h", "oxygen", 1.4290e-3 * 8766),  # per hour: 365.25 days a year
+    ("Nm³/år", "co2", 1.9768e-3),
+    ("nm3/md", "hydrogen", 0.08988e-3 * 12),
+])
+def test_normal_cubic_metres_of_a_gas_are_converted_by_its_density_at_normal_conditions(unit, gas, tonnes_per_year):
+    assert unit_factor(unit, default_catalog().get(gas)) == pytest.approx(tonnes_per_year, rel=1e-9)
+
+
+def test_normal_cubic_metres_of_a_material_without_a_gas_density_are_refused_with_the_way_out():
+    for material in ("fuel-gas", "10 01 05"):  # a fuel gas's density depends on its mix; a waste is no gas
+        with pytest.raises(ValueError, match=r"normal cubic metres of gas.*give '.*' in (MWh|t)/yr"):
+            unit_factor("Nm3/yr", default_catalog().get(material))
+    with pytest.raises(ValueError, match="an amount, not a rate"):
+        unit_factor("Nm3", default_catalog().get("nitrogen"))

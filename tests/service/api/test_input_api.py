@@ -202,3 +202,20 @@ def test_an_import_places_companies_by_address_through_the_configured_geocoder(d
             files["companies"] = ("c.csv", companies.replace("asnaes;", "asnaes2;").encode(), "text/csv")
             missing = client.post(f"{V1}/imports", files=files, headers=fac)
             assert missing.status_code == 422  # no geocoder: a missing coordinate is an error as before
+
+
+def test_a_gas_listed_in_normal_cubic_metres_is_stored_in_tonnes_and_other_materials_get_a_422(api):
+    fac = api.key("facilitator")
+    company = {"company_id": "asu", "name": "Air separation", "nace": "20.11", "lat": 61.35, "lon": 22.15,
+               "municipality": "Harjavalta"}
+    assert api.client.post(f"{V1}/companies", json=company, headers=fac).status_code == 201
+    made = api.client.post(f"{V1}/listings", headers=fac, json={
+        "listing_id": "asu-o2", "company_id": "asu", "kind": "offer", "material": "oxygen", "quantity": 1000,
+        "unit": "Nm³/h"})
+    assert made.status_code == 201, made.text
+    assert made.json()["quantity_canonical"] == pytest.approx(1000 * 1.4290e-3 * 8766)
+    assert made.json()["canonical_unit"] == "t"
+    refused = api.client.post(f"{V1}/listings", headers=fac, json={
+        "listing_id": "asu-gas", "company_id": "asu", "kind": "offer", "material": "fuel-gas", "quantity": 1000,
+        "unit": "Nm3/h"})
+    assert refused.status_code == 422 and "normal cubic metres" in refused.text and "MWh/yr" in refused.text
