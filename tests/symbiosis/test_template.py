@@ -91,3 +91,13 @@ def test_shipped_template_has_the_drop_downs():
     rules = _validations(shipped["listings"])
     assert {"kind", "unit", "transport_mode", "all_or_nothing", "company_id", "material"} <= set(rules)
     assert {"port_access", "rail_siding"} <= set(_validations(shipped["companies"]))
+
+
+def test_the_shipped_template_is_the_one_the_command_writes(book):
+    """datasets/template.xlsx holds every material class and rule data as shipped (regenerate it with
+    `symbiosis template --out datasets/template.xlsx` after changing the data)."""
+    shipped = openpyxl.load_workbook(dataset_path("template.xlsx"))
+    assert shipped.sheetnames == book.sheetnames
+    for name in book.sheetnames:
+        assert ([[c.value for c in row] for row in shipped[name].iter_rows()]
+                == [[c.value for c in row] for row in book[name].iter_rows()]), name
