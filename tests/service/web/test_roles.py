@@ -477,3 +477,19 @@ def test_a_company_reads_why_its_listings_got_no_proposal_in_its_language(browse
                 assert page.errors == []
             finally:
                 page.context.close()
+
+
+def test_the_company_page_jumps_to_each_section(browser, site):
+    receiver = next(p["receiver_id"] for p in site.proposals)
+    page = Page(browser, site, receiver, locale="da", ready="#proposal-list article", viewport=(360, 740))
+    try:
+        p = page.page
+        links = p.locator("nav.jump a")
+        assert links.count() == 5 and links.all_inner_texts()[:2] == ["Forslag til jer", "Dine opslag"]
+        p.locator("nav.jump a[href='#listing-form']").click()
+        expect(p.locator("#listing-form")).to_be_in_viewport()
+        assert p.locator("nav.jump").get_attribute("aria-label") == "Sidens afsnit"
+        for link in links.all():  # every link leads to a section of the page
+            assert p.locator(link.get_attribute("href")).count() == 1
+    finally:
+        page.context.close()
