@@ -277,5 +277,7 @@ function drawUnmatched() {
 export function startInbox() {
   $("listing-form").addEventListener("submit", saveListing);
   $("listing-cancel").addEventListener("click", resetForm);
+  // Escape leaves an edit as the Cancel button does
+  $("listing-form").addEventListener("keydown", (event) => { if (event.key === "Escape" && inbox.editing) resetForm(); });
   $("listing-material").addEventListener("input", searchMaterials);
 }

@@ -59,6 +59,9 @@ def test_a_company_keeps_its_listings_with_a_material_search_and_if_match(open_p
     expect(p.locator("#listing-status")).to_contain_text("changed listing")
     expect(p.locator("#listing-form-title")).to_contain_text("version 3")
     assert p.input_value("#listing-quantity") == "700"
+    p.press("#listing-quantity", "Escape")  # leaves the edit, as Cancel does
+    expect(p.locator("#listing-form-title")).to_have_text("New listing")
+    assert p.input_value("#listing-quantity") == ""
     withdraw = p.locator("#listings tbody tr", has_text=listing_id).locator("button.listing-withdraw")
     withdraw.click()
     expect(withdraw).to_have_text("Click again to withdraw")
