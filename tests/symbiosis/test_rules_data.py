@@ -224,3 +224,12 @@ def test_waste_fuels_are_not_offered_to_a_plain_solid_fuel_need():
     text = read_dataset("materials.csv").set_index("material_id").at["solid-fuel", "description"]
     listed, advice = text.split("Waste fuels")
     assert "refuse-derived" not in listed and "refuse-derived-fuel" in advice
+
+
+def test_heat_lifted_by_a_heat_pump_is_never_worth_more_than_the_same_heat_delivered_directly():
+    """The heat pump's electricity is not deducted from its factors: per MWh delivered they may not
+    exceed those of hot water delivered as it is, or a rounding would prefer the heat pump."""
+    table = default_rulebook().rule_table()
+    pump, direct = table.loc["low-grade-heat-heat-pump-to-district-heating"], table.loc["hot-water-to-district-heating"]
+    for factor in ("resource_t", "co2e_t", "energy_mwh", "value_eur"):
+        assert pump[factor] / pump["yield"] <= direct[factor] / direct["yield"], factor
