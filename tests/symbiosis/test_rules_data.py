@@ -226,10 +226,24 @@ def test_waste_fuels_are_not_offered_to_a_plain_solid_fuel_need():
     assert "refuse-derived" not in listed and "refuse-derived-fuel" in advice
 
 
-def test_heat_lifted_by_a_heat_pump_is_never_worth_more_than_the_same_heat_delivered_directly():
-    """The heat pump's electricity is not deducted from its factors: per MWh delivered they may not
-    exceed those of hot water delivered as it is, or a rounding would prefer the heat pump."""
-    table = default_rulebook().rule_table()
-    pump, direct = table.loc["low-grade-heat-heat-pump-to-district-heating"], table.loc["hot-water-to-district-heating"]
-    for factor in ("resource_t", "co2e_t", "energy_mwh", "value_eur"):
-        assert pump[factor] / pump["yield"] <= direct[factor] / direct["yield"], factor
+@pytest.mark.parametrize("family", ["heat", "water"])
+def test_a_grade_served_through_a_treatment_is_never_worth_more_than_the_same_grade_delivered_as_it_is(family):
+    """Per unit delivered, heat or water that reaches a need through an exchanger, a let-down or a heat
+    pump (whose electricity is not deducted) may not count for more than the need's own grade delivered
+    as it is; else a rounding of the factors would prefer the roundabout way."""
+    catalog, table = default_catalog(), default_rulebook().rule_table()
+    members = {key for key, m in catalog.classes.items() if m.grade_family == family}
+    rules = table[(table["offer_level"] == "class") & table["offer_key"].isin(members) & table["need_material"].isin(members)]
+    checked = 0
+    for need in members:
+        direct = rules[(rules["offer_key"] == need) & (rules["need_material"] == need)]
+        if direct.empty:
+            continue
+        base = direct.iloc[0]
+        for rule_id, rule in rules[rules["need_material"] == need].iterrows():
+            for factor in ("resource_t", "water_m3", "co2e_t", "energy_mwh", "value_eur"):
+                mine, theirs = rule[factor] / rule["yield"], base[factor] / base["yield"]
+                if not (math.isnan(mine) or math.isnan(theirs)):
+                    assert mine <= theirs * (1 + 1e-9), (rule_id, factor, mine, direct.index[0], theirs)
+                    checked += 1
+    assert checked > 10
