@@ -195,12 +195,20 @@ def test_a_rule_without_waste_t_is_a_data_error():
     ("10 08 09", "blasting-abrasive", "nickel-slag-to-abrasive"),
     ("10 02 02", "blasting-abrasive", "iron-slag-to-abrasive"),
     ("10 01 01", "blasting-abrasive", "boiler-slag-to-abrasive"),
+    ("10 04 02", "metal-bearing-residue", "lead-dross-to-metal-recovery"),
+    ("10 05 03", "metal-bearing-residue", "zinc-flue-dust-to-metal-recovery"),
+    ("10 06 03", "metal-bearing-residue", "copper-flue-dust-to-metal-recovery"),
+    ("10 08 11", "metal-bearing-residue", "nonferrous-dross-to-metal-recovery"),
 ])
-def test_smelter_slags_go_to_aggregates_and_blast_cleaning_grit(offer, need, rule):
+def test_smelter_slags_drosses_and_dusts_have_their_routes(offer, need, rule):
     book = default_rulebook()
     assert book.rule_for(offer, need) == rule
     row = book.rule_table().loc[rule]
-    assert row["waste_t"] == 1 and row["resource_t"] == 1
+    assert row["waste_t"] == 1
+    if need == "metal-bearing-residue":  # metal content not sourced: the ore saved is unknown
+        assert np.isnan(row["resource_t"]) and "Non-Ferrous Metals" in row["source"]
+        return
+    assert row["resource_t"] == 1
     if need == "blasting-abrasive":  # a standardised grit, but no cited CO2, energy or price
         assert "ISO 11126" in row["source"] and np.isnan(row["co2e_t"]) and np.isnan(row["value_eur"])
 
