@@ -43,3 +43,14 @@ def test_readme_python_api_snippet_runs_as_shown(monkeypatch):
     assert len(result.exchanges) > 0 and "reason" in result.unmatched.columns
     assert result.summary["counts"]["exchanges"] == len(result.exchanges)
     assert isinstance(result.graph(), nx.DiGraph)
+
+
+def test_readme_names_every_material_class():
+    import re
+
+    from symbiosis.data import read_dataset
+
+    ids = sorted(read_dataset("materials.csv")["material_id"])
+    found = re.search(r"or one of the (\d+) class ids of\n`datasets/materials.csv`: ([^\n]*)\.\n", README)
+    assert found and int(found.group(1)) == len(ids)
+    assert re.findall(r"`([^`]+)`", found.group(2)) == ids
