@@ -749,10 +749,17 @@ def _explain_unmatched(
             no_partner = ~no_rule & ~material.isin(matches["offer_material"])
             reasons[no_partner] = "nobody listed a need it can serve (" + material[no_partner].map(
                 lambda m: ", ".join(takers.get(m, []))) + ")"
+            # Only a need for the very same code or class could take it: say that no rule leads elsewhere.
+            itself = no_partner & material.map(lambda m: list(takers.get(m, [])) == [m]).astype(bool)
+            reasons[itself] = ("no compatibility rule takes " + material[itself] + " into another material, "
+                               "and nobody lists a need for " + material[itself] + " itself")
             others = needed
         else:
             is_ewc = listings.loc[lonely, "is_ewc"]
             no_rule = ~is_ewc & ~material.isin(servable)
+            # a class that the same class serves (same-material-class) has a rule: only no offer of it
+            self_served = {m for m in material[no_rule].unique() if rulebook.rule_for(m, m)}
+            no_rule &= ~material.isin(self_served)
             reasons[no_rule] = "no compatibility rule serves " + material[no_rule]
             no_partner = ~no_rule & ~material.isin(suppliers_for.index)
             reasons[no_partner] = "nobody offers a material that can serve " + material[no_partner]

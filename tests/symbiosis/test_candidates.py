@@ -73,8 +73,18 @@ def test_same_ewc_code_is_always_compatible_and_unknown_pairs_are_explained():
         ("lonely", "p", "offer", "16 01 03", 10, "t/yr"), ("want", "c", "need", "sulphur", 5, "t/yr")])
     cands = build_candidates(reg, rulebook=RULES, transport=make_transport())
     assert cands.arcs[["offer_id", "need_id", "rule_id"]].values.tolist() == [["o", "n", "same-ewc-code"]]
-    assert cands.unmatched.loc["lonely", "reason"] == "nobody listed a need it can serve (16 01 03)"
+    # only a need for the same code could take the tyres: no rule leads them anywhere else
+    assert cands.unmatched.loc["lonely", "reason"] == (
+        "no compatibility rule takes 16 01 03 into another material, and nobody lists a need for 16 01 03 itself")
     assert cands.unmatched.loc["want", "reason"] == "no compatibility rule serves sulphur"
+
+
+def test_a_class_need_that_its_own_class_would_serve_is_told_nobody_offers_it_not_that_no_rule_serves_it():
+    reg = make_registry([("p", 55.0, 9.0), ("c", 55.01, 9.0)], [
+        ("o", "p", "offer", "gypsum", 10, "t/yr"),
+        ("n", "c", "need", "granulated-blast-furnace-slag", 10, "t/yr")])
+    cands = build_candidates(reg, transport=make_transport())
+    assert cands.unmatched.loc["n", "reason"] == "nobody offers a material that can serve granulated-blast-furnace-slag"
 
 
 def test_bundled_rules_cover_the_documented_symbiosis_exchanges():
