@@ -165,6 +165,12 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     ("03 03 01", "solid-fuel", "pulp-mill-bark-to-solid-fuel"),
     ("03 03 01", "biomass", "pulp-mill-bark-to-biomass"),
     ("10 02 02", "cement-raw-material", "slag-to-cement-raw-meal"),
+    ("10 01 17", "cement-raw-material", "coincineration-fly-ash-to-cement-raw-meal"),
+    ("19 01 14", "cement-raw-material", "incineration-fly-ash-to-cement-raw-meal"),
+    ("19 09 02", "cement-raw-material", "water-works-sludge-to-cement-raw-meal"),
+    ("10 02 08", "cement-raw-material", "blast-furnace-dust-to-cement-raw-meal"),
+    ("15 01 02", "refuse-derived-fuel", "plastic-packaging-to-waste-fuel"),
+    ("19 12 04", "refuse-derived-fuel", "sorted-plastic-to-waste-fuel"),
 ])
 def test_common_list_of_waste_entries_have_the_route_of_their_material(offer, need, rule):
     """Entries that name a known material from another source (end-of-life vehicles, shredders,
@@ -222,6 +228,9 @@ def test_only_granulated_blast_furnace_slag_is_credited_as_a_clinker_substitute(
     assert book.rule_for("10 02 02", "cement-raw-material") == "slag-to-cement-raw-meal"
     assert np.isnan(table.loc["slag-to-cement-raw-meal", "co2e_t"])
     assert book.rule_for("granulated-blast-furnace-slag", "granulated-blast-furnace-slag") == "same-material-class"
+    # a stated need for granulated slag takes 10 02 02, as waste holders state it, with the receiver's check
+    assert book.rule_for("10 02 02", "granulated-blast-furnace-slag") == "unprocessed-slag-to-granulated-slag-need"
+    assert "EN 15167-1" in table.loc["unprocessed-slag-to-granulated-slag-need", "quality_note"]
 
 
 def test_waste_fuels_are_not_offered_to_a_plain_solid_fuel_need():
