@@ -251,9 +251,13 @@ def unit_factor(unit: str, material: Material) -> float:
     }
     if to_tonnes[given] is None or from_tonnes[target] is None:
         missing = "density" if "volume" in (given, target) else "energy content"
+        way_out = f": give it in {material.canonical_unit}/yr"
+        if given == "volume" and target == "energy":  # m3 of a gas to MWh: its calorific value per m3 varies
+            way_out = (f" (a volume reaches its energy content only through a known density, and a fuel gas's "
+                       f"depends on its mix){way_out}")
         raise ValueError(
             f"{unit!r} is a {given} rate but {material.key!r} is measured in "
-            f"{material.canonical_unit}/yr and no {missing} is known for it"
+            f"{material.canonical_unit}/yr and no {missing} is known for it{way_out}"
         )
     result = factor * to_tonnes[given] * from_tonnes[target]
     if not math.isfinite(result) or result <= 0:

@@ -145,3 +145,10 @@ def test_normal_cubic_metres_of_a_material_without_a_gas_density_are_refused_wit
             unit_factor("Nm3/yr", default_catalog().get(material))
     with pytest.raises(ValueError, match="an amount, not a rate"):
         unit_factor("Nm3", default_catalog().get("nitrogen"))
+
+
+def test_a_gas_volume_of_a_fuel_gas_is_refused_with_the_unit_to_use():
+    with pytest.raises(ValueError, match=r"no density is known for it \(a volume reaches its energy content.*give it in MWh/yr"):
+        unit_factor("m3/day", default_catalog().get("fuel-gas"))
+    with pytest.raises(ValueError, match=r"no density is known for it: give it in t/yr"):
+        unit_factor("m3/yr", default_catalog().get("10 01 05"))
