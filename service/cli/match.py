@@ -86,6 +86,7 @@ def run_files(json_summary: bool, **inputs) -> RunFiles:
 
 def print_run(run: RunFiles) -> None:
     """Print a run's exchanges, indicator totals and unmatched listings as readable tables."""
+    from symbiosis.materials import default_catalog
     from symbiosis.schema import INDICATOR_LABELS, INDICATORS, diverted_tonnes
 
     match = run.match
@@ -96,7 +97,10 @@ def print_run(run: RunFiles) -> None:
         "diverted t": "right", "CO2e avoided t": "right", "transport CO2e t": "right"},
         caption=f"... and {len(ex) - SHOWN_ROWS} more in exchanges.csv" if len(ex) > SHOWN_ROWS else None)
     diverted = diverted_tonnes(ex)
-    for r in ex.head(SHOWN_ROWS).itertuples():
+    head = ex.head(SHOWN_ROWS)
+    star = default_catalog().shown  # a hazardous code keeps its star, as in the files
+    head = head.assign(material=star(head["material"]), need_material=star(head["need_material"]))
+    for r in head.itertuples():
         shown.add_row(
             f"{r.offer_id} ({r.supplier_id})", f"{r.need_id} ({r.receiver_id})", f"{r.material} -> {r.need_material}",
             f"{fmt(r.quantity)} {r.unit}", f"{r.distance_km:.1f}", r.transport_mode,
@@ -118,7 +122,8 @@ def print_run(run: RunFiles) -> None:
         un = table(f"Unmatched listings ({len(unmatched)})",
                    {"listing": "left", "kind": "left", "material": "left", "reason": "left"},
                    caption=f"... and {more} more in unmatched.csv" if more > 0 else None)
-        for listing, r in unmatched.head(SHOWN_ROWS).iterrows():
+        listed = unmatched.head(SHOWN_ROWS)
+        for listing, r in listed.assign(material=default_catalog().shown(listed["material"])).iterrows():
             un.add_row(str(listing), r["kind"], r["material"], r["reason"])
         out.print(un)
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in match.timings.items())

@@ -93,6 +93,8 @@ def test_hazardous_codes_keep_their_star_in_every_result_file(tmp_path):
     result = runner.invoke(app, ["match", "--companies", str(tmp_path / "companies.csv"),
                                  "--listings", str(tmp_path / "listings.csv"), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "13 02 05* -> liquid-fuel" in " ".join(result.output.split())  # the terminal table too
+    assert "18 01 03*" in result.output
     exchanges = pd.read_csv(out / "exchanges.csv", encoding="utf-8-sig", dtype=str)
     assert exchanges["material"].tolist() == ["13 02 05*"] and exchanges["need_material"].tolist() == ["liquid-fuel"]
     assert "13 02 05* serves a need for liquid-fuel" in exchanges["explanation"].iloc[0]
