@@ -264,3 +264,10 @@ def test_a_grade_served_through_a_treatment_is_never_worth_more_than_the_same_gr
                     assert mine <= theirs * (1 + 1e-9), (rule_id, factor, mine, direct.index[0], theirs)
                     checked += 1
     assert checked > 10
+
+
+def test_beverage_cartons_give_only_their_paperboard_as_fibre():
+    book = default_rulebook()
+    assert book.rule_for("15 01 05", "paper-fibre") == "beverage-cartons-to-paper-fibre"
+    row = book.rule_table().loc["beverage-cartons-to-paper-fibre"]
+    assert row["yield"] == 0.75 and row["resource_t"] == 0.75 and "ACE" in row["source"]
