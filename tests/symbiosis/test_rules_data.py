@@ -271,3 +271,9 @@ def test_beverage_cartons_give_only_their_paperboard_as_fibre():
     assert book.rule_for("15 01 05", "paper-fibre") == "beverage-cartons-to-paper-fibre"
     row = book.rule_table().loc["beverage-cartons-to-paper-fibre"]
     assert row["yield"] == 0.75 and row["resource_t"] == 0.75 and "ACE" in row["source"]
+
+
+def test_co2_bound_in_a_carbonate_counts_as_avoided_and_co2_released_again_does_not():
+    table = default_rulebook().rule_table()
+    assert default_rulebook().rule_for("co2", "co2-mineralisation") == "co2-to-mineralisation"
+    assert table.loc["co2-to-mineralisation", "co2e_t"] == 1.0 and table.loc["co2-to-greenhouse-beverage", "co2e_t"] == 0
