@@ -168,7 +168,6 @@ def test_datasets_readme_lists_every_rule_with_an_unknown_factor():
     ("10 01 17", "cement-raw-material", "coincineration-fly-ash-to-cement-raw-meal"),
     ("19 01 14", "cement-raw-material", "incineration-fly-ash-to-cement-raw-meal"),
     ("19 09 02", "cement-raw-material", "water-works-sludge-to-cement-raw-meal"),
-    ("10 02 08", "cement-raw-material", "blast-furnace-dust-to-cement-raw-meal"),
     ("15 01 02", "refuse-derived-fuel", "plastic-packaging-to-waste-fuel"),
     ("19 12 04", "refuse-derived-fuel", "sorted-plastic-to-waste-fuel"),
 ])
