@@ -238,8 +238,8 @@ def test_waste_fuels_are_not_offered_to_a_plain_solid_fuel_need():
     assert book.rule_for("16 01 03", "refuse-derived-fuel") == "tyres-to-waste-fuel"
     assert book.rule_for("16 01 03", "solid-fuel") is None
     text = read_dataset("materials.csv").set_index("material_id").at["solid-fuel", "description"]
-    listed, advice = text.split("Waste fuels")
-    assert "refuse-derived" not in listed and "refuse-derived-fuel" in advice
+    listed, advice = text.split("Mixed waste fuels")
+    assert "refuse-derived" not in listed and "tyres" not in listed and "refuse-derived-fuel" in advice
 
 
 @pytest.mark.parametrize("family", ["heat", "water"])
