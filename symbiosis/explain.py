@@ -324,7 +324,10 @@ def reason_kinds(reasons) -> list[str]:
     """The kind (a key of :data:`REASON_KINDS`, or ``"other"``) of each reason text."""
     kinds = []
     for reason in reasons:
-        text = str(reason or "")
+        text = str(reason or "") if isinstance(reason, str) else ""
+        if text.startswith("no compatibility rule takes") and " and nobody lists a need for " in text:
+            kinds.append("no_counterpart")  # only a need for the same code would take it, and none is listed
+            continue
         kinds.append(next((kind for kind, (starts, _) in REASON_KINDS.items()
                            if any(text.startswith(start) for start in starts)
                            and (kind != "no_gain" or " gain nothing " in text)), "other"))

@@ -153,7 +153,10 @@ class MaterialCatalog:
             entry = self.ewc.get(key) if isinstance(key, str) else None
             return f"{key}*" if entry is not None and entry.hazardous else key
         if isinstance(keys.dtype, pd.CategoricalDtype):
-            return keys.cat.rename_categories([star(k) for k in keys.cat.categories])
+            renamed = [star(k) for k in keys.cat.categories]
+            if len(set(renamed)) == len(renamed):  # else a code is there with and without its star
+                return keys.cat.rename_categories(renamed)
+            keys = keys.astype(object)
         uniques = keys.dropna().unique()
         if not any(isinstance(k, str) and k in self.ewc and self.ewc[k].hazardous for k in uniques):
             return keys

@@ -130,8 +130,10 @@ class Round(Versioned, Base):
     claimed_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))  #: the process running it
     lease_until: Mapped[datetime | None]  #: its claim ends then unless a heartbeat renews it
     heartbeat_at: Mapped[datetime | None]
-    #: The run whose proposals were last sent to the companies: its unmatched listings are theirs to see.
+    #: The run whose proposals were last sent to the companies, and its unmatched listings as they were
+    #: then: the companies' to see, whatever later runs of the round do.
     sent_run: Mapped[int | None]
+    sent_unmatched: Mapped[list[Any] | None] = mapped_column(JSON)
 
     __mapper_args__ = {"version_id_col": Versioned.version}
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter, Response, status
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service.api.auth import create_key, revoke_key
 from service.api.deps import AdminDep, AnyRoleDep, CompanyDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
 from service.api.paging import page
 from service.api.schemas.keys import KeyCreate, KeyCreated, KeyPublic, KeysPublic, Me
 from service.api.schemas.rounds import MyUnmatched, MyUnmatchedListing
-from service.db.models import ApiKey, Listing, Round
+from service.db.models import ApiKey, Listing, Proposal, Round
 from symbiosis.explain import REASON_KINDS, reason_kinds
+from symbiosis.materials import default_catalog
 from symbiosis.errors import InputError, KeyRequestError, NotFoundError, Problem
 
 router = APIRouter(tags=["keys"])
@@ -23,25 +25,45 @@ def read_me(principal: AnyRoleDep) -> Me:
     return Me(key_id=principal.key_id, role=principal.role, company_id=principal.company_id)
 
 
+#: The latest rounds sent to the companies that a company's unmatched listings are looked up in: a
+#: listing none of them took in (a scope elsewhere) is not explained.
+RECENT_SENT_ROUNDS = 10
+
+
 @router.get("/me/unmatched", response_model=MyUnmatched)
 def read_my_unmatched(session: SessionDep, principal: CompanyDep, limit: LimitQuery = 50,
                       offset: OffsetQuery = 0) -> MyUnmatched:
-    """Your listings that the latest round sent to the companies left without a proposal, and why, in
-    words that name no other company or listing (the facilitator sees the full reason)."""
-    latest = session.scalars(select(Round).where(Round.sent_run.is_not(None), Round.sent_run == Round.runs,
-                                                 Round.status == "succeeded")
-                             .order_by(Round.id.desc()).limit(1)).first()
-    if latest is None:
-        return MyUnmatched(round_id=None, round_name=None, data=[], count=0)
-    mine = [r for r in latest.unmatched or [] if r.get("company_id") == principal.company_id]
-    present = set(session.scalars(select(Listing.listing_id).where(
-        Listing.company_id == principal.company_id, Listing.listing_id.in_([r["listing_id"] for r in mine]))))
-    mine = [r for r in mine if r["listing_id"] in present]  # withdrawn since are no longer yours to explain
-    kinds = reason_kinds(r["reason"] for r in mine)
-    rows = [MyUnmatchedListing(listing_id=r["listing_id"], kind=r["kind"], material=r["material"], reason_kind=kind,
+    """Your listings that the latest round sent to the companies and taking them in left without a
+    proposal, and why, in words that name no other company or listing (the facilitator sees the full
+    reason). A listing a later sent run or round proposed something for is not among them."""
+    company = principal.company_id
+    listings = {row.listing_id: row for row in session.scalars(select(Listing).where(Listing.company_id == company))}
+    rounds = session.execute(select(Round.id, Round.name, Round.sent_run, Round.sent_unmatched)
+                             .where(Round.sent_run.is_not(None)).order_by(Round.id.desc())
+                             .limit(RECENT_SENT_ROUNDS)).all()
+    latest: dict[str, tuple[tuple[int, int], str, dict]] = {}  # listing -> ((round, run), round name, row)
+    for round_id, name, run, rows in rounds:  # newest first: the first unmatched row of a listing is its latest
+        for row in rows or []:
+            if row.get("company_id") == company and row.get("listing_id") in listings:
+                latest.setdefault(row["listing_id"], ((round_id, run), name, row))
+    if latest:  # a sent proposal in a later run or round means the listing was matched since
+        proposed = session.execute(
+            select(Proposal.round_id, Proposal.run, Proposal.offer_id, Proposal.need_id)
+            .where(Proposal.sent_at.is_not(None),
+                   or_(Proposal.offer_id.in_(list(latest)), Proposal.need_id.in_(list(latest))))).all()
+        for round_id, run, offer_id, need_id in proposed:
+            for listing_id in (offer_id, need_id):
+                if listing_id in latest and (round_id, run) >= latest[listing_id][0]:
+                    del latest[listing_id]
+    found = sorted(latest.items(), key=lambda item: (-item[1][0][0], item[0]))
+    kinds = reason_kinds(row["reason"] for _, (_, _, row) in found)
+    star = default_catalog().shown
+    materials = star(pd.Series([listings[listing_id].material_key for listing_id, _ in found], dtype=object))
+    rows = [MyUnmatchedListing(listing_id=listing_id, kind=row["kind"], material=material, round_id=key[0],
+                               round_name=name, reason_kind=kind,
                                reason=REASON_KINDS[kind][1] if kind in REASON_KINDS else OTHER_REASON)
-            for r, kind in zip(mine, kinds)]
-    return MyUnmatched(round_id=latest.id, round_name=latest.name, data=rows[offset:offset + limit], count=len(rows))
+            for (listing_id, (key, name, row)), kind, material in zip(found, kinds, materials)]
+    return MyUnmatched(rounds_sent=len(rounds), data=rows[offset:offset + limit], count=len(rows))
 
 
 #: What a company is told when its listing's reason is of no known kind.

@@ -3,7 +3,7 @@ until both have accepted, and accepts or declines. Two acceptances make an excha
 
 from __future__ import annotations
 
-import math
+import re
 
 from functools import cache
 from typing import Annotated, Literal
@@ -39,6 +39,11 @@ def facilitator_view(p: Proposal) -> ProposalPublic:
     return ProposalPublic.model_validate({**p.column_values(), "indicators": indicators_of(p), "economics": economics_of(p)})
 
 
+#: The distance limit in an explanation: the smallest of the rule's and both listings' own limits, so it may
+#: be the other company's setting, which a company does not see (README, anonymity).
+_LIMIT = re.compile(r" (?:within|beyond) the [\d,.]+ km limit(?:, as a facilitator's lock keeps it)?")
+
+
 def company_view(session: Session, p: Proposal, company_id: str) -> ProposalCompanyView:
     side: Literal["supplier", "receiver"] = "supplier" if p.supplier_id == company_id else "receiver"
     other_id, other_listing = (p.receiver_id, p.need_id) if side == "supplier" else (p.supplier_id, p.offer_id)
@@ -56,9 +61,8 @@ def company_view(session: Session, p: Proposal, company_id: str) -> ProposalComp
     return ProposalCompanyView(
         id=p.id, round_id=p.round_id, status=p.status, side=side,
         your_listing_id=p.offer_id if side == "supplier" else p.need_id,
-        your_decision=mine, counterpart_decision=theirs, counterpart=counterpart, explanation=p.explanation,
-        rule_id=p.rule_id, yield_=p.yield_,
-        max_distance_km=p.max_distance_km if p.max_distance_km is not None and math.isfinite(p.max_distance_km) else None,
+        your_decision=mine, counterpart_decision=theirs, counterpart=counterpart,
+        explanation=_LIMIT.sub("", p.explanation), rule_id=p.rule_id, yield_=p.yield_,
         version=p.version, created_at=p.created_at, material=p.material, need_material=p.need_material,
         quantity=p.quantity, unit=p.unit, need_quantity=p.need_quantity, need_unit=p.need_unit,
         distance_km=p.distance_km, transport_mode=p.transport_mode, indicators=indicators_of(p),

@@ -140,7 +140,8 @@ def send_proposals(round_id: IntId, session: SessionDep, principal: FacilitatorD
         .values(status="sent", sent_at=utcnow(), version=Proposal.version + 1)
         .execution_options(synchronize_session=False))
     sent = int(result.rowcount or 0)
-    round_.sent_run = round_.runs  # its unmatched listings are now the companies' to see
+    round_.sent_run = round_.runs  # its unmatched listings are now the companies' to see, as they are now
+    round_.sent_unmatched = list(round_.unmatched or [])
     record(session, principal, "send", "round", round_id, {"proposals": sent})
     session.commit()
     return SendResult(sent=sent)

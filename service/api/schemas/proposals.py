@@ -62,8 +62,8 @@ class ProposalCompanyView(FlowPublic):
     counterpart: Counterpart
     rule_id: str
     yield_: float = Field(alias="yield", serialization_alias="yield")
-    max_distance_km: float | None = Field(description="The rule's distance limit; null where it has none.")
-    explanation: str
+    explanation: str = Field(description="The engine's explanation, without the distance limit: that may be "
+                                         "the other company's own setting.")
     version: int
     created_at: datetime
 

@@ -156,15 +156,17 @@ class RoundUnmatched(BaseModel):
 class MyUnmatchedListing(BaseModel):
     listing_id: str
     kind: str
-    material: str
+    material: str = Field(description="As the listing states it (a hazardous code with its star).")
+    round_id: int = Field(description="The latest round sent to the companies that took the listing in.")
+    round_name: str
     reason_kind: str = Field(description="What kind of reason: one of `symbiosis.explain.REASON_KINDS` "
                                          "(no_rule, out_of_reach, transport_cost, outbid, ...) or `other`.")
     reason: str = Field(description="The reason in a sentence that names no other company or listing.")
 
 
 class MyUnmatched(BaseModel):
-    round_id: int | None = Field(description="The latest round sent to the companies; null before any.")
-    round_name: str | None
+    rounds_sent: int = Field(description="How many of the latest rounds sent to the companies were looked at "
+                                         "(0: none has been sent yet).")
     data: list[MyUnmatchedListing]
     count: int
 

@@ -205,12 +205,9 @@ function proposalCard(p) {
 function explanation(p) {
   const engine = el("p", { className: "explanation", lang: "en" }, p.explanation);
   if (currentLang() === "en") return [engine];
-  const limit = p.max_distance_km;
-  const reach = limit === null || limit === undefined ? ""
-    : t(p.distance_km <= limit * (1 + 1e-9) ? "proposal.why_within" : "proposal.why_beyond", { limit: fmt(limit) });
   const text = t("proposal.why_text", {
     rule: p.rule_id, material: materialLabel(p.material), need: materialLabel(p.need_material),
-    yield: fmt(p.yield, 3), km: fmt(p.distance_km, 1), mode: t(`mode.${p.transport_mode}`), reach });
+    yield: fmt(p.yield, 3), km: fmt(p.distance_km, 1), mode: t(`mode.${p.transport_mode}`) });
   return [el("p", { className: "explanation" }, text), el("p", { className: "hint" }, t("proposal.engine_text")), engine];
 }
 
@@ -265,13 +262,14 @@ async function loadUnmatched() {
 function drawUnmatched() {
   const result = inbox.unmatched;
   if (!result) return;
-  $("mine-unmatched-note").textContent = result.round_id === null ? t("mine_unmatched.no_round")
-    : t("mine_unmatched.note", { name: result.round_name, id: result.round_id });
+  const none = result.rounds_sent === 0;
+  $("mine-unmatched-note").textContent = t(none ? "mine_unmatched.no_round" : "mine_unmatched.note");
   // the reason in the page's language, from its kind; the API's sentence where the page knows none
-  fillTable($("mine-unmatched"), [[t("listing.id")], [t("listing.kind")], [t("listing.material")], [t("mine_unmatched.reason")]],
-    result.data.map((u) => [u.listing_id, t(`kind.${u.kind}`), materialLabel(u.material),
-      t(`reason_kind.${u.reason_kind}`) === `reason_kind.${u.reason_kind}` ? u.reason : t(`reason_kind.${u.reason_kind}`)]),
-    t("mine_unmatched.empty"));
+  fillTable($("mine-unmatched"), [[t("listing.id")], [t("listing.kind")], [t("listing.material")], [t("mine_unmatched.round")],
+    [t("mine_unmatched.reason")]],
+  result.data.map((u) => [u.listing_id, t(`kind.${u.kind}`), materialLabel(u.material), `${u.round_name} (#${u.round_id})`,
+    t(`reason_kind.${u.reason_kind}`) === `reason_kind.${u.reason_kind}` ? u.reason : t(`reason_kind.${u.reason_kind}`)]),
+  t(none ? "mine_unmatched.no_round" : "mine_unmatched.empty"));
 }
 
 export function startInbox() {

@@ -64,8 +64,9 @@ def test_companies_see_proposals_only_once_sent_and_counterpart_stays_anonymous_
     assert seen["counterpart"]["municipality"] == "Kalundborg"
     assert seen["counterpart"]["distance_km"] > 0
     assert seen["counterpart"]["company_id"] is None and seen["counterpart"]["name"] is None
-    # what a page needs to word the explanation in its own language
-    assert seen["rule_id"] and seen["yield"] == 1.0 and "max_distance_km" in seen  # null: reach is set by cost
+    # what a page needs to word the explanation in its own language, and no distance limit: it may be the other side's
+    assert seen["rule_id"] and seen["yield"] == 1.0 and "max_distance_km" not in seen
+    assert " km limit" not in seen["explanation"] and "serves a need for" in seen["explanation"]
     text = json.dumps(seen)
     assert "asnaes" not in text.lower() and "Asnæs" not in text
 
@@ -610,35 +611,55 @@ def test_an_unforeseen_database_error_fails_the_round_with_a_short_message_witho
 
 def test_a_company_sees_why_its_listings_got_no_proposal_once_the_round_is_sent(region):
     api, fac, keys = region.api, region.facilitator, region.companies
-    # gyproc lists a second need nobody can serve, and one far beyond any partner's reach
-    for body in ({"listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive", "quantity": 10,
-                  "unit": "t/yr"},):
-        created = api.client.post(f"{V1}/listings", json={"company_id": "gyproc", **body}, headers=keys["gyproc"])
-        assert created.status_code == 201, created.text
-    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json() == {
-        "round_id": None, "round_name": None, "data": [], "count": 0}
+    # gyproc lists a second need that nothing in the region can serve
+    created = api.client.post(f"{V1}/listings", headers=keys["gyproc"], json={
+        "company_id": "gyproc", "listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive",
+        "quantity": 10, "unit": "t/yr"})
+    assert created.status_code == 201, created.text
+    mine = lambda: api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()  # noqa: E731
+    assert mine() == {"rounds_sent": 0, "data": [], "count": 0}
     round_id = _run_round(region)["id"]
     facilitator_view = api.client.get(f"{V1}/rounds/{round_id}/unmatched", headers=fac).json()["data"]
     assert [r["listing_id"] for r in facilitator_view] == ["gyproc-slag"]
-    # a draft round's results are the facilitator's alone
-    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
+    assert mine()["count"] == 0  # a draft round's results are the facilitator's alone
     assert api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac).status_code == 200
-    mine = api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()
-    assert mine["round_id"] == round_id and mine["count"] == 1
-    assert mine["data"] == [{"listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive",
-                             "reason_kind": "no_counterpart",
-                             "reason": "Nobody in the region lists the other side of this material."}]
+    assert mine() == {"rounds_sent": 1, "count": 1, "data": [{
+        "listing_id": "gyproc-slag", "kind": "need", "material": "blasting-abrasive", "round_id": round_id,
+        "round_name": "Kalundborg spring", "reason_kind": "no_counterpart",
+        "reason": "Nobody in the region lists the other side of this material."}]}
     assert api.client.get(f"{V1}/me/unmatched", headers=keys["asnaes"]).json()["data"] == []  # only one's own
-    # a run that is not sent yet hides the sent run's results until it is sent in turn
-    rerun = api.client.post(f"{V1}/rounds/{round_id}/run", headers=fac)
-    assert rerun.status_code == 202, rerun.text
+    # a re-run keeps what was sent until it is sent in turn, even when it is cancelled or fails
+    assert api.client.post(f"{V1}/rounds/{round_id}/run", headers=fac).status_code == 202
     api.wait(round_id, fac)
-    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
-    api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac)
-    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 1
+    assert mine()["data"][0]["round_id"] == round_id
+    # a later round whose scope leaves the listing out (gypsum only) leaves its reason as it was
+    other = api.client.post(f"{V1}/rounds", headers=fac, json={
+        "name": "gypsum", "scope": {"material_classes": ["gypsum", "10 01 05"]}})
+    assert other.status_code == 202, other.text
+    assert api.wait(other.json()["id"], fac)["status"] == "succeeded"
+    assert api.client.post(f"{V1}/rounds/{other.json()['id']}/send", headers=fac).status_code == 200
+    assert [(u["listing_id"], u["round_id"]) for u in mine()["data"]] == [("gyproc-slag", round_id)]
+    assert mine()["rounds_sent"] == 2
     # a withdrawn listing is no longer explained
     assert api.client.delete(f"{V1}/listings/gyproc-slag", headers=keys["gyproc"]).status_code == 204
-    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["count"] == 0
+    assert mine()["count"] == 0
+
+
+def test_a_listing_proposed_for_in_a_later_sent_round_is_no_longer_told_unmatched(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    api.client.post(f"{V1}/listings", headers=keys["gyproc"], json={
+        "company_id": "gyproc", "listing_id": "gyproc-grit", "kind": "need", "material": "blasting-abrasive",
+        "quantity": 10, "unit": "t/yr"})
+    first = _run_round(region)["id"]
+    api.client.post(f"{V1}/rounds/{first}/send", headers=fac)
+    assert [u["listing_id"] for u in api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["data"]] == [
+        "gyproc-grit"]
+    api.client.post(f"{V1}/listings", headers=keys["asnaes"], json={
+        "company_id": "asnaes", "listing_id": "asnaes-slag", "kind": "offer", "material": "10 06 01",
+        "quantity": 10, "unit": "t/yr"})
+    second = _run_round(region)["id"]
+    api.client.post(f"{V1}/rounds/{second}/send", headers=fac)
+    assert api.client.get(f"{V1}/me/unmatched", headers=keys["gyproc"]).json()["data"] == []
 
 
 def test_every_unmatched_reason_of_the_engine_has_a_kind_a_company_may_be_told():
@@ -660,10 +681,13 @@ def test_every_unmatched_reason_of_the_engine_has_a_kind_a_company_may_be_told()
         "its 3 candidate(s) in reach gain nothing under objective 'co2'": "no_gain",
         "partner limit reached: x already have their maximum number of partners": "partner_limit",
         "outbid: its 2 candidate partner(s) in reach went to exchanges worth as much or more (x)": "outbid",
+        "no compatibility rule takes 19 01 14 into another material, and nobody lists a need for 19 01 14 itself":
+            "no_counterpart",
         "something new": "other",
     }
     assert reason_kinds(samples) == list(samples.values())
     assert set(samples.values()) - {"other"} == set(REASON_KINDS)
+    assert reason_kinds([None, float("nan"), ""]) == ["other"] * 3
     for _, sentence in REASON_KINDS.values():  # a company's sentence names nobody
         assert "(" not in sentence and sentence.endswith(".")
     # the page words each kind in both its languages, in English as the API does

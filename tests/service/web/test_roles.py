@@ -476,7 +476,7 @@ def test_a_company_reads_why_its_listings_got_no_proposal_in_its_language(browse
                 row = page.page.locator("#mine-unmatched tbody tr", has_text="smithy-grit")
                 expect(row.locator("td").last).to_have_text(reason)
                 expect(page.page.locator("#unmatched-listings-panel h2")).to_have_text(title)
-                expect(page.page.locator("#mine-unmatched-note")).to_contain_text("Autumn")
+                expect(row).to_contain_text(f"Autumn (#{round_['id']})")
                 assert page.errors == []
             finally:
                 page.context.close()
