@@ -152,3 +152,14 @@ def test_a_gas_volume_of_a_fuel_gas_is_refused_with_the_unit_to_use():
         unit_factor("m3/day", default_catalog().get("fuel-gas"))
     with pytest.raises(ValueError, match=r"no density is known for it: give it in t/yr"):
         unit_factor("m3/yr", default_catalog().get("10 01 05"))
+
+
+def test_hazardous_codes_are_shown_with_their_star_whatever_the_column_holds():
+    import pandas as pd
+
+    shown = default_catalog().shown
+    plain = pd.Series(["13 02 05", "gypsum", "10 01 05", None], dtype=object)
+    assert shown(plain).tolist()[:3] == ["13 02 05*", "gypsum", "10 01 05"] and shown(plain).isna().iloc[3]
+    assert shown(plain.astype("category")).astype(object).tolist()[:3] == ["13 02 05*", "gypsum", "10 01 05"]
+    both = pd.Series(["13 02 05", "13 02 05*"], dtype="category")  # already starred once: never twice
+    assert shown(both).tolist() == ["13 02 05*", "13 02 05*"]
