@@ -628,10 +628,10 @@ export function fmt(value, digits = 0) {
 /** A number typed on the page, read in the page's language as the input tables read a cell:
  * Danish ``150.000`` and ``2,5``, English ``150,000`` and ``2.5``; spaces may group thousands.
  * NaN for anything else (the caller says so and sends nothing). */
-export function parseNumber(text) {
+export function parseNumber(text, language = lang) {
   const t = String(text ?? "").trim().replace(/[\s\u00a0\u202f]/g, "");
   if (!t) return NaN;
-  const [group, decimal] = lang === "da" ? [".", ","] : [",", "."];
+  const [group, decimal] = language === "da" ? [".", ","] : [",", "."];
   const g = group === "." ? "\\." : ",";
   const d = decimal === "." ? "\\." : ",";
   const grouped = new RegExp(`^[+-]?[1-9]\\d{0,2}(${g}\\d{3})+(${d}\\d+)?$`);
@@ -639,7 +639,7 @@ export function parseNumber(text) {
   if (grouped.test(t)) return Number(t.split(group).join("").replace(decimal, "."));
   if (plain.test(t) && /\d/.test(t)) return Number(t.replace(decimal, "."));
   // A Danish page also takes a decimal point that cannot be grouping (2.5, pasted from elsewhere).
-  if (lang === "da" && /^[+-]?\d+\.\d+$/.test(t) && !/^[+-]?\d{1,3}\.\d{3}$/.test(t)) return Number(t);
+  if (language === "da" && /^[+-]?\d+\.\d+$/.test(t) && !/^[+-]?\d{1,3}\.\d{3}$/.test(t)) return Number(t);
   return NaN;
 }
 

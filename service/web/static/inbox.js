@@ -10,15 +10,24 @@ import { currentLang, date, fmt, known, numberInput, parseNumber, t } from "./i1
 const INDICATORS = [["resource_t", "t"], ["water_m3", "m³"], ["co2e_t", "t"], ["energy_mwh", "MWh"],
   ["waste_t", "t"], ["transport_co2e_t", "t CO₂e"], ["value_eur", "EUR"]];
 const ECONOMICS = ["receiver_saving_eur", "supplier_saving_eur", "treatment_cost_eur", "transport_cost_eur", "link_cost_eur"];
-const inbox = { listings: [], proposals: [], exchanges: [], unmatched: null, editing: null };
+const inbox = { listings: [], proposals: [], exchanges: [], unmatched: null, editing: null, formLang: null };
 
 export async function showInbox() {
   $("company-view").hidden = false;
+  inbox.formLang = currentLang();  // the notation the listing form's fields are typed in
   await Promise.all([loadListings(), loadProposals(), loadExchanges(), loadUnmatched()]);
 }
 
 export function redrawInbox() {
   if ($("company-view").hidden) return;
+  // A quantity typed in one language is rewritten in the other's notation: 2,125 on the Danish page is
+  // 2.125 on the English one, not two thousand one hundred and twenty-five.
+  const field = $("listing-quantity");
+  if (inbox.formLang && inbox.formLang !== currentLang() && field.value.trim()) {
+    const value = parseNumber(field.value, inbox.formLang);
+    if (Number.isFinite(value)) field.value = numberInput(value);
+  }
+  inbox.formLang = currentLang();
   drawListings();
   drawProposals();
   drawExchanges();

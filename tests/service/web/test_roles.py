@@ -377,6 +377,10 @@ def test_a_danish_company_types_quantities_in_danish_notation(browser, site):
         p.wait_for_selector(f"#listings tbody tr:has-text('{made['listing_id']}')")
         p.locator("#listings tbody tr", has_text=made["listing_id"]).locator("button.listing-edit").click()
         assert p.input_value("#listing-quantity") == "2,125"
+        p.select_option("#lang-select", "en")  # the field follows the page's notation
+        assert p.input_value("#listing-quantity") == "2.125"
+        p.select_option("#lang-select", "da")
+        assert p.input_value("#listing-quantity") == "2,125"
         p.click("#listing-save")
         expect(p.locator("#listing-status")).to_contain_text(f"{made['listing_id']} er gemt")
         assert _api(site, key, "GET", f"/listings/{made['listing_id']}").json()["quantity"] == 2.125
