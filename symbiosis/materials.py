@@ -40,6 +40,11 @@ def format_ewc(code: str) -> str:
     return f"{code[0:2]} {code[2:4]} {code[4:6]}"
 
 
+def _name_form(text) -> str:
+    """A name as compared: folded case, single spaces."""
+    return " ".join(str(text or "").split()).casefold()
+
+
 def _float_or_none(text: str) -> float | None:
     text = text.strip()
     return float(text) if text else None
@@ -121,6 +126,16 @@ class MaterialCatalog:
                 **_grade(row, position),
                 **_use_rank(row, position, ranks),
             )
+        # A class by its English or Danish name ("Gips", "Process steam"; also the name before a bracket,
+        # "Tilslagsmaterialer"), where exactly one class has that name: as a facilitator's sheet writes it.
+        named: dict[str, set[str]] = {}
+        for row in classes.itertuples(index=False):
+            for name in (row.name, getattr(row, "name_da", "") or ""):
+                for form in {_name_form(name), _name_form(str(name).split(" (")[0])}:
+                    if form:
+                        named.setdefault(form, set()).add(row.material_id)
+        self.class_names: dict[str, str] = {form: next(iter(ids)) for form, ids in named.items()
+                                            if len(ids) == 1 and form not in self.classes}
         self.ewc: dict[str, Material] = {}
         for row in ewc.itertuples(index=False):
             key = format_ewc(row.code)
@@ -161,6 +176,10 @@ class MaterialCatalog:
         if not any(isinstance(k, str) and k in self.ewc and self.ewc[k].hazardous for k in uniques):
             return keys
         return keys.map({k: star(k) for k in uniques})
+
+    def by_name(self, text: str) -> str | None:
+        """The class whose English or Danish name ``text`` is (any case and spacing), or None."""
+        return self.class_names.get(_name_form(text))
 
     def normalise(self, text: str) -> str:
         """Return the canonical key of a material as written in a listing.

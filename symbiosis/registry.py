@@ -661,16 +661,27 @@ def validate_tables(
     # Materials and units: decided once per distinct value, then mapped onto the rows.
     keys: dict[str, str | None] = {}
     reasons: dict[str, str] = {}
+    by_name: list[str] = []
     for text in lst["material"].unique():
         if text == "":
             continue
         try:
             keys[text] = catalog.normalise(text)
         except ValueError as exc:
-            keys[text] = None
+            keys[text] = catalog.by_name(text)  # a class written by its name, as a sheet may ("Gips")
+            if keys[text] is not None:
+                by_name.append(text)
+                continue
             hint = suggest(text) if not _looks_like_code(text) else _leading_zero_hint(text, catalog)
             reasons[text] = f"{exc}; {hint}" if hint else str(exc)
     material = lst["material"].map(keys)
+    if by_name:  # read as the class it names, and said so
+        rows = lst["material"].isin(by_name).to_numpy()
+        first = int(np.flatnonzero(rows)[0])
+        notices.append(
+            f"{lc.label}: {int(rows.sum())} listing(s) name a material class by its name, not its id (row "
+            f"{int(listing_rows[first])}: {lst['material'].iloc[first]!r} is the class "
+            f"{keys[lst['material'].iloc[first]]!r}); they are read as that class")
     lc.add(
         (lst["material"] != "") & material.isna(), "material",
         lambda p: reasons[lst["material"].iloc[p]],

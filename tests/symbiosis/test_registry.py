@@ -238,6 +238,22 @@ def test_a_hazardous_code_without_its_star_is_read_with_a_notice(tmp_path):
     assert "1 listing(s)" in notice and "row 2: '13 02 05' is 13 02 05*" in notice
 
 
+def test_a_material_class_written_by_its_english_or_danish_name_is_read_as_that_class_with_a_notice(tmp_path):
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n", encoding="utf-8")
+    (tmp_path / "l.csv").write_text("listing_id,company_id,kind,material,quantity,unit\n"
+                                    "a1,a,need,Gips,10,t/yr\na2,a,offer,process steam,10,MWh/yr\n"
+                                    "a3,a,offer,Tilslagsmaterialer,10,t/yr\n", encoding="utf-8")
+    registry = read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
+    assert registry.listings["material"].tolist() == ["gypsum", "steam", "aggregates"]
+    [notice] = [n for n in registry.notices if "by its name" in n]
+    assert "3 listing(s)" in notice and "'Gips' is the class 'gypsum'" in notice
+    # a name that is no class's own (or two classes') is still an error with the closest materials
+    (tmp_path / "l.csv").write_text("listing_id,company_id,kind,material,quantity,unit\na1,a,need,Gipsplader,10,t/yr\n",
+                                    encoding="utf-8")
+    with pytest.raises(InputError, match="Gipsplader"):
+        read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
+
+
 @pytest.mark.parametrize(("unit", "price", "per_canonical"), [
     ("t/yr", -95.5, -95.5), ("t/md", -95.5, -95.5), ("t/uge", -95.5, -95.5), ("kg/md", -0.0955, -95.5),
     ("kg/yr", -0.0955, -95.5)])

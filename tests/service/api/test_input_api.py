@@ -219,3 +219,13 @@ def test_a_gas_listed_in_normal_cubic_metres_is_stored_in_tonnes_and_other_mater
         "listing_id": "asu-gas", "company_id": "asu", "kind": "offer", "material": "fuel-gas", "quantity": 1000,
         "unit": "Nm3/h"})
     assert refused.status_code == 422 and "normal cubic metres" in refused.text and "MWh/yr" in refused.text
+
+
+def test_a_listing_may_name_its_material_class_by_its_danish_name(api):
+    fac = api.key("facilitator")
+    api.client.post(f"{V1}/companies", headers=fac, json={"company_id": "gipsfabrik", "name": "Gipsfabrik",
+                                                          "nace": "23.62", "lat": 55.6, "lon": 11.1})
+    made = api.client.post(f"{V1}/listings", headers=fac, json={
+        "listing_id": "g1", "company_id": "gipsfabrik", "kind": "need", "material": "Gips", "quantity": 5, "unit": "t/år"})
+    assert made.status_code == 201, made.text
+    assert made.json()["material"] == "Gips" and made.json()["material_key"] == "gypsum"
