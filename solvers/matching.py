@@ -206,6 +206,7 @@ def match(
         else:
             candidates, result = _match_at_once(registry, directives, candidate_params, solve_params, reference,
                                                 progress, timings, map_jobs, run_tasks)
+    _add_conditions(result, reference)
     parameters = {
         **asdict(candidate_params),
         "objective": solve_params.objective.value,
@@ -226,6 +227,16 @@ def match(
             "indicators": solve_params.weights.indicators, "materials": solve_params.weights.materials},
     }
     return Match(registry, candidates, result, timings, parameters)
+
+
+def _add_conditions(result: MatchResult, reference: ReferenceData) -> None:
+    """Give each exchange its rule's quality note (``conditions``: what the receiver must check, what
+    the exchange needs first), which its explanation then carries to every file and proposal."""
+    if result.exchanges.empty or "rule_id" not in result.exchanges:
+        return
+    notes = reference.rulebook.rule_table()["quality_note"].fillna("").astype(str)
+    rules = result.exchanges["rule_id"].astype(object)
+    result.exchanges["conditions"] = rules.map(notes).fillna("").to_numpy(dtype=object)
 
 
 def _match_at_once(registry: Registry, directives: Directives | None, candidate_params: CandidateParams,

@@ -291,6 +291,10 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
         for rule, material, need, mode, limit, yield_, km, contribution, waste, resource, water, energy, co2e, transport
         in zip(*(text.tolist() for text in texts), limits, *numbers)
     ], dtype=object)
+    if "conditions" in exchanges:  # the rule's quality note: what must hold for the exchange to be sound
+        notes = exchanges["conditions"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        some = notes != ""
+        sentences[some] = sentences[some] + " Conditions: " + notes[some]
     sentences[missing] = np.nan
     return pd.Series(sentences, index=exchanges.index, dtype=texts[0].dtype)
 

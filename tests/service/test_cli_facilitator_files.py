@@ -98,6 +98,8 @@ def test_hazardous_codes_keep_their_star_in_every_result_file(tmp_path):
     exchanges = pd.read_csv(out / "exchanges.csv", encoding="utf-8-sig", dtype=str)
     assert exchanges["material"].tolist() == ["13 02 05*"] and exchanges["need_material"].tolist() == ["liquid-fuel"]
     assert "13 02 05* serves a need for liquid-fuel" in exchanges["explanation"].iloc[0]
+    # the rule's conditions travel with the proposal: what the receiver must check first
+    assert " Conditions: " in exchanges["explanation"].iloc[0] and "PCB" in exchanges["explanation"].iloc[0]
     unmatched = pd.read_csv(out / "unmatched.csv", encoding="utf-8-sig", dtype=str)
     assert unmatched.set_index("listing_id").loc["clinical", "material"] == "18 01 03*"
     book = openpyxl.load_workbook(out / "results.xlsx")

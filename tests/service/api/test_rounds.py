@@ -421,6 +421,7 @@ def test_proposal_explanations_are_the_engine_explanation(region):
     import pandas as pd
 
     from symbiosis.explain import explain_exchanges
+    from symbiosis.rules import default_rulebook
     from symbiosis.schema import INDICATORS
 
     round_ = _run_round(region)
@@ -428,11 +429,12 @@ def test_proposal_explanations_are_the_engine_explanation(region):
               "objective_contribution", "transport_co2e_t", *INDICATORS)
     with region.api.app.state.sessions() as session:
         rows = session.scalars(select(Proposal).where(Proposal.round_id == round_["id"])).all()
-        frame = pd.DataFrame([{**{f: getattr(p, f) for f in fields}, "yield": p.yield_,
+        notes = default_rulebook().rule_table()["quality_note"]  # the rule's conditions end the explanation
+        frame = pd.DataFrame([{**{f: getattr(p, f) for f in fields}, "yield": p.yield_, "conditions": notes[p.rule_id],
                                "explanation": p.explanation} for p in rows])
     assert len(frame) == 2
     assert list(frame["explanation"]) == list(explain_exchanges(frame, round_["objective"]))
-    assert all(text.startswith("rule ") for text in frame["explanation"])
+    assert all(text.startswith("rule ") and " Conditions: " in text for text in frame["explanation"])
 
 
 def test_a_round_scope_names_hazardous_codes_with_or_without_their_star():
