@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.api.auth import Principal, Role
 from service.api.deps import IdFilter, CompanyDep, FacilitatorOrCompanyDep, IntId, LimitQuery, OffsetQuery, SessionDep, record
 from service.api.paging import party_page
-from service.api.schemas.common import economics_of, indicators_of
+from service.api.schemas.common import Economics, Indicators, economics_of, indicators_of
 from service.api.schemas.proposals import (
     Counterpart, DeclineBody, ProposalCompanyView, ProposalPublic, ProposalsPublic, ProposalStatus,
 )
@@ -44,15 +44,38 @@ def facilitator_view(p: Proposal) -> ProposalPublic:
 _LIMIT = re.compile(r" (?:within|beyond) the [\d,.]+ km limit(?:, as a facilitator's lock keeps it)?")
 
 
+#: The distance in an explanation ("; 11.9 km by truck"), given to the whole kilometre until both accept.
+_DISTANCE = re.compile(r"; ([\d,]+\.\d) km by ")
+
+
+def _private_economics(economics: Economics, indicators: Indicators, side: str) -> tuple[Economics, Indicators]:
+    """The economics and indicators without what would give away the other side's own prices: its
+    saving, its bound of the fair price (the other bound is the caller's own) and the net benefit."""
+    hidden = ({"receiver_saving_eur": None, "fair_price_max_eur": None} if side == "supplier"
+              else {"supplier_saving_eur": None, "fair_price_min_eur": None})
+    return economics.model_copy(update=hidden), indicators.model_copy(update={"value_eur": None})
+
+
 def company_view(session: Session, p: Proposal, company_id: str) -> ProposalCompanyView:
     side: Literal["supplier", "receiver"] = "supplier" if p.supplier_id == company_id else "receiver"
     other_id, other_listing = (p.receiver_id, p.need_id) if side == "supplier" else (p.supplier_id, p.offer_id)
     other = session.get(Company, other_id)
     both = p.status == "accepted"
     branch = other.nace[:2] if other is not None else None
+    # Until both accept, the distance to the whole kilometre: to the metre, with the public sites of a
+    # branch in a municipality, it would name the other company.
+    distance = p.distance_km if both else float(round(p.distance_km))
+    explanation = _LIMIT.sub("", p.explanation)
+    if not both:
+        explanation = _DISTANCE.sub(lambda m: f"; about {distance:,.0f} km by ", explanation)
+    economics, indicators = economics_of(p), indicators_of(p)
+    theirs_listing = session.get(Listing, other_listing)
+    if theirs_listing is not None and (theirs_listing.price_eur_per_unit is not None
+                                       or theirs_listing.disposal_eur_per_unit is not None):
+        economics, indicators = _private_economics(economics, indicators, side)  # the other side's own prices
     counterpart = Counterpart(
         nace_branch=branch, nace_branch_name=nace_divisions().get(branch or ""),
-        municipality=other.municipality if other is not None else None, distance_km=p.distance_km,
+        municipality=other.municipality if other is not None else None, distance_km=distance,
         company_id=other_id if both else None, name=(other.name if other is not None else None) if both else None,
         listing_id=other_listing if both else None,
     )
@@ -62,11 +85,11 @@ def company_view(session: Session, p: Proposal, company_id: str) -> ProposalComp
         id=p.id, round_id=p.round_id, status=p.status, side=side,
         your_listing_id=p.offer_id if side == "supplier" else p.need_id,
         your_decision=mine, counterpart_decision=theirs, counterpart=counterpart,
-        explanation=_LIMIT.sub("", p.explanation), rule_id=p.rule_id, yield_=p.yield_,
+        explanation=explanation, rule_id=p.rule_id, yield_=p.yield_,
         version=p.version, created_at=p.created_at, material=p.material, need_material=p.need_material,
         quantity=p.quantity, unit=p.unit, need_quantity=p.need_quantity, need_unit=p.need_unit,
-        distance_km=p.distance_km, transport_mode=p.transport_mode, indicators=indicators_of(p),
-        economics=economics_of(p),
+        distance_km=distance, transport_mode=p.transport_mode, indicators=indicators,
+        economics=economics,
     )
 
 

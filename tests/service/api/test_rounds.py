@@ -700,3 +700,25 @@ def test_every_unmatched_reason_of_the_engine_has_a_kind_a_company_may_be_told()
     for kind, (_, sentence) in REASON_KINDS.items():
         assert f'"reason_kind.{kind}": {json.dumps(sentence, ensure_ascii=False)},' in english
         assert f'"reason_kind.{kind}": ' in danish
+
+
+def test_a_company_learns_neither_the_other_side_s_own_price_nor_its_site_from_a_proposal(region):
+    api, fac, keys = region.api, region.facilitator, region.companies
+    patched = api.client.patch(f"{V1}/listings/gyproc-gypsum", headers=keys["gyproc"],
+                               json={"price_eur_per_unit": 23.45, "version": 1})
+    assert patched.status_code == 200, patched.text
+    round_id = _run_round(region)["id"]
+    api.client.post(f"{V1}/rounds/{round_id}/send", headers=fac)
+    supplier_view = next(p for p in _proposals(region, keys["asnaes"]) if p["your_listing_id"] == "asnaes-gypsum"
+                         and p["need_material"] == "gypsum" and p["need_quantity"] == pytest.approx(100000))
+    economics = supplier_view["economics"]
+    assert economics["receiver_saving_eur"] is None and economics["fair_price_max_eur"] is None  # gyproc's price
+    assert supplier_view["indicators"]["value_eur"] is None  # it and the costs would give that price back
+    assert "23.45" not in json.dumps(supplier_view)
+    # the receiver sees its own saving, and no other company priced anything here
+    receiver_view = _proposals(region, keys["gyproc"])[0]
+    assert receiver_view["economics"]["receiver_saving_eur"] == pytest.approx(100000 * 23.45)
+    # until both accept, the distance is given to the whole kilometre, in the explanation too
+    assert supplier_view["distance_km"] == round(supplier_view["distance_km"])
+    assert supplier_view["counterpart"]["distance_km"] == supplier_view["distance_km"]
+    assert f"; about {supplier_view['distance_km']:,.0f} km by " in supplier_view["explanation"]
