@@ -284,9 +284,11 @@ def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(Problem(label, None, None, f"is not a saved scenario result (missing or bad {exc})"))
             continue
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name} ({seen[name]})"
+        base = name
+        while name in seen:  # two of one name are numbered, and never onto a name another already has
+            seen[base] = seen.get(base, 1) + 1
+            name = f"{base} ({seen[base]})"
+        seen[name] = 1
         for part, values in figures.items():
             columns[f"{name}: {part}"] = values
             parts.append((f"{name}: {part}", name, part))

@@ -203,3 +203,17 @@ def test_compare_names_every_result_that_is_not_one_by_its_label():
     assert "half.json: is not a saved scenario result (missing or bad 'before')" in text
     assert "list.json: is not a saved scenario result (not a JSON object)" in text
     assert "good.json" not in text
+
+
+def test_scenarios_of_one_name_are_numbered_without_overwriting_each_other():
+    from analytics.scenarios import METRICS, compare_scenarios
+
+    def saved(name: str, value: float) -> dict:
+        figures = {m: value for m in METRICS}
+        return {"name": name, "before": figures, "after": figures, "change": figures}
+
+    table = compare_scenarios([saved("A", 1.0), saved("A (2)", 2.0), saved("A", 3.0)])
+    assert len(table.columns) == 9 and len(set(table.columns)) == 9
+    assert table["A: after"].iloc[0] == 1.0 and table["A (2): after"].iloc[0] == 2.0
+    assert table["A (3): after"].iloc[0] == 3.0
+    assert [c for c, _, _ in table.attrs["parts"]] == list(table.columns)
