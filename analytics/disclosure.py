@@ -331,10 +331,16 @@ def suppress_groups(table: pd.DataFrame, groups: dict[Any, set[str]], privacy: P
     sizes = None
     if size is not None:
         sizes = {key: abs(float(table.loc[key, size])) for key in groups if key in table.index}
+    counts = [c for c in COUNT_COLUMNS if c in table.columns and c not in figures]  # a withheld group shows none
     for key in suppression(groups, privacy, sizes, contributions).hidden:
         table.loc[key, "suppressed"] = True
-        table.loc[key, figures] = None
+        table.loc[key, [*figures, *counts]] = None
     return table
+
+
+#: Counts of a group (how many listings, companies or offers make it up) that a withheld group does not
+#: show either: "1 company" says who it is to anyone who knows the area.
+COUNT_COLUMNS = ("listings", "companies", "offers", "needs", "offer_count", "exchanges")
 
 
 def private_totals(before: dict[str, float], after: dict[str, float], privacy: Privacy
