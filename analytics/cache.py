@@ -28,6 +28,7 @@ from solvers.matching import match
 from solvers.params import SolveParams
 from solvers.result import MatchResult, Status
 from symbiosis.candidates import CandidateParams
+from symbiosis.directives import Directives
 from symbiosis.objective import Objective
 from symbiosis.reference import ReferenceData
 from symbiosis.registry import Registry
@@ -207,9 +208,15 @@ class RegionBaseline:
             parts.append(known)
         return merge_results(parts, self.objective)
 
-    def rematch(self, registry: Registry, nodes: set[Node]) -> MatchResult:
-        """The match of the listings of ``registry`` (this region or a changed one) in ``nodes`` alone."""
+    def rematch(self, registry: Registry, nodes: set[Node], directives: Directives | None = None) -> MatchResult:
+        """The match of the listings of ``registry`` (this region or a changed one) in ``nodes`` alone
+        (with ``directives``' forbidden pairs among them, where given)."""
         listings = registry.listings[listings_in(registry.listings, nodes)]
         if not ((listings["kind"] == "offer").any() and (listings["kind"] == "need").any()):
             return merge_results([], self.objective)
-        return match(registry=replace(registry, listings=listings), **self.options).result
+        if directives is not None:
+            pairs = directives.forbidden_pairs
+            inside = pairs["offer_id"].isin(listings.index) & pairs["need_id"].isin(listings.index)
+            directives = replace(directives, forbidden_pairs=pairs[inside.to_numpy()].reset_index(drop=True))
+            directives = None if directives.empty else directives
+        return match(registry=replace(registry, listings=listings), directives=directives, **self.options).result

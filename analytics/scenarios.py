@@ -17,6 +17,7 @@ from solvers.matching import match
 from solvers.params import SolveParams
 from solvers.result import MatchResult
 from symbiosis.candidates import CandidateParams
+from symbiosis.directives import Directives
 from symbiosis.errors import InputError, Problem
 from symbiosis.registry import Registry, cell_text, validate_tables
 from symbiosis.schema import COMPANY_COLUMNS, LISTING_COLUMNS
@@ -225,6 +226,7 @@ def run_scenario(
     candidate_params: CandidateParams | None = None,
     solve_params: SolveParams | None = None,
     baseline: MatchResult | RegionBaseline | None = None,
+    directives: Directives | None = None,
 ) -> ScenarioResult:
     """Solve the region with and without the scenario's changes and report every indicator's change.
 
@@ -232,25 +234,27 @@ def run_scenario(
     :class:`~analytics.cache.RegionBaseline` of ``registry`` (whose parameters apply), the region's
     match is taken from it and only the material components the scenario touches are matched
     again: the others' exchanges stand as they are, and the totals are still the whole region's.
+    ``directives`` (forbidden pairs of the changed region's listings) apply to the changed region only.
     """
     changed = apply_scenario(registry, scenario)
     options = {"candidate_params": candidate_params, "solve_params": solve_params}
     if isinstance(baseline, RegionBaseline):
         baseline.check_options(candidate_params, solve_params)
         touched = baseline.touched_by(changed)
-        baseline, result = baseline.baseline(), _rematch_touched(baseline, changed, touched)
+        baseline, result = baseline.baseline(), _rematch_touched(baseline, changed, touched, directives)
     else:
         baseline = baseline or match(registry=registry, **options).result
-        result = match(registry=changed, **options).result
+        result = match(registry=changed, directives=directives, **options).result
     before, after = indicator_totals(baseline.exchanges), indicator_totals(result.exchanges)
     return ScenarioResult(scenario, before, after, indicator_changes(before, after), baseline, result, changed)
 
 
-def _rematch_touched(parts: RegionBaseline, changed: Registry, touched) -> MatchResult:
+def _rematch_touched(parts: RegionBaseline, changed: Registry, touched,
+                     directives: Directives | None = None) -> MatchResult:
     """The changed region's match: the baseline of the components the change does not touch, and a
     new match of the touched ones."""
     untouched = parts.baseline(set(parts.component_of) - touched)
-    return merge_results([untouched, parts.rematch(changed, touched)], parts.objective)
+    return merge_results([untouched, parts.rematch(changed, touched, directives)], parts.objective)
 
 
 def compare_scenarios(results, labels: list[str] | None = None) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from service.db.queries import partner_counts, used_quantities
 from service.results_workbook import XLSX
 from solvers.matching import match
 from symbiosis.candidates import build_candidates
+from symbiosis.directives import Directives
 from symbiosis.errors import ConflictError, InputError, NotFoundError, Problem
 from symbiosis.spreadsheet import neutralise_formulas
 
@@ -474,6 +475,22 @@ def _planner_scenario(data: dict[str, Any], region: RegionData, privacy: Privacy
     return data
 
 
+def _probe_fences(data: dict[str, Any], listings: pd.DataFrame, privacy: Privacy) -> Directives | None:
+    """Forbidden pairs that keep a planner's added listings from exchanging with the listings of
+    companies that do not consent: else, by moving a made-up listing scenario after scenario, a planner
+    could read such a company's own distance limit, minimum lot or price off the totals."""
+    added = [(str(row["listing_id"]), str(row.get("kind", "")).strip().lower()) for row in data["add_listings"]
+             if row.get("listing_id") is not None]
+    private = listings[~listings["company_id"].isin(list(privacy.consenting)).to_numpy()]
+    rows = []
+    for listing_id, kind in added:
+        others = private.index[(private["kind"] == ("need" if kind == "offer" else "offer")).to_numpy()]
+        rows.extend((listing_id, other) if kind == "offer" else (other, listing_id) for other in others)
+    if not rows:
+        return None
+    return Directives(forbidden_pairs=pd.DataFrame(rows, columns=["offer_id", "need_id"]).assign(label="planner scenario"))
+
+
 @router.post("/scenarios", response_model=ScenarioPublic, status_code=status.HTTP_201_CREATED)
 def create_scenario(body: ScenarioCreate, session: SessionDep, principal: FacilitatorOrPlannerDep,
                     settings: SettingsDep) -> ScenarioPublic:
@@ -487,7 +504,10 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Facili
     if privacy is not None:
         data = _planner_scenario(data, region, privacy, parts.registry.listings["company_id"])
     scenario = Scenario.from_dict(data, label=f"scenario {body.name!r}")
-    result = run_scenario(parts.registry, scenario, baseline=parts)
+    fences = None
+    if privacy is not None and not privacy.all_consent(region.companies.index):
+        fences = _probe_fences(data, parts.registry.listings, privacy)
+    result = run_scenario(parts.registry, scenario, baseline=parts, directives=fences)
     figures = {"before": result.before, "after": result.after, "change": result.change}
     if privacy is not None and not privacy.all_consent(region.companies.index):
         figures = dict(zip(("before", "after", "change"), private_totals(result.before, result.after, privacy)))

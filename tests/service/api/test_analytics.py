@@ -496,3 +496,20 @@ def test_planners_cannot_name_or_probe_listing_ids_of_companies_that_do_not_cons
     # A facilitator names any listing, and gets the region's own answer.
     assert api.client.post(f"{V1}/analytics/scenarios", json={"name": "z", "remove_listings": ["no-such-listing"]},
                            headers=odd.facilitator).status_code == 422
+
+
+def test_a_planners_made_up_listing_never_exchanges_with_a_company_that_does_not_consent(odd):
+    """Moved scenario after scenario, a probe listing would read a company's own settings off the totals
+    (its distance limit, minimum lot, price): it exchanges only with consenting companies."""
+    api, planner = odd.api, odd.api.key("planner")
+    probe = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
+                                                 "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
+             "add_listings": [{"listing_id": "probe-gypsum", "company_id": "probe", "kind": "need",
+                               "material": "gypsum", "quantity": 1_000_000, "unit": "t/yr"}]}
+    facilitator_view = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=odd.facilitator).json()
+    assert facilitator_view["change"]["waste_t"] > 0  # the probe takes the gypsum left over
+    blocked = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner).json()
+    assert blocked["change"]["waste_t"] == 0 and blocked["change"]["exchanges"] == 0  # nothing it may take
+    _consent(odd, "asnaes")  # the gypsum's supplier consents: the probe may take it now
+    allowed = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner).json()
+    assert allowed["change"]["exchanges"] != 0 and allowed["after"] != blocked["after"]
