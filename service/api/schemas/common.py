@@ -16,8 +16,9 @@ from symbiosis.schema import Column
 TEXT_LENGTH = 4000
 #: No control characters other than tab and newlines (PostgreSQL rejects NUL in text).
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
-#: Identifiers appear in URLs: no slash, no whitespace, no control characters.
-ID_PATTERN = r"^[^/\s\x00-\x1f\x7f]+$"
+#: Identifiers appear in URLs: no slash, no whitespace, no control characters, and no invisible
+#: characters (zero-width spaces, direction overrides, soft hyphens) that would make one id look like another.
+ID_PATTERN = r"^[^/\s\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+$"
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_LENGTH, pattern=TEXT_PATTERN)]

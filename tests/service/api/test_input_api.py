@@ -229,3 +229,14 @@ def test_a_listing_may_name_its_material_class_by_its_danish_name(api):
         "listing_id": "g1", "company_id": "gipsfabrik", "kind": "need", "material": "Gips", "quantity": 5, "unit": "t/år"})
     assert made.status_code == 201, made.text
     assert made.json()["material"] == "Gips" and made.json()["material_key"] == "gypsum"
+
+
+@pytest.mark.parametrize("listing_id", ["\u200b", "gyproc\u200b-gypsum", "a\u202eb", "soft\u00adhyphen"])
+def test_an_id_with_invisible_characters_is_a_422_so_no_id_can_pass_for_another(api, listing_id):
+    fac = api.key("facilitator")
+    api.client.post(f"{V1}/companies", headers=fac, json={"company_id": "c1", "name": "C", "nace": "23.62",
+                                                          "lat": 55.6, "lon": 11.1})
+    made = api.client.post(f"{V1}/listings", headers=fac, json={
+        "listing_id": listing_id, "company_id": "c1", "kind": "need", "material": "gypsum", "quantity": 5,
+        "unit": "t/yr"})
+    assert made.status_code == 422 and "listing_id" in made.text
