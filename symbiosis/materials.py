@@ -131,7 +131,10 @@ class MaterialCatalog:
         named: dict[str, set[str]] = {}
         for row in classes.itertuples(index=False):
             for name in (row.name, getattr(row, "name_da", "") or ""):
-                for form in {_name_form(name), _name_form(str(name).split(" (")[0])}:
+                # the whole name, the name before a bracket, and each of two names given as "A / B"
+                forms = {_name_form(name), _name_form(str(name).split(" (")[0]),
+                         *(_name_form(part) for part in str(name).split(" (")[0].split(" / "))}
+                for form in forms:
                     if form:
                         named.setdefault(form, set()).add(row.material_id)
         self.class_names: dict[str, str] = {form: next(iter(ids)) for form, ids in named.items()

@@ -31,7 +31,7 @@ from symbiosis.material_search import suggest
 from symbiosis.materials import MaterialCatalog, default_catalog, quantity_limits, unit_factor
 from symbiosis.nace import normalise_nace, trailing_zero_hint
 from symbiosis.numbers import LOCALE_NAMES, check_locale, detect_locale, parse_number, readings
-from symbiosis.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column
+from symbiosis.schema import CHOICE_WORDS, FALSE_WORDS, TABLES, TRUE_WORDS, Column
 from symbiosis.units import CANONICAL_UNITS, periods_per_year
 
 #: Row number a person sees for the first data row (the header is row 1).
@@ -389,7 +389,9 @@ def _check_unique(frame: pd.DataFrame, column: str, check: _Checker) -> None:
 
 
 def _check_choice(frame: pd.DataFrame, col: Column, check: _Checker) -> None:
-    frame[col.name] = frame[col.name].str.lower()
+    text = frame[col.name].str.lower()
+    danish = {word: value for word, value in CHOICE_WORDS.items() if value in col.choices}  # "behov" is a need
+    frame[col.name] = text.map(lambda t: danish.get(t, t))
     bad = (frame[col.name] != "") & ~frame[col.name].isin(col.choices)
     check.add(bad, col.name, lambda pos: f"{frame[col.name].iloc[pos]!r} is not one of {', '.join(col.choices)}")
 

@@ -107,6 +107,11 @@ LISTING_COLUMNS: tuple[Column, ...] = (
 )
 
 #: Words accepted for yes/no cells.
+#: Danish words for the choices of the input columns, as a facilitator's sheet writes them.
+CHOICE_WORDS: dict[str, str] = {
+    "udbud": "offer", "tilbud": "offer", "behov": "need", "efterspørgsel": "need",
+    "lastbil": "truck", "jernbane": "rail", "tog": "rail", "skib": "ship", "rørledning": "pipeline",
+}
 TRUE_WORDS = ("yes", "y", "true", "1", "ja", "x")
 FALSE_WORDS = ("no", "n", "false", "0", "nej", "")
 

@@ -254,6 +254,17 @@ def test_a_material_class_written_by_its_english_or_danish_name_is_read_as_that_
         read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv")
 
 
+def test_a_danish_sheet_s_words_for_kind_mode_and_a_double_class_name_are_read(tmp_path):
+    (tmp_path / "c.csv").write_text("company_id,name,nace,lat,lon\na,A,35.11,55.6,11.1\n", encoding="utf-8")
+    (tmp_path / "l.csv").write_text("listing_id,company_id,kind,material,quantity,unit,transport_mode\n"
+                                    "a1,a,Behov,Varmt vand,10,MWh/år,\na2,a,udbud,10 01 05,10,t/år,Lastbil\n"
+                                    "a3,a,tilbud,fjernvarmevand,10,MWh/år,rørledning\n", encoding="utf-8")
+    listings = read_registry(companies=tmp_path / "c.csv", listings=tmp_path / "l.csv").listings
+    assert listings["kind"].tolist() == ["need", "offer", "offer"]
+    assert listings["transport_mode"].tolist() == ["", "truck", "pipeline"]
+    assert listings["material"].tolist() == ["hot-water", "10 01 05", "hot-water"]
+
+
 @pytest.mark.parametrize(("unit", "price", "per_canonical"), [
     ("t/yr", -95.5, -95.5), ("t/md", -95.5, -95.5), ("t/uge", -95.5, -95.5), ("kg/md", -0.0955, -95.5),
     ("kg/yr", -0.0955, -95.5)])
