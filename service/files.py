@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import shutil
@@ -195,6 +197,29 @@ def staged_files(out_dir: str | Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+#: A number as the engine's sentences write it (1,234.5; 0.995), not part of an id, code or unit (m3, CO2e).
+_ENGLISH_NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
+
+
+def danish_numbers(texts: pd.Series) -> pd.Series:
+    """Sentences with their numbers in Danish notation: 1,234.5 becomes 1.234,5 (and 0.995 0,995)."""
+    def danish(match: re.Match) -> str:
+        whole, fraction = match.group(1), match.group(2) or ""
+        return whole.replace(",", ".") + fraction.replace(".", ",")
+    return texts.map(lambda text: _ENGLISH_NUMBER.sub(danish, text) if isinstance(text, str) else text)
+
+
+_DANISH_NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?(?![\w])")
+
+
+def english_numbers(texts: pd.Series) -> pd.Series:
+    """The sentences of a file written with ``danish_csv`` back in the engine's own notation."""
+    def english(match: re.Match) -> str:
+        whole, fraction = match.group(1), match.group(2) or ""
+        return whole.replace(".", ",") + fraction.replace(",", ".")
+    return texts.map(lambda text: _DANISH_NUMBER.sub(english, text) if isinstance(text, str) else text)
+
+
 def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) -> list[Path]:
     """Write exchanges.csv, unmatched.csv, summary.json and results.xlsx into ``out_dir`` all or nothing.
 
@@ -218,6 +243,8 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
             def exchange_rows(part: pd.DataFrame) -> pd.DataFrame:  # rounded and explained a chunk at a time
                 text = (explanations.loc[part.index] if explanations is not None
                         else explain_exchanges(part, result.objective))
+                if danish_csv:  # the sentences' numbers in the file's notation too: 1.234,5, not 1,234.5
+                    text = danish_numbers(text)
                 rows = part[list(EXCHANGE_COLUMNS)].round(CSV_DECIMALS).assign(explanation=text.to_numpy())
                 return rows.assign(material=shown(rows["material"]), need_material=shown(rows["need_material"]))
 
@@ -225,6 +252,8 @@ def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) 
             unmatched = result.unmatched.copy(deep=False)  # one column replaced, none changed in place
             unmatched["nearest_km"] = unmatched["nearest_km"].round(3)
             unmatched["material"] = shown(unmatched["material"])
+            if danish_csv and "reason" in unmatched:
+                unmatched["reason"] = danish_numbers(unmatched["reason"])
             write_csv_for_excel(unmatched, staging / "unmatched.csv", danish=danish_csv)
             summary = json.dumps(run.summary, indent=2, ensure_ascii=False)
             (staging / "summary.json").write_text(summary + "\n", encoding="utf-8")

@@ -309,6 +309,12 @@ def _result_table(path: Path, columns: tuple[str, ...], **options):
     missing = [c for c in columns if c not in table.columns]
     if missing:
         usage_error(f"{path} is not a results file of a matching run: it has no column {', '.join(missing)}")
+    if separator == ";":  # the sentences' numbers back in the notation the terminal speaks
+        from service.files import english_numbers
+
+        for column in ("explanation", "reason"):
+            if column in table:
+                table[column] = english_numbers(table[column])
     return table
 
 

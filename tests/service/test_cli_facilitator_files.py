@@ -35,6 +35,9 @@ def test_a_danish_file_with_its_locale_is_matched_and_written_for_danish_excel(t
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Excel reads æøå
     exchanges = pd.read_csv(out / "exchanges.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert exchanges["offer_id"].tolist() == ["flyveaske"] and exchanges["quantity"].iloc[0] == 30_000
+    # the sentences' numbers are in the file's notation too (1.234,5), and rule ids and codes keep theirs
+    assert "diverts 30.000,0 t of waste" in exchanges["explanation"].iloc[0]
+    assert "10 01 02 serves a need" in exchanges["explanation"].iloc[0]
     book = openpyxl.load_workbook(out / "results.xlsx")
     assert {"exchanges", "unmatched", "indicators"} <= set(book.sheetnames)
     header = [c.value for c in book["exchanges"][1]]

@@ -61,3 +61,18 @@ def test_leaving_before_the_result_ends_the_worker():
     with Background(partial(__import__("time").sleep, 60)) as task:
         process = task._process
     assert process.poll() is not None
+
+
+def test_the_sentences_of_a_danish_csv_read_back_as_the_engine_wrote_them():
+    import pandas as pd
+
+    from service.files import danish_numbers, english_numbers
+
+    texts = pd.Series(["rule used-oil-130205-to-liquid-fuel: 13 02 05* serves a need for liquid-fuel (yield 0.995); "
+                       "28.0 km by truck; it contributes 29,925.0 t/yr and 1,234,567.5 MWh, 0.0 m3 of water, "
+                       "46,619.8 t CO2e net of 52.68 t", "not worth its transport cost: each unit would lose 3 EUR",
+                       None])
+    danish = danish_numbers(texts)
+    assert "(yield 0,995); 28,0 km" in danish[0] and "1.234.567,5 MWh" in danish[0] and "used-oil-130205" in danish[0]
+    assert "m3" in danish[0] and "CO2e" in danish[0] and "13 02 05*" in danish[0]
+    assert english_numbers(danish).tolist()[:2] == texts.tolist()[:2]
