@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -197,27 +196,28 @@ def staged_files(out_dir: str | Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-#: A number as the engine's sentences write it (1,234.5; 0.995), not part of an id, code or unit (m3, CO2e).
+#: A number as the engine's sentences write it (1,234.5; 0.995), and as a Danish file writes it (1.234,5;
+#: 0,995); never part of an id, code or unit (m3, CO2e).
 _ENGLISH_NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
+_DANISH_NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?(?![\w])")
+
+
+def _swap_notation(texts: pd.Series, number: re.Pattern) -> pd.Series:
+    """Sentences with every ``number`` written in the other notation: the grouping mark and the
+    decimal mark trade places (``,`` and ``.``)."""
+    swap = str.maketrans(",.", ".,")
+    return texts.map(lambda text: number.sub(lambda m: m.group(0).translate(swap), text)
+                     if isinstance(text, str) else text)
 
 
 def danish_numbers(texts: pd.Series) -> pd.Series:
     """Sentences with their numbers in Danish notation: 1,234.5 becomes 1.234,5 (and 0.995 0,995)."""
-    def danish(match: re.Match) -> str:
-        whole, fraction = match.group(1), match.group(2) or ""
-        return whole.replace(",", ".") + fraction.replace(".", ",")
-    return texts.map(lambda text: _ENGLISH_NUMBER.sub(danish, text) if isinstance(text, str) else text)
-
-
-_DANISH_NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?(?![\w])")
+    return _swap_notation(texts, _ENGLISH_NUMBER)
 
 
 def english_numbers(texts: pd.Series) -> pd.Series:
     """The sentences of a file written with ``danish_csv`` back in the engine's own notation."""
-    def english(match: re.Match) -> str:
-        whole, fraction = match.group(1), match.group(2) or ""
-        return whole.replace(".", ",") + fraction.replace(",", ".")
-    return texts.map(lambda text: _DANISH_NUMBER.sub(english, text) if isinstance(text, str) else text)
+    return _swap_notation(texts, _DANISH_NUMBER)
 
 
 def write_outputs(run: Match, out_dir: str | Path, *, danish_csv: bool = False) -> list[Path]:
