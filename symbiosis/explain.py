@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -34,9 +35,10 @@ def explain_unmatched(
     every candidate is below a minimum lot (its own or the partner's, or an all-or-nothing
     quantity); every candidate gains nothing under the objective; the partners it could reach
     reached their partner limit; or it was outbid: the partners used their capacity on exchanges
-    worth as much or more (an equal gain is decided by the shorter haul), which the reason names. ``unknown_gain``, given arc positions, says per arc which of
-    the factors the objective counts are unknown ((positions) -> (flags, names)): a listing whose
-    candidates gain nothing is told when that is for want of a figure.
+    worth as much or more (an equal gain is decided by the shorter haul), which the reason names.
+    ``unknown_gain``, given arc positions, says per arc which of the factors the objective counts are
+    unknown ((positions) -> (flags, names)): a listing whose candidates gain nothing is told when that
+    is for want of a figure.
     """
     arcs = candidates.arcs
     usable = np.ones(len(arcs), bool) if usable is None else usable
@@ -299,41 +301,36 @@ def explain_exchanges(exchanges: pd.DataFrame, objective: Objective | str) -> pd
     return pd.Series(sentences, index=exchanges.index, dtype=texts[0].dtype)
 
 
-#: What kind of reason an unmatched listing has, by how its reason begins (the reasons of
-#: :func:`explain_unmatched` and of :func:`symbiosis.candidates.build_candidates`), each with a sentence
-#: that names no other listing or company: what a company may be told about its own listing.
-REASON_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "no_rule": (("no compatibility rule",), "No compatibility rule takes this material."),
-    "no_counterpart": (("nobody listed a need", "nobody offers"),
+#: What kind of reason an unmatched listing has, by how its reason reads (the reasons of
+#: :func:`explain_unmatched` and of :func:`symbiosis.candidates.build_candidates`; the first pattern that
+#: matches the start decides), each with a sentence that names no other listing or company: what a
+#: company may be told about its own listing.
+REASON_KINDS: dict[str, tuple[re.Pattern, str]] = {
+    # only a need for the very same code would take it, and nobody lists one: a missing counterpart
+    "no_counterpart": (re.compile(r"nobody listed a need|nobody offers|no compatibility rule takes .* and nobody "
+                                  r"lists a need for "),
                        "Nobody in the region lists the other side of this material."),
-    "grade": (("grade too low",), "The other side is listed only at a grade this listing cannot serve or use."),
-    "out_of_reach": (("no compatible partner within reach",), "No compatible partner lies within reach."),
-    "forbidden": (("the facilitator forbade",), "The facilitator ruled out the only partner in reach."),
-    "availability": (("availability does not overlap",),
+    "no_rule": (re.compile(r"no compatibility rule"), "No compatibility rule takes this material."),
+    "grade": (re.compile(r"grade too low"), "The other side is listed only at a grade this listing cannot serve or use."),
+    "out_of_reach": (re.compile(r"no compatible partner within reach"), "No compatible partner lies within reach."),
+    "forbidden": (re.compile(r"the facilitator forbade"), "The facilitator ruled out the only partner in reach."),
+    "availability": (re.compile(r"availability does not overlap"),
                      "The compatible partner in reach is not available in the same period."),
-    "same_company": (("the only compatible partners in reach belong to the same company",),
+    "same_company": (re.compile(r"the only compatible partners in reach belong to the same company"),
                      "The only compatible partners in reach are your own listings."),
-    "transport_cost": (("not worth its transport cost",),
+    "transport_cost": (re.compile(r"not worth its transport cost"),
                        "Every partner in reach is too far for the exchange to pay its transport."),
-    "link_cost": (("not worth its link cost",), "No partner in reach could carry enough to pay for the link."),
-    "minimum_lot": (("below a minimum lot",), "No partner in reach can take or give a minimum lot."),
-    "all_or_nothing": (("all or nothing",), "No partner in reach can take or give the whole quantity at once."),
-    "no_gain": (("its ",), "The partners in reach would gain nothing under the round's objective."),
-    "partner_limit": (("partner limit reached",), "The partners in reach already have their most partners."),
-    "outbid": (("outbid",), "The partners in reach went to exchanges that gain as much or more."),
+    "link_cost": (re.compile(r"not worth its link cost"), "No partner in reach could carry enough to pay for the link."),
+    "minimum_lot": (re.compile(r"below a minimum lot"), "No partner in reach can take or give a minimum lot."),
+    "all_or_nothing": (re.compile(r"all or nothing"), "No partner in reach can take or give the whole quantity at once."),
+    "no_gain": (re.compile(r"its \d+ candidate\(s\) in reach gain nothing"),
+                "The partners in reach would gain nothing under the round's objective."),
+    "partner_limit": (re.compile(r"partner limit reached"), "The partners in reach already have their most partners."),
+    "outbid": (re.compile(r"outbid"), "The partners in reach went to exchanges that gain as much or more."),
 }
 
 
 def reason_kinds(reasons) -> list[str]:
     """The kind (a key of :data:`REASON_KINDS`, or ``"other"``) of each reason text."""
-    kinds = []
-    for reason in reasons:
-        text = str(reason or "") if isinstance(reason, str) else ""
-        if text.startswith("no compatibility rule takes") and " and nobody lists a need for " in text:
-            kinds.append("no_counterpart")  # only a need for the same code would take it, and none is listed
-            continue
-        kinds.append(next((kind for kind, (starts, _) in REASON_KINDS.items()
-                           if any(text.startswith(start) for start in starts)
-                           and (kind != "no_gain" or " gain nothing " in text)), "other"))
-    return kinds
-
+    return [next((kind for kind, (pattern, _) in REASON_KINDS.items()
+                  if isinstance(reason, str) and pattern.match(reason)), "other") for reason in reasons]
