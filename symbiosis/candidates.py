@@ -750,7 +750,8 @@ def _explain_unmatched(
             reasons[no_partner] = "nobody listed a need it can serve (" + material[no_partner].map(
                 lambda m: ", ".join(takers.get(m, []))) + ")"
             # Only a need for the very same code or class could take it: say that no rule leads elsewhere.
-            itself = no_partner & material.map(lambda m: list(takers.get(m, [])) == [m]).astype(bool)
+            only_itself = [m for m in material[no_partner].unique() if list(takers.get(m, [])) == [m]]
+            itself = no_partner & material.isin(only_itself)
             reasons[itself] = ("no compatibility rule takes " + material[itself] + " into another material, "
                                "and nobody lists a need for " + material[itself] + " itself")
             others = needed
