@@ -482,13 +482,13 @@ def _probe_fences(data: dict[str, Any], listings: pd.DataFrame, privacy: Privacy
     added = [(str(row["listing_id"]), str(row.get("kind", "")).strip().lower()) for row in data["add_listings"]
              if row.get("listing_id") is not None]
     private = listings[~listings["company_id"].isin(list(privacy.consenting)).to_numpy()]
-    rows = []
-    for listing_id, kind in added:
-        others = private.index[(private["kind"] == ("need" if kind == "offer" else "offer")).to_numpy()]
-        rows.extend((listing_id, other) if kind == "offer" else (other, listing_id) for other in others)
-    if not rows:
+    needs, offers = (private.index[(private["kind"] == kind).to_numpy()] for kind in ("need", "offer"))
+    pairs = [pd.DataFrame({"offer_id": listing_id, "need_id": needs}) if kind == "offer"
+             else pd.DataFrame({"offer_id": offers, "need_id": listing_id}) for listing_id, kind in added]
+    pairs = [frame for frame in pairs if len(frame)]
+    if not pairs:
         return None
-    return Directives(forbidden_pairs=pd.DataFrame(rows, columns=["offer_id", "need_id"]).assign(label="planner scenario"))
+    return Directives(forbidden_pairs=pd.concat(pairs, ignore_index=True).assign(label="planner scenario"))
 
 
 @router.post("/scenarios", response_model=ScenarioPublic, status_code=status.HTTP_201_CREATED)
