@@ -355,13 +355,17 @@ def test_planners_read_only_their_own_scenarios_and_never_real_company_ids(odd):
     assert len(api.client.get(f"{V1}/analytics/scenarios", headers=fac).json()["data"]) == 2
 
 
+#: A made-up company beside the gypsum offer with a need far larger than the region's gypsum.
+GYPSUM_PROBE = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
+                                                    "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
+                "add_listings": [{"listing_id": "probe-gypsum", "company_id": "probe", "kind": "need",
+                                  "material": "gypsum", "quantity": 1_000_000, "unit": "t/yr"}]}
+
+
 def test_a_planners_probe_scenario_gives_no_exact_unmatched_quantity(odd):
     api, planner = odd.api, odd.api.key("planner")
     # A huge need beside the gypsum offer would take exactly what is left of it: 151,234 - 133,146 t.
-    probe = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
-                                                 "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
-             "add_listings": [{"listing_id": "probe-gypsum", "company_id": "probe", "kind": "need",
-                               "material": "gypsum", "quantity": 1_000_000, "unit": "t/yr"}]}
+    probe = GYPSUM_PROBE
     exact = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=odd.facilitator).json()
     assert exact["change"]["waste_t"] == 18_088.0
     shown = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner)
@@ -502,10 +506,7 @@ def test_a_planners_made_up_listing_never_exchanges_with_a_company_that_does_not
     """Moved scenario after scenario, a probe listing would read a company's own settings off the totals
     (its distance limit, minimum lot, price): it exchanges only with consenting companies."""
     api, planner = odd.api, odd.api.key("planner")
-    probe = {"name": "probe", "add_companies": [{"company_id": "probe", "name": "Probe", "nace": "23.62",
-                                                 "lat": 55.66, "lon": 11.08, "municipality": "Kalundborg"}],
-             "add_listings": [{"listing_id": "probe-gypsum", "company_id": "probe", "kind": "need",
-                               "material": "gypsum", "quantity": 1_000_000, "unit": "t/yr"}]}
+    probe = GYPSUM_PROBE
     facilitator_view = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=odd.facilitator).json()
     assert facilitator_view["change"]["waste_t"] > 0  # the probe takes the gypsum left over
     blocked = api.client.post(f"{V1}/analytics/scenarios", json=probe, headers=planner).json()
